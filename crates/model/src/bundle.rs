@@ -1,0 +1,592 @@
+//! The organization bundle: everything orgpool knows about one AWS Organization.
+//!
+//! A bundle is JSON in orgpool's own format, identified by `format` and
+//! `version`. `orgpool demo generate` writes one, live discovery and the
+//! exported-files reader produce the same thing, and every later command reads
+//! it. The JSON Schema in `docs/org-bundle.schema.json` is generated from
+//! these types (see [`bundle_schema`]) and a test keeps the two identical.
+//!
+//! Field names follow AWS's API names in snake_case; enumerations keep AWS's own
+//! spellings (`ACTIVE`, `SERVICE_CONTROL_POLICY`, …) so values can be compared
+//! with `aws organizations …` output verbatim.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The value of [`OrgBundle::format`].
+pub const BUNDLE_FORMAT: &str = "orgpool.org-bundle";
+/// The bundle format version this build writes and reads.
+pub const BUNDLE_VERSION: u32 = 1;
+
+/// One AWS Organization's inventory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OrgBundle {
+    /// Always `orgpool.org-bundle`.
+    pub format: String,
+    /// Format version; this build reads version 1.
+    pub version: u32,
+    /// When the inventory was taken.
+    pub generated_at: DateTime<Utc>,
+    /// Where the inventory came from.
+    pub source: BundleSource,
+    /// The organization itself.
+    pub organization: Organization,
+    /// Roots of the OU tree (AWS Organizations has exactly one today).
+    pub roots: Vec<Root>,
+    /// Every organizational unit, with its parent (a root or another OU).
+    pub organizational_units: Vec<OrganizationalUnit>,
+    /// Every member account, the management account included.
+    pub accounts: Vec<Account>,
+    /// Policies of every type, with their content and targets.
+    pub policies: Vec<Policy>,
+    /// AWS services with trusted access to the organization.
+    #[serde(default)]
+    pub trusted_services: Vec<TrustedService>,
+    /// Delegated administrator registrations, one per (account, service).
+    #[serde(default)]
+    pub delegated_administrators: Vec<DelegatedAdministrator>,
+    /// IAM Identity Center instances (normally zero or one).
+    #[serde(default)]
+    pub identity_center: Vec<SsoInstance>,
+    /// CloudTrail trails, organization trails flagged.
+    #[serde(default)]
+    pub cloudtrail_trails: Vec<Trail>,
+    /// AWS Config aggregators.
+    #[serde(default)]
+    pub config_aggregators: Vec<ConfigAggregator>,
+    /// Organization administrators of security services (GuardDuty, Security Hub).
+    #[serde(default)]
+    pub security_service_admins: Vec<SecurityServiceAdmin>,
+    /// AWS RAM resource shares.
+    #[serde(default)]
+    pub ram_shares: Vec<RamShare>,
+    /// IAM roles read in member accounts, with their trust policies.
+    #[serde(default)]
+    pub iam_roles: Vec<IamRole>,
+    /// What could not be read, and why. Empty when the inventory is complete.
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+}
+
+/// Where a bundle came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BundleSource {
+    /// How the inventory was taken.
+    pub kind: SourceKind,
+    /// Free text: the generator's arguments, the profile used, the folder read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// How an inventory was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// `orgpool demo generate`.
+    Demo,
+    /// Live discovery through the AWS APIs.
+    Live,
+    /// Saved outputs of `aws …` CLI commands.
+    CliExports,
+}
+
+/// The organization (`aws organizations describe-organization`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Organization {
+    /// `o-` followed by 10 to 32 characters.
+    pub id: String,
+    /// The organization's ARN.
+    pub arn: String,
+    /// `ALL` or `CONSOLIDATED_BILLING`.
+    pub feature_set: FeatureSet,
+    /// The management (payer) account's ID.
+    pub management_account_id: String,
+    /// The management account's email.
+    pub management_account_email: String,
+}
+
+/// An organization's feature set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FeatureSet {
+    /// All features: policies, trusted access, delegated admins.
+    All,
+    /// Consolidated billing only.
+    ConsolidatedBilling,
+}
+
+/// A root of the OU tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Root {
+    /// `r-` followed by 4 to 32 characters.
+    pub id: String,
+    /// Usually `Root`.
+    pub name: String,
+    /// Policy types enabled on this root.
+    #[serde(default)]
+    pub enabled_policy_types: Vec<PolicyType>,
+}
+
+/// An organizational unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OrganizationalUnit {
+    /// `ou-` ID.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// A root ID or another OU's ID.
+    pub parent_id: String,
+}
+
+/// A member account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Account {
+    /// Twelve digits.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Root user email.
+    pub email: String,
+    /// `ACTIVE`, `SUSPENDED` or `PENDING_CLOSURE`.
+    pub status: AccountStatus,
+    /// How it joined: `CREATED` by the org or `INVITED`.
+    pub joined_method: JoinedMethod,
+    /// When it joined.
+    pub joined_timestamp: DateTime<Utc>,
+    /// A root ID or an OU ID.
+    pub parent_id: String,
+}
+
+/// An account's status in the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountStatus {
+    /// In use.
+    Active,
+    /// Suspended (closed or blocked).
+    Suspended,
+    /// Closing.
+    PendingClosure,
+}
+
+/// How an account joined the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JoinedMethod {
+    /// Created from the management account.
+    Created,
+    /// Invited and accepted.
+    Invited,
+}
+
+/// An organization policy and where it is attached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Policy {
+    /// `p-` ID.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// The policy type.
+    #[serde(rename = "type")]
+    pub policy_type: PolicyType,
+    /// True for AWS-managed policies such as `FullAWSAccess`.
+    #[serde(default)]
+    pub aws_managed: bool,
+    /// The policy document, parsed.
+    pub content: serde_json::Value,
+    /// IDs of the roots, OUs and accounts it is attached to.
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+/// Organization policy types, in AWS's spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PolicyType {
+    /// Service control policy.
+    ServiceControlPolicy,
+    /// Resource control policy.
+    ResourceControlPolicy,
+    /// Tag policy.
+    TagPolicy,
+    /// Backup policy.
+    BackupPolicy,
+    /// AI services opt-out policy.
+    AiservicesOptOutPolicy,
+    /// Chatbot policy.
+    ChatbotPolicy,
+    /// Declarative policy for EC2.
+    DeclarativePolicyEc2,
+}
+
+/// A service with trusted access to the organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrustedService {
+    /// For example `sso.amazonaws.com`.
+    pub service_principal: String,
+    /// When access was enabled.
+    pub date_enabled: DateTime<Utc>,
+}
+
+/// An account registered as delegated administrator for a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DelegatedAdministrator {
+    /// The delegated account.
+    pub account_id: String,
+    /// For example `guardduty.amazonaws.com`.
+    pub service_principal: String,
+    /// When the delegation was made.
+    pub delegation_enabled_date: DateTime<Utc>,
+}
+
+/// An IAM Identity Center instance with its identity store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SsoInstance {
+    /// `arn:aws:sso:::instance/ssoins-…`.
+    pub instance_arn: String,
+    /// `d-…`.
+    pub identity_store_id: String,
+    /// The account that owns the instance (the management account for an org instance).
+    pub owner_account_id: String,
+    /// Permission sets defined in the instance.
+    #[serde(default)]
+    pub permission_sets: Vec<PermissionSet>,
+    /// Who may use which permission set in which account.
+    #[serde(default)]
+    pub account_assignments: Vec<AccountAssignment>,
+    /// Identity store users.
+    #[serde(default)]
+    pub users: Vec<SsoUser>,
+    /// Identity store groups.
+    #[serde(default)]
+    pub groups: Vec<SsoGroup>,
+    /// Group memberships.
+    #[serde(default)]
+    pub group_memberships: Vec<GroupMembership>,
+}
+
+/// An Identity Center permission set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PermissionSet {
+    /// The permission set's ARN.
+    pub arn: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// ISO 8601 duration, for example `PT8H`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration: Option<String>,
+    /// ARNs of attached AWS managed policies.
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    /// Names of attached customer managed policies.
+    #[serde(default)]
+    pub customer_managed_policies: Vec<String>,
+    /// The inline policy document, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_policy: Option<serde_json::Value>,
+}
+
+/// One account assignment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AccountAssignment {
+    /// The target account.
+    pub account_id: String,
+    /// The permission set's ARN.
+    pub permission_set_arn: String,
+    /// `USER` or `GROUP`.
+    pub principal_type: PrincipalType,
+    /// The identity store ID of the user or group.
+    pub principal_id: String,
+}
+
+/// Who an assignment is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrincipalType {
+    /// A user.
+    User,
+    /// A group.
+    Group,
+}
+
+/// An identity store user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SsoUser {
+    /// Identity store user ID.
+    pub id: String,
+    /// Sign-in name.
+    pub user_name: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+    /// Email addresses.
+    #[serde(default)]
+    pub emails: Vec<String>,
+}
+
+/// An identity store group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SsoGroup {
+    /// Identity store group ID.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A user's membership of a group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GroupMembership {
+    /// The group.
+    pub group_id: String,
+    /// The member user.
+    pub user_id: String,
+}
+
+/// A CloudTrail trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Trail {
+    /// Trail name.
+    pub name: String,
+    /// Trail ARN.
+    pub arn: String,
+    /// The account that owns the trail.
+    pub account_id: String,
+    /// Home region.
+    pub home_region: String,
+    /// Destination bucket.
+    pub s3_bucket_name: String,
+    /// True when the trail logs every account of the organization.
+    pub is_organization_trail: bool,
+    /// True when the trail logs every region.
+    pub is_multi_region_trail: bool,
+}
+
+/// An AWS Config configuration aggregator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ConfigAggregator {
+    /// Aggregator name.
+    pub name: String,
+    /// Aggregator ARN.
+    pub arn: String,
+    /// The account that owns it.
+    pub account_id: String,
+    /// True when it aggregates the whole organization.
+    pub organization_wide: bool,
+    /// Explicit source accounts, when not organization-wide.
+    #[serde(default)]
+    pub source_account_ids: Vec<String>,
+}
+
+/// The organization administrator of a security service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SecurityServiceAdmin {
+    /// `guardduty` or `securityhub`.
+    pub service: String,
+    /// The administrator account.
+    pub admin_account_id: String,
+    /// The region the registration was read in.
+    pub region: String,
+}
+
+/// An AWS RAM resource share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RamShare {
+    /// Share ARN.
+    pub arn: String,
+    /// Share name.
+    pub name: String,
+    /// The owner account.
+    pub owner_account_id: String,
+    /// Whether principals outside the organization may be added.
+    pub allow_external_principals: bool,
+    /// Principals: account IDs, the organization ARN or OU ARNs.
+    #[serde(default)]
+    pub principals: Vec<String>,
+    /// ARNs of the shared resources.
+    #[serde(default)]
+    pub resource_arns: Vec<String>,
+}
+
+/// An IAM role read in a member account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IamRole {
+    /// The account that holds the role.
+    pub account_id: String,
+    /// Role name.
+    pub role_name: String,
+    /// Role ARN.
+    pub arn: String,
+    /// The trust policy (assume-role policy document), parsed and URL-decoded.
+    pub trust_policy: serde_json::Value,
+}
+
+/// Something discovery could not read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Gap {
+    /// An account ID, or `organization`.
+    pub scope: String,
+    /// The API or item, for example `iam:ListRoles`.
+    pub api: String,
+    /// The error as AWS returned it.
+    pub error: String,
+}
+
+/// Why a bundle was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BundleError {
+    /// Not JSON, or JSON that does not fit the format.
+    #[error("not a valid org bundle: {0}")]
+    Malformed(String),
+    /// A format this build does not read.
+    #[error("unsupported bundle format {format:?} version {version}; this build reads {BUNDLE_FORMAT:?} version {BUNDLE_VERSION}")]
+    UnsupportedVersion {
+        /// The `format` found.
+        format: String,
+        /// The `version` found.
+        version: u64,
+    },
+    /// The same ID used twice.
+    #[error("duplicate id {id:?} in {collection}")]
+    DuplicateId {
+        /// The collection holding the duplicate.
+        collection: &'static str,
+        /// The ID.
+        id: String,
+    },
+    /// A parent ID that is neither a root nor an OU.
+    #[error("{kind} {id:?} has unknown parent {parent:?}")]
+    UnknownParent {
+        /// `account` or `organizational unit`.
+        kind: &'static str,
+        /// The child's ID.
+        id: String,
+        /// The missing parent.
+        parent: String,
+    },
+    /// The OU tree loops back on itself.
+    #[error("organizational units form a cycle: {0}")]
+    Cycle(String),
+}
+
+impl OrgBundle {
+    /// Parses and validates a bundle from JSON text.
+    pub fn from_json(text: &str) -> Result<Self, BundleError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| BundleError::Malformed(e.to_string()))?;
+        let format = value.get("format").and_then(|v| v.as_str()).unwrap_or("");
+        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if format != BUNDLE_FORMAT || version != u64::from(BUNDLE_VERSION) {
+            return Err(BundleError::UnsupportedVersion {
+                format: format.to_owned(),
+                version,
+            });
+        }
+        let bundle: OrgBundle =
+            serde_json::from_value(value).map_err(|e| BundleError::Malformed(e.to_string()))?;
+        bundle.validate()?;
+        Ok(bundle)
+    }
+
+    /// Checks what the schema cannot: unique IDs, known parents, no OU cycles.
+    /// An account listed under two parents shows up as a duplicate account ID.
+    pub fn validate(&self) -> Result<(), BundleError> {
+        unique("roots", self.roots.iter().map(|r| r.id.as_str()))?;
+        unique(
+            "organizational_units",
+            self.organizational_units.iter().map(|o| o.id.as_str()),
+        )?;
+        unique("accounts", self.accounts.iter().map(|a| a.id.as_str()))?;
+        unique("policies", self.policies.iter().map(|p| p.id.as_str()))?;
+        let containers: HashSet<&str> = self
+            .roots
+            .iter()
+            .map(|r| r.id.as_str())
+            .chain(self.organizational_units.iter().map(|o| o.id.as_str()))
+            .collect();
+        for ou in &self.organizational_units {
+            if !containers.contains(ou.parent_id.as_str()) {
+                return Err(unknown_parent("organizational unit", &ou.id, &ou.parent_id));
+            }
+        }
+        for account in &self.accounts {
+            if !containers.contains(account.parent_id.as_str()) {
+                return Err(unknown_parent("account", &account.id, &account.parent_id));
+            }
+        }
+        self.check_no_cycles()
+    }
+
+    fn check_no_cycles(&self) -> Result<(), BundleError> {
+        let parent: HashMap<&str, &str> = self
+            .organizational_units
+            .iter()
+            .map(|o| (o.id.as_str(), o.parent_id.as_str()))
+            .collect();
+        for ou in &self.organizational_units {
+            let mut path = vec![ou.id.as_str()];
+            let mut at = ou.id.as_str();
+            while let Some(&up) = parent.get(at) {
+                if path.contains(&up) {
+                    path.push(up);
+                    return Err(BundleError::Cycle(path.join(" -> ")));
+                }
+                path.push(up);
+                at = up;
+            }
+        }
+        Ok(())
+    }
+
+    /// The depth of an OU below its root (a child of the root has depth 1).
+    pub fn ou_depth(&self, ou_id: &str) -> usize {
+        let mut depth = 0;
+        let mut at = ou_id;
+        while let Some(ou) = self.organizational_units.iter().find(|o| o.id == at) {
+            depth += 1;
+            at = &ou.parent_id;
+        }
+        depth
+    }
+}
+
+fn unique<'a>(
+    collection: &'static str,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<(), BundleError> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            return Err(BundleError::DuplicateId {
+                collection,
+                id: id.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn unknown_parent(kind: &'static str, id: &str, parent: &str) -> BundleError {
+    BundleError::UnknownParent {
+        kind,
+        id: id.to_owned(),
+        parent: parent.to_owned(),
+    }
+}
+
+/// The JSON Schema of the bundle, as written to `docs/org-bundle.schema.json`.
+pub fn bundle_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(OrgBundle);
+    serde_json::to_value(schema).expect("a schema always serializes")
+}

@@ -1,0 +1,131 @@
+//! Commitment vocabulary: the plan kinds orgpool buys or finds, their terms and
+//! payment options, spelled as orgpool's JSON and CLI spell them.
+//!
+//! Source: AWS Savings Plans User Guide ("What are Savings Plans?") and the Cost
+//! Explorer API (`GetSavingsPlansPurchaseRecommendation`): terms of one or three
+//! years; No, Partial or All Upfront payment.
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A kind of commitment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKind {
+    /// Reserved Instances for Amazon RDS.
+    RdsRi,
+    /// EC2 Instance Savings Plan: one instance family in one region.
+    Ec2InstanceSp,
+    /// Compute Savings Plan: EC2, Fargate and Lambda, any family and region.
+    ComputeSp,
+    /// SageMaker Savings Plan.
+    SagemakerSp,
+}
+
+/// A commitment term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Term {
+    /// One year.
+    #[serde(rename = "1y")]
+    OneYear,
+    /// Three years.
+    #[serde(rename = "3y")]
+    ThreeYears,
+}
+
+/// A payment option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Payment {
+    /// Nothing up front; the whole commitment is billed hourly.
+    NoUpfront,
+    /// About half up front.
+    PartialUpfront,
+    /// Everything up front.
+    AllUpfront,
+}
+
+macro_rules! string_enum {
+    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+            /// The spelling used in JSON, CSV and on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),+ }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s.trim() {
+                    $($text => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        "unknown {} {other:?}; expected one of: {}",
+                        stringify!($ty).to_lowercase(),
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(PlanKind {
+    RdsRi => "rds_ri",
+    Ec2InstanceSp => "ec2_instance_sp",
+    ComputeSp => "compute_sp",
+    SagemakerSp => "sagemaker_sp",
+});
+string_enum!(Term { OneYear => "1y", ThreeYears => "3y" });
+string_enum!(Payment {
+    NoUpfront => "no_upfront",
+    PartialUpfront => "partial_upfront",
+    AllUpfront => "all_upfront",
+});
+
+impl Term {
+    /// Hours in the term (365-day years, as AWS prices them).
+    pub fn hours(self) -> u32 {
+        match self {
+            Term::OneYear => 8_760,
+            Term::ThreeYears => 26_280,
+        }
+    }
+}
+
+impl PlanKind {
+    /// True for Savings Plans, false for Reserved Instances.
+    pub fn is_savings_plan(self) -> bool {
+        !matches!(self, PlanKind::RdsRi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_round_trip_through_from_str_and_serde() {
+        for kind in PlanKind::ALL {
+            assert_eq!(kind.as_str().parse::<PlanKind>().unwrap(), *kind);
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for term in Term::ALL {
+            assert_eq!(serde_json::to_value(term).unwrap(), term.as_str());
+        }
+        for payment in Payment::ALL {
+            assert_eq!(serde_json::to_value(payment).unwrap(), payment.as_str());
+        }
+        let err = "5y".parse::<Term>().unwrap_err();
+        assert!(err.contains("1y, 3y"), "{err}");
+    }
+}

@@ -1,0 +1,15 @@
+//! The savings engine: what commitments cost and how AWS applies them.
+//!
+//! - [`rates`]: discount tables (plan, term, payment, region, family → discount),
+//!   with the embedded default table and the `--rates` CSV format.
+//! - [`simulator`]: the one implementation of AWS's application order for RIs and
+//!   Savings Plans. Estimates, backtests, pooled what-ifs, pro forma bills and the
+//!   demo generator all call it.
+
+pub mod rates;
+pub mod simulator;
+
+pub use rates::{RateError, RateKey, RateSource, RateTable};
+pub use simulator::{
+    Allocation, Commitment, CommitmentScope, HourOutcome, Service, Usage, simulate_hour,
+};
