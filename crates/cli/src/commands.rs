@@ -1,0 +1,144 @@
+//! Command handlers: turn parsed arguments into library calls and render.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use orgpool_demo::{DemoConfig, DemoError, DemoSummary};
+use orgpool_model::{AccountStatus, OrgBundle};
+
+use crate::BadInput;
+use crate::args::{Cli, Command, DemoAction, GenerateArgs};
+use crate::render::{Section, render};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let format = cli.global.format;
+    let output = match cli.command {
+        Command::Demo(demo) => match demo.action {
+            Some(DemoAction::Generate(args)) => demo_generate(&args, format)?,
+            None => demo_run(demo.keep.as_deref(), format)?,
+        },
+    };
+    print!("{output}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config_from(args: &GenerateArgs) -> DemoConfig {
+    let mut config = DemoConfig {
+        accounts: args.accounts as usize,
+        months: args.months,
+        rows: args.rows,
+        seed: args.seed,
+        start: args.start,
+        ..DemoConfig::default()
+    };
+    if let Some(threads) = args.threads {
+        config.threads = threads as usize;
+    }
+    config
+}
+
+fn generate(config: &DemoConfig, out: &Path) -> Result<DemoSummary> {
+    orgpool_demo::generate(config, out).map_err(|e| match e {
+        DemoError::InvalidArgument(message) => anyhow::Error::new(BadInput(message)),
+        other => anyhow::Error::new(other),
+    })
+}
+
+fn demo_generate(args: &GenerateArgs, format: crate::args::Format) -> Result<String> {
+    let summary = generate(&config_from(args), &args.out)?;
+    let json = serde_json::json!({ "schema_version": 1, "generated": summary });
+    Ok(render(format, &json, &[generation_section(&summary)]))
+}
+
+fn generation_section(summary: &DemoSummary) -> Section {
+    let mut s = Section::new("Generated demo data", &["item", "value"]);
+    let mut add = |k: &str, v: String| s.row([k.to_owned(), v]);
+    add("organization bundle", summary.org_path.display().to_string());
+    add("CUR 2.0 export", summary.cur_path.display().to_string());
+    add("accounts", summary.accounts.to_string());
+    add("organizational units", summary.organizational_units.to_string());
+    add("policies", summary.policies.to_string());
+    add("billing periods", summary.billing_periods.join(", "));
+    add("parquet files", summary.files.to_string());
+    add("line items", summary.rows.to_string());
+    add("unblended cost (USD)", format!("{:.2}", summary.unblended_cost));
+    for c in &summary.commitments {
+        add("commitment held", c.clone());
+    }
+    s
+}
+
+/// `orgpool demo`: generate a default demo and run every capability on it.
+fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> {
+    let temp;
+    let dir = match keep {
+        Some(dir) => dir.to_owned(),
+        None => {
+            temp = tempfile::tempdir().context("cannot create a temporary folder")?;
+            temp.path().to_owned()
+        }
+    };
+    let summary = generate(&DemoConfig::default(), &dir)?;
+    let text = std::fs::read_to_string(&summary.org_path)
+        .with_context(|| format!("cannot read {}", summary.org_path.display()))?;
+    let bundle = OrgBundle::from_json(&text)
+        .map_err(|e| BadInput(format!("{}: {e}", summary.org_path.display())))?;
+    let org = org_overview(&bundle);
+    let json = serde_json::json!({
+        "schema_version": 1,
+        "generated": summary,
+        "organization": org.0,
+    });
+    let mut output = render(format, &json, &[generation_section(&summary), org.1]);
+    if format != crate::args::Format::Json && keep.is_none() {
+        output += "\n(The demo data were written to a temporary folder and removed; pass --keep DIR to keep them.)\n";
+    }
+    Ok(output)
+}
+
+/// A short overview of an organization bundle.
+fn org_overview(bundle: &OrgBundle) -> (serde_json::Value, Section) {
+    let mut by_parent: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in &bundle.accounts {
+        *by_parent.entry(a.parent_id.as_str()).or_default() += 1;
+    }
+    let ou_name = |id: &str| {
+        bundle
+            .organizational_units
+            .iter()
+            .find(|o| o.id == id)
+            .map_or_else(|| "Root".to_owned(), |o| o.name.clone())
+    };
+    let suspended = bundle.accounts.iter().filter(|a| a.status == AccountStatus::Suspended).count();
+    let sso_assignments: usize = bundle.identity_center.iter().map(|i| i.account_assignments.len()).sum();
+    let max_depth = bundle.organizational_units.iter().map(|o| bundle.ou_depth(&o.id)).max().unwrap_or(0);
+    let mut s = Section::new(&format!("Organization {}", bundle.organization.id), &["item", "value"]);
+    let mut add = |k: &str, v: String| s.row([k.to_owned(), v]);
+    add("accounts", format!("{} ({} suspended)", bundle.accounts.len(), suspended));
+    add("OU depth", max_depth.to_string());
+    for (parent, n) in &by_parent {
+        add(&format!("accounts in {}", ou_name(parent)), n.to_string());
+    }
+    add("policies", bundle.policies.len().to_string());
+    add("delegated administrators", bundle.delegated_administrators.len().to_string());
+    add("Identity Center assignments", sso_assignments.to_string());
+    add("organization trails", bundle.cloudtrail_trails.iter().filter(|t| t.is_organization_trail).count().to_string());
+    add("RAM shares", bundle.ram_shares.len().to_string());
+    add("cross-account roles", bundle.iam_roles.len().to_string());
+    let json = serde_json::json!({
+        "id": bundle.organization.id,
+        "accounts": bundle.accounts.len(),
+        "suspended_accounts": suspended,
+        "organizational_units": bundle.organizational_units.len(),
+        "ou_depth": max_depth,
+        "policies": bundle.policies.len(),
+        "delegated_administrators": bundle.delegated_administrators.len(),
+        "identity_center_assignments": sso_assignments,
+        "ram_shares": bundle.ram_shares.len(),
+        "iam_roles": bundle.iam_roles.len(),
+    });
+    (json, s)
+}
