@@ -209,7 +209,7 @@ fn templates(role: Role, seed: u64) -> Vec<Spec> {
     use Kind::*;
     match role {
         Role::Management => vec![spec(S3 { gb: 40.0 }, 1.0, "billing-exports")],
-        Role::LogArchive => vec![spec(S3 { gb: 9_000.0 }, 3.0, "logs").growth(0.04)],
+        Role::LogArchive => vec![spec(S3 { gb: 3_000.0 }, 3.0, "logs").growth(0.04)],
         Role::SecurityTooling => vec![ec2("t3.medium", 0, 2.0, "siem"), spec(Lambda { region: 0 }, 2.0, "guardrails").daily(0.2)],
         Role::Network => vec![ec2("m5.large", 0, 2.0, "egress-proxy"), spec(DataTransfer { region: 0 }, 2.0, "egress").daily(0.5)],
         Role::SharedServices => vec![
@@ -233,7 +233,7 @@ fn templates(role: Role, seed: u64) -> Vec<Spec> {
         ],
         Role::DataLake => vec![
             spec(Rds { class: 1 }, 1.0, "catalog-db").growth(0.0),
-            spec(S3 { gb: 25_000.0 }, 4.0, "lake").growth(0.05),
+            spec(S3 { gb: 5_000.0 }, 4.0, "lake").growth(0.05),
             ec2("c6g.xlarge", 0, 4.0, "etl").daily(0.5).bursts(0.2, 2.0),
             spec(Ec2 { itype: "c5.2xlarge", region: 0, windows: false, spot: true }, 3.0, "spark").bursts(0.4, 3.0).weekly(0.5),
         ],
@@ -470,7 +470,7 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             requests.billed_rate = catalog::LAMBDA_REQUEST;
             requests.product_family = "Serverless";
             let prefix = format!("arn:aws:lambda:{}:function:fn-", r.code);
-            (vec![offer(duration), offer(requests)], Shape::Metered { units: 90_000.0 }, prefix)
+            (vec![offer(duration), offer(requests)], Shape::Metered { units: 9_000.0 }, prefix)
         }
         Kind::Fargate { region } => {
             let r = &REGIONS[*region];
@@ -527,7 +527,7 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             o.rate = catalog::DATA_TRANSFER_OUT_GB * r.multiplier;
             o.billed_rate = o.rate;
             o.product_family = "Data Transfer";
-            (vec![offer(o)], Shape::Metered { units: 12.0 }, "nat-0".to_owned())
+            (vec![offer(o)], Shape::Metered { units: 5.0 }, "nat-0".to_owned())
         }
         Kind::CloudFront => {
             let mut bytes = base_offer("AmazonCloudFront", "AmazonCloudFront", "Amazon CloudFront", 0);
@@ -546,7 +546,7 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             requests.rate = catalog::CLOUDFRONT_REQUEST;
             requests.billed_rate = catalog::CLOUDFRONT_REQUEST;
             requests.product_family = "Request";
-            (vec![offer(bytes), offer(requests)], Shape::Metered { units: 20.0 }, "arn:aws:cloudfront::distribution/E".to_owned())
+            (vec![offer(bytes), offer(requests)], Shape::Metered { units: 6.0 }, "arn:aws:cloudfront::distribution/E".to_owned())
         }
     }
 }
@@ -556,7 +556,7 @@ pub fn metered_ratio(offer_index: usize, product_code: &str) -> f64 {
     match (product_code, offer_index) {
         (_, 0) => 1.0,
         ("AWSLambda", _) => 2.5,        // requests per GB-second
-        ("AmazonS3", _) => 12_000.0,    // requests per GB-month-hour
+        ("AmazonS3", _) => 3_000.0,     // requests per GB-month-hour
         ("AmazonCloudFront", _) => 9_000.0, // requests per GB
         ("AmazonECS", _) => 2.0,        // GB per vCPU
         _ => 1.0,

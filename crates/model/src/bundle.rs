@@ -97,12 +97,14 @@ pub enum SourceKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Organization {
     /// `o-` followed by 10 to 32 characters.
+    #[schemars(regex(pattern = r"^o-[a-z0-9]{10,32}$"))]
     pub id: String,
     /// The organization's ARN.
     pub arn: String,
     /// `ALL` or `CONSOLIDATED_BILLING`.
     pub feature_set: FeatureSet,
     /// The management (payer) account's ID.
+    #[schemars(regex(pattern = r"^\d{12}$"))]
     pub management_account_id: String,
     /// The management account's email.
     pub management_account_email: String,
@@ -122,6 +124,7 @@ pub enum FeatureSet {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Root {
     /// `r-` followed by 4 to 32 characters.
+    #[schemars(regex(pattern = r"^r-[0-9a-z]{4,32}$"))]
     pub id: String,
     /// Usually `Root`.
     pub name: String,
@@ -134,6 +137,7 @@ pub struct Root {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OrganizationalUnit {
     /// `ou-` ID.
+    #[schemars(regex(pattern = r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"))]
     pub id: String,
     /// Display name.
     pub name: String,
@@ -145,6 +149,7 @@ pub struct OrganizationalUnit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Account {
     /// Twelve digits.
+    #[schemars(regex(pattern = r"^\d{12}$"))]
     pub id: String,
     /// Display name.
     pub name: String,
@@ -475,6 +480,16 @@ pub enum BundleError {
         /// The missing parent.
         parent: String,
     },
+    /// A field whose value is not of the documented form.
+    #[error("{field} {value:?} is not valid: {expected}")]
+    InvalidValue {
+        /// The field.
+        field: &'static str,
+        /// The value found.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
     /// The OU tree loops back on itself.
     #[error("organizational units form a cycle: {0}")]
     Cycle(String),
@@ -508,6 +523,11 @@ impl OrgBundle {
             self.organizational_units.iter().map(|o| o.id.as_str()),
         )?;
         unique("accounts", self.accounts.iter().map(|a| a.id.as_str()))?;
+        for id in self.accounts.iter().map(|a| &a.id).chain([&self.organization.management_account_id]) {
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(BundleError::InvalidValue { field: "account id", value: id.clone(), expected: "twelve digits" });
+            }
+        }
         unique("policies", self.policies.iter().map(|p| p.id.as_str()))?;
         let containers: HashSet<&str> = self
             .roots
