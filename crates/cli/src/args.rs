@@ -10,7 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// organization or import it whole, and how to move without losing anything.
 #[derive(Debug, Parser)]
 #[command(name = "orgpool", version, propagate_version = true)]
-#[command(after_help = "Examples:\n  orgpool demo\n  orgpool demo generate --out ./demo --accounts 40 --months 6\n\nExit codes: 0 ok, 1 failure, 2 bad usage or bad input.")]
+#[command(
+    after_help = "Examples:\n  orgpool demo\n  orgpool demo generate --out ./demo --accounts 40 --months 6\n\nExit codes: 0 ok, 1 failure, 2 bad usage or bad input."
+)]
 pub struct Cli {
     /// Options every command takes.
     #[command(flatten)]
@@ -46,7 +48,9 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run orgpool end to end on a generated demo organization, or generate one.
-    #[command(after_help = "Examples:\n  orgpool demo\n  orgpool demo --keep ./demo-run\n  orgpool demo generate --out ./demo")]
+    #[command(
+        after_help = "Examples:\n  orgpool demo\n  orgpool demo --keep ./demo-run\n  orgpool demo generate --out ./demo"
+    )]
     Demo(DemoArgs),
 }
 
@@ -66,7 +70,9 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub enum DemoAction {
     /// Write a demo organization bundle (org.json) and its CUR 2.0 export (cur/).
-    #[command(after_help = "Examples:\n  orgpool demo generate --out ./demo\n  orgpool demo generate --out ./big --rows 10000000 --seed 7\n\nThe same arguments always give the same files.")]
+    #[command(
+        after_help = "Examples:\n  orgpool demo generate --out ./demo\n  orgpool demo generate --out ./big --rows 10000000 --seed 7\n\nThe same arguments always give the same files."
+    )]
     Generate(GenerateArgs),
 }
 

@@ -56,15 +56,24 @@ fn demo_generate(args: &GenerateArgs, format: crate::args::Format) -> Result<Str
 fn generation_section(summary: &DemoSummary) -> Section {
     let mut s = Section::new("Generated demo data", &["item", "value"]);
     let mut add = |k: &str, v: String| s.row([k.to_owned(), v]);
-    add("organization bundle", summary.org_path.display().to_string());
+    add(
+        "organization bundle",
+        summary.org_path.display().to_string(),
+    );
     add("CUR 2.0 export", summary.cur_path.display().to_string());
     add("accounts", summary.accounts.to_string());
-    add("organizational units", summary.organizational_units.to_string());
+    add(
+        "organizational units",
+        summary.organizational_units.to_string(),
+    );
     add("policies", summary.policies.to_string());
     add("billing periods", summary.billing_periods.join(", "));
     add("parquet files", summary.files.to_string());
     add("line items", summary.rows.to_string());
-    add("unblended cost (USD)", format!("{:.2}", summary.unblended_cost));
+    add(
+        "unblended cost (USD)",
+        format!("{:.2}", summary.unblended_cost),
+    );
     for c in &summary.commitments {
         add("commitment held", c.clone());
     }
@@ -112,20 +121,50 @@ fn org_overview(bundle: &OrgBundle) -> (serde_json::Value, Section) {
             .find(|o| o.id == id)
             .map_or_else(|| "Root".to_owned(), |o| o.name.clone())
     };
-    let suspended = bundle.accounts.iter().filter(|a| a.status == AccountStatus::Suspended).count();
-    let sso_assignments: usize = bundle.identity_center.iter().map(|i| i.account_assignments.len()).sum();
-    let max_depth = bundle.organizational_units.iter().map(|o| bundle.ou_depth(&o.id)).max().unwrap_or(0);
-    let mut s = Section::new(&format!("Organization {}", bundle.organization.id), &["item", "value"]);
+    let suspended = bundle
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Suspended)
+        .count();
+    let sso_assignments: usize = bundle
+        .identity_center
+        .iter()
+        .map(|i| i.account_assignments.len())
+        .sum();
+    let max_depth = bundle
+        .organizational_units
+        .iter()
+        .map(|o| bundle.ou_depth(&o.id))
+        .max()
+        .unwrap_or(0);
+    let mut s = Section::new(
+        &format!("Organization {}", bundle.organization.id),
+        &["item", "value"],
+    );
     let mut add = |k: &str, v: String| s.row([k.to_owned(), v]);
-    add("accounts", format!("{} ({} suspended)", bundle.accounts.len(), suspended));
+    add(
+        "accounts",
+        format!("{} ({} suspended)", bundle.accounts.len(), suspended),
+    );
     add("OU depth", max_depth.to_string());
     for (parent, n) in &by_parent {
         add(&format!("accounts in {}", ou_name(parent)), n.to_string());
     }
     add("policies", bundle.policies.len().to_string());
-    add("delegated administrators", bundle.delegated_administrators.len().to_string());
+    add(
+        "delegated administrators",
+        bundle.delegated_administrators.len().to_string(),
+    );
     add("Identity Center assignments", sso_assignments.to_string());
-    add("organization trails", bundle.cloudtrail_trails.iter().filter(|t| t.is_organization_trail).count().to_string());
+    add(
+        "organization trails",
+        bundle
+            .cloudtrail_trails
+            .iter()
+            .filter(|t| t.is_organization_trail)
+            .count()
+            .to_string(),
+    );
     add("RAM shares", bundle.ram_shares.len().to_string());
     add("cross-account roles", bundle.iam_roles.len().to_string());
     let json = serde_json::json!({

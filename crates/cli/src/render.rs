@@ -45,7 +45,8 @@ pub fn render(format: Format, json: &serde_json::Value, sections: &[Section]) ->
 
 fn table(section: &Section) -> String {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(&section.headers);
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(&section.headers);
     for row in &section.rows {
         t.add_row(row);
     }
@@ -58,10 +59,24 @@ fn escape(cell: &str) -> String {
 
 fn markdown(section: &Section) -> String {
     let mut out = format!("### {}\n\n", section.title);
-    out += &format!("| {} |\n", section.headers.iter().map(|h| escape(h)).collect::<Vec<_>>().join(" | "));
+    out += &format!(
+        "| {} |\n",
+        section
+            .headers
+            .iter()
+            .map(|h| escape(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     out += &format!("|{}\n", " --- |".repeat(section.headers.len()));
     for row in &section.rows {
-        out += &format!("| {} |\n", row.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | "));
+        out += &format!(
+            "| {} |\n",
+            row.iter()
+                .map(|c| escape(c))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
     }
     out
 }

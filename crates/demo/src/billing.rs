@@ -155,11 +155,23 @@ impl<'a> Plan<'a> {
                     .collect()
             })
             .collect();
-        Self { seed, scale, org, workloads, held, months, rates, families, discounts }
+        Self {
+            seed,
+            scale,
+            org,
+            workloads,
+            held,
+            months,
+            rates,
+            families,
+            discounts,
+        }
     }
 
     fn family_index(&self, family: &str) -> u32 {
-        self.families.binary_search_by(|f| f.as_str().cmp(family)).unwrap_or(0) as u32
+        self.families
+            .binary_search_by(|f| f.as_str().cmp(family))
+            .unwrap_or(0) as u32
     }
 
     /// Expected rows in hours `[from, to)` of the window (sampled, cheap).
@@ -177,7 +189,11 @@ impl<'a> Plan<'a> {
             sampled += 1;
             hour += step;
         }
-        if sampled == 0 { 0.0 } else { rows * f64::from(to - from) / f64::from(sampled) }
+        if sampled == 0 {
+            0.0
+        } else {
+            rows * f64::from(to - from) / f64::from(sampled)
+        }
     }
 
     fn clock(&self, hour: u32) -> (u32, bool) {
@@ -198,7 +214,13 @@ impl HourOfDay for DateTime<Utc> {
     }
 }
 
-fn commitments(org: &DemoOrg, workloads: &[Workload], rates: &RateTable, scale: f64, window_start: DateTime<Utc>) -> Vec<Held> {
+fn commitments(
+    org: &DemoOrg,
+    workloads: &[Workload],
+    rates: &RateTable,
+    scale: f64,
+    window_start: DateTime<Utc>,
+) -> Vec<Held> {
     let index_of = |role: Role| org.accounts.iter().position(|a| a.role == role);
     let mut held = Vec::new();
     let start = window_start - Duration::days(75);
@@ -206,25 +228,50 @@ fn commitments(org: &DemoOrg, workloads: &[Workload], rates: &RateTable, scale: 
     let (start_text, end_text) = (fmt(start), fmt(start + Duration::days(365)));
     let discount = |plan, region: &str, family: &str| {
         rates
-            .discount(&RateKey { plan, term: Term::OneYear, payment: Payment::NoUpfront, region, family })
+            .discount(&RateKey {
+                plan,
+                term: Term::OneYear,
+                payment: Payment::NoUpfront,
+                region,
+                family,
+            })
             .unwrap_or(0.0)
     };
     let arn = |owner: &str, salt: u64| {
-        let h = mix(salt ^ owner.len() as u64 ^ owner.bytes().fold(0, |a, b| a * 31 + u64::from(b)));
-        format!("arn:aws:savingsplans::{owner}:savingsplan/{:08x}-{:04x}-{:04x}-{:012x}", h >> 32, h & 0xffff, (h >> 16) & 0xffff, mix(h) & 0xffff_ffff_ffff)
+        let h =
+            mix(salt ^ owner.len() as u64 ^ owner.bytes().fold(0, |a, b| a * 31 + u64::from(b)));
+        format!(
+            "arn:aws:savingsplans::{owner}:savingsplan/{:08x}-{:04x}-{:04x}-{:012x}",
+            h >> 32,
+            h & 0xffff,
+            (h >> 16) & 0xffff,
+            mix(h) & 0xffff_ffff_ffff
+        )
     };
     // RDS RI: two db.r5.large (per scale unit) bought by the data lake, shared.
-    let rds_prod = workloads.iter().find(|w| w.offers[0].reservation_key == Some(workload::rds_reservation_key(0)));
+    let rds_prod = workloads
+        .iter()
+        .find(|w| w.offers[0].reservation_key == Some(workload::rds_reservation_key(0)));
     if let (Some(owner), Some(_)) = (index_of(Role::DataLake), rds_prod) {
         let (class, price) = catalog::RDS_CLASSES[0];
         let d = discount(PlanKind::RdsRi, "us-east-1", catalog::family_of(class));
         let owner_id = &org.accounts[owner].account.id;
         held.push(Held {
-            sim: Commitment { scope: CommitmentScope::Reservation { key: workload::rds_reservation_key(0) }, owner: owner as u32, shared: true, per_hour: (2.0 * scale).round().max(1.0) },
+            sim: Commitment {
+                scope: CommitmentScope::Reservation {
+                    key: workload::rds_reservation_key(0),
+                },
+                owner: owner as u32,
+                shared: true,
+                per_hour: (2.0 * scale).round().max(1.0),
+            },
             plan: PlanKind::RdsRi,
             term: Term::OneYear,
             payment: Payment::NoUpfront,
-            arn: format!("arn:aws:rds:us-east-1:{owner_id}:ri:payments-db-ri-{:06x}", mix(7) & 0xffffff),
+            arn: format!(
+                "arn:aws:rds:us-east-1:{owner_id}:ri:payments-db-ri-{:06x}",
+                mix(7) & 0xffffff
+            ),
             owner,
             ri_hourly_fee: price * (1.0 - d),
             ri_class: class,
@@ -237,33 +284,74 @@ fn commitments(org: &DemoOrg, workloads: &[Workload], rates: &RateTable, scale: 
     if let Some(owner) = index_of(Role::PaymentsProd) {
         let base: f64 = workloads
             .iter()
-            .filter(|w| w.offers[0].family == "m5" && w.offers[0].region == 0 && w.offers[0].service == orgpool_savings::Service::Ec2)
+            .filter(|w| {
+                w.offers[0].family == "m5"
+                    && w.offers[0].region == 0
+                    && w.offers[0].service == orgpool_savings::Service::Ec2
+            })
             .map(|w| w.base * scale * w.offers[0].rate)
             .sum();
         let d = discount(PlanKind::Ec2InstanceSp, "us-east-1", "m5");
         let owner_id = &org.accounts[owner].account.id;
-        held.push(sp_held(PlanKind::Ec2InstanceSp, owner, arn(owner_id, 1), 0.6 * base * (1.0 - d), &start_text, &end_text, Some(("m5".to_owned(), "us-east-1"))));
+        held.push(sp_held(
+            PlanKind::Ec2InstanceSp,
+            owner,
+            arn(owner_id, 1),
+            0.6 * base * (1.0 - d),
+            &start_text,
+            &end_text,
+            Some(("m5".to_owned(), "us-east-1")),
+        ));
     }
     // Compute SP bought by the management account at 30% of the eligible base.
     let eligible: f64 = workloads
         .iter()
         .flat_map(|w| w.offers.iter().enumerate().map(move |(i, o)| (w, i, o)))
-        .filter(|(_, _, o)| matches!(o.service, orgpool_savings::Service::Ec2 | orgpool_savings::Service::Fargate))
+        .filter(|(_, _, o)| {
+            matches!(
+                o.service,
+                orgpool_savings::Service::Ec2 | orgpool_savings::Service::Fargate
+            )
+        })
         .map(|(w, i, o)| w.base * scale * o.rate * workload::metered_ratio(i, o.product_code))
         .sum();
     let d = discount(PlanKind::ComputeSp, "us-east-1", "m5");
     let management = &org.accounts[0].account.id;
-    held.push(sp_held(PlanKind::ComputeSp, 0, arn(management, 2), 0.3 * eligible * (1.0 - d), &start_text, &end_text, None));
+    held.push(sp_held(
+        PlanKind::ComputeSp,
+        0,
+        arn(management, 2),
+        0.3 * eligible * (1.0 - d),
+        &start_text,
+        &end_text,
+        None,
+    ));
     held
 }
 
-fn sp_held(plan: PlanKind, owner: usize, arn: String, per_hour: f64, start: &str, end: &str, family: Option<(String, &'static str)>) -> Held {
+fn sp_held(
+    plan: PlanKind,
+    owner: usize,
+    arn: String,
+    per_hour: f64,
+    start: &str,
+    end: &str,
+    family: Option<(String, &'static str)>,
+) -> Held {
     let scope = match &family {
-        Some(_) => CommitmentScope::Ec2InstanceSp { family: 0, region: 0 },
+        Some(_) => CommitmentScope::Ec2InstanceSp {
+            family: 0,
+            region: 0,
+        },
         None => CommitmentScope::ComputeSp,
     };
     Held {
-        sim: Commitment { scope, owner: owner as u32, shared: true, per_hour: (per_hour * 1000.0).round() / 1000.0 },
+        sim: Commitment {
+            scope,
+            owner: owner as u32,
+            shared: true,
+            per_hour: (per_hour * 1000.0).round() / 1000.0,
+        },
         plan,
         term: Term::OneYear,
         payment: Payment::NoUpfront,
@@ -323,8 +411,17 @@ pub fn jobs(plan: &Plan<'_>) -> Vec<Job> {
         let parts = ((rows / ROWS_PER_PART).ceil() as u32).clamp(1, days.max(1));
         for p in 0..parts {
             let from = days * p / parts * 24;
-            let to = if p + 1 == parts { month.hours } else { days * (p + 1) / parts * 24 };
-            out.push(Job { month: m, from, to, part: p + 1 });
+            let to = if p + 1 == parts {
+                month.hours
+            } else {
+                days * (p + 1) / parts * 24
+            };
+            out.push(Job {
+                month: m,
+                from,
+                to,
+                part: p + 1,
+            });
         }
     }
     out
@@ -354,19 +451,37 @@ impl HourContext {
         Self {
             start_ms: start.timestamp_millis(),
             end_ms: end.timestamp_millis(),
-            interval: format!("{}/{}", start.format("%Y-%m-%dT%H:%M:%SZ"), end.format("%Y-%m-%dT%H:%M:%SZ")),
+            interval: format!(
+                "{}/{}",
+                start.format("%Y-%m-%dT%H:%M:%SZ"),
+                end.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
             period_start_ms: month.start.timestamp_millis(),
             period_end_ms: period_end.timestamp_millis(),
-            invoice: format!("{}{:06}", month.start.format("%Y%m"), mix(month.start.timestamp() as u64) % 1_000_000),
+            invoice: format!(
+                "{}{:06}",
+                month.start.format("%Y%m"),
+                mix(month.start.timestamp() as u64) % 1_000_000
+            ),
         }
     }
 }
 
 /// Writes one job's file and returns its totals.
-pub fn write_job(plan: &Plan<'_>, job: Job, path: &Path, month_totals: Option<&PartTotals>) -> Result<PartTotals, DemoError> {
+pub fn write_job(
+    plan: &Plan<'_>,
+    job: Job,
+    path: &Path,
+    month_totals: Option<&PartTotals>,
+) -> Result<PartTotals, DemoError> {
     let mut sink = ParquetSink::create(path)?;
     let mut totals = PartTotals::default();
-    let mut writer = LineWriter { plan, sink: &mut sink, totals: &mut totals, id_buf: String::new() };
+    let mut writer = LineWriter {
+        plan,
+        sink: &mut sink,
+        totals: &mut totals,
+        id_buf: String::new(),
+    };
     let month = plan.months[job.month];
     match month_totals {
         None => {
@@ -401,13 +516,22 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
         let hour = month.first_hour + hour_in_month;
         let start = month.start + Duration::hours(i64::from(hour_in_month));
         let ctx = HourContext::new(month, start, start + Duration::hours(1));
-        let (hod, weekend) = (start.hour_of_day(), start.weekday().number_from_monday() >= 6);
+        let (hod, weekend) = (
+            start.hour_of_day(),
+            start.weekday().number_from_monday() >= 6,
+        );
         let mut pending = Vec::new();
         for (wi, w) in plan.workloads.iter().enumerate() {
             let demand = w.demand(plan.seed, hour, hod, weekend);
             let count = w.resources(plan.scale, demand);
             for replica in 0..count {
-                let jitter = 0.85 + 0.3 * workload::unit(plan.seed ^ mix(u64::from(w.id) << 20 ^ u64::from(replica)) ^ u64::from(hour));
+                let jitter = 0.85
+                    + 0.3
+                        * workload::unit(
+                            plan.seed
+                                ^ mix(u64::from(w.id) << 20 ^ u64::from(replica))
+                                ^ u64::from(hour),
+                        );
                 for (oi, offer) in w.offers.iter().enumerate() {
                     let per_resource = match w.shape {
                         Shape::PerResourceHour => 1.0,
@@ -415,7 +539,12 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
                     };
                     let amount = per_resource * workload::metered_ratio(oi, offer.product_code);
                     if amount > 0.0 {
-                        pending.push(Pending { workload: wi, offer: oi, replica, amount });
+                        pending.push(Pending {
+                            workload: wi,
+                            offer: oi,
+                            replica,
+                            amount,
+                        });
                     }
                 }
             }
@@ -446,12 +575,17 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
             .map(|h| {
                 let mut c = h.sim.clone();
                 if let Some((family, _)) = &h.sp_family {
-                    c.scope = CommitmentScope::Ec2InstanceSp { family: plan.family_index(family), region: 0 };
+                    c.scope = CommitmentScope::Ec2InstanceSp {
+                        family: plan.family_index(family),
+                        region: 0,
+                    };
                 }
                 c
             })
             .collect();
-        let outcome = simulate_hour(&usage, &commitments, |c, u| plan.discounts[c][u.family as usize][u.region as usize]);
+        let outcome = simulate_hour(&usage, &commitments, |c, u| {
+            plan.discounts[c][u.family as usize][u.region as usize]
+        });
         let mut covered_by_line: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];
         for (k, a) in outcome.allocations.iter().enumerate() {
             covered_by_line[eligible[a.usage]].push(k);
@@ -461,7 +595,14 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
             for &k in &covered_by_line[i] {
                 let a = outcome.allocations[k];
                 left -= a.covered_amount;
-                self.covered(&ctx, hour, p, a.covered_amount, a.commitment, a.commitment_cost)?;
+                self.covered(
+                    &ctx,
+                    hour,
+                    p,
+                    a.covered_amount,
+                    a.commitment,
+                    a.commitment_cost,
+                )?;
             }
             if left > 1e-9 {
                 self.usage(&ctx, hour, p, left)?;
@@ -496,20 +637,36 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
         base_row(self.plan.org, ctx, account, line_type)
     }
 
-
     fn charge(&mut self, account: usize, product_code: &str, cost: f64) {
         if cost != 0.0 {
-            *self.totals.charges.entry((account, product_code.to_owned())).or_default() += cost;
+            *self
+                .totals
+                .charges
+                .entry((account, product_code.to_owned()))
+                .or_default() += cost;
         }
     }
 
-    fn usage(&mut self, ctx: &HourContext, hour: u32, p: &Pending, amount: f64) -> Result<(), DemoError> {
+    fn usage(
+        &mut self,
+        ctx: &HourContext,
+        hour: u32,
+        p: &Pending,
+        amount: f64,
+    ) -> Result<(), DemoError> {
         let plan = self.plan;
         let w = &plan.workloads[p.workload];
         let o = &w.offers[p.offer];
         let cost = amount * o.billed_rate;
         let resource = resource_id(w, p.replica);
-        let id = self.line_id([u64::from(w.id), u64::from(p.replica), u64::from(hour), p.offer as u64]).to_owned();
+        let id = self
+            .line_id([
+                u64::from(w.id),
+                u64::from(p.replica),
+                u64::from(hour),
+                p.offer as u64,
+            ])
+            .to_owned();
         let mut row = self.base_row(ctx, w.account, lit::USAGE);
         fill_product(&mut row, w, o, &resource);
         row[col::identity_line_item_id] = Value::Text(&id);
@@ -525,7 +682,15 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
         Ok(())
     }
 
-    fn covered(&mut self, ctx: &HourContext, hour: u32, p: &Pending, amount: f64, c: usize, commitment_cost: f64) -> Result<(), DemoError> {
+    fn covered(
+        &mut self,
+        ctx: &HourContext,
+        hour: u32,
+        p: &Pending,
+        amount: f64,
+        c: usize,
+        commitment_cost: f64,
+    ) -> Result<(), DemoError> {
         let plan = self.plan;
         let h = &plan.held[c];
         let w = &plan.workloads[p.workload];
@@ -533,7 +698,14 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
         let resource = resource_id(w, p.replica);
         let on_demand = amount * o.rate;
         if h.plan.is_savings_plan() {
-            let id = self.line_id([u64::from(w.id), u64::from(p.replica), u64::from(hour), 100 + c as u64]).to_owned();
+            let id = self
+                .line_id([
+                    u64::from(w.id),
+                    u64::from(p.replica),
+                    u64::from(hour),
+                    100 + c as u64,
+                ])
+                .to_owned();
             let sp_rate = commitment_cost / amount;
             let mut row = self.base_row(ctx, w.account, lit::SAVINGS_PLAN_COVERED_USAGE);
             fill_product(&mut row, w, o, &resource);
@@ -551,8 +723,18 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
             row[col::savings_plan_net_savings_plan_effective_cost] = Value::Number(commitment_cost);
             self.sink.push(&row)?;
 
-            let id = self.line_id([u64::from(w.id), u64::from(p.replica), u64::from(hour), 200 + c as u64]).to_owned();
-            let description = format!("SavingsPlanNegation used by AccountId : {} and UsageSku : {}", plan.org.accounts[w.account].account.id, o.sku);
+            let id = self
+                .line_id([
+                    u64::from(w.id),
+                    u64::from(p.replica),
+                    u64::from(hour),
+                    200 + c as u64,
+                ])
+                .to_owned();
+            let description = format!(
+                "SavingsPlanNegation used by AccountId : {} and UsageSku : {}",
+                plan.org.accounts[w.account].account.id, o.sku
+            );
             let mut row = self.base_row(ctx, w.account, lit::SAVINGS_PLAN_NEGATION);
             fill_product(&mut row, w, o, &resource);
             row[col::identity_line_item_id] = Value::Text(&id);
@@ -562,8 +744,19 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
             fill_sp(&mut row, h);
             self.sink.push(&row)?;
         } else {
-            let id = self.line_id([u64::from(w.id), u64::from(p.replica), u64::from(hour), 300 + c as u64]).to_owned();
-            let description = format!("USD {} hourly fee per MySQL, {} instance", catalog::rate_text(h.ri_hourly_fee), h.ri_class);
+            let id = self
+                .line_id([
+                    u64::from(w.id),
+                    u64::from(p.replica),
+                    u64::from(hour),
+                    300 + c as u64,
+                ])
+                .to_owned();
+            let description = format!(
+                "USD {} hourly fee per MySQL, {} instance",
+                catalog::rate_text(h.ri_hourly_fee),
+                h.ri_class
+            );
             let mut row = self.base_row(ctx, w.account, lit::DISCOUNTED_USAGE);
             fill_product(&mut row, w, o, &resource);
             row[col::identity_line_item_id] = Value::Text(&id);
@@ -582,13 +775,28 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
         Ok(())
     }
 
-    fn sp_fee(&mut self, ctx: &HourContext, hour: u32, c: usize, used: f64) -> Result<(), DemoError> {
+    fn sp_fee(
+        &mut self,
+        ctx: &HourContext,
+        hour: u32,
+        c: usize,
+        used: f64,
+    ) -> Result<(), DemoError> {
         let h = &self.plan.held[c];
-        let id = self.line_id([u64::MAX, c as u64, u64::from(hour), 400]).to_owned();
+        let id = self
+            .line_id([u64::MAX, c as u64, u64::from(hour), 400])
+            .to_owned();
         let fee = h.sim.per_hour;
         let fee_text = catalog::rate_text(fee);
         let usage_type = sp_usage_type(h);
-        let description = format!("1 year No Upfront {} Savings Plan", if h.plan == PlanKind::ComputeSp { "Compute" } else { "EC2 Instance" });
+        let description = format!(
+            "1 year No Upfront {} Savings Plan",
+            if h.plan == PlanKind::ComputeSp {
+                "Compute"
+            } else {
+                "EC2 Instance"
+            }
+        );
         let mut row = self.base_row(ctx, h.owner, lit::SAVINGS_PLAN_RECURRING_FEE);
         row[col::identity_line_item_id] = Value::Text(&id);
         row[col::line_item_product_code] = Value::Text("ComputeSavingsPlans");
@@ -614,15 +822,30 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
 
     fn month_end(&mut self, month: &Month, totals: &PartTotals) -> Result<(), DemoError> {
         let plan = self.plan;
-        let ctx = HourContext::new(month, month.start, month.start + Duration::hours(i64::from(month.hours)));
+        let ctx = HourContext::new(
+            month,
+            month.start,
+            month.start + Duration::hours(i64::from(month.hours)),
+        );
         let mut charges = totals.charges.clone();
-        for (c, h) in plan.held.iter().enumerate().filter(|(_, h)| !h.plan.is_savings_plan()) {
+        for (c, h) in plan
+            .held
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !h.plan.is_savings_plan())
+        {
             let reserved = h.sim.per_hour * f64::from(month.hours);
             let used = totals.ri_used.get(&c).copied().unwrap_or(0.0);
             let fee = reserved * h.ri_hourly_fee;
-            let id = self.line_id([u64::MAX - 1, c as u64, month.first_hour.into(), 500]).to_owned();
+            let id = self
+                .line_id([u64::MAX - 1, c as u64, month.first_hour.into(), 500])
+                .to_owned();
             let usage_type = format!("HeavyUsage:{}", h.ri_class);
-            let description = format!("USD {} hourly fee per MySQL, {} instance", catalog::rate_text(h.ri_hourly_fee), h.ri_class);
+            let description = format!(
+                "USD {} hourly fee per MySQL, {} instance",
+                catalog::rate_text(h.ri_hourly_fee),
+                h.ri_class
+            );
             let fee_text = catalog::rate_text(h.ri_hourly_fee);
             let count = format!("{}", h.sim.per_hour);
             let mut row = self.base_row(&ctx, h.owner, lit::RI_FEE);
@@ -639,45 +862,97 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
             fill_ri(&mut row, h);
             row[col::reservation_number_of_reservations] = Value::Text(&count);
             row[col::reservation_unused_quantity] = Value::Number((reserved - used).max(0.0));
-            row[col::reservation_unused_recurring_fee] = Value::Number((reserved - used).max(0.0) * h.ri_hourly_fee);
+            row[col::reservation_unused_recurring_fee] =
+                Value::Number((reserved - used).max(0.0) * h.ri_hourly_fee);
             self.sink.push(&row)?;
             self.charge(h.owner, "AmazonRDS", fee);
-            *charges.entry((h.owner, "AmazonRDS".to_owned())).or_default() += fee;
+            *charges
+                .entry((h.owner, "AmazonRDS".to_owned()))
+                .or_default() += fee;
         }
         let org_usage: f64 = charges.values().sum();
         // Business support: the greater of $100 and 10% of the month's charges.
         let support = (0.10 * org_usage).max(100.0);
-        self.monthly(&ctx, month, 0, lit::FEE, "AWSSupportBusiness", "AWS Support (Business)", support, None)?;
-        *charges.entry((0, "AWSSupportBusiness".to_owned())).or_default() += support;
+        self.monthly(
+            &ctx,
+            month,
+            0,
+            lit::FEE,
+            "AWSSupportBusiness",
+            "AWS Support (Business)",
+            support,
+            None,
+        )?;
+        *charges
+            .entry((0, "AWSSupportBusiness".to_owned()))
+            .or_default() += support;
         // Promotional credits for workload teams and web: up to $150 of EC2.
         for ((account, product), cost) in charges.clone() {
             let role = plan.org.accounts[account].role;
             if product == "AmazonEC2" && matches!(role, Role::Team | Role::WebProd) && cost > 0.0 {
                 let credit = -(cost * 0.2).min(150.0);
-                self.monthly(&ctx, month, account, lit::CREDIT, "AmazonEC2", "AWS Promotional Credit", credit, None)?;
+                self.monthly(
+                    &ctx,
+                    month,
+                    account,
+                    lit::CREDIT,
+                    "AmazonEC2",
+                    "AWS Promotional Credit",
+                    credit,
+                    None,
+                )?;
                 *charges.entry((account, product)).or_default() += credit;
             }
         }
         for ((account, product), cost) in &charges {
             if *cost > 0.0 {
                 let tax = (cost * TAX_RATE * 100.0).round() / 100.0;
-                self.monthly(&ctx, month, *account, lit::TAX, product, "Tax for product code", tax, Some("USSalesTax"))?;
+                self.monthly(
+                    &ctx,
+                    month,
+                    *account,
+                    lit::TAX,
+                    product,
+                    "Tax for product code",
+                    tax,
+                    Some("USSalesTax"),
+                )?;
             }
         }
         Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn monthly(&mut self, ctx: &HourContext, month: &Month, account: usize, line_type: &'static str, product_code: &str, description: &str, cost: f64, tax_type: Option<&'static str>) -> Result<(), DemoError> {
-        let salt = product_code.bytes().fold(account as u64, |h, b| mix(h ^ u64::from(b)));
-        let id = self.line_id([u64::MAX - 2, salt, month.first_hour.into(), line_type.len() as u64]).to_owned();
+    fn monthly(
+        &mut self,
+        ctx: &HourContext,
+        month: &Month,
+        account: usize,
+        line_type: &'static str,
+        product_code: &str,
+        description: &str,
+        cost: f64,
+        tax_type: Option<&'static str>,
+    ) -> Result<(), DemoError> {
+        let salt = product_code
+            .bytes()
+            .fold(account as u64, |h, b| mix(h ^ u64::from(b)));
+        let id = self
+            .line_id([
+                u64::MAX - 2,
+                salt,
+                month.first_hour.into(),
+                line_type.len() as u64,
+            ])
+            .to_owned();
         let description = format!("{description} {product_code}");
         let cost_text = catalog::rate_text(cost);
         let mut row = self.base_row(ctx, account, line_type);
         row[col::identity_line_item_id] = Value::Text(&id);
         row[col::line_item_product_code] = Value::Text(product_code);
         row[col::product_servicecode] = Value::Text(product_code);
-        row[col::line_item_usage_amount] = Value::Number(if line_type == lit::TAX { 1.0 } else { 0.0 });
+        row[col::line_item_usage_amount] =
+            Value::Number(if line_type == lit::TAX { 1.0 } else { 0.0 });
         fill_costs(&mut row, cost, &cost_text);
         row[col::line_item_line_item_description] = Value::Text(&description);
         row[col::product] = Value::Map(&[]);
@@ -692,33 +967,36 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
     }
 }
 
-
-fn base_row<'r>(org: &'r DemoOrg, ctx: &'r HourContext, account: usize, line_type: &'static str) -> Row<'r> {
-        let payer = &org.accounts[0].account;
-        let usage_account = &org.accounts[account].account;
-        let mut row: Row<'r> = [Value::Null; crate::sink::WIDTH];
-        row[col::bill_bill_type] = Value::Text("Anniversary");
-        row[col::bill_billing_entity] = Value::Text("AWS");
-        row[col::bill_billing_period_start_date] = Value::Time(ctx.period_start_ms);
-        row[col::bill_billing_period_end_date] = Value::Time(ctx.period_end_ms);
-        row[col::bill_invoice_id] = Value::Text(&ctx.invoice);
-        row[col::bill_invoicing_entity] = Value::Text("Amazon Web Services, Inc.");
-        row[col::bill_payer_account_id] = Value::Text(&payer.id);
-        row[col::bill_payer_account_name] = Value::Text(&payer.name);
-        row[col::identity_time_interval] = Value::Text(&ctx.interval);
-        row[col::line_item_currency_code] = Value::Text("USD");
-        row[col::pricing_currency] = Value::Text("USD");
-        row[col::line_item_legal_entity] = Value::Text("Amazon Web Services, Inc.");
-        row[col::line_item_line_item_type] = Value::Text(line_type);
-        row[col::line_item_usage_account_id] = Value::Text(&usage_account.id);
-        row[col::line_item_usage_account_name] = Value::Text(&usage_account.name);
-        row[col::line_item_usage_start_date] = Value::Time(ctx.start_ms);
-        row[col::line_item_usage_end_date] = Value::Time(ctx.end_ms);
-        row[col::cost_category] = Value::Map(&[]);
-        row[col::discount] = Value::Map(&[]);
-        row
-    }
-
+fn base_row<'r>(
+    org: &'r DemoOrg,
+    ctx: &'r HourContext,
+    account: usize,
+    line_type: &'static str,
+) -> Row<'r> {
+    let payer = &org.accounts[0].account;
+    let usage_account = &org.accounts[account].account;
+    let mut row: Row<'r> = [Value::Null; crate::sink::WIDTH];
+    row[col::bill_bill_type] = Value::Text("Anniversary");
+    row[col::bill_billing_entity] = Value::Text("AWS");
+    row[col::bill_billing_period_start_date] = Value::Time(ctx.period_start_ms);
+    row[col::bill_billing_period_end_date] = Value::Time(ctx.period_end_ms);
+    row[col::bill_invoice_id] = Value::Text(&ctx.invoice);
+    row[col::bill_invoicing_entity] = Value::Text("Amazon Web Services, Inc.");
+    row[col::bill_payer_account_id] = Value::Text(&payer.id);
+    row[col::bill_payer_account_name] = Value::Text(&payer.name);
+    row[col::identity_time_interval] = Value::Text(&ctx.interval);
+    row[col::line_item_currency_code] = Value::Text("USD");
+    row[col::pricing_currency] = Value::Text("USD");
+    row[col::line_item_legal_entity] = Value::Text("Amazon Web Services, Inc.");
+    row[col::line_item_line_item_type] = Value::Text(line_type);
+    row[col::line_item_usage_account_id] = Value::Text(&usage_account.id);
+    row[col::line_item_usage_account_name] = Value::Text(&usage_account.name);
+    row[col::line_item_usage_start_date] = Value::Time(ctx.start_ms);
+    row[col::line_item_usage_end_date] = Value::Time(ctx.end_ms);
+    row[col::cost_category] = Value::Map(&[]);
+    row[col::discount] = Value::Map(&[]);
+    row
+}
 
 fn resource_id(w: &Workload, replica: u32) -> String {
     let h = mix(u64::from(w.id) << 32 ^ u64::from(replica));
@@ -779,7 +1057,11 @@ fn fill_normalized(row: &mut Row<'_>, o: &Offer, amount: f64) {
 
 fn fill_sp<'r>(row: &mut Row<'r>, h: &'r Held) {
     row[col::savings_plan_savings_plan_a_r_n] = Value::Text(&h.arn);
-    row[col::savings_plan_offering_type] = Value::Text(if h.plan == PlanKind::ComputeSp { "ComputeSavingsPlans" } else { "EC2InstanceSavingsPlans" });
+    row[col::savings_plan_offering_type] = Value::Text(if h.plan == PlanKind::ComputeSp {
+        "ComputeSavingsPlans"
+    } else {
+        "EC2InstanceSavingsPlans"
+    });
     row[col::savings_plan_payment_option] = Value::Text("No Upfront");
     row[col::savings_plan_purchase_term] = Value::Text("1yr");
     row[col::savings_plan_start_time] = Value::Text(&h.start);

@@ -144,7 +144,11 @@ pub fn family_of(instance_type: &str) -> &str {
 pub fn rate_text(rate: f64) -> String {
     let text = format!("{rate:.10}");
     let trimmed = text.trim_end_matches('0').trim_end_matches('.');
-    if trimmed.is_empty() || trimmed == "-" { "0".to_owned() } else { trimmed.to_owned() }
+    if trimmed.is_empty() || trimmed == "-" {
+        "0".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 #[cfg(test)]

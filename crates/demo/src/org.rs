@@ -111,13 +111,22 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
     let root_id = format!("r-{}", random_chars(&mut rng, 4));
     let ou_ids: Vec<(String, String)> = OUS
         .iter()
-        .map(|(key, _, _)| ((*key).to_owned(), format!("ou-{}-{}", &root_id[2..], random_chars(&mut rng, 8))))
+        .map(|(key, _, _)| {
+            (
+                (*key).to_owned(),
+                format!("ou-{}-{}", &root_id[2..], random_chars(&mut rng, 8)),
+            )
+        })
         .collect();
     let container = |key: &str| -> String {
         if key == ROOT {
             root_id.clone()
         } else {
-            ou_ids.iter().find(|(k, _)| k == key).map(|(_, id)| id.clone()).unwrap_or_default()
+            ou_ids
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, id)| id.clone())
+                .unwrap_or_default()
         }
     };
     let mut demo_accounts = Vec::new();
@@ -128,7 +137,10 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
             None => team_slot(index),
         };
         let id = loop {
-            let candidate = format!("{:012}", rng.random_range(100_000_000_000u64..999_999_999_999));
+            let candidate = format!(
+                "{:012}",
+                rng.random_range(100_000_000_000u64..999_999_999_999)
+            );
             if used_ids.insert(candidate.clone()) {
                 break candidate;
             }
@@ -138,8 +150,16 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
             account: Account {
                 email: format!("aws+{name}@example.com"),
                 name,
-                status: if role == Role::Suspended { AccountStatus::Suspended } else { AccountStatus::Active },
-                joined_method: if role == Role::Management || index % 5 == 3 { JoinedMethod::Invited } else { JoinedMethod::Created },
+                status: if role == Role::Suspended {
+                    AccountStatus::Suspended
+                } else {
+                    AccountStatus::Active
+                },
+                joined_method: if role == Role::Management || index % 5 == 3 {
+                    JoinedMethod::Invited
+                } else {
+                    JoinedMethod::Created
+                },
                 joined_timestamp: joined,
                 parent_id: container(parent_key),
                 id,
@@ -148,14 +168,20 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
         });
     }
     let management = demo_accounts[0].account.clone();
-    let org_arn = format!("arn:aws:organizations::{}:organization/{org_id}", management.id);
+    let org_arn = format!(
+        "arn:aws:organizations::{}:organization/{org_id}",
+        management.id
+    );
     let mut bundle = OrgBundle {
         format: BUNDLE_FORMAT.to_owned(),
         version: BUNDLE_VERSION,
         generated_at: taken_at,
         source: BundleSource {
             kind: SourceKind::Demo,
-            detail: Some(format!("orgpool demo generate --accounts {} --seed {seed}", accounts.max(1))),
+            detail: Some(format!(
+                "orgpool demo generate --accounts {} --seed {seed}",
+                accounts.max(1)
+            )),
         },
         organization: Organization {
             id: org_id.clone(),
@@ -167,7 +193,11 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
         roots: vec![Root {
             id: root_id.clone(),
             name: "Root".to_owned(),
-            enabled_policy_types: vec![PolicyType::ServiceControlPolicy, PolicyType::TagPolicy, PolicyType::BackupPolicy],
+            enabled_policy_types: vec![
+                PolicyType::ServiceControlPolicy,
+                PolicyType::TagPolicy,
+                PolicyType::BackupPolicy,
+            ],
         }],
         organizational_units: OUS
             .iter()
@@ -189,13 +219,24 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
         iam_roles: Vec::new(),
         gaps: Vec::new(),
     };
-    let demo = DemoOrg { bundle: bundle.clone(), accounts: demo_accounts };
-    let ids = Ids { root: root_id.clone(), container: &container, org_arn, management: management.id.clone() };
+    let demo = DemoOrg {
+        bundle: bundle.clone(),
+        accounts: demo_accounts,
+    };
+    let ids = Ids {
+        root: root_id.clone(),
+        container: &container,
+        org_arn,
+        management: management.id.clone(),
+    };
     add_policies(&mut bundle, &mut rng, &ids);
     add_org_services(&mut bundle, &demo, &ids, taken_at);
     add_identity_center(&mut bundle, &demo, &mut rng);
     add_roles_and_shares(&mut bundle, &demo, &ids, &mut rng);
-    DemoOrg { bundle, accounts: demo.accounts }
+    DemoOrg {
+        bundle,
+        accounts: demo.accounts,
+    }
 }
 
 struct Ids<'a> {
@@ -208,14 +249,34 @@ struct Ids<'a> {
 fn team_slot(index: usize) -> (Role, String, &'static str) {
     const HOMES: [&str; 4] = ["payments", "analytics", "web", "sandbox"];
     let home = HOMES[index % HOMES.len()];
-    let role = if home == "sandbox" { Role::IdleSandbox } else { Role::Team };
-    let stage = if index % 3 == 0 { "staging" } else { "prod" };
-    let name = if role == Role::IdleSandbox { format!("sandbox-{index:03}") } else { format!("team-{index:03}-{stage}") };
+    let role = if home == "sandbox" {
+        Role::IdleSandbox
+    } else {
+        Role::Team
+    };
+    let stage = if index.is_multiple_of(3) {
+        "staging"
+    } else {
+        "prod"
+    };
+    let name = if role == Role::IdleSandbox {
+        format!("sandbox-{index:03}")
+    } else {
+        format!("team-{index:03}-{stage}")
+    };
     (role, name, home)
 }
 
-fn joined_at(rng: &mut ChaCha8Rng, role: Role, index: usize, taken_at: DateTime<Utc>) -> DateTime<Utc> {
-    let start = Utc.with_ymd_and_hms(2019, 3, 1, 9, 0, 0).single().unwrap_or(taken_at);
+fn joined_at(
+    rng: &mut ChaCha8Rng,
+    role: Role,
+    index: usize,
+    taken_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let start = Utc
+        .with_ymd_and_hms(2019, 3, 1, 9, 0, 0)
+        .single()
+        .unwrap_or(taken_at);
     match role {
         Role::Management => start,
         // One sandbox was created three days before the inventory: it cannot leave yet.
@@ -229,7 +290,9 @@ fn joined_at(rng: &mut ChaCha8Rng, role: Role, index: usize, taken_at: DateTime<
 
 fn random_chars(rng: &mut ChaCha8Rng, n: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..n).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..n)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 fn policy_id(rng: &mut ChaCha8Rng) -> String {
@@ -238,7 +301,14 @@ fn policy_id(rng: &mut ChaCha8Rng) -> String {
 
 fn add_policies(bundle: &mut OrgBundle, rng: &mut ChaCha8Rng, ids: &Ids<'_>) {
     let ou = ids.container;
-    let push = |bundle: &mut OrgBundle, name: &str, policy_type: PolicyType, aws_managed: bool, description: &str, content, targets: Vec<String>, id: String| {
+    let push = |bundle: &mut OrgBundle,
+                name: &str,
+                policy_type: PolicyType,
+                aws_managed: bool,
+                description: &str,
+                content,
+                targets: Vec<String>,
+                id: String| {
         bundle.policies.push(Policy {
             id,
             name: name.to_owned(),
@@ -249,30 +319,80 @@ fn add_policies(bundle: &mut OrgBundle, rng: &mut ChaCha8Rng, ids: &Ids<'_>) {
             targets,
         });
     };
-    push(bundle, "FullAWSAccess", PolicyType::ServiceControlPolicy, true, "Allows access to every operation",
+    push(
+        bundle,
+        "FullAWSAccess",
+        PolicyType::ServiceControlPolicy,
+        true,
+        "Allows access to every operation",
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
-        vec![ids.root.clone()], "p-FullAWSAccess".to_owned());
-    push(bundle, "DenyLeaveOrganization", PolicyType::ServiceControlPolicy, false, "Member accounts may not leave the organization",
+        vec![ids.root.clone()],
+        "p-FullAWSAccess".to_owned(),
+    );
+    push(
+        bundle,
+        "DenyLeaveOrganization",
+        PolicyType::ServiceControlPolicy,
+        false,
+        "Member accounts may not leave the organization",
         json!({"Version": "2012-10-17", "Statement": [{"Sid": "DenyLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}),
-        vec![ids.root.clone()], policy_id(rng));
-    push(bundle, "RegionAllowList", PolicyType::ServiceControlPolicy, false, "Workloads run in three regions only",
+        vec![ids.root.clone()],
+        policy_id(rng),
+    );
+    push(
+        bundle,
+        "RegionAllowList",
+        PolicyType::ServiceControlPolicy,
+        false,
+        "Workloads run in three regions only",
         json!({"Version": "2012-10-17", "Statement": [{"Sid": "DenyOtherRegions", "Effect": "Deny", "NotAction": ["iam:*", "organizations:*", "sts:*", "support:*", "cloudfront:*"], "Resource": "*",
             "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1", "ap-southeast-2"]}}}]}),
-        vec![ou("production"), ou("sandbox")], policy_id(rng));
-    push(bundle, "ProtectSecurityTooling", PolicyType::ServiceControlPolicy, false, "Nobody turns off GuardDuty, Config or CloudTrail",
+        vec![ou("production"), ou("sandbox")],
+        policy_id(rng),
+    );
+    push(
+        bundle,
+        "ProtectSecurityTooling",
+        PolicyType::ServiceControlPolicy,
+        false,
+        "Nobody turns off GuardDuty, Config or CloudTrail",
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["guardduty:DeleteDetector", "config:StopConfigurationRecorder", "cloudtrail:StopLogging", "cloudtrail:DeleteTrail"], "Resource": "*"}]}),
-        vec![ou("security"), ou("workloads")], policy_id(rng));
-    push(bundle, "CostCenterTags", PolicyType::TagPolicy, false, "Every resource carries a cost center",
+        vec![ou("security"), ou("workloads")],
+        policy_id(rng),
+    );
+    push(
+        bundle,
+        "CostCenterTags",
+        PolicyType::TagPolicy,
+        false,
+        "Every resource carries a cost center",
         json!({"tags": {"costcenter": {"tag_key": {"@@assign": "CostCenter"}, "tag_value": {"@@assign": ["payments", "analytics", "web", "platform", "security"]}, "enforced_for": {"@@assign": ["ec2:instance", "rds:db"]}}}}),
-        vec![ids.root.clone()], policy_id(rng));
-    push(bundle, "DailyBackups", PolicyType::BackupPolicy, false, "Daily backups kept 35 days for production",
+        vec![ids.root.clone()],
+        policy_id(rng),
+    );
+    push(
+        bundle,
+        "DailyBackups",
+        PolicyType::BackupPolicy,
+        false,
+        "Daily backups kept 35 days for production",
         json!({"plans": {"daily": {"regions": {"@@assign": ["us-east-1", "eu-west-1"]}, "rules": {"daily-35d": {"schedule_expression": {"@@assign": "cron(0 5 ? * * *)"}, "target_backup_vault_name": {"@@assign": "Default"}, "lifecycle": {"delete_after_days": {"@@assign": "35"}}}},
             "selections": {"tags": {"backup": {"iam_role_arn": {"@@assign": "arn:aws:iam::$account:role/AWSBackupDefaultServiceRole"}, "tag_key": {"@@assign": "backup"}, "tag_value": {"@@assign": ["daily"]}}}}}}}),
-        vec![ou("production")], policy_id(rng));
+        vec![ou("production")],
+        policy_id(rng),
+    );
 }
 
-fn add_org_services(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>, taken_at: DateTime<Utc>) {
-    let enabled = Utc.with_ymd_and_hms(2021, 6, 14, 10, 0, 0).single().unwrap_or(taken_at);
+fn add_org_services(
+    bundle: &mut OrgBundle,
+    demo: &DemoOrg,
+    ids: &Ids<'_>,
+    taken_at: DateTime<Utc>,
+) {
+    let enabled = Utc
+        .with_ymd_and_hms(2021, 6, 14, 10, 0, 0)
+        .single()
+        .unwrap_or(taken_at);
     for principal in [
         "sso.amazonaws.com",
         "cloudtrail.amazonaws.com",
@@ -284,16 +404,27 @@ fn add_org_services(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>, taken
         "backup.amazonaws.com",
         "tagpolicies.tag.amazonaws.com",
     ] {
-        bundle.trusted_services.push(TrustedService { service_principal: principal.to_owned(), date_enabled: enabled });
-    }
-    let Some(security) = demo.account_with(Role::SecurityTooling) else { return };
-    let security_id = security.account.id.clone();
-    for principal in ["guardduty.amazonaws.com", "securityhub.amazonaws.com", "config.amazonaws.com"] {
-        bundle.delegated_administrators.push(DelegatedAdministrator {
-            account_id: security_id.clone(),
+        bundle.trusted_services.push(TrustedService {
             service_principal: principal.to_owned(),
-            delegation_enabled_date: enabled,
+            date_enabled: enabled,
         });
+    }
+    let Some(security) = demo.account_with(Role::SecurityTooling) else {
+        return;
+    };
+    let security_id = security.account.id.clone();
+    for principal in [
+        "guardduty.amazonaws.com",
+        "securityhub.amazonaws.com",
+        "config.amazonaws.com",
+    ] {
+        bundle
+            .delegated_administrators
+            .push(DelegatedAdministrator {
+                account_id: security_id.clone(),
+                service_principal: principal.to_owned(),
+                delegation_enabled_date: enabled,
+            });
     }
     for service in ["guardduty", "securityhub"] {
         bundle.security_service_admins.push(SecurityServiceAdmin {
@@ -302,10 +433,15 @@ fn add_org_services(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>, taken
             region: "us-east-1".to_owned(),
         });
     }
-    let log_bucket_owner = demo.account_with(Role::LogArchive).map_or(ids.management.clone(), |a| a.account.id.clone());
+    let log_bucket_owner = demo
+        .account_with(Role::LogArchive)
+        .map_or(ids.management.clone(), |a| a.account.id.clone());
     bundle.cloudtrail_trails.push(Trail {
         name: "org-trail".to_owned(),
-        arn: format!("arn:aws:cloudtrail:us-east-1:{}:trail/org-trail", ids.management),
+        arn: format!(
+            "arn:aws:cloudtrail:us-east-1:{}:trail/org-trail",
+            ids.management
+        ),
         account_id: ids.management.clone(),
         home_region: "us-east-1".to_owned(),
         s3_bucket_name: format!("org-cloudtrail-{log_bucket_owner}"),
@@ -314,7 +450,10 @@ fn add_org_services(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>, taken
     });
     bundle.config_aggregators.push(ConfigAggregator {
         name: "org-aggregator".to_owned(),
-        arn: format!("arn:aws:config:us-east-1:{security_id}:config-aggregator/config-aggregator-{}", &ids.org_arn[ids.org_arn.len() - 8..]),
+        arn: format!(
+            "arn:aws:config:us-east-1:{security_id}:config-aggregator/config-aggregator-{}",
+            &ids.org_arn[ids.org_arn.len() - 8..]
+        ),
         account_id: security_id,
         organization_wide: true,
         source_account_ids: Vec::new(),
@@ -326,7 +465,14 @@ fn add_identity_center(bundle: &mut OrgBundle, demo: &DemoOrg, rng: &mut ChaCha8
     let instance = format!("ssoins-{}", random_chars(rng, 16));
     let instance_arn = format!("arn:aws:sso:::instance/{instance}");
     let store = format!("d-{}", random_chars(rng, 10));
-    let uuid = |rng: &mut ChaCha8Rng| format!("{}-{}-{}", random_chars(rng, 8), random_chars(rng, 4), random_chars(rng, 12));
+    let uuid = |rng: &mut ChaCha8Rng| {
+        format!(
+            "{}-{}-{}",
+            random_chars(rng, 8),
+            random_chars(rng, 4),
+            random_chars(rng, 12)
+        )
+    };
     let users: Vec<SsoUser> = ["alice", "bob", "carol", "dave", "erin"]
         .iter()
         .map(|name| SsoUser {
@@ -336,16 +482,34 @@ fn add_identity_center(bundle: &mut OrgBundle, demo: &DemoOrg, rng: &mut ChaCha8
             emails: vec![format!("{name}@example.com")],
         })
         .collect();
-    let groups: Vec<SsoGroup> = [("Admins", "Platform administrators"), ("Developers", "Workload engineers"), ("Auditors", "Read-only security and audit")]
-        .iter()
-        .map(|(name, description)| SsoGroup { id: uuid(rng), display_name: (*name).to_owned(), description: (*description).to_owned() })
-        .collect();
+    let groups: Vec<SsoGroup> = [
+        ("Admins", "Platform administrators"),
+        ("Developers", "Workload engineers"),
+        ("Auditors", "Read-only security and audit"),
+    ]
+    .iter()
+    .map(|(name, description)| SsoGroup {
+        id: uuid(rng),
+        display_name: (*name).to_owned(),
+        description: (*description).to_owned(),
+    })
+    .collect();
     let memberships = [(0, 0), (1, 1), (2, 1), (3, 1), (4, 2), (0, 2)]
         .iter()
-        .map(|&(u, g)| GroupMembership { group_id: groups[g].id.clone(), user_id: users[u].id.clone() })
+        .map(|&(u, g)| GroupMembership {
+            group_id: groups[g].id.clone(),
+            user_id: users[u].id.clone(),
+        })
         .collect();
-    let ps = |rng: &mut ChaCha8Rng, name: &str, description: &str, managed: &str, inline: Option<serde_json::Value>| PermissionSet {
-        arn: format!("arn:aws:sso:::permissionSet/{instance}/ps-{}", random_chars(rng, 16)),
+    let ps = |rng: &mut ChaCha8Rng,
+              name: &str,
+              description: &str,
+              managed: &str,
+              inline: Option<serde_json::Value>| PermissionSet {
+        arn: format!(
+            "arn:aws:sso:::permissionSet/{instance}/ps-{}",
+            random_chars(rng, 16)
+        ),
         name: name.to_owned(),
         description: description.to_owned(),
         session_duration: Some("PT8H".to_owned()),
@@ -354,13 +518,36 @@ fn add_identity_center(bundle: &mut OrgBundle, demo: &DemoOrg, rng: &mut ChaCha8
         inline_policy: inline,
     };
     let permission_sets = vec![
-        ps(rng, "AdministratorAccess", "Full access", "AdministratorAccess", None),
-        ps(rng, "PowerUser", "Everything but IAM, plus passing workload roles", "PowerUserAccess",
-            Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/workload-*"}]}))),
-        ps(rng, "SecurityAudit", "Read-only security audit", "SecurityAudit", None),
+        ps(
+            rng,
+            "AdministratorAccess",
+            "Full access",
+            "AdministratorAccess",
+            None,
+        ),
+        ps(
+            rng,
+            "PowerUser",
+            "Everything but IAM, plus passing workload roles",
+            "PowerUserAccess",
+            Some(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/workload-*"}]}),
+            ),
+        ),
+        ps(
+            rng,
+            "SecurityAudit",
+            "Read-only security audit",
+            "SecurityAudit",
+            None,
+        ),
     ];
     let mut assignments = Vec::new();
-    for account in demo.accounts.iter().filter(|a| a.account.status == AccountStatus::Active) {
+    for account in demo
+        .accounts
+        .iter()
+        .filter(|a| a.account.status == AccountStatus::Active)
+    {
         let mut assign = |set: usize, group: usize| {
             assignments.push(AccountAssignment {
                 account_id: account.account.id.clone(),
@@ -371,7 +558,15 @@ fn add_identity_center(bundle: &mut OrgBundle, demo: &DemoOrg, rng: &mut ChaCha8
         };
         assign(0, 0);
         assign(2, 2);
-        if matches!(account.role, Role::Team | Role::PaymentsProd | Role::PaymentsStaging | Role::AnalyticsProd | Role::DataLake | Role::WebProd) {
+        if matches!(
+            account.role,
+            Role::Team
+                | Role::PaymentsProd
+                | Role::PaymentsStaging
+                | Role::AnalyticsProd
+                | Role::DataLake
+                | Role::WebProd
+        ) {
             assign(1, 1);
         }
     }
@@ -395,7 +590,12 @@ fn add_identity_center(bundle: &mut OrgBundle, demo: &DemoOrg, rng: &mut ChaCha8
     });
 }
 
-fn add_roles_and_shares(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>, rng: &mut ChaCha8Rng) {
+fn add_roles_and_shares(
+    bundle: &mut OrgBundle,
+    demo: &DemoOrg,
+    ids: &Ids<'_>,
+    rng: &mut ChaCha8Rng,
+) {
     let role = |account: &str, name: &str, trust: serde_json::Value| IamRole {
         account_id: account.to_owned(),
         role_name: name.to_owned(),
@@ -403,18 +603,36 @@ fn add_roles_and_shares(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>, r
         trust_policy: trust,
     };
     let trust_account = |principal: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{principal}:root")}, "Action": "sts:AssumeRole"}]});
-    let security = demo.account_with(Role::SecurityTooling).map(|a| a.account.id.clone());
-    let shared = demo.account_with(Role::SharedServices).map(|a| a.account.id.clone());
-    for account in demo.accounts.iter().filter(|a| a.role != Role::Management && a.account.status == AccountStatus::Active) {
+    let security = demo
+        .account_with(Role::SecurityTooling)
+        .map(|a| a.account.id.clone());
+    let shared = demo
+        .account_with(Role::SharedServices)
+        .map(|a| a.account.id.clone());
+    for account in demo
+        .accounts
+        .iter()
+        .filter(|a| a.role != Role::Management && a.account.status == AccountStatus::Active)
+    {
         let id = &account.account.id;
-        bundle.iam_roles.push(role(id, "OrganizationAccountAccessRole", trust_account(&ids.management)));
-        if let Some(security) = &security {
-            if security != id {
-                bundle.iam_roles.push(role(id, "security-audit", trust_account(security)));
-            }
+        bundle.iam_roles.push(role(
+            id,
+            "OrganizationAccountAccessRole",
+            trust_account(&ids.management),
+        ));
+        if let Some(security) = security.as_ref().filter(|s| *s != id) {
+            bundle
+                .iam_roles
+                .push(role(id, "security-audit", trust_account(security)));
         }
-        if let (Some(shared), Role::Team | Role::PaymentsProd | Role::WebProd | Role::AnalyticsProd) = (&shared, account.role) {
-            bundle.iam_roles.push(role(id, "ci-deployer", trust_account(shared)));
+        if let (
+            Some(shared),
+            Role::Team | Role::PaymentsProd | Role::WebProd | Role::AnalyticsProd,
+        ) = (&shared, account.role)
+        {
+            bundle
+                .iam_roles
+                .push(role(id, "ci-deployer", trust_account(shared)));
         }
     }
     if let Some(log_archive) = demo.account_with(Role::LogArchive) {
@@ -426,18 +644,43 @@ fn add_roles_and_shares(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>, r
     }
     if let Some(network) = demo.account_with(Role::Network) {
         let owner = &network.account.id;
-        let share = |rng: &mut ChaCha8Rng, name: &str, principals: Vec<String>, resources: Vec<String>| RamShare {
-            arn: format!("arn:aws:ram:us-east-1:{owner}:resource-share/{}-{}", random_chars(rng, 8), random_chars(rng, 12)),
+        let share = |rng: &mut ChaCha8Rng,
+                     name: &str,
+                     principals: Vec<String>,
+                     resources: Vec<String>| RamShare {
+            arn: format!(
+                "arn:aws:ram:us-east-1:{owner}:resource-share/{}-{}",
+                random_chars(rng, 8),
+                random_chars(rng, 12)
+            ),
             name: name.to_owned(),
             owner_account_id: owner.clone(),
             allow_external_principals: false,
             principals,
             resource_arns: resources,
         };
-        let production_ou = format!("arn:aws:organizations::{}:ou/{}/{}", ids.management, bundle.organization.id, (ids.container)("production"));
-        bundle.ram_shares.push(share(rng, "shared-vpc-subnets", vec![ids.org_arn.clone()],
-            vec![format!("arn:aws:ec2:us-east-1:{owner}:subnet/subnet-0a1b2c3d4e5f60001"), format!("arn:aws:ec2:us-east-1:{owner}:subnet/subnet-0a1b2c3d4e5f60002")]));
-        bundle.ram_shares.push(share(rng, "transit-gateway", vec![production_ou],
-            vec![format!("arn:aws:ec2:us-east-1:{owner}:transit-gateway/tgw-0f1e2d3c4b5a69788")]));
+        let production_ou = format!(
+            "arn:aws:organizations::{}:ou/{}/{}",
+            ids.management,
+            bundle.organization.id,
+            (ids.container)("production")
+        );
+        bundle.ram_shares.push(share(
+            rng,
+            "shared-vpc-subnets",
+            vec![ids.org_arn.clone()],
+            vec![
+                format!("arn:aws:ec2:us-east-1:{owner}:subnet/subnet-0a1b2c3d4e5f60001"),
+                format!("arn:aws:ec2:us-east-1:{owner}:subnet/subnet-0a1b2c3d4e5f60002"),
+            ],
+        ));
+        bundle.ram_shares.push(share(
+            rng,
+            "transit-gateway",
+            vec![production_ou],
+            vec![format!(
+                "arn:aws:ec2:us-east-1:{owner}:transit-gateway/tgw-0f1e2d3c4b5a69788"
+            )],
+        ));
     }
 }

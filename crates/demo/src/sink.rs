@@ -58,11 +58,23 @@ enum Builder {
 impl Builder {
     fn new(kind: ColumnKind) -> Self {
         match kind {
-            ColumnKind::Text => Builder::Text(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8)),
+            ColumnKind::Text => {
+                Builder::Text(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8))
+            }
             ColumnKind::Number => Builder::Number(Float64Builder::with_capacity(BATCH_ROWS)),
-            ColumnKind::Timestamp => Builder::Time(TimestampMillisecondBuilder::with_capacity(BATCH_ROWS)),
-            ColumnKind::TextMap => Builder::TextMap(MapBuilder::new(None, StringBuilder::new(), StringBuilder::new())),
-            ColumnKind::NumberMap => Builder::NumberMap(MapBuilder::new(None, StringBuilder::new(), Float64Builder::new())),
+            ColumnKind::Timestamp => {
+                Builder::Time(TimestampMillisecondBuilder::with_capacity(BATCH_ROWS))
+            }
+            ColumnKind::TextMap => Builder::TextMap(MapBuilder::new(
+                None,
+                StringBuilder::new(),
+                StringBuilder::new(),
+            )),
+            ColumnKind::NumberMap => Builder::NumberMap(MapBuilder::new(
+                None,
+                StringBuilder::new(),
+                Float64Builder::new(),
+            )),
         }
     }
 
@@ -79,7 +91,8 @@ impl Builder {
                     b.keys().append_value(k);
                     b.values().append_value(v);
                 }
-                b.append(true).expect("keys and values are appended in pairs");
+                b.append(true)
+                    .expect("keys and values are appended in pairs");
             }
             (Builder::TextMap(b), _) => b.append(true).expect("an empty map is valid"),
             (Builder::NumberMap(b), _) => b.append(true).expect("an empty map is valid"),
@@ -126,7 +139,10 @@ impl ParquetSink {
             path: path.to_owned(),
             schema,
             writer,
-            builders: COLUMNS.iter().map(|(_, kind)| Builder::new(*kind)).collect(),
+            builders: COLUMNS
+                .iter()
+                .map(|(_, kind)| Builder::new(*kind))
+                .collect(),
             pending: 0,
             written: 0,
         })
@@ -151,7 +167,9 @@ impl ParquetSink {
         let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         let batch = RecordBatch::try_new(self.schema.clone(), columns)
             .map_err(|e| DemoError::Internal(format!("batch for {}: {e}", self.path.display())))?;
-        self.writer.write(&batch).map_err(|e| DemoError::parquet(&self.path, e))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| DemoError::parquet(&self.path, e))?;
         self.written += self.pending as u64;
         self.pending = 0;
         Ok(())
@@ -160,7 +178,9 @@ impl ParquetSink {
     /// Flushes and closes the file; returns the rows written.
     pub fn finish(mut self) -> Result<u64, DemoError> {
         self.flush()?;
-        self.writer.close().map_err(|e| DemoError::parquet(&self.path, e))?;
+        self.writer
+            .close()
+            .map_err(|e| DemoError::parquet(&self.path, e))?;
         Ok(self.written)
     }
 }

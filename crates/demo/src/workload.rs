@@ -122,7 +122,11 @@ impl Workload {
         let burst = if unit(key) < self.burst_chance {
             let start = (unit(key ^ 0xb1) * 18.0) as u32;
             let length = 2 + (unit(key ^ 0xb2) * 6.0) as u32;
-            if (start..start + length).contains(&hour_of_day) { self.burst_factor } else { 1.0 }
+            if (start..start + length).contains(&hour_of_day) {
+                self.burst_factor
+            } else {
+                1.0
+            }
         } else {
             1.0
         };
@@ -167,18 +171,45 @@ struct Spec {
 
 #[derive(Debug, Clone)]
 enum Kind {
-    Ec2 { itype: &'static str, region: usize, windows: bool, spot: bool },
-    Rds { class: usize },
-    SageMaker { itype: usize, region: usize },
-    Lambda { region: usize },
-    Fargate { region: usize },
-    S3 { gb: f64 },
-    DataTransfer { region: usize },
+    Ec2 {
+        itype: &'static str,
+        region: usize,
+        windows: bool,
+        spot: bool,
+    },
+    Rds {
+        class: usize,
+    },
+    SageMaker {
+        itype: usize,
+        region: usize,
+    },
+    Lambda {
+        region: usize,
+    },
+    Fargate {
+        region: usize,
+    },
+    S3 {
+        gb: f64,
+    },
+    DataTransfer {
+        region: usize,
+    },
     CloudFront,
 }
 
 fn spec(kind: Kind, base: f64, app: &'static str) -> Spec {
-    Spec { kind, base, daily: 0.0, weekly: 0.0, growth: 0.01, burst_chance: 0.0, burst_factor: 1.0, app }
+    Spec {
+        kind,
+        base,
+        daily: 0.0,
+        weekly: 0.0,
+        growth: 0.01,
+        burst_chance: 0.0,
+        burst_factor: 1.0,
+        app,
+    }
 }
 
 impl Spec {
@@ -202,7 +233,16 @@ impl Spec {
 }
 
 fn ec2(itype: &'static str, region: usize, base: f64, app: &'static str) -> Spec {
-    spec(Kind::Ec2 { itype, region, windows: false, spot: false }, base, app)
+    spec(
+        Kind::Ec2 {
+            itype,
+            region,
+            windows: false,
+            spot: false,
+        },
+        base,
+        app,
+    )
 }
 
 fn templates(role: Role, seed: u64) -> Vec<Spec> {
@@ -210,37 +250,101 @@ fn templates(role: Role, seed: u64) -> Vec<Spec> {
     match role {
         Role::Management => vec![spec(S3 { gb: 40.0 }, 1.0, "billing-exports")],
         Role::LogArchive => vec![spec(S3 { gb: 3_000.0 }, 3.0, "logs").growth(0.04)],
-        Role::SecurityTooling => vec![ec2("t3.medium", 0, 2.0, "siem"), spec(Lambda { region: 0 }, 2.0, "guardrails").daily(0.2)],
-        Role::Network => vec![ec2("m5.large", 0, 2.0, "egress-proxy"), spec(DataTransfer { region: 0 }, 2.0, "egress").daily(0.5)],
+        Role::SecurityTooling => vec![
+            ec2("t3.medium", 0, 2.0, "siem"),
+            spec(Lambda { region: 0 }, 2.0, "guardrails").daily(0.2),
+        ],
+        Role::Network => vec![
+            ec2("m5.large", 0, 2.0, "egress-proxy"),
+            spec(DataTransfer { region: 0 }, 2.0, "egress").daily(0.5),
+        ],
         Role::SharedServices => vec![
-            spec(Ec2 { itype: "c5.xlarge", region: 0, windows: false, spot: true }, 4.0, "ci").daily(0.6).weekly(0.7).bursts(0.3, 2.5),
+            spec(
+                Ec2 {
+                    itype: "c5.xlarge",
+                    region: 0,
+                    windows: false,
+                    spot: true,
+                },
+                4.0,
+                "ci",
+            )
+            .daily(0.6)
+            .weekly(0.7)
+            .bursts(0.3, 2.5),
             ec2("m6i.large", 0, 3.0, "artifacts"),
-            spec(Fargate { region: 0 }, 4.0, "runners").daily(0.5).weekly(0.6),
+            spec(Fargate { region: 0 }, 4.0, "runners")
+                .daily(0.5)
+                .weekly(0.6),
         ],
         Role::PaymentsProd => vec![
-            ec2("m5.large", 0, 12.0, "payments-api").daily(0.45).weekly(0.15).growth(0.03).bursts(0.08, 1.8),
-            ec2("m5.xlarge", 1, 4.0, "payments-eu").daily(0.4).weekly(0.1),
+            ec2("m5.large", 0, 12.0, "payments-api")
+                .daily(0.45)
+                .weekly(0.15)
+                .growth(0.03)
+                .bursts(0.08, 1.8),
+            ec2("m5.xlarge", 1, 4.0, "payments-eu")
+                .daily(0.4)
+                .weekly(0.1),
             spec(Rds { class: 0 }, 3.0, "payments-db").growth(0.0),
-            spec(Lambda { region: 0 }, 6.0, "webhooks").daily(0.5).bursts(0.1, 3.0),
+            spec(Lambda { region: 0 }, 6.0, "webhooks")
+                .daily(0.5)
+                .bursts(0.1, 3.0),
             spec(CloudFront, 1.0, "checkout-cdn").daily(0.5),
         ],
-        Role::PaymentsStaging => vec![ec2("m5.large", 0, 3.0, "payments-api").weekly(0.9), ec2("t3.large", 0, 2.0, "tools").weekly(0.5)],
+        Role::PaymentsStaging => vec![
+            ec2("m5.large", 0, 3.0, "payments-api").weekly(0.9),
+            ec2("t3.large", 0, 2.0, "tools").weekly(0.5),
+        ],
         Role::AnalyticsProd => vec![
             ec2("r5.xlarge", 1, 6.0, "warehouse").weekly(0.5).daily(0.2),
             ec2("r6g.large", 0, 4.0, "stream").daily(0.3),
             ec2("i3.large", 0, 2.0, "search").growth(0.0),
-            spec(SageMaker { itype: 0, region: 0 }, 3.0, "models").bursts(0.25, 3.0).weekly(0.6),
+            spec(
+                SageMaker {
+                    itype: 0,
+                    region: 0,
+                },
+                3.0,
+                "models",
+            )
+            .bursts(0.25, 3.0)
+            .weekly(0.6),
         ],
         Role::DataLake => vec![
             spec(Rds { class: 1 }, 1.0, "catalog-db").growth(0.0),
             spec(S3 { gb: 5_000.0 }, 4.0, "lake").growth(0.05),
             ec2("c6g.xlarge", 0, 4.0, "etl").daily(0.5).bursts(0.2, 2.0),
-            spec(Ec2 { itype: "c5.2xlarge", region: 0, windows: false, spot: true }, 3.0, "spark").bursts(0.4, 3.0).weekly(0.5),
+            spec(
+                Ec2 {
+                    itype: "c5.2xlarge",
+                    region: 0,
+                    windows: false,
+                    spot: true,
+                },
+                3.0,
+                "spark",
+            )
+            .bursts(0.4, 3.0)
+            .weekly(0.5),
         ],
         Role::WebProd => vec![
-            ec2("c5.large", 0, 10.0, "web").daily(0.6).weekly(0.2).growth(0.02),
+            ec2("c5.large", 0, 10.0, "web")
+                .daily(0.6)
+                .weekly(0.2)
+                .growth(0.02),
             ec2("m7g.large", 0, 4.0, "cache").daily(0.3),
-            spec(Ec2 { itype: "m5.xlarge", region: 2, windows: true, spot: false }, 2.0, "cms").growth(0.0),
+            spec(
+                Ec2 {
+                    itype: "m5.xlarge",
+                    region: 2,
+                    windows: true,
+                    spot: false,
+                },
+                2.0,
+                "cms",
+            )
+            .growth(0.0),
             spec(Fargate { region: 0 }, 6.0, "frontend").daily(0.5),
             spec(CloudFront, 2.0, "site-cdn").daily(0.6),
             spec(DataTransfer { region: 0 }, 1.0, "web-egress").daily(0.6),
@@ -252,11 +356,34 @@ fn templates(role: Role, seed: u64) -> Vec<Spec> {
 }
 
 fn team_templates(seed: u64) -> Vec<Spec> {
-    const TYPES: [&str; 8] = ["m5.large", "c5.large", "r5.large", "m6i.large", "c6g.large", "t3.large", "m5.xlarge", "r6g.large"];
+    const TYPES: [&str; 8] = [
+        "m5.large",
+        "c5.large",
+        "r5.large",
+        "m6i.large",
+        "c6g.large",
+        "t3.large",
+        "m5.xlarge",
+        "r6g.large",
+    ];
     let pick = |salt: u64, n: usize| (mix(seed ^ salt) % n as u64) as usize;
     let mut specs = vec![
-        ec2(TYPES[pick(1, TYPES.len())], pick(2, 3), 2.0 + pick(3, 6) as f64, "service").daily(0.4).weekly(0.2).growth(0.02),
-        ec2(TYPES[pick(4, TYPES.len())], 0, 1.0 + pick(5, 3) as f64, "worker").bursts(0.15, 2.0),
+        ec2(
+            TYPES[pick(1, TYPES.len())],
+            pick(2, 3),
+            2.0 + pick(3, 6) as f64,
+            "service",
+        )
+        .daily(0.4)
+        .weekly(0.2)
+        .growth(0.02),
+        ec2(
+            TYPES[pick(4, TYPES.len())],
+            0,
+            1.0 + pick(5, 3) as f64,
+            "worker",
+        )
+        .bursts(0.15, 2.0),
     ];
     if pick(6, 2) == 0 {
         specs.push(spec(Kind::Lambda { region: pick(7, 3) }, 3.0, "functions").daily(0.5));
@@ -264,7 +391,16 @@ fn team_templates(seed: u64) -> Vec<Spec> {
         specs.push(spec(Kind::Fargate { region: 0 }, 3.0, "tasks").daily(0.4));
     }
     if pick(8, 4) == 0 {
-        specs.push(spec(Kind::Ec2 { itype: "m5.large", region: 0, windows: true, spot: false }, 1.0, "legacy"));
+        specs.push(spec(
+            Kind::Ec2 {
+                itype: "m5.large",
+                region: 0,
+                windows: true,
+                spot: false,
+            },
+            1.0,
+            "legacy",
+        ));
     }
     specs
 }
@@ -272,7 +408,11 @@ fn team_templates(seed: u64) -> Vec<Spec> {
 impl Spec {
     fn build(self, id: u32, account: usize, account_name: &str) -> Workload {
         let (offers, shape, prefix) = offers_for(&self.kind);
-        let environment = if account_name.contains("staging") { "staging" } else { "prod" };
+        let environment = if account_name.contains("staging") {
+            "staging"
+        } else {
+            "prod"
+        };
         let cost_center = account_name.split('-').next().unwrap_or("platform");
         Workload {
             id,
@@ -329,7 +469,10 @@ fn offer(spec: OfferSpec<'_>) -> Offer {
     }
     product.extend(spec.extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
     product.sort();
-    let sku_key = spec.usage_type.bytes().fold(spec.region as u64, |h, b| mix(h ^ u64::from(b)));
+    let sku_key = spec
+        .usage_type
+        .bytes()
+        .fold(spec.region as u64, |h, b| mix(h ^ u64::from(b)));
     Offer {
         product_code: spec.product_code,
         sku: format!("{:016X}", mix(sku_key))[..16].to_owned(),
@@ -359,7 +502,12 @@ pub fn rds_reservation_key(class: usize) -> u32 {
     class as u32
 }
 
-fn base_offer(product_code: &'static str, servicecode: &'static str, service_name: &'static str, region: usize) -> OfferSpec<'static> {
+fn base_offer(
+    product_code: &'static str,
+    servicecode: &'static str,
+    service_name: &'static str,
+    region: usize,
+) -> OfferSpec<'static> {
     OfferSpec {
         product_code,
         servicecode,
@@ -383,21 +531,57 @@ fn base_offer(product_code: &'static str, servicecode: &'static str, service_nam
 
 fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
     match kind {
-        Kind::Ec2 { itype, region, windows, spot } => {
+        Kind::Ec2 {
+            itype,
+            region,
+            windows,
+            spot,
+        } => {
             let t = catalog::instance_type(itype);
             let r = &REGIONS[*region];
             let linux = t.linux_hourly * r.multiplier;
-            let rate = if *windows { linux + catalog::WINDOWS_PER_VCPU_HOUR * f64::from(t.vcpus) } else { linux };
+            let rate = if *windows {
+                linux + catalog::WINDOWS_PER_VCPU_HOUR * f64::from(t.vcpus)
+            } else {
+                linux
+            };
             let os = if *windows { "Windows" } else { "Linux" };
             let (usage_type, operation, billed, term, description) = if *spot {
                 let spot_rate = rate * catalog::SPOT_FRACTION;
-                (format!("{}SpotUsage:{}", r.prefix, t.name), "RunInstances:SV001", spot_rate, "Spot",
-                 format!("${} per Spot {os} {} Instance Hour", catalog::rate_text(spot_rate), t.name))
+                (
+                    format!("{}SpotUsage:{}", r.prefix, t.name),
+                    "RunInstances:SV001",
+                    spot_rate,
+                    "Spot",
+                    format!(
+                        "${} per Spot {os} {} Instance Hour",
+                        catalog::rate_text(spot_rate),
+                        t.name
+                    ),
+                )
             } else {
-                (format!("{}BoxUsage:{}", r.prefix, t.name), if *windows { "RunInstances:0002" } else { "RunInstances" }, rate, "OnDemand",
-                 format!("${} per On Demand {os} {} Instance Hour", catalog::rate_text(rate), t.name))
+                (
+                    format!("{}BoxUsage:{}", r.prefix, t.name),
+                    if *windows {
+                        "RunInstances:0002"
+                    } else {
+                        "RunInstances"
+                    },
+                    rate,
+                    "OnDemand",
+                    format!(
+                        "${} per On Demand {os} {} Instance Hour",
+                        catalog::rate_text(rate),
+                        t.name
+                    ),
+                )
             };
-            let mut o = base_offer("AmazonEC2", "AmazonEC2", "Amazon Elastic Compute Cloud", *region);
+            let mut o = base_offer(
+                "AmazonEC2",
+                "AmazonEC2",
+                "Amazon Elastic Compute Cloud",
+                *region,
+            );
             o.usage_type = usage_type;
             o.operation = operation;
             o.description = description;
@@ -410,15 +594,28 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             o.instance_type = t.name;
             o.normalization_factor = Some(t.normalization_factor);
             o.product_family = "Compute Instance";
-            o.extra = vec![("operating_system", os.to_owned()), ("tenancy", "Shared".to_owned()), ("vcpu", t.vcpus.to_string()), ("capacitystatus", "Used".to_owned())];
+            o.extra = vec![
+                ("operating_system", os.to_owned()),
+                ("tenancy", "Shared".to_owned()),
+                ("vcpu", t.vcpus.to_string()),
+                ("capacitystatus", "Used".to_owned()),
+            ];
             (vec![offer(o)], Shape::PerResourceHour, "i-0".to_owned())
         }
         Kind::Rds { class } => {
             let (name, price) = catalog::RDS_CLASSES[*class];
-            let mut o = base_offer("AmazonRDS", "AmazonRDS", "Amazon Relational Database Service", 0);
+            let mut o = base_offer(
+                "AmazonRDS",
+                "AmazonRDS",
+                "Amazon Relational Database Service",
+                0,
+            );
             o.usage_type = format!("InstanceUsage:{name}");
             o.operation = "CreateDBInstance:0002";
-            o.description = format!("${} per RDS {name} instance hour (or partial hour) running MySQL", catalog::rate_text(price));
+            o.description = format!(
+                "${} per RDS {name} instance hour (or partial hour) running MySQL",
+                catalog::rate_text(price)
+            );
             o.unit = "Hrs";
             o.rate = price;
             o.billed_rate = price;
@@ -427,16 +624,28 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             o.instance_type = name;
             o.normalization_factor = Some(4.0);
             o.product_family = "Database Instance";
-            o.extra = vec![("database_engine", "MySQL".to_owned()), ("deployment_option", "Single-AZ".to_owned())];
+            o.extra = vec![
+                ("database_engine", "MySQL".to_owned()),
+                ("deployment_option", "Single-AZ".to_owned()),
+            ];
             let mut offer = offer(o);
             offer.reservation_key = Some(rds_reservation_key(*class));
-            (vec![offer], Shape::PerResourceHour, "arn:aws:rds:us-east-1:db:".to_owned())
+            (
+                vec![offer],
+                Shape::PerResourceHour,
+                "arn:aws:rds:us-east-1:db:".to_owned(),
+            )
         }
         Kind::SageMaker { itype, region } => {
             let (name, price) = catalog::SAGEMAKER_TYPES[*itype];
             let r = &REGIONS[*region];
             let rate = price * r.multiplier;
-            let mut o = base_offer("AmazonSageMaker", "AmazonSageMaker", "Amazon SageMaker", *region);
+            let mut o = base_offer(
+                "AmazonSageMaker",
+                "AmazonSageMaker",
+                "Amazon SageMaker",
+                *region,
+            );
             o.usage_type = format!("{}Train:{name}", r.long_prefix);
             o.operation = "CreateTrainingJob";
             o.description = format!("${} per Training {name} hour", catalog::rate_text(rate));
@@ -447,14 +656,19 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             o.family = catalog::family_of(name);
             o.instance_type = name;
             o.product_family = "ML Instance";
-            (vec![offer(o)], Shape::PerResourceHour, "arn:aws:sagemaker:us-east-1:training-job/".to_owned())
+            (
+                vec![offer(o)],
+                Shape::PerResourceHour,
+                "arn:aws:sagemaker:us-east-1:training-job/".to_owned(),
+            )
         }
         Kind::Lambda { region } => {
             let r = &REGIONS[*region];
             let mut duration = base_offer("AWSLambda", "AWSLambda", "AWS Lambda", *region);
             duration.usage_type = format!("{}Lambda-GB-Second", r.long_prefix.replace("USE1-", ""));
             duration.operation = "Invoke";
-            duration.description = "AWS Lambda - Total Compute - US East (Northern Virginia)".to_owned();
+            duration.description =
+                "AWS Lambda - Total Compute - US East (Northern Virginia)".to_owned();
             duration.unit = "Lambda-GB-Second";
             duration.rate = catalog::LAMBDA_GB_SECOND;
             duration.billed_rate = catalog::LAMBDA_GB_SECOND;
@@ -470,11 +684,20 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             requests.billed_rate = catalog::LAMBDA_REQUEST;
             requests.product_family = "Serverless";
             let prefix = format!("arn:aws:lambda:{}:function:fn-", r.code);
-            (vec![offer(duration), offer(requests)], Shape::Metered { units: 9_000.0 }, prefix)
+            (
+                vec![offer(duration), offer(requests)],
+                Shape::Metered { units: 9_000.0 },
+                prefix,
+            )
         }
         Kind::Fargate { region } => {
             let r = &REGIONS[*region];
-            let mut cpu = base_offer("AmazonECS", "AmazonECS", "Amazon Elastic Container Service", *region);
+            let mut cpu = base_offer(
+                "AmazonECS",
+                "AmazonECS",
+                "Amazon Elastic Container Service",
+                *region,
+            );
             cpu.usage_type = format!("{}Fargate-vCPU-Hours:perCPU", r.long_prefix);
             cpu.operation = "FargateTask";
             cpu.description = format!("AWS Fargate - vCPU - {}", r.location);
@@ -484,7 +707,12 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             cpu.service = Service::Fargate;
             cpu.family = "fargate";
             cpu.product_family = "Compute";
-            let mut memory = base_offer("AmazonECS", "AmazonECS", "Amazon Elastic Container Service", *region);
+            let mut memory = base_offer(
+                "AmazonECS",
+                "AmazonECS",
+                "Amazon Elastic Container Service",
+                *region,
+            );
             memory.usage_type = format!("{}Fargate-GB-Hours", r.long_prefix);
             memory.operation = "FargateTask";
             memory.description = format!("AWS Fargate - Memory - {}", r.location);
@@ -495,10 +723,15 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             memory.family = "fargate";
             memory.product_family = "Compute";
             let prefix = format!("arn:aws:ecs:{}:task/", r.code);
-            (vec![offer(cpu), offer(memory)], Shape::PerResourceHour, prefix)
+            (
+                vec![offer(cpu), offer(memory)],
+                Shape::PerResourceHour,
+                prefix,
+            )
         }
         Kind::S3 { gb } => {
-            let mut storage = base_offer("AmazonS3", "AmazonS3", "Amazon Simple Storage Service", 0);
+            let mut storage =
+                base_offer("AmazonS3", "AmazonS3", "Amazon Simple Storage Service", 0);
             storage.usage_type = "TimedStorage-ByteHrs".to_owned();
             storage.operation = "StandardStorage";
             storage.description = "$0.023 per GB - first 50 TB / month of storage used".to_owned();
@@ -506,7 +739,8 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             storage.rate = catalog::S3_GB_MONTH;
             storage.billed_rate = catalog::S3_GB_MONTH;
             storage.product_family = "Storage";
-            let mut requests = base_offer("AmazonS3", "AmazonS3", "Amazon Simple Storage Service", 0);
+            let mut requests =
+                base_offer("AmazonS3", "AmazonS3", "Amazon Simple Storage Service", 0);
             requests.usage_type = "Requests-Tier1".to_owned();
             requests.operation = "PutObject";
             requests.description = "$0.005 per 1,000 PUT, COPY, POST, or LIST requests".to_owned();
@@ -515,22 +749,42 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             requests.billed_rate = catalog::S3_TIER1_REQUEST;
             requests.product_family = "API Request";
             // Per hour: the bucket's GB as GB-months (730 hours a month), and requests.
-            (vec![offer(storage), offer(requests)], Shape::Metered { units: gb / 730.0 }, "bucket-".to_owned())
+            (
+                vec![offer(storage), offer(requests)],
+                Shape::Metered { units: gb / 730.0 },
+                "bucket-".to_owned(),
+            )
         }
         Kind::DataTransfer { region } => {
             let r = &REGIONS[*region];
-            let mut o = base_offer("AWSDataTransfer", "AWSDataTransfer", "AWS Data Transfer", *region);
+            let mut o = base_offer(
+                "AWSDataTransfer",
+                "AWSDataTransfer",
+                "AWS Data Transfer",
+                *region,
+            );
             o.usage_type = format!("{}DataTransfer-Out-Bytes", r.prefix);
             o.operation = "RunInstances";
-            o.description = "$0.090 per GB - first 10 TB / month data transfer out beyond the global free tier".to_owned();
+            o.description =
+                "$0.090 per GB - first 10 TB / month data transfer out beyond the global free tier"
+                    .to_owned();
             o.unit = "GB";
             o.rate = catalog::DATA_TRANSFER_OUT_GB * r.multiplier;
             o.billed_rate = o.rate;
             o.product_family = "Data Transfer";
-            (vec![offer(o)], Shape::Metered { units: 5.0 }, "nat-0".to_owned())
+            (
+                vec![offer(o)],
+                Shape::Metered { units: 5.0 },
+                "nat-0".to_owned(),
+            )
         }
         Kind::CloudFront => {
-            let mut bytes = base_offer("AmazonCloudFront", "AmazonCloudFront", "Amazon CloudFront", 0);
+            let mut bytes = base_offer(
+                "AmazonCloudFront",
+                "AmazonCloudFront",
+                "Amazon CloudFront",
+                0,
+            );
             bytes.usage_type = "US-DataTransfer-Out-Bytes".to_owned();
             bytes.operation = "WEB";
             bytes.description = "$0.085 per GB - first 10 TB / month data transfer out".to_owned();
@@ -538,7 +792,12 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             bytes.rate = catalog::CLOUDFRONT_GB;
             bytes.billed_rate = catalog::CLOUDFRONT_GB;
             bytes.product_family = "Data Transfer";
-            let mut requests = base_offer("AmazonCloudFront", "AmazonCloudFront", "Amazon CloudFront", 0);
+            let mut requests = base_offer(
+                "AmazonCloudFront",
+                "AmazonCloudFront",
+                "Amazon CloudFront",
+                0,
+            );
             requests.usage_type = "US-Requests-Tier2-HTTPS".to_owned();
             requests.operation = "GET";
             requests.description = "$0.0100 per 10,000 HTTPS Requests".to_owned();
@@ -546,7 +805,11 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             requests.rate = catalog::CLOUDFRONT_REQUEST;
             requests.billed_rate = catalog::CLOUDFRONT_REQUEST;
             requests.product_family = "Request";
-            (vec![offer(bytes), offer(requests)], Shape::Metered { units: 6.0 }, "arn:aws:cloudfront::distribution/E".to_owned())
+            (
+                vec![offer(bytes), offer(requests)],
+                Shape::Metered { units: 6.0 },
+                "arn:aws:cloudfront::distribution/E".to_owned(),
+            )
         }
     }
 }
@@ -555,10 +818,10 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
 pub fn metered_ratio(offer_index: usize, product_code: &str) -> f64 {
     match (product_code, offer_index) {
         (_, 0) => 1.0,
-        ("AWSLambda", _) => 2.5,        // requests per GB-second
-        ("AmazonS3", _) => 3_000.0,     // requests per GB-month-hour
+        ("AWSLambda", _) => 2.5,            // requests per GB-second
+        ("AmazonS3", _) => 3_000.0,         // requests per GB-month-hour
         ("AmazonCloudFront", _) => 9_000.0, // requests per GB
-        ("AmazonECS", _) => 2.0,        // GB per vCPU
+        ("AmazonECS", _) => 2.0,            // GB per vCPU
         _ => 1.0,
     }
 }

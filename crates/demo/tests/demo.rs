@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, TimestampMillisecondType};
 use chrono::NaiveDate;
 use orgpool_demo::{DemoConfig, generate, generate_org};
@@ -24,23 +24,43 @@ fn python() -> PathBuf {
     let path = std::env::var_os("ORGPOOL_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join(".venv/bin/python"));
-    assert!(path.exists(), "{} is missing: run scripts/test, which builds the test venv", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/test, which builds the test venv",
+        path.display()
+    );
     path
 }
 
 fn run_python(script: &str, args: &[&Path]) -> (bool, String) {
     let out = Command::new(python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(script))
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests")
+                .join(script),
+        )
         .args(args)
         .output()
         .expect("python runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.is_empty() || out.status.success(), "{script} failed: {stderr}");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    assert!(
+        stderr.is_empty() || out.status.success(),
+        "{script} failed: {stderr}"
+    );
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn small(seed: u64, months: u32) -> DemoConfig {
-    DemoConfig { accounts: 12, months, seed, start: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(), ..DemoConfig::default() }
+    DemoConfig {
+        accounts: 12,
+        months,
+        seed,
+        start: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+        ..DemoConfig::default()
+    }
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -49,7 +69,11 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
             let p = entry.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
         }
     }
     out.sort();
@@ -68,7 +92,11 @@ fn digests(dir: &Path) -> BTreeMap<PathBuf, String> {
 
 #[test]
 fn same_arguments_give_the_same_bytes_whatever_the_thread_count() {
-    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
     let mut one = small(7, 1);
     one.threads = 1;
     let mut two = small(7, 1);
@@ -80,7 +108,11 @@ fn same_arguments_give_the_same_bytes_whatever_the_thread_count() {
     assert_eq!(da, db);
     generate(&small(8, 1), c.path()).unwrap();
     let dc = digests(c.path());
-    assert_ne!(da[Path::new("org.json")], dc[Path::new("org.json")], "another seed, another org");
+    assert_ne!(
+        da[Path::new("org.json")],
+        dc[Path::new("org.json")],
+        "another seed, another org"
+    );
 }
 
 /// What Rust's own reading of the export finds.
@@ -96,23 +128,51 @@ struct Tally {
 }
 
 fn text<'a>(b: &'a RecordBatch, name: &str) -> &'a arrow::array::StringArray {
-    b.column_by_name(name).unwrap_or_else(|| panic!("column {name}")).as_string::<i32>()
+    b.column_by_name(name)
+        .unwrap_or_else(|| panic!("column {name}"))
+        .as_string::<i32>()
 }
 fn num<'a>(b: &'a RecordBatch, name: &str) -> &'a arrow::array::Float64Array {
-    b.column_by_name(name).unwrap_or_else(|| panic!("column {name}")).as_primitive::<Float64Type>()
+    b.column_by_name(name)
+        .unwrap_or_else(|| panic!("column {name}"))
+        .as_primitive::<Float64Type>()
 }
 
 fn tally(dir: &Path) -> Tally {
     let mut t = Tally::default();
-    for path in files_under(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")) {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap().build().unwrap();
+    for path in files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+    {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
         for batch in reader {
             let b = batch.unwrap();
-            let (kind, account, cost, amount) = (text(&b, "line_item_line_item_type"), text(&b, "line_item_usage_account_id"), num(&b, "line_item_unblended_cost"), num(&b, "line_item_usage_amount"));
-            let (arn, eff, rate) = (text(&b, "savings_plan_savings_plan_a_r_n"), num(&b, "savings_plan_savings_plan_effective_cost"), num(&b, "savings_plan_savings_plan_rate"));
-            let (used, total) = (num(&b, "savings_plan_used_commitment"), num(&b, "savings_plan_total_commitment_to_date"));
-            let (ri_arn, ri_eff) = (text(&b, "reservation_reservation_a_r_n"), num(&b, "reservation_effective_cost"));
-            let start = b.column_by_name("line_item_usage_start_date").unwrap().as_primitive::<TimestampMillisecondType>();
+            let (kind, account, cost, amount) = (
+                text(&b, "line_item_line_item_type"),
+                text(&b, "line_item_usage_account_id"),
+                num(&b, "line_item_unblended_cost"),
+                num(&b, "line_item_usage_amount"),
+            );
+            let (arn, eff, rate) = (
+                text(&b, "savings_plan_savings_plan_a_r_n"),
+                num(&b, "savings_plan_savings_plan_effective_cost"),
+                num(&b, "savings_plan_savings_plan_rate"),
+            );
+            let (used, total) = (
+                num(&b, "savings_plan_used_commitment"),
+                num(&b, "savings_plan_total_commitment_to_date"),
+            );
+            let (ri_arn, ri_eff) = (
+                text(&b, "reservation_reservation_a_r_n"),
+                num(&b, "reservation_effective_cost"),
+            );
+            let start = b
+                .column_by_name("line_item_usage_start_date")
+                .unwrap()
+                .as_primitive::<TimestampMillisecondType>();
             for i in 0..b.num_rows() {
                 t.rows += 1;
                 let e = t.by_type.entry(kind.value(i).to_owned()).or_default();
@@ -121,14 +181,24 @@ fn tally(dir: &Path) -> Tally {
                 *t.by_account.entry(account.value(i).to_owned()).or_default() += cost.value(i);
                 match kind.value(i) {
                     "SavingsPlanCoveredUsage" => {
-                        *t.sp_effective.entry((arn.value(i).to_owned(), start.value(i))).or_default() += eff.value(i);
-                        t.worst_sp_rate_error = t.worst_sp_rate_error.max((eff.value(i) - rate.value(i) * amount.value(i)).abs());
+                        *t.sp_effective
+                            .entry((arn.value(i).to_owned(), start.value(i)))
+                            .or_default() += eff.value(i);
+                        t.worst_sp_rate_error = t
+                            .worst_sp_rate_error
+                            .max((eff.value(i) - rate.value(i) * amount.value(i)).abs());
                     }
                     "SavingsPlanRecurringFee" => {
-                        t.sp_fee.insert((arn.value(i).to_owned(), start.value(i)), (used.value(i), total.value(i)));
+                        t.sp_fee.insert(
+                            (arn.value(i).to_owned(), start.value(i)),
+                            (used.value(i), total.value(i)),
+                        );
                     }
                     "DiscountedUsage" => {
-                        let r = t.ri_rate.entry(ri_arn.value(i).to_owned()).or_insert((f64::MAX, f64::MIN));
+                        let r = t
+                            .ri_rate
+                            .entry(ri_arn.value(i).to_owned())
+                            .or_insert((f64::MAX, f64::MIN));
                         let per_hour = ri_eff.value(i) / amount.value(i);
                         r.0 = r.0.min(per_hour);
                         r.1 = r.1.max(per_hour);
@@ -144,8 +214,14 @@ fn tally(dir: &Path) -> Tally {
 #[test]
 fn cur_export_reads_back_in_duckdb_with_consistent_prices_and_commitments() {
     let dir = tempfile::tempdir().unwrap();
-    let config = DemoConfig { months: 2, ..small(42, 2) };
-    let config = DemoConfig { accounts: 16, ..config };
+    let config = DemoConfig {
+        months: 2,
+        ..small(42, 2)
+    };
+    let config = DemoConfig {
+        accounts: 16,
+        ..config
+    };
     let summary = generate(&config, dir.path()).unwrap();
     let cur = dir.path().join("cur");
     let (ok, out) = run_python("duckdb_check.py", &[&cur]);
@@ -171,19 +247,59 @@ fn cur_export_reads_back_in_duckdb_with_consistent_prices_and_commitments() {
     }
     // Every line item type the issue asks for, and the services.
     let by_type = duck["by_type"].as_object().unwrap();
-    for t in ["Usage", "DiscountedUsage", "RIFee", "SavingsPlanCoveredUsage", "SavingsPlanNegation", "SavingsPlanRecurringFee", "Tax", "Credit", "Fee"] {
-        assert!(by_type.get(t).is_some_and(|v| v["rows"].as_u64().unwrap() > 0), "line item type {t} missing: {by_type:?}");
+    for t in [
+        "Usage",
+        "DiscountedUsage",
+        "RIFee",
+        "SavingsPlanCoveredUsage",
+        "SavingsPlanNegation",
+        "SavingsPlanRecurringFee",
+        "Tax",
+        "Credit",
+        "Fee",
+    ] {
+        assert!(
+            by_type
+                .get(t)
+                .is_some_and(|v| v["rows"].as_u64().unwrap() > 0),
+            "line item type {t} missing: {by_type:?}"
+        );
     }
-    let services: Vec<&str> = duck["services"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    for s in ["AmazonEC2", "AWSLambda", "AmazonECS", "AmazonSageMaker", "AmazonRDS", "AmazonS3", "AWSDataTransfer", "AmazonCloudFront"] {
+    let services: Vec<&str> = duck["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for s in [
+        "AmazonEC2",
+        "AWSLambda",
+        "AmazonECS",
+        "AmazonSageMaker",
+        "AmazonRDS",
+        "AmazonS3",
+        "AWSDataTransfer",
+        "AmazonCloudFront",
+    ] {
         assert!(services.contains(&s), "{s} missing from {services:?}");
     }
     assert!(duck["ec2_families"].as_u64().unwrap() >= 6);
     assert_eq!(duck["ec2_regions"].as_u64().unwrap(), 3);
-    assert_eq!(duck["ec2_operating_systems"].as_u64().unwrap(), 2, "Linux and Windows");
+    assert_eq!(
+        duck["ec2_operating_systems"].as_u64().unwrap(),
+        2,
+        "Linux and Windows"
+    );
     assert!(duck["spot_rows"].as_u64().unwrap() > 0);
-    assert_eq!(duck["billing_periods"], serde_json::json!(["2026-02", "2026-03"]));
-    assert_eq!(duck["price_mismatches"].as_u64().unwrap(), 0, "pricing_public_on_demand_cost = rate x amount");
+    assert_eq!(
+        duck["billing_periods"],
+        serde_json::json!(["2026-02", "2026-03"])
+    );
+    assert_eq!(
+        duck["price_mismatches"].as_u64().unwrap(),
+        0,
+        "pricing_public_on_demand_cost = rate x amount"
+    );
 
     // Rust's reading agrees with DuckDB's, row for row and cent for cent.
     let t = tally(&cur);
@@ -191,13 +307,23 @@ fn cur_export_reads_back_in_duckdb_with_consistent_prices_and_commitments() {
     assert_eq!(t.rows, summary.rows);
     for (kind, (rows, cost)) in &t.by_type {
         assert_eq!(*rows, by_type[kind]["rows"].as_u64().unwrap(), "{kind}");
-        assert!((cost - by_type[kind]["unblended"].as_f64().unwrap()).abs() < 0.01, "{kind}");
+        assert!(
+            (cost - by_type[kind]["unblended"].as_f64().unwrap()).abs() < 0.01,
+            "{kind}"
+        );
     }
     for (account, cost) in &t.by_account {
-        assert!((cost - duck["by_account"][account].as_f64().unwrap()).abs() < 0.01, "account {account}");
+        assert!(
+            (cost - duck["by_account"][account].as_f64().unwrap()).abs() < 0.01,
+            "account {account}"
+        );
     }
     let total: f64 = t.by_type.values().map(|v| v.1).sum();
-    assert!((total - summary.unblended_cost).abs() < 0.01, "{total} vs {}", summary.unblended_cost);
+    assert!(
+        (total - summary.unblended_cost).abs() < 0.01,
+        "{total} vs {}",
+        summary.unblended_cost
+    );
 
     // Savings Plans: negation cancels covered usage; effective cost = rate x amount;
     // each hour's effective costs add up to the fee line's used commitment, within
@@ -208,8 +334,14 @@ fn cur_export_reads_back_in_duckdb_with_consistent_prices_and_commitments() {
     assert_eq!(t.sp_fee.len(), 2 * 24 * (28 + 31), "two plans, every hour");
     for (key, (used, commitment)) in &t.sp_fee {
         let effective = t.sp_effective.get(key).copied().unwrap_or(0.0);
-        assert!((effective - used).abs() < 1e-6, "{key:?}: {effective} vs {used}");
-        assert!(*used <= commitment + 1e-9, "{key:?}: used {used} > {commitment}");
+        assert!(
+            (effective - used).abs() < 1e-6,
+            "{key:?}: {effective} vs {used}"
+        );
+        assert!(
+            *used <= commitment + 1e-9,
+            "{key:?}: used {used} > {commitment}"
+        );
     }
     // An RI charges the same effective rate on every line it covers.
     assert_eq!(t.ri_rate.len(), 1);
@@ -221,18 +353,41 @@ fn cur_export_reads_back_in_duckdb_with_consistent_prices_and_commitments() {
 #[test]
 fn rows_flag_sizes_the_export() {
     let dir = tempfile::tempdir().unwrap();
-    let config = DemoConfig { rows: Some(150_000), ..small(3, 1) };
+    let config = DemoConfig {
+        rows: Some(150_000),
+        ..small(3, 1)
+    };
     let summary = generate(&config, dir.path()).unwrap();
     let ratio = summary.rows as f64 / 150_000.0;
-    assert!((0.85..1.15).contains(&ratio), "asked 150000 rows, got {}", summary.rows);
+    assert!(
+        (0.85..1.15).contains(&ratio),
+        "asked 150000 rows, got {}",
+        summary.rows
+    );
 }
 
 #[test]
 fn bad_arguments_are_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
-    for config in [DemoConfig { accounts: 0, ..small(1, 1) }, DemoConfig { months: 0, ..small(1, 1) }, DemoConfig { rows: Some(0), ..small(1, 1) }] {
+    for config in [
+        DemoConfig {
+            accounts: 0,
+            ..small(1, 1)
+        },
+        DemoConfig {
+            months: 0,
+            ..small(1, 1)
+        },
+        DemoConfig {
+            rows: Some(0),
+            ..small(1, 1)
+        },
+    ] {
         let err = generate(&config, &dir.path().join("x")).unwrap_err();
-        assert!(matches!(err, orgpool_demo::DemoError::InvalidArgument(_)), "{err}");
+        assert!(
+            matches!(err, orgpool_demo::DemoError::InvalidArgument(_)),
+            "{err}"
+        );
     }
     // An output path that cannot be a folder.
     let file = dir.path().join("a-file");
@@ -243,7 +398,9 @@ fn bad_arguments_are_refused_before_anything_is_written() {
 
 #[test]
 fn bundle_holds_every_item_and_validates_against_the_published_schema() {
-    let taken = chrono::DateTime::parse_from_rfc3339("2026-09-30T23:00:00Z").unwrap().to_utc();
+    let taken = chrono::DateTime::parse_from_rfc3339("2026-09-30T23:00:00Z")
+        .unwrap()
+        .to_utc();
     for accounts in [1, 12, 40] {
         let org = generate_org(5, accounts, taken);
         let b = &org.bundle;
@@ -259,46 +416,118 @@ fn bundle_holds_every_item_and_validates_against_the_published_schema() {
         if accounts < 12 {
             continue;
         }
-        let max_depth = b.organizational_units.iter().map(|o| b.ou_depth(&o.id)).max().unwrap();
+        let max_depth = b
+            .organizational_units
+            .iter()
+            .map(|o| b.ou_depth(&o.id))
+            .max()
+            .unwrap();
         assert!(max_depth >= 3);
-        for name in ["Production", "Workloads", "Security", "Sandbox", "Suspended"] {
-            assert!(b.organizational_units.iter().any(|o| o.name == name), "{name}");
+        for name in [
+            "Production",
+            "Workloads",
+            "Security",
+            "Sandbox",
+            "Suspended",
+        ] {
+            assert!(
+                b.organizational_units.iter().any(|o| o.name == name),
+                "{name}"
+            );
         }
-        let denies_leave = b.policies.iter().any(|p| p.policy_type == PolicyType::ServiceControlPolicy && p.content.to_string().contains("organizations:LeaveOrganization") && !p.targets.is_empty());
+        let denies_leave = b.policies.iter().any(|p| {
+            p.policy_type == PolicyType::ServiceControlPolicy
+                && p.content
+                    .to_string()
+                    .contains("organizations:LeaveOrganization")
+                && !p.targets.is_empty()
+        });
         assert!(denies_leave);
         for kind in [PolicyType::TagPolicy, PolicyType::BackupPolicy] {
-            assert!(b.policies.iter().any(|p| p.policy_type == kind && !p.targets.is_empty()), "{kind:?}");
+            assert!(
+                b.policies
+                    .iter()
+                    .any(|p| p.policy_type == kind && !p.targets.is_empty()),
+                "{kind:?}"
+            );
         }
-        for service in ["guardduty.amazonaws.com", "securityhub.amazonaws.com", "config.amazonaws.com"] {
-            assert!(b.delegated_administrators.iter().any(|d| d.service_principal == service), "{service}");
-            assert!(b.trusted_services.iter().any(|t| t.service_principal == service));
+        for service in [
+            "guardduty.amazonaws.com",
+            "securityhub.amazonaws.com",
+            "config.amazonaws.com",
+        ] {
+            assert!(
+                b.delegated_administrators
+                    .iter()
+                    .any(|d| d.service_principal == service),
+                "{service}"
+            );
+            assert!(
+                b.trusted_services
+                    .iter()
+                    .any(|t| t.service_principal == service)
+            );
         }
         let sso = &b.identity_center[0];
-        assert!(!sso.users.is_empty() && !sso.groups.is_empty() && !sso.permission_sets.is_empty() && !sso.account_assignments.is_empty());
+        assert!(
+            !sso.users.is_empty()
+                && !sso.groups.is_empty()
+                && !sso.permission_sets.is_empty()
+                && !sso.account_assignments.is_empty()
+        );
         assert!(b.cloudtrail_trails.iter().any(|t| t.is_organization_trail));
-        assert!(b.ram_shares.iter().any(|s| s.principals.contains(&b.organization.arn)));
-        assert!(b.ram_shares.iter().any(|s| s.principals.iter().any(|p| p.contains(":ou/"))));
-        assert!(b.iam_roles.iter().any(|r| r.trust_policy.to_string().contains("aws:PrincipalOrgID")));
+        assert!(
+            b.ram_shares
+                .iter()
+                .any(|s| s.principals.contains(&b.organization.arn))
+        );
+        assert!(
+            b.ram_shares
+                .iter()
+                .any(|s| s.principals.iter().any(|p| p.contains(":ou/")))
+        );
+        assert!(
+            b.iam_roles
+                .iter()
+                .any(|r| r.trust_policy.to_string().contains("aws:PrincipalOrgID"))
+        );
         let ids: std::collections::HashSet<_> = b.accounts.iter().map(|a| &a.id).collect();
-        assert!(b.iam_roles.iter().any(|r| {
-            let trust = r.trust_policy.to_string();
-            ids.iter().any(|id| *id != &r.account_id && trust.contains(id.as_str()))
-        }), "a role trusting another account of the org");
-        assert!(b.accounts.iter().any(|a| a.status == orgpool_model::AccountStatus::Suspended));
-        assert!(b.accounts.iter().all(|a| a.email.contains('@') && !a.name.is_empty()));
+        assert!(
+            b.iam_roles.iter().any(|r| {
+                let trust = r.trust_policy.to_string();
+                ids.iter()
+                    .any(|id| *id != &r.account_id && trust.contains(id.as_str()))
+            }),
+            "a role trusting another account of the org"
+        );
+        assert!(
+            b.accounts
+                .iter()
+                .any(|a| a.status == orgpool_model::AccountStatus::Suspended)
+        );
+        assert!(
+            b.accounts
+                .iter()
+                .all(|a| a.email.contains('@') && !a.name.is_empty())
+        );
     }
 }
 
 #[test]
 fn schema_rejects_a_broken_bundle() {
     // The validator is real: a bundle with a bad account ID fails it.
-    let taken = chrono::DateTime::parse_from_rfc3339("2026-09-30T23:00:00Z").unwrap().to_utc();
+    let taken = chrono::DateTime::parse_from_rfc3339("2026-09-30T23:00:00Z")
+        .unwrap()
+        .to_utc();
     let mut value = serde_json::to_value(&generate_org(5, 3, taken).bundle).unwrap();
     value["accounts"][0]["id"] = "not-an-id".into();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("org.json");
     std::fs::write(&path, value.to_string()).unwrap();
-    let (ok, out) = run_python("validate_schema.py", &[&workspace().join("docs/org-bundle.schema.json"), &path]);
+    let (ok, out) = run_python(
+        "validate_schema.py",
+        &[&workspace().join("docs/org-bundle.schema.json"), &path],
+    );
     assert!(!ok);
     assert!(out.contains("accounts/0/id"), "{out}");
 }

@@ -455,7 +455,9 @@ pub enum BundleError {
     #[error("not a valid org bundle: {0}")]
     Malformed(String),
     /// A format this build does not read.
-    #[error("unsupported bundle format {format:?} version {version}; this build reads {BUNDLE_FORMAT:?} version {BUNDLE_VERSION}")]
+    #[error(
+        "unsupported bundle format {format:?} version {version}; this build reads {BUNDLE_FORMAT:?} version {BUNDLE_VERSION}"
+    )]
     UnsupportedVersion {
         /// The `format` found.
         format: String,
@@ -523,9 +525,18 @@ impl OrgBundle {
             self.organizational_units.iter().map(|o| o.id.as_str()),
         )?;
         unique("accounts", self.accounts.iter().map(|a| a.id.as_str()))?;
-        for id in self.accounts.iter().map(|a| &a.id).chain([&self.organization.management_account_id]) {
+        for id in self
+            .accounts
+            .iter()
+            .map(|a| &a.id)
+            .chain([&self.organization.management_account_id])
+        {
             if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(BundleError::InvalidValue { field: "account id", value: id.clone(), expected: "twelve digits" });
+                return Err(BundleError::InvalidValue {
+                    field: "account id",
+                    value: id.clone(),
+                    expected: "twelve digits",
+                });
             }
         }
         unique("policies", self.policies.iter().map(|p| p.id.as_str()))?;

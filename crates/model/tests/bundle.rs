@@ -3,7 +3,10 @@
 
 use orgpool_model::{BundleError, OrgBundle, bundle_schema};
 
-const SCHEMA_DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/org-bundle.schema.json");
+const SCHEMA_DOC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../docs/org-bundle.schema.json"
+);
 
 #[test]
 fn schema_document_matches_the_types() {
@@ -11,8 +14,12 @@ fn schema_document_matches_the_types() {
     if std::env::var_os("ORGPOOL_BLESS").is_some() {
         std::fs::write(SCHEMA_DOC, &generated).unwrap();
     }
-    let committed = std::fs::read_to_string(SCHEMA_DOC).expect("docs/org-bundle.schema.json exists");
-    assert_eq!(committed, generated, "run ORGPOOL_BLESS=1 cargo test -p orgpool-model to refresh the schema doc");
+    let committed =
+        std::fs::read_to_string(SCHEMA_DOC).expect("docs/org-bundle.schema.json exists");
+    assert_eq!(
+        committed, generated,
+        "run ORGPOOL_BLESS=1 cargo test -p orgpool-model to refresh the schema doc"
+    );
 }
 
 fn minimal() -> serde_json::Value {
@@ -90,6 +97,9 @@ fn malformed_bundles_are_refused_with_the_reason() {
         assert!(err.contains(expected), "expected {expected:?} in {err:?}");
     }
     for text in ["", "{", "[]", "null", "{\"format\": 1}"] {
-        assert!(OrgBundle::from_json(text).is_err(), "{text:?} must be refused");
+        assert!(
+            OrgBundle::from_json(text).is_err(),
+            "{text:?} must be refused"
+        );
     }
 }

@@ -130,8 +130,12 @@ pub struct RateTable {
 impl RateTable {
     /// The table embedded in orgpool.
     pub fn embedded_default() -> Self {
-        Self::parse(EMBEDDED.as_bytes(), "embedded default-rates.csv", RateSource::EmbeddedDefault)
-            .expect("the embedded rate table is valid; a unit test checks it")
+        Self::parse(
+            EMBEDDED.as_bytes(),
+            "embedded default-rates.csv",
+            RateSource::EmbeddedDefault,
+        )
+        .expect("the embedded rate table is valid; a unit test checks it")
     }
 
     /// Reads a `--rates` file.
@@ -150,9 +154,14 @@ impl RateTable {
             .comment(Some(b'#'))
             .trim(csv::Trim::All)
             .from_reader(bytes);
-        let header = reader.headers().map_err(|e| header_error(name, &e.to_string()))?;
+        let header = reader
+            .headers()
+            .map_err(|e| header_error(name, &e.to_string()))?;
         if header.iter().collect::<Vec<_>>() != HEADER {
-            return Err(header_error(name, &header.iter().collect::<Vec<_>>().join(",")));
+            return Err(header_error(
+                name,
+                &header.iter().collect::<Vec<_>>().join(","),
+            ));
         }
         let mut rows = Vec::new();
         for record in reader.records() {
@@ -203,12 +212,24 @@ fn parse_row(record: &csv::StringRecord, name: &str, line: u64) -> Result<Row, R
         .parse()
         .map_err(|_| err("discount", format!("{:?} is not a number", field(5))))?;
     if !(0.0..1.0).contains(&discount) {
-        return Err(err("discount", format!("{discount} is not a fraction in [0, 1)")));
+        return Err(err(
+            "discount",
+            format!("{discount} is not a fraction in [0, 1)"),
+        ));
     }
     Ok(Row {
-        plan: wildcard(field(0)).map(str::parse).transpose().map_err(|e| err("plan", e))?,
-        term: wildcard(field(1)).map(str::parse).transpose().map_err(|e| err("term", e))?,
-        payment: wildcard(field(2)).map(str::parse).transpose().map_err(|e| err("payment", e))?,
+        plan: wildcard(field(0))
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| err("plan", e))?,
+        term: wildcard(field(1))
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| err("term", e))?,
+        payment: wildcard(field(2))
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| err("payment", e))?,
         region: wildcard(field(3)).map(str::to_owned),
         family: wildcard(field(4)).map(str::to_owned),
         discount,
@@ -223,8 +244,20 @@ fn wildcard(value: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn key<'a>(plan: PlanKind, term: Term, payment: Payment, region: &'a str, family: &'a str) -> RateKey<'a> {
-        RateKey { plan, term, payment, region, family }
+    fn key<'a>(
+        plan: PlanKind,
+        term: Term,
+        payment: Payment,
+        region: &'a str,
+        family: &'a str,
+    ) -> RateKey<'a> {
+        RateKey {
+            plan,
+            term,
+            payment,
+            region,
+            family,
+        }
     }
 
     #[test]
@@ -234,7 +267,10 @@ mod tests {
             for term in Term::ALL {
                 for payment in Payment::ALL {
                     let d = table.discount(&key(*plan, *term, *payment, "us-east-1", "m5"));
-                    assert!(d.is_some_and(|d| d > 0.0 && d <= 0.72), "{plan} {term} {payment}: {d:?}");
+                    assert!(
+                        d.is_some_and(|d| d > 0.0 && d <= 0.72),
+                        "{plan} {term} {payment}: {d:?}"
+                    );
                 }
             }
         }
@@ -248,8 +284,17 @@ mod tests {
                    compute_sp,*,*,eu-west-1,*,0.30\n\
                    compute_sp,*,*,*,m5,0.40\n\
                    compute_sp,*,*,*,m5,0.45\n";
-        let t = RateTable::parse(csv.as_bytes(), "t.csv", RateSource::File("t.csv".into())).unwrap();
-        let d = |plan, region, family| t.discount(&key(plan, Term::OneYear, Payment::NoUpfront, region, family));
+        let t =
+            RateTable::parse(csv.as_bytes(), "t.csv", RateSource::File("t.csv".into())).unwrap();
+        let d = |plan, region, family| {
+            t.discount(&key(
+                plan,
+                Term::OneYear,
+                Payment::NoUpfront,
+                region,
+                family,
+            ))
+        };
         assert_eq!(d(PlanKind::RdsRi, "us-east-1", "db.r5"), Some(0.10));
         assert_eq!(d(PlanKind::ComputeSp, "us-east-1", "c5"), Some(0.20));
         assert_eq!(d(PlanKind::ComputeSp, "eu-west-1", "c5"), Some(0.30));
@@ -261,11 +306,26 @@ mod tests {
     fn malformed_rows_name_file_line_and_column() {
         let cases = [
             ("plan,term\n", "header must be"),
-            ("plan,term,payment,region,family,discount\ncompute_sp,1y,no_upfront,*,*,abc\n", "t.csv:2: column discount"),
-            ("plan,term,payment,region,family,discount\ncompute_sp,1y,no_upfront,*,*,1.5\n", "not a fraction"),
-            ("plan,term,payment,region,family,discount\nfoo_sp,1y,no_upfront,*,*,0.1\n", "column plan"),
-            ("plan,term,payment,region,family,discount\ncompute_sp,5y,no_upfront,*,*,0.1\n", "column term"),
-            ("plan,term,payment,region,family,discount\ncompute_sp,1y\n", "t.csv:2"),
+            (
+                "plan,term,payment,region,family,discount\ncompute_sp,1y,no_upfront,*,*,abc\n",
+                "t.csv:2: column discount",
+            ),
+            (
+                "plan,term,payment,region,family,discount\ncompute_sp,1y,no_upfront,*,*,1.5\n",
+                "not a fraction",
+            ),
+            (
+                "plan,term,payment,region,family,discount\nfoo_sp,1y,no_upfront,*,*,0.1\n",
+                "column plan",
+            ),
+            (
+                "plan,term,payment,region,family,discount\ncompute_sp,5y,no_upfront,*,*,0.1\n",
+                "column term",
+            ),
+            (
+                "plan,term,payment,region,family,discount\ncompute_sp,1y\n",
+                "t.csv:2",
+            ),
             ("", "header must be"),
         ];
         for (text, expected) in cases {

@@ -110,7 +110,10 @@ impl CommitmentScope {
                 usage.service == Service::Ec2 && usage.family == family && usage.region == region
             }
             CommitmentScope::ComputeSp => {
-                matches!(usage.service, Service::Ec2 | Service::Fargate | Service::Lambda)
+                matches!(
+                    usage.service,
+                    Service::Ec2 | Service::Fargate | Service::Lambda
+                )
             }
             CommitmentScope::SagemakerSp => usage.service == Service::SageMaker,
         }
@@ -178,7 +181,14 @@ pub fn simulate_hour(
     let mut order: Vec<usize> = (0..commitments.len()).collect();
     order.sort_by_key(|&c| commitments[c].scope.rank());
     for c in order {
-        apply_one(c, &commitments[c], usage, &discount, &mut remaining_amount, &mut outcome);
+        apply_one(
+            c,
+            &commitments[c],
+            usage,
+            &discount,
+            &mut remaining_amount,
+            &mut outcome,
+        );
     }
     outcome
 }
@@ -230,7 +240,11 @@ fn apply_one(
         }
         let i = candidate.usage;
         // An RI's capacity is in units; a Savings Plan's in dollars at its rate.
-        let capacity_units = if is_reservation { left } else { left / candidate.unit_rate.max(1e-300) };
+        let capacity_units = if is_reservation {
+            left
+        } else {
+            left / candidate.unit_rate.max(1e-300)
+        };
         let covered = remaining_amount[i].min(capacity_units);
         if covered <= 0.0 {
             continue;
@@ -243,10 +257,18 @@ fn apply_one(
             covered_on_demand_cost: covered * on_demand_rate,
             commitment_cost: covered * candidate.unit_rate,
         };
-        left -= if is_reservation { covered } else { allocation.commitment_cost };
+        left -= if is_reservation {
+            covered
+        } else {
+            allocation.commitment_cost
+        };
         remaining_amount[i] -= covered;
         outcome.uncovered_on_demand_cost[i] = remaining_amount[i] * on_demand_rate;
-        outcome.used[c] += if is_reservation { covered } else { allocation.commitment_cost };
+        outcome.used[c] += if is_reservation {
+            covered
+        } else {
+            allocation.commitment_cost
+        };
         outcome.allocations.push(allocation);
     }
 }
@@ -272,7 +294,12 @@ mod tests {
     }
 
     fn sp(scope: CommitmentScope, owner: u32, per_hour: f64) -> Commitment {
-        Commitment { scope, owner, shared: true, per_hour }
+        Commitment {
+            scope,
+            owner,
+            shared: true,
+            per_hour,
+        }
     }
 
     #[test]
@@ -282,7 +309,9 @@ mod tests {
         // 0.1*0.8 = 0.08/unit: 30 units for $2.40. Nothing is left over.
         let usage = [ec2(0, C5, 100.0, 0.1), ec2(0, M5, 10.0, 0.1)];
         let commitments = [sp(CommitmentScope::ComputeSp, 0, 3.0)];
-        let out = simulate_hour(&usage, &commitments, |_, u| Some(if u.family == M5 { 0.4 } else { 0.2 }));
+        let out = simulate_hour(&usage, &commitments, |_, u| {
+            Some(if u.family == M5 { 0.4 } else { 0.2 })
+        });
         assert_eq!(out.allocations[0].usage, 1);
         assert!((out.allocations[0].commitment_cost - 0.6).abs() < 1e-9);
         assert!((out.allocations[1].covered_amount - 30.0).abs() < 1e-9);
@@ -294,7 +323,9 @@ mod tests {
     #[test]
     fn unused_commitment_is_lost_not_carried() {
         let usage = [ec2(0, M5, 1.0, 0.1)];
-        let out = simulate_hour(&usage, &[sp(CommitmentScope::ComputeSp, 0, 5.0)], |_, _| Some(0.3));
+        let out = simulate_hour(&usage, &[sp(CommitmentScope::ComputeSp, 0, 5.0)], |_, _| {
+            Some(0.3)
+        });
         assert!((out.used[0] - 0.07).abs() < 1e-12);
     }
 
@@ -303,9 +334,18 @@ mod tests {
         let usage = [ec2(0, M5, 10.0, 0.1)];
         let commitments = [
             sp(CommitmentScope::ComputeSp, 0, 10.0),
-            sp(CommitmentScope::Ec2InstanceSp { family: M5, region: US_EAST }, 0, 0.3),
+            sp(
+                CommitmentScope::Ec2InstanceSp {
+                    family: M5,
+                    region: US_EAST,
+                },
+                0,
+                0.3,
+            ),
         ];
-        let out = simulate_hour(&usage, &commitments, |c, _| Some(if c == 1 { 0.4 } else { 0.25 }));
+        let out = simulate_hour(&usage, &commitments, |c, _| {
+            Some(if c == 1 { 0.4 } else { 0.25 })
+        });
         // EC2 SP: $0.30 at 0.06/unit covers 5 units; compute SP covers the other 5.
         assert_eq!(out.allocations[0].commitment, 1);
         assert!((out.allocations[0].covered_amount - 5.0).abs() < 1e-9);
@@ -337,7 +377,9 @@ mod tests {
     #[test]
     fn ties_in_savings_go_to_the_lowest_sp_rate() {
         let usage = [ec2(0, M5, 10.0, 0.2), ec2(0, C5, 10.0, 0.1)];
-        let out = simulate_hour(&usage, &[sp(CommitmentScope::ComputeSp, 0, 0.5)], |_, _| Some(0.3));
+        let out = simulate_hour(&usage, &[sp(CommitmentScope::ComputeSp, 0, 0.5)], |_, _| {
+            Some(0.3)
+        });
         assert_eq!(out.allocations[0].usage, 1);
     }
 
@@ -351,12 +393,19 @@ mod tests {
             sp(CommitmentScope::ComputeSp, 0, 1.0),
             sp(CommitmentScope::Reservation { key: 7 }, 0, 2.0),
         ];
-        let out = simulate_hour(&usage, &commitments, |c, _| Some(if c == 1 { 0.4 } else { 0.3 }));
+        let out = simulate_hour(&usage, &commitments, |c, _| {
+            Some(if c == 1 { 0.4 } else { 0.3 })
+        });
         assert_eq!(out.allocations[0].commitment, 1);
         assert!((out.used[1] - 2.0).abs() < 1e-12, "two of three RDS hours");
         assert!((out.uncovered_on_demand_cost[0] - 0.5).abs() < 1e-12);
         // The compute SP never touches RDS.
-        assert!(out.allocations.iter().filter(|a| a.commitment == 0).all(|a| a.usage == 1));
+        assert!(
+            out.allocations
+                .iter()
+                .filter(|a| a.commitment == 0)
+                .all(|a| a.usage == 1)
+        );
     }
 
     #[test]
@@ -366,7 +415,14 @@ mod tests {
             for amount in [0.0, 0.5, 3.0, 40.0] {
                 let usage = [ec2(0, M5, amount, 0.1), ec2(1, C5, amount * 2.0, 0.17)];
                 let commitments = [
-                    sp(CommitmentScope::Ec2InstanceSp { family: C5, region: US_EAST }, 1, per_hour / 2.0),
+                    sp(
+                        CommitmentScope::Ec2InstanceSp {
+                            family: C5,
+                            region: US_EAST,
+                        },
+                        1,
+                        per_hour / 2.0,
+                    ),
                     sp(CommitmentScope::ComputeSp, 0, per_hour),
                 ];
                 let out = simulate_hour(&usage, &commitments, |_, _| Some(0.3));
@@ -374,8 +430,15 @@ mod tests {
                     assert!(out.used[c] <= commitment.per_hour + 1e-9);
                 }
                 for (i, u) in usage.iter().enumerate() {
-                    let covered: f64 = out.allocations.iter().filter(|a| a.usage == i).map(|a| a.covered_on_demand_cost).sum();
-                    assert!((covered + out.uncovered_on_demand_cost[i] - u.on_demand_cost).abs() < 1e-9);
+                    let covered: f64 = out
+                        .allocations
+                        .iter()
+                        .filter(|a| a.usage == i)
+                        .map(|a| a.covered_on_demand_cost)
+                        .sum();
+                    assert!(
+                        (covered + out.uncovered_on_demand_cost[i] - u.on_demand_cost).abs() < 1e-9
+                    );
                 }
             }
         }
