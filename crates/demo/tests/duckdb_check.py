@@ -38,6 +38,23 @@ periods = [
         f"SELECT DISTINCT strftime(bill_billing_period_start_date, '%Y-%m') FROM {src} ORDER BY 1"
     ).fetchall()
 ]
+hourly = f"""SELECT line_item_usage_start_date AS h, sum(line_item_usage_amount) AS n FROM {src}
+    WHERE line_item_product_code = 'AmazonEC2' AND line_item_line_item_type IN ('Usage', 'SavingsPlanCoveredUsage')
+    GROUP BY 1"""
+weekday, weekend = con.execute(
+    f"SELECT avg(n) FILTER (WHERE isodow(h) < 6), avg(n) FILTER (WHERE isodow(h) >= 6) FROM ({hourly})"
+).fetchone()
+by_hour = [r[0] for r in con.execute(f"SELECT avg(n) FROM ({hourly}) GROUP BY hour(h) ORDER BY 1").fetchall()]
+by_month = [r[0] for r in con.execute(f"SELECT avg(n) FROM ({hourly}) GROUP BY month(h) ORDER BY month(h)").fetchall()]
+peak, p95 = con.execute(f"SELECT max(n), quantile_cont(n, 0.95) FROM ({hourly})").fetchone()
+idle_accounts = con.execute(
+    f"""SELECT count(*) FROM (SELECT line_item_usage_account_id, sum(line_item_unblended_cost) c FROM {src}
+        WHERE line_item_line_item_type = 'Usage' GROUP BY 1) WHERE c < 1"""
+).fetchone()[0]
+rds_on_demand_rows = con.execute(
+    f"""SELECT count(*) FROM {src} WHERE line_item_line_item_type = 'Usage'
+        AND line_item_usage_type = 'InstanceUsage:db.r5.large'"""
+).fetchone()[0]
 print(
     json.dumps(
         {
@@ -52,6 +69,12 @@ print(
             "spot_rows": spot_rows,
             "billing_periods": periods,
             "rows": sum(v["rows"] for v in by_type.values()),
+            "ec2_weekday_over_weekend": weekday / weekend,
+            "ec2_peak_hour_over_trough_hour": by_hour[-1] / by_hour[0],
+            "ec2_month_over_month": [b / a for a, b in zip(by_month, by_month[1:])],
+            "ec2_peak_over_p95": peak / p95,
+            "idle_accounts": idle_accounts,
+            "rds_on_demand_rows": rds_on_demand_rows,
         }
     )
 )
