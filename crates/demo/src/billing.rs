@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use orgpool_cur::cur2::{col, line_item_type as lit};
 use orgpool_model::{Payment, PlanKind, Term};
 use orgpool_savings::rates::RateKey;
@@ -93,7 +93,9 @@ pub struct Plan<'a> {
     pub months: Vec<Month>,
     /// Where rates come from.
     pub rates: RateTable,
-    /// Interned (family, region) → index, for discounts.
+    /// The simulator's view of `held`, with families interned.
+    commitments: Vec<Commitment>,
+    /// Interned families, sorted; an index is a family's simulator ID.
     families: Vec<String>,
     /// Discount per commitment per family index per region index.
     discounts: Vec<Vec<[Option<f64>; 3]>>,
@@ -155,7 +157,7 @@ impl<'a> Plan<'a> {
                     .collect()
             })
             .collect();
-        Self {
+        let mut plan = Self {
             seed,
             scale,
             org,
@@ -163,9 +165,25 @@ impl<'a> Plan<'a> {
             held,
             months,
             rates,
+            commitments: Vec::new(),
             families,
             discounts,
-        }
+        };
+        plan.commitments = plan
+            .held
+            .iter()
+            .map(|h| {
+                let mut c = h.sim.clone();
+                if let Some((family, _)) = &h.sp_family {
+                    c.scope = CommitmentScope::Ec2InstanceSp {
+                        family: plan.family_index(family),
+                        region: 0,
+                    };
+                }
+                c
+            })
+            .collect();
+        plan
     }
 
     fn family_index(&self, family: &str) -> u32 {
@@ -199,18 +217,7 @@ impl<'a> Plan<'a> {
     fn clock(&self, hour: u32) -> (u32, bool) {
         let start = self.months.first().map_or_else(Utc::now, |m| m.start);
         let at = start + Duration::hours(i64::from(hour));
-        (at.hour_of_day(), at.weekday().number_from_monday() >= 6)
-    }
-}
-
-trait HourOfDay {
-    fn hour_of_day(&self) -> u32;
-}
-
-impl HourOfDay for DateTime<Utc> {
-    fn hour_of_day(&self) -> u32 {
-        use chrono::Timelike;
-        self.hour()
+        (at.hour(), at.weekday().number_from_monday() >= 6)
     }
 }
 
@@ -516,10 +523,7 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
         let hour = month.first_hour + hour_in_month;
         let start = month.start + Duration::hours(i64::from(hour_in_month));
         let ctx = HourContext::new(month, start, start + Duration::hours(1));
-        let (hod, weekend) = (
-            start.hour_of_day(),
-            start.weekday().number_from_monday() >= 6,
-        );
+        let (hod, weekend) = (start.hour(), start.weekday().number_from_monday() >= 6);
         let mut pending = Vec::new();
         for (wi, w) in plan.workloads.iter().enumerate() {
             let demand = w.demand(plan.seed, hour, hod, weekend);
@@ -569,21 +573,7 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
                 }
             })
             .collect();
-        let commitments: Vec<Commitment> = plan
-            .held
-            .iter()
-            .map(|h| {
-                let mut c = h.sim.clone();
-                if let Some((family, _)) = &h.sp_family {
-                    c.scope = CommitmentScope::Ec2InstanceSp {
-                        family: plan.family_index(family),
-                        region: 0,
-                    };
-                }
-                c
-            })
-            .collect();
-        let outcome = simulate_hour(&usage, &commitments, |c, u| {
+        let outcome = simulate_hour(&usage, &plan.commitments, |c, u| {
             plan.discounts[c][u.family as usize][u.region as usize]
         });
         let mut covered_by_line: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 pub use org::{DemoOrg, Role, generate_org};
@@ -146,7 +146,7 @@ pub fn generate(config: &DemoConfig, out: &Path) -> Result<DemoSummary, DemoErro
         .last()
         .map(|m| m.start + Duration::hours(i64::from(m.hours)))
         .unwrap_or_else(Utc::now);
-    let taken_at = Utc.from_utc_datetime(&window_end.naive_utc()) - Duration::hours(1);
+    let taken_at = window_end - Duration::hours(1);
     let org = generate_org(config.seed, config.accounts, taken_at);
     std::fs::create_dir_all(out).map_err(|e| DemoError::io(out, e))?;
     let org_path = out.join("org.json");

@@ -303,11 +303,23 @@ fn cur_export_reads_back_in_duckdb_with_consistent_prices_and_commitments() {
 
     // Seasonality, growth, bursts and idle accounts, as DuckDB sees them in the
     // hourly EC2 instance-hours.
-    assert!(duck["ec2_weekday_over_weekend"].as_f64().unwrap() > 1.05, "weekly cycle: {duck}");
-    assert!(duck["ec2_peak_hour_over_trough_hour"].as_f64().unwrap() > 1.2, "daily cycle");
-    assert!(duck["ec2_month_over_month"][0].as_f64().unwrap() > 1.0, "growth");
+    assert!(
+        duck["ec2_weekday_over_weekend"].as_f64().unwrap() > 1.05,
+        "weekly cycle: {duck}"
+    );
+    assert!(
+        duck["ec2_peak_hour_over_trough_hour"].as_f64().unwrap() > 1.2,
+        "daily cycle"
+    );
+    assert!(
+        duck["ec2_month_over_month"][0].as_f64().unwrap() > 1.0,
+        "growth"
+    );
     assert!(duck["ec2_peak_over_p95"].as_f64().unwrap() > 1.1, "bursts");
-    assert!(duck["idle_accounts"].as_u64().unwrap() >= 2, "idle sandboxes");
+    assert!(
+        duck["idle_accounts"].as_u64().unwrap() >= 2,
+        "idle sandboxes"
+    );
     // The RDS RI covers part of the db.r5.large fleet: the rest stays on demand.
     assert!(duck["rds_on_demand_rows"].as_u64().unwrap() > 0);
 
