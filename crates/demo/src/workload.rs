@@ -529,6 +529,28 @@ fn base_offer(
     }
 }
 
+/// An offer billed at its public rate, with the fields every offer needs.
+#[allow(clippy::too_many_arguments)]
+fn priced(
+    product_code: &'static str,
+    service_name: &'static str,
+    region: usize,
+    usage_type: String,
+    operation: &'static str,
+    unit: &'static str,
+    rate: f64,
+    product_family: &'static str,
+) -> OfferSpec<'static> {
+    let mut spec = base_offer(product_code, product_code, service_name, region);
+    spec.usage_type = usage_type;
+    spec.operation = operation;
+    spec.unit = unit;
+    spec.rate = rate;
+    spec.billed_rate = rate;
+    spec.product_family = product_family;
+    spec
+}
+
 fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
     match kind {
         Kind::Ec2 {
@@ -664,90 +686,99 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
         }
         Kind::Lambda { region } => {
             let r = &REGIONS[*region];
-            let mut duration = base_offer("AWSLambda", "AWSLambda", "AWS Lambda", *region);
-            duration.usage_type = format!("{}Lambda-GB-Second", r.long_prefix.replace("USE1-", ""));
-            duration.operation = "Invoke";
-            duration.description =
-                "AWS Lambda - Total Compute - US East (Northern Virginia)".to_owned();
-            duration.unit = "Lambda-GB-Second";
-            duration.rate = catalog::LAMBDA_GB_SECOND;
-            duration.billed_rate = catalog::LAMBDA_GB_SECOND;
+            let prefix = r.long_prefix.replace("USE1-", "");
+            let (code, name) = ("AWSLambda", "AWS Lambda");
+            let mut duration = priced(
+                code,
+                name,
+                *region,
+                format!("{prefix}Lambda-GB-Second"),
+                "Invoke",
+                "Lambda-GB-Second",
+                catalog::LAMBDA_GB_SECOND,
+                "Serverless",
+            );
+            duration.description = "AWS Lambda - Total Compute".to_owned();
             duration.service = Service::Lambda;
             duration.family = "lambda";
-            duration.product_family = "Serverless";
-            let mut requests = base_offer("AWSLambda", "AWSLambda", "AWS Lambda", *region);
-            requests.usage_type = format!("{}Request", r.long_prefix.replace("USE1-", ""));
-            requests.operation = "Invoke";
+            let mut requests = priced(
+                code,
+                name,
+                *region,
+                format!("{prefix}Request"),
+                "Invoke",
+                "Requests",
+                catalog::LAMBDA_REQUEST,
+                "Serverless",
+            );
             requests.description = "AWS Lambda - Total Requests".to_owned();
-            requests.unit = "Requests";
-            requests.rate = catalog::LAMBDA_REQUEST;
-            requests.billed_rate = catalog::LAMBDA_REQUEST;
-            requests.product_family = "Serverless";
-            let prefix = format!("arn:aws:lambda:{}:function:fn-", r.code);
+            let resource = format!("arn:aws:lambda:{}:function:fn-", r.code);
             (
                 vec![offer(duration), offer(requests)],
                 Shape::Metered { units: 9_000.0 },
-                prefix,
+                resource,
             )
         }
         Kind::Fargate { region } => {
             let r = &REGIONS[*region];
-            let mut cpu = base_offer(
-                "AmazonECS",
-                "AmazonECS",
-                "Amazon Elastic Container Service",
+            let (code, name) = ("AmazonECS", "Amazon Elastic Container Service");
+            let mut cpu = priced(
+                code,
+                name,
                 *region,
+                format!("{}Fargate-vCPU-Hours:perCPU", r.long_prefix),
+                "FargateTask",
+                "hours",
+                catalog::FARGATE_VCPU_HOUR * r.multiplier,
+                "Compute",
             );
-            cpu.usage_type = format!("{}Fargate-vCPU-Hours:perCPU", r.long_prefix);
-            cpu.operation = "FargateTask";
             cpu.description = format!("AWS Fargate - vCPU - {}", r.location);
-            cpu.unit = "hours";
-            cpu.rate = catalog::FARGATE_VCPU_HOUR * r.multiplier;
-            cpu.billed_rate = cpu.rate;
-            cpu.service = Service::Fargate;
-            cpu.family = "fargate";
-            cpu.product_family = "Compute";
-            let mut memory = base_offer(
-                "AmazonECS",
-                "AmazonECS",
-                "Amazon Elastic Container Service",
+            let mut memory = priced(
+                code,
+                name,
                 *region,
+                format!("{}Fargate-GB-Hours", r.long_prefix),
+                "FargateTask",
+                "GB-Hours",
+                catalog::FARGATE_GB_HOUR * r.multiplier,
+                "Compute",
             );
-            memory.usage_type = format!("{}Fargate-GB-Hours", r.long_prefix);
-            memory.operation = "FargateTask";
             memory.description = format!("AWS Fargate - Memory - {}", r.location);
-            memory.unit = "GB-Hours";
-            memory.rate = catalog::FARGATE_GB_HOUR * r.multiplier;
-            memory.billed_rate = memory.rate;
-            memory.service = Service::Fargate;
-            memory.family = "fargate";
-            memory.product_family = "Compute";
-            let prefix = format!("arn:aws:ecs:{}:task/", r.code);
+            for o in [&mut cpu, &mut memory] {
+                o.service = Service::Fargate;
+                o.family = "fargate";
+            }
+            let resource = format!("arn:aws:ecs:{}:task/", r.code);
             (
                 vec![offer(cpu), offer(memory)],
                 Shape::PerResourceHour,
-                prefix,
+                resource,
             )
         }
         Kind::S3 { gb } => {
-            let mut storage =
-                base_offer("AmazonS3", "AmazonS3", "Amazon Simple Storage Service", 0);
-            storage.usage_type = "TimedStorage-ByteHrs".to_owned();
-            storage.operation = "StandardStorage";
+            let (code, name) = ("AmazonS3", "Amazon Simple Storage Service");
+            let mut storage = priced(
+                code,
+                name,
+                0,
+                "TimedStorage-ByteHrs".to_owned(),
+                "StandardStorage",
+                "GB-Mo",
+                catalog::S3_GB_MONTH,
+                "Storage",
+            );
             storage.description = "$0.023 per GB - first 50 TB / month of storage used".to_owned();
-            storage.unit = "GB-Mo";
-            storage.rate = catalog::S3_GB_MONTH;
-            storage.billed_rate = catalog::S3_GB_MONTH;
-            storage.product_family = "Storage";
-            let mut requests =
-                base_offer("AmazonS3", "AmazonS3", "Amazon Simple Storage Service", 0);
-            requests.usage_type = "Requests-Tier1".to_owned();
-            requests.operation = "PutObject";
+            let mut requests = priced(
+                code,
+                name,
+                0,
+                "Requests-Tier1".to_owned(),
+                "PutObject",
+                "Requests",
+                catalog::S3_TIER1_REQUEST,
+                "API Request",
+            );
             requests.description = "$0.005 per 1,000 PUT, COPY, POST, or LIST requests".to_owned();
-            requests.unit = "Requests";
-            requests.rate = catalog::S3_TIER1_REQUEST;
-            requests.billed_rate = catalog::S3_TIER1_REQUEST;
-            requests.product_family = "API Request";
             // Per hour: the bucket's GB as GB-months (730 hours a month), and requests.
             (
                 vec![offer(storage), offer(requests)],
@@ -757,21 +788,19 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
         }
         Kind::DataTransfer { region } => {
             let r = &REGIONS[*region];
-            let mut o = base_offer(
-                "AWSDataTransfer",
+            let mut o = priced(
                 "AWSDataTransfer",
                 "AWS Data Transfer",
                 *region,
+                format!("{}DataTransfer-Out-Bytes", r.prefix),
+                "RunInstances",
+                "GB",
+                catalog::DATA_TRANSFER_OUT_GB * r.multiplier,
+                "Data Transfer",
             );
-            o.usage_type = format!("{}DataTransfer-Out-Bytes", r.prefix);
-            o.operation = "RunInstances";
             o.description =
                 "$0.090 per GB - first 10 TB / month data transfer out beyond the global free tier"
                     .to_owned();
-            o.unit = "GB";
-            o.rate = catalog::DATA_TRANSFER_OUT_GB * r.multiplier;
-            o.billed_rate = o.rate;
-            o.product_family = "Data Transfer";
             (
                 vec![offer(o)],
                 Shape::Metered { units: 5.0 },
@@ -779,32 +808,29 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             )
         }
         Kind::CloudFront => {
-            let mut bytes = base_offer(
-                "AmazonCloudFront",
-                "AmazonCloudFront",
-                "Amazon CloudFront",
+            let (code, name) = ("AmazonCloudFront", "Amazon CloudFront");
+            let mut bytes = priced(
+                code,
+                name,
                 0,
+                "US-DataTransfer-Out-Bytes".to_owned(),
+                "WEB",
+                "GB",
+                catalog::CLOUDFRONT_GB,
+                "Data Transfer",
             );
-            bytes.usage_type = "US-DataTransfer-Out-Bytes".to_owned();
-            bytes.operation = "WEB";
             bytes.description = "$0.085 per GB - first 10 TB / month data transfer out".to_owned();
-            bytes.unit = "GB";
-            bytes.rate = catalog::CLOUDFRONT_GB;
-            bytes.billed_rate = catalog::CLOUDFRONT_GB;
-            bytes.product_family = "Data Transfer";
-            let mut requests = base_offer(
-                "AmazonCloudFront",
-                "AmazonCloudFront",
-                "Amazon CloudFront",
+            let mut requests = priced(
+                code,
+                name,
                 0,
+                "US-Requests-Tier2-HTTPS".to_owned(),
+                "GET",
+                "Requests",
+                catalog::CLOUDFRONT_REQUEST,
+                "Request",
             );
-            requests.usage_type = "US-Requests-Tier2-HTTPS".to_owned();
-            requests.operation = "GET";
             requests.description = "$0.0100 per 10,000 HTTPS Requests".to_owned();
-            requests.unit = "Requests";
-            requests.rate = catalog::CLOUDFRONT_REQUEST;
-            requests.billed_rate = catalog::CLOUDFRONT_REQUEST;
-            requests.product_family = "Request";
             (
                 vec![offer(bytes), offer(requests)],
                 Shape::Metered { units: 6.0 },
