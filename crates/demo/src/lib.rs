@@ -211,9 +211,14 @@ pub fn generate(config: &DemoConfig, out: &Path) -> Result<DemoSummary, DemoErro
             .held
             .iter()
             .map(|h| {
+                let size = if h.plan.is_savings_plan() {
+                    format!("${}/hour", h.sim.per_hour)
+                } else {
+                    format!("{} x {}", h.sim.per_hour, h.ri_class)
+                };
                 format!(
-                    "{} owned by {} ({} per hour)",
-                    h.plan, org.accounts[h.owner].account.name, h.sim.per_hour
+                    "{} owned by {} ({size})",
+                    h.plan, org.accounts[h.owner].account.name
                 )
             })
             .collect(),
