@@ -1,7 +1,446 @@
-//! Billing data in: the column sets of AWS's billing exports (CUR 2.0 today;
-//! legacy CUR and FOCUS as the readers land) and their Arrow schemas.
+//! Billing data in: CUR 2.0, legacy CUR (Parquet or CSV) and FOCUS 1.x, read
+//! through Apache DataFusion into one canonical line-item view.
 //!
-//! The demo generator writes Parquet with [`cur2::arrow_schema`], and the readers
-//! check incoming files against the same column list, so the two cannot drift.
+//! - [`cur2`]: the CUR 2.0 column set and its Arrow schema (the demo generator
+//!   writes with it).
+//! - [`source`]: finding files and recognising their format.
+//! - [`canonical`]: the SQL that maps every format to the same columns.
+//! - [`BillingData`]: a DataFusion session with the view `line_items` registered,
+//!   after the checks that make bad input a clear error: missing columns, corrupt
+//!   files, bad numbers, mixed currencies and billing periods delivered twice.
+//!
+//! Queries stream: DataFusion reads files in bounded batches, and callers
+//! aggregate in SQL, so no export is ever held in memory whole.
 
+pub mod canonical;
 pub mod cur2;
+pub mod source;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::{CsvReadOptions, SessionContext};
+
+pub use source::{Format, SourceFile};
+
+/// Why billing data could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CurError {
+    /// The user's input is wrong: a missing column, a corrupt file, a bad value.
+    #[error("{0}")]
+    BadInput(String),
+    /// Something orgpool does not support yet.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The query engine failed.
+    #[error("query failed: {0}")]
+    Engine(String),
+}
+
+impl CurError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        CurError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+    fn engine(e: impl std::fmt::Display) -> Self {
+        CurError::Engine(e.to_string())
+    }
+    /// True when the user can fix it (exit code 2).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, CurError::BadInput(_) | CurError::Unsupported(_))
+    }
+}
+
+/// Billing data opened for querying.
+pub struct BillingData {
+    runtime: tokio::runtime::Runtime,
+    ctx: SessionContext,
+    /// The files read, with their formats.
+    pub files: Vec<SourceFile>,
+    /// Things the user should know (a billing period delivered twice, …).
+    pub warnings: Vec<String>,
+}
+
+/// A delivery: files of one format in one folder, read as one table.
+struct Delivery {
+    dir: PathBuf,
+    format: Format,
+    files: Vec<SourceFile>,
+    newest: std::time::SystemTime,
+}
+
+impl BillingData {
+    /// Finds, recognises, checks and registers the billing files in `inputs`.
+    pub fn open(inputs: &[String], forced: Option<Format>) -> Result<Self, CurError> {
+        let files = source::discover(inputs, forced)?;
+        for f in &files {
+            check_required_columns(f)?;
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CurError::Engine(format!("cannot start the query runtime: {e}")))?;
+        let ctx = SessionContext::new();
+        let mut data = BillingData {
+            runtime,
+            ctx,
+            files: files.clone(),
+            warnings: Vec::new(),
+        };
+        let deliveries = group_deliveries(files);
+        let mut selects = Vec::new();
+        for (i, delivery) in deliveries.iter().enumerate() {
+            selects.push((i, data.register_delivery(i, delivery)?));
+        }
+        let kept = data.drop_duplicate_periods(&deliveries, &selects)?;
+        let union = kept
+            .iter()
+            .map(|s| format!("({s})"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let view = canonical::enrich(&union);
+        data.block(data.ctx.sql(&format!("CREATE VIEW line_items AS {view}")))?;
+        data.check_currencies()?;
+        Ok(data)
+    }
+
+    fn block<T>(
+        &self,
+        fut: impl std::future::Future<Output = datafusion::error::Result<T>>,
+    ) -> Result<T, CurError> {
+        self.runtime.block_on(fut).map_err(CurError::engine)
+    }
+
+    /// Runs SQL against the view `line_items` and collects the (aggregated) result.
+    pub fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, CurError> {
+        self.runtime
+            .block_on(async {
+                let df = self.ctx.sql(sql).await?;
+                df.collect().await
+            })
+            .map_err(|e| self.explain(e))
+    }
+
+    /// Turns an engine error into a user-facing one where the data are at fault.
+    fn explain(&self, e: datafusion::error::DataFusionError) -> CurError {
+        let message = e.to_string();
+        if message.contains("Cast error")
+            || message.contains("Parser error")
+            || message.contains("Parquet error")
+        {
+            CurError::BadInput(format!("bad value in the billing data: {message}"))
+        } else {
+            CurError::Engine(message)
+        }
+    }
+
+    fn register_delivery(&mut self, index: usize, delivery: &Delivery) -> Result<String, CurError> {
+        let table = format!("delivery_{index}");
+        if delivery.format.is_csv() {
+            let mut parts = Vec::new();
+            for (j, file) in delivery.files.iter().enumerate() {
+                let name = format!("{table}_{j}");
+                self.register_csv(&name, file)?;
+                self.check_csv_numbers(&name, file)?;
+                parts.push(format!(
+                    "({})",
+                    select_for(&name, &file.columns, file.format)
+                ));
+            }
+            return Ok(parts.join(" UNION ALL "));
+        }
+        let mut merged = Schema::empty();
+        for file in &delivery.files {
+            let schema = source::parquet_schema(&file.path)?;
+            merged = Schema::try_merge([merged, schema.as_ref().clone()]).map_err(|e| {
+                CurError::BadInput(format!(
+                    "{}: its columns conflict with other files of {}: {e}",
+                    file.path.display(),
+                    delivery.dir.display()
+                ))
+            })?;
+        }
+        let urls = delivery
+            .files
+            .iter()
+            .map(|f| ListingTableUrl::parse(f.path.to_string_lossy()).map_err(CurError::engine))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .with_schema(Arc::new(merged.clone()));
+        let listing = ListingTable::try_new(config).map_err(CurError::engine)?;
+        self.ctx
+            .register_table(table.as_str(), Arc::new(listing))
+            .map_err(CurError::engine)?;
+        let columns: Vec<String> = merged.fields().iter().map(|f| f.name().clone()).collect();
+        Ok(select_for(&table, &columns, delivery.format))
+    }
+
+    fn register_csv(&mut self, name: &str, file: &SourceFile) -> Result<(), CurError> {
+        // Every column as text: types are applied by the canonical mapping, so a
+        // bad number is reported with its column instead of failing inference.
+        let schema = Schema::new(
+            file.columns
+                .iter()
+                .map(|c| Field::new(c, DataType::Utf8, true))
+                .collect::<Vec<_>>(),
+        );
+        let path = file.path.to_string_lossy().into_owned();
+        let extension = if file.gzip { ".gz" } else { ".csv" };
+        let mut options = CsvReadOptions::new()
+            .has_header(true)
+            .schema(&schema)
+            .file_extension(extension);
+        if file.gzip {
+            options = options.file_compression_type(FileCompressionType::GZIP);
+        }
+        let fut = self.ctx.register_csv(name, &path, options);
+        self.runtime
+            .block_on(fut)
+            .map_err(|e| CurError::BadInput(format!("{}: {e}", file.path.display())))
+    }
+
+    /// Refuses a CSV whose numeric or date column holds something else, naming
+    /// the file, the column and the value.
+    fn check_csv_numbers(&self, table: &str, file: &SourceFile) -> Result<(), CurError> {
+        let mut checks = Vec::new();
+        for col in canonical::CUR_COLUMNS
+            .iter()
+            .filter(|c| c.kind != canonical::Kind::Text)
+        {
+            if let Some(source) = col
+                .sources
+                .iter()
+                .find_map(|s| canonical::resolve(&file.columns, s, file.format))
+            {
+                checks.push((source.to_owned(), col.kind));
+            }
+        }
+        if file.format == Format::FocusCsv {
+            for name in [
+                "BilledCost",
+                "ListCost",
+                "EffectiveCost",
+                "ConsumedQuantity",
+            ] {
+                if file.columns.iter().any(|c| c == name) {
+                    checks.push((name.to_owned(), canonical::Kind::Number));
+                }
+            }
+            for name in ["ChargePeriodStart", "BillingPeriodStart"] {
+                if file.columns.iter().any(|c| c == name) {
+                    checks.push((name.to_owned(), canonical::Kind::Time));
+                }
+            }
+        }
+        for (column, kind) in checks {
+            let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+            let value = format!("NULLIF(NULLIF({quoted}, ''), 'NULL')");
+            let target = if kind == canonical::Kind::Time {
+                "TIMESTAMP"
+            } else {
+                "DOUBLE"
+            };
+            let sql = format!(
+                "SELECT {quoted} FROM {table} WHERE {value} IS NOT NULL AND TRY_CAST({value} AS {target}) IS NULL LIMIT 1"
+            );
+            let batches = self
+                .query(&sql)
+                .map_err(|e| CurError::BadInput(format!("{}: {e}", file.path.display())))?;
+            if let Some(bad) = first_text(&batches) {
+                let what = if kind == canonical::Kind::Time {
+                    "a timestamp"
+                } else {
+                    "a number"
+                };
+                return Err(CurError::BadInput(format!(
+                    "{}: column {column}: {bad:?} is not {what}",
+                    file.path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps one delivery per (payer, billing period): the newest, with a warning.
+    fn drop_duplicate_periods(
+        &mut self,
+        deliveries: &[Delivery],
+        selects: &[(usize, String)],
+    ) -> Result<Vec<String>, CurError> {
+        let mut owner: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut dropped = BTreeSet::new();
+        for (i, select) in selects {
+            let sql = format!(
+                "SELECT DISTINCT payer_account_id, to_char(billing_period_start, '%Y-%m') FROM ({select}) AS d"
+            );
+            let batches = self
+                .query(&sql)
+                .map_err(|e| annotate(e, &deliveries[*i].dir))?;
+            for (payer, period) in text_pairs(&batches) {
+                match owner.get(&(payer.clone(), period.clone())) {
+                    Some(&other) if other != *i => {
+                        let (keep, drop) = if deliveries[*i].newest >= deliveries[other].newest {
+                            (*i, other)
+                        } else {
+                            (other, *i)
+                        };
+                        self.warnings.push(format!(
+                            "billing period {period} of payer {payer} was delivered twice ({} and {}); using the newer, {}",
+                            deliveries[other].dir.display(),
+                            deliveries[*i].dir.display(),
+                            deliveries[keep].dir.display()
+                        ));
+                        dropped.insert(drop);
+                        owner.insert((payer, period), keep);
+                    }
+                    _ => {
+                        owner.insert((payer, period), *i);
+                    }
+                }
+            }
+        }
+        Ok(selects
+            .iter()
+            .filter(|(i, _)| !dropped.contains(i))
+            .map(|(_, s)| s.clone())
+            .collect())
+    }
+
+    fn check_currencies(&self) -> Result<(), CurError> {
+        let batches =
+            self.query("SELECT DISTINCT currency FROM line_items WHERE currency IS NOT NULL")?;
+        let mut currencies: Vec<String> = Vec::new();
+        for b in &batches {
+            let col =
+                arrow::compute::cast(b.column(0), &DataType::Utf8).map_err(CurError::engine)?;
+            let col = col.as_string::<i32>();
+            currencies.extend(
+                (0..col.len())
+                    .filter(|&i| col.is_valid(i))
+                    .map(|i| col.value(i).to_owned()),
+            );
+        }
+        currencies.sort();
+        if currencies.len() > 1 {
+            return Err(CurError::BadInput(format!(
+                "the billing data mix currencies ({}); pass files of one currency at a time",
+                currencies.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn annotate(e: CurError, dir: &Path) -> CurError {
+    match e {
+        CurError::BadInput(m) => CurError::BadInput(format!("{}: {m}", dir.display())),
+        CurError::Engine(m) => CurError::BadInput(format!("{}: cannot read: {m}", dir.display())),
+        other => other,
+    }
+}
+
+fn select_for(table: &str, columns: &[String], format: Format) -> String {
+    match format {
+        Format::FocusCsv | Format::FocusParquet => canonical::focus_select(table, columns, format),
+        _ => canonical::cur_select(table, columns, format),
+    }
+}
+
+fn check_required_columns(file: &SourceFile) -> Result<(), CurError> {
+    let missing: Vec<&str> = match file.format {
+        Format::FocusCsv | Format::FocusParquet => canonical::FOCUS_REQUIRED
+            .iter()
+            .copied()
+            .filter(|c| !file.columns.iter().any(|x| x == c))
+            .collect(),
+        _ => canonical::CUR_COLUMNS
+            .iter()
+            .filter(|c| {
+                c.required
+                    && !c
+                        .sources
+                        .iter()
+                        .any(|s| canonical::resolve(&file.columns, s, file.format).is_some())
+            })
+            .map(|c| c.sources[0])
+            .collect(),
+    };
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(CurError::BadInput(format!(
+            "{}: missing column {} (read as {})",
+            file.path.display(),
+            missing.join(", "),
+            file.format.name()
+        )))
+    }
+}
+
+fn group_deliveries(files: Vec<SourceFile>) -> Vec<Delivery> {
+    let mut groups: BTreeMap<(PathBuf, Format), Vec<SourceFile>> = BTreeMap::new();
+    for f in files {
+        let dir = f.path.parent().map(Path::to_owned).unwrap_or_default();
+        groups.entry((dir, f.format)).or_default().push(f);
+    }
+    groups
+        .into_iter()
+        .map(|((dir, format), files)| {
+            let newest = files
+                .iter()
+                .filter_map(|f| std::fs::metadata(&f.path).and_then(|m| m.modified()).ok())
+                .max()
+                .unwrap_or(std::time::UNIX_EPOCH);
+            Delivery {
+                dir,
+                format,
+                files,
+                newest,
+            }
+        })
+        .collect()
+}
+
+fn first_text(batches: &[RecordBatch]) -> Option<String> {
+    let b = batches.iter().find(|b| b.num_rows() > 0)?;
+    let col = arrow::compute::cast(b.column(0), &DataType::Utf8).ok()?;
+    Some(col.as_string::<i32>().value(0).to_owned())
+}
+
+fn text_pairs(batches: &[RecordBatch]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for b in batches {
+        let (Ok(a), Ok(c)) = (
+            arrow::compute::cast(b.column(0), &DataType::Utf8),
+            arrow::compute::cast(b.column(1), &DataType::Utf8),
+        ) else {
+            continue;
+        };
+        let (a, c) = (a.as_string::<i32>(), c.as_string::<i32>());
+        for i in 0..b.num_rows() {
+            out.push((a.value(i).to_owned(), c.value(i).to_owned()));
+        }
+    }
+    out
+}

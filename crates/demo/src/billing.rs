@@ -1032,7 +1032,7 @@ fn fill_product<'r>(row: &mut Row<'r>, w: &'r Workload, o: &'r Offer, resource: 
     row[col::product_pricing_unit] = Value::Text(o.unit);
     if !o.instance_type.is_empty() {
         row[col::product_instance_type] = Value::Text(&o.instance_type);
-        row[col::product_instance_family] = Value::Text(&o.family);
+        row[col::product_instance_family] = Value::Text(catalog::family_category(&o.family));
         row[col::line_item_availability_zone] = Value::Text(region.zone);
     }
     row[col::resource_tags] = Value::Map(&w.tags);

@@ -140,6 +140,18 @@ pub fn family_of(instance_type: &str) -> &str {
     bare.split('.').next().unwrap_or(bare)
 }
 
+/// EC2's `instanceFamily` product attribute for a family code (`m5` → `General purpose`);
+/// the CUR's `product_instance_family` holds this, not the code.
+pub fn family_category(family: &str) -> &'static str {
+    match family.chars().next() {
+        Some('c') => "Compute optimized",
+        Some('r' | 'x') => "Memory optimized",
+        Some('i' | 'd') => "Storage optimized",
+        Some('g' | 'p') => "GPU instance",
+        _ => "General purpose",
+    }
+}
+
 /// Formats a rate as AWS writes rates in the CUR (a decimal string).
 pub fn rate_text(rate: f64) -> String {
     let text = format!("{rate:.10}");

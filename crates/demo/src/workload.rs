@@ -465,7 +465,11 @@ fn offer(spec: OfferSpec<'_>) -> Offer {
     ];
     if !spec.instance_type.is_empty() {
         product.push(("instance_type".to_owned(), spec.instance_type.to_owned()));
-        product.push(("instance_family".to_owned(), spec.family.to_owned()));
+        product.push(("instance_type_family".to_owned(), spec.family.to_owned()));
+        product.push((
+            "instance_family".to_owned(),
+            catalog::family_category(spec.family).to_owned(),
+        ));
     }
     product.extend(spec.extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
     product.sort();

@@ -26,7 +26,7 @@ price_mismatches = con.execute(
               > 1e-6 * greatest(1, abs(pricing_public_on_demand_cost))"""
 ).fetchone()[0]
 families, regions, oses = con.execute(
-    f"""SELECT count(DISTINCT product_instance_family), count(DISTINCT product_region_code),
+    f"""SELECT count(DISTINCT product['instance_type_family']), count(DISTINCT product_region_code),
                count(DISTINCT product['operating_system'])
         FROM {src} WHERE line_item_product_code = 'AmazonEC2' AND product_instance_family IS NOT NULL"""
 ).fetchone()

@@ -1,0 +1,411 @@
+//! The canonical line-item view: one SQL shape for every billing format.
+//!
+//! Each format's table is mapped by a `SELECT` into the same columns, and the
+//! union of those is the view `line_items`. Eligibility for commitments is then
+//! decided once, from canonical columns (`commitment_class`).
+//!
+//! Column rules (AWS Data Exports table dictionary, CUR 2.0 `line_item`,
+//! `pricing`, `product`, `savings_plan` and `reservation` pages; legacy CUR data
+//! dictionary; FOCUS 1.0 specification):
+//! - legacy CSV headers map to Athena's snake_case: `lineItem/UsageAccountId` →
+//!   `line_item_usage_account_id`, `savingsPlan/SavingsPlanARN` →
+//!   `savings_plan_savings_plan_a_r_n` (every capital gets an underscore);
+//! - region is `product_region_code` (CUR 2.0), else `product_region` (legacy);
+//! - instance type is `product_instance_type`, else the part of the usage type after
+//!   `:` (`BoxUsage:m5.large`); the family is the instance type's first part;
+//! - FOCUS: `BilledCost` is the billed cost, `ListCost` the public on-demand cost,
+//!   `EffectiveCost` the commitment's effective cost, and the line item type follows
+//!   from `ChargeCategory`, `CommitmentDiscountType` and `CommitmentDiscountStatus`.
+
+use crate::source::Format;
+
+/// Converts a legacy CSV header (`lineItem/UsageAccountId`) to Athena's name.
+pub fn snake_case(header: &str) -> String {
+    let mut out = String::with_capacity(header.len() + 8);
+    for c in header.chars() {
+        if c == '/' {
+            out.push('_');
+        } else if c.is_ascii_uppercase() {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The kind of value a canonical column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text.
+    Text,
+    /// A number.
+    Number,
+    /// A timestamp.
+    Time,
+}
+
+/// One canonical column and where it comes from in CUR-shaped data.
+pub struct CurColumn {
+    /// Canonical name.
+    pub name: &'static str,
+    /// Value kind.
+    pub kind: Kind,
+    /// Candidate source columns (snake_case), first present wins.
+    pub sources: &'static [&'static str],
+    /// Whether a file without any source is refused.
+    pub required: bool,
+}
+
+const fn c(
+    name: &'static str,
+    kind: Kind,
+    sources: &'static [&'static str],
+    required: bool,
+) -> CurColumn {
+    CurColumn {
+        name,
+        kind,
+        sources,
+        required,
+    }
+}
+
+/// The canonical columns of a CUR (2.0 or legacy) line item.
+pub const CUR_COLUMNS: &[CurColumn] = &[
+    c(
+        "billing_period_start",
+        Kind::Time,
+        &["bill_billing_period_start_date"],
+        true,
+    ),
+    c(
+        "payer_account_id",
+        Kind::Text,
+        &["bill_payer_account_id"],
+        true,
+    ),
+    c(
+        "usage_account_id",
+        Kind::Text,
+        &["line_item_usage_account_id"],
+        true,
+    ),
+    c(
+        "usage_start",
+        Kind::Time,
+        &["line_item_usage_start_date"],
+        true,
+    ),
+    c(
+        "line_item_type",
+        Kind::Text,
+        &["line_item_line_item_type"],
+        true,
+    ),
+    c(
+        "product_code",
+        Kind::Text,
+        &["line_item_product_code"],
+        true,
+    ),
+    c("usage_type", Kind::Text, &["line_item_usage_type"], true),
+    c("operation", Kind::Text, &["line_item_operation"], false),
+    c(
+        "region",
+        Kind::Text,
+        &["product_region_code", "product_region"],
+        false,
+    ),
+    c(
+        "instance_type",
+        Kind::Text,
+        &["product_instance_type"],
+        false,
+    ),
+    c(
+        "usage_amount",
+        Kind::Number,
+        &["line_item_usage_amount"],
+        true,
+    ),
+    c(
+        "unblended_cost",
+        Kind::Number,
+        &["line_item_unblended_cost"],
+        true,
+    ),
+    c(
+        "public_on_demand_cost",
+        Kind::Number,
+        &["pricing_public_on_demand_cost"],
+        false,
+    ),
+    c("currency", Kind::Text, &["line_item_currency_code"], false),
+    c(
+        "sp_arn",
+        Kind::Text,
+        &["savings_plan_savings_plan_a_r_n"],
+        false,
+    ),
+    c(
+        "sp_effective_cost",
+        Kind::Number,
+        &["savings_plan_savings_plan_effective_cost"],
+        false,
+    ),
+    c(
+        "sp_used_commitment",
+        Kind::Number,
+        &["savings_plan_used_commitment"],
+        false,
+    ),
+    c(
+        "sp_total_commitment",
+        Kind::Number,
+        &["savings_plan_total_commitment_to_date"],
+        false,
+    ),
+    c(
+        "ri_arn",
+        Kind::Text,
+        &["reservation_reservation_a_r_n"],
+        false,
+    ),
+    c(
+        "ri_effective_cost",
+        Kind::Number,
+        &["reservation_effective_cost"],
+        false,
+    ),
+    c(
+        "ri_unused_recurring_fee",
+        Kind::Number,
+        &["reservation_unused_recurring_fee"],
+        false,
+    ),
+];
+
+/// Canonical columns FOCUS files must have (FOCUS 1.0 names).
+pub const FOCUS_REQUIRED: &[&str] = &[
+    "BillingAccountId",
+    "BillingPeriodStart",
+    "ChargePeriodStart",
+    "ChargeCategory",
+    "BilledCost",
+    "ServiceName",
+];
+
+fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+/// A source value as text, with CSV's empty strings (and FOCUS's `NULL`) as null.
+fn text(expr: &str, csv: bool) -> String {
+    if csv {
+        format!("NULLIF(NULLIF(CAST({expr} AS VARCHAR), ''), 'NULL')")
+    } else {
+        format!("CAST({expr} AS VARCHAR)")
+    }
+}
+
+fn typed(expr: &str, kind: Kind, csv: bool) -> String {
+    let t = text(expr, csv);
+    match (kind, csv) {
+        (Kind::Text, _) => t,
+        (Kind::Number, true) => format!("CAST({t} AS DOUBLE)"),
+        (Kind::Number, false) => format!("CAST({expr} AS DOUBLE)"),
+        (Kind::Time, true) => format!("CAST({t} AS TIMESTAMP)"),
+        (Kind::Time, false) => format!("CAST({expr} AS TIMESTAMP)"),
+    }
+}
+
+fn null_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Text => "CAST(NULL AS VARCHAR)",
+        Kind::Number => "CAST(NULL AS DOUBLE)",
+        Kind::Time => "CAST(NULL AS TIMESTAMP)",
+    }
+}
+
+/// Finds the actual column for a snake_case name in a file's columns.
+pub fn resolve<'a>(columns: &'a [String], snake: &str, format: Format) -> Option<&'a str> {
+    columns
+        .iter()
+        .find(|c| {
+            if format == Format::LegacyCsv {
+                snake_case(c) == snake
+            } else {
+                c.as_str() == snake
+            }
+        })
+        .map(String::as_str)
+}
+
+/// The `SELECT` mapping one CUR-shaped table into canonical columns.
+pub fn cur_select(table: &str, columns: &[String], format: Format) -> String {
+    let csv = format.is_csv();
+    let fields: Vec<String> = CUR_COLUMNS
+        .iter()
+        .map(|col| {
+            let source = col.sources.iter().find_map(|s| resolve(columns, s, format));
+            let expr = match source {
+                Some(s) => typed(&quote(s), col.kind, csv),
+                None => null_of(col.kind).to_owned(),
+            };
+            format!("{expr} AS {}", col.name)
+        })
+        .collect();
+    format!(
+        "SELECT 'AWS' AS provider, {} FROM {table}",
+        fields.join(", ")
+    )
+}
+
+/// The `SELECT` mapping one FOCUS table into canonical columns.
+pub fn focus_select(table: &str, columns: &[String], format: Format) -> String {
+    let csv = format.is_csv();
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    let col = |name: &str, kind: Kind| {
+        if has(name) {
+            typed(&quote(name), kind, csv)
+        } else {
+            null_of(kind).to_owned()
+        }
+    };
+    let category = col("ChargeCategory", Kind::Text);
+    let ctype = col("CommitmentDiscountType", Kind::Text);
+    let status = col("CommitmentDiscountStatus", Kind::Text);
+    let service = col("ServiceName", Kind::Text);
+    let unit = col("ConsumedUnit", Kind::Text);
+    let pricing = col("PricingCategory", Kind::Text);
+    let region = if has("RegionId") {
+        col("RegionId", Kind::Text)
+    } else {
+        col("Region", Kind::Text)
+    };
+    let line_type = format!(
+        "CASE WHEN {category} = 'Usage' AND {status} = 'Unused' THEN 'UnusedCommitment' \
+              WHEN {category} = 'Usage' AND {ctype} = 'Savings Plan' THEN 'SavingsPlanCoveredUsage' \
+              WHEN {category} = 'Usage' AND {ctype} = 'Reservation' THEN 'DiscountedUsage' \
+              WHEN {category} = 'Usage' THEN 'Usage' \
+              WHEN {category} = 'Purchase' AND {ctype} = 'Savings Plan' THEN 'SavingsPlanRecurringFee' \
+              WHEN {category} = 'Purchase' THEN 'RIFee' \
+              WHEN {category} = 'Tax' THEN 'Tax' \
+              WHEN {category} = 'Credit' THEN 'Credit' \
+              ELSE 'Fee' END"
+    );
+    let product_code = format!(
+        "CASE {service} WHEN 'Amazon Elastic Compute Cloud' THEN 'AmazonEC2' WHEN 'AWS Lambda' THEN 'AWSLambda' \
+              WHEN 'Amazon Elastic Container Service' THEN 'AmazonECS' WHEN 'Amazon SageMaker' THEN 'AmazonSageMaker' \
+              WHEN 'Amazon Relational Database Service' THEN 'AmazonRDS' ELSE {service} END"
+    );
+    // FOCUS has no usage type: EC2 instance hours (not Spot) read as BoxUsage.
+    let usage_type = format!(
+        "CASE WHEN {service} = 'Amazon Elastic Compute Cloud' AND {unit} IN ('Hours', 'Hrs') AND {pricing} <> 'Dynamic' THEN 'BoxUsage' \
+              WHEN {service} = 'AWS Lambda' AND {unit} LIKE '%Second%' THEN 'Lambda-GB-Second' ELSE {unit} END"
+    );
+    let operation = format!(
+        "CASE WHEN {pricing} = 'Dynamic' THEN 'Spot' WHEN {service} = 'Amazon Elastic Compute Cloud' THEN 'RunInstances' END"
+    );
+    let commitment_id = col("CommitmentDiscountId", Kind::Text);
+    let is_sp = format!("{ctype} = 'Savings Plan'");
+    let is_ri = format!("{ctype} = 'Reservation'");
+    let effective = col("EffectiveCost", Kind::Number);
+    let fields = [
+        format!("{} AS provider", col("ProviderName", Kind::Text)),
+        format!(
+            "{} AS billing_period_start",
+            col("BillingPeriodStart", Kind::Time)
+        ),
+        format!(
+            "{} AS payer_account_id",
+            col("BillingAccountId", Kind::Text)
+        ),
+        format!(
+            "COALESCE({}, {}) AS usage_account_id",
+            col("SubAccountId", Kind::Text),
+            col("BillingAccountId", Kind::Text)
+        ),
+        format!("{} AS usage_start", col("ChargePeriodStart", Kind::Time)),
+        format!("{line_type} AS line_item_type"),
+        format!("{product_code} AS product_code"),
+        format!("{usage_type} AS usage_type"),
+        format!("{operation} AS operation"),
+        format!("{region} AS region"),
+        format!("{} AS instance_type", null_of(Kind::Text)),
+        format!("{} AS usage_amount", col("ConsumedQuantity", Kind::Number)),
+        format!("{} AS unblended_cost", col("BilledCost", Kind::Number)),
+        format!("{} AS public_on_demand_cost", col("ListCost", Kind::Number)),
+        format!("{} AS currency", col("BillingCurrency", Kind::Text)),
+        format!("CASE WHEN {is_sp} THEN {commitment_id} END AS sp_arn"),
+        format!(
+            "CASE WHEN {is_sp} AND {category} = 'Usage' THEN {effective} END AS sp_effective_cost"
+        ),
+        format!("{} AS sp_used_commitment", null_of(Kind::Number)),
+        format!("{} AS sp_total_commitment", null_of(Kind::Number)),
+        format!("CASE WHEN {is_ri} THEN {commitment_id} END AS ri_arn"),
+        format!(
+            "CASE WHEN {is_ri} AND {category} = 'Usage' THEN {effective} END AS ri_effective_cost"
+        ),
+        format!("{} AS ri_unused_recurring_fee", null_of(Kind::Number)),
+    ];
+    format!("SELECT {} FROM {table}", fields.join(", "))
+}
+
+/// Derived columns over the union of canonical rows: billing period text,
+/// instance family, and the commitment class that may cover the line.
+///
+/// Savings Plans eligibility (AWS Savings Plans User Guide, "Savings Plans
+/// overview"): EC2 instance usage (not Spot), Fargate, Lambda duration and
+/// provisioned concurrency for Compute SPs; EC2 for EC2 Instance SPs; SageMaker
+/// ML instances for SageMaker SPs. Data transfer is never covered.
+pub fn enrich(union: &str) -> String {
+    format!(
+        "SELECT *, \
+           to_char(billing_period_start, '%Y-%m') AS billing_period, \
+           date_trunc('hour', usage_start) AS usage_hour, \
+           CASE WHEN commitment_class IN ('lambda', 'fargate') THEN commitment_class \
+                WHEN starts_with(itype, 'db.') OR starts_with(itype, 'ml.') THEN split_part(itype, '.', 2) \
+                ELSE NULLIF(split_part(itype, '.', 1), '') END AS family \
+         FROM ( \
+           SELECT *, \
+             COALESCE(NULLIF(instance_type, ''), CASE WHEN strpos(usage_type, ':') > 0 THEN split_part(usage_type, ':', 2) END) AS itype, \
+             CASE \
+               WHEN product_code = 'AmazonEC2' AND operation LIKE 'RunInstances%' AND usage_type NOT LIKE '%SpotUsage%' \
+                    AND usage_type NOT LIKE '%Bytes%' AND usage_type NOT LIKE '%DataXfer%' THEN 'ec2' \
+               WHEN product_code IN ('AmazonECS', 'AmazonEKS') AND usage_type LIKE '%Fargate%' THEN 'fargate' \
+               WHEN product_code = 'AWSLambda' AND (usage_type LIKE '%Lambda-GB-Second%' OR usage_type LIKE '%Lambda-Provisioned%') THEN 'lambda' \
+               WHEN product_code = 'AmazonSageMaker' AND usage_type LIKE '%ml.%' THEN 'sagemaker' \
+               WHEN product_code = 'AmazonRDS' AND usage_type LIKE '%InstanceUsage%' THEN 'rds' \
+             END AS commitment_class \
+           FROM ({union}) AS u \
+         ) AS e"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_headers_become_athena_names() {
+        assert_eq!(
+            snake_case("lineItem/UsageAccountId"),
+            "line_item_usage_account_id"
+        );
+        assert_eq!(
+            snake_case("savingsPlan/SavingsPlanARN"),
+            "savings_plan_savings_plan_a_r_n"
+        );
+        assert_eq!(
+            snake_case("pricing/publicOnDemandCost"),
+            "pricing_public_on_demand_cost"
+        );
+        assert_eq!(snake_case("product/region"), "product_region");
+        assert_eq!(snake_case("bill/PayerAccountId"), "bill_payer_account_id");
+    }
+}

@@ -1,0 +1,339 @@
+//! Reading billing data: every public file in `shared/data/real` loads, its
+//! totals match DuckDB's over the same files, the workshop CUR's uncovered
+//! Savings-Plans-eligible spend matches the figure in that folder's README, and
+//! bad input is refused with the file, the column and the reason.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use arrow::array::AsArray;
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use orgpool_cur::{BillingData, Format};
+
+fn real(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/real")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn python() -> PathBuf {
+    let path = std::env::var_os("ORGPOOL_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/test",
+        path.display()
+    );
+    path
+}
+
+/// Runs a DuckDB query and returns its single-row, single-column answer.
+fn duckdb_scalar(sql: &str) -> f64 {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            &format!("import duckdb; print(duckdb.connect().execute({sql:?}).fetchone()[0])"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+fn scalar(data: &BillingData, sql: &str) -> f64 {
+    let batches = data.query(sql).unwrap();
+    let col = arrow::compute::cast(batches[0].column(0), &DataType::Float64).unwrap();
+    col.as_primitive::<Float64Type>().value(0)
+}
+
+fn count(data: &BillingData, sql: &str) -> i64 {
+    let batches = data.query(sql).unwrap();
+    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
+const README_ELIGIBLE: &str = "SELECT payer_account_id, usage_account_id, usage_hour, sum(unblended_cost) AS c FROM line_items \
+    WHERE line_item_type = 'Usage' AND commitment_class IN ('ec2', 'lambda', 'fargate') \
+    AND product_code <> 'AWSDataTransfer' GROUP BY 1, 2, 3";
+
+#[test]
+fn workshop_cur_eligible_spend_matches_the_readme_and_duckdb() {
+    let glob = real("workshop-cur-2018-1*.snappy.parquet");
+    let data = BillingData::open(std::slice::from_ref(&glob), None).unwrap();
+    assert!(data.files.iter().all(|f| f.format == Format::LegacyParquet));
+    let rows = count(&data, &format!("SELECT count(*) FROM ({README_ELIGIBLE})"));
+    let total = scalar(&data, &format!("SELECT sum(c) FROM ({README_ELIGIBLE})"));
+    let first_hour = scalar(
+        &data,
+        &format!(
+            "SELECT sum(c) FROM ({README_ELIGIBLE}) WHERE usage_hour = TIMESTAMP '2018-10-01 00:00:00'"
+        ),
+    );
+    let duck = duckdb_scalar(&format!(
+        "SELECT sum(line_item_unblended_cost) FROM read_parquet('{glob}', union_by_name=true) \
+         WHERE line_item_line_item_type = 'Usage' AND ((line_item_product_code = 'AmazonEC2' AND line_item_operation LIKE 'RunInstances%') \
+         OR (line_item_product_code = 'AWSLambda' AND (line_item_usage_type LIKE '%Lambda-GB-Second%' OR line_item_usage_type LIKE '%Provisioned%')) \
+         OR line_item_usage_type LIKE '%Fargate%') AND line_item_usage_type NOT LIKE '%SpotUsage%' \
+         AND line_item_usage_type NOT LIKE '%DataXfer%' AND line_item_product_code <> 'AWSDataTransfer'"
+    ));
+    assert_eq!(rows, 4416);
+    assert!(
+        (total - 1175.1736).abs() / 1175.1736 < 0.005,
+        "orgpool {total}"
+    );
+    assert!(
+        (total - duck).abs() / duck < 0.005,
+        "orgpool {total} vs duckdb {duck}"
+    );
+    assert!(
+        (first_hour - 0.558).abs() < 0.0005,
+        "first hour {first_hour}"
+    );
+    // And the whole bill, line for line.
+    let all = scalar(&data, "SELECT sum(unblended_cost) FROM line_items");
+    let duck_all = duckdb_scalar(&format!(
+        "SELECT sum(line_item_unblended_cost) FROM read_parquet('{glob}', union_by_name=true)"
+    ));
+    assert!((all - duck_all).abs() < 0.01, "{all} vs {duck_all}");
+    assert_eq!(count(&data, "SELECT count(*) FROM line_items"), 334_911);
+}
+
+#[test]
+fn legacy_csv_and_focus_samples_load_and_match_duckdb() {
+    let legacy = real("legacy-cur-anonymized-2023-11.csv");
+    let data = BillingData::open(std::slice::from_ref(&legacy), None).unwrap();
+    assert_eq!(data.files[0].format, Format::LegacyCsv);
+    let ours = scalar(&data, "SELECT sum(unblended_cost) FROM line_items");
+    let duck = duckdb_scalar(&format!(
+        "SELECT sum(\"lineItem/UnblendedCost\") FROM read_csv('{legacy}', header=true)"
+    ));
+    assert!((ours - duck).abs() < 0.005, "{ours} vs {duck}");
+    assert_eq!(count(&data, "SELECT count(*) FROM line_items"), 1281);
+
+    let focus = real("focus-1.0-sample.csv");
+    let data = BillingData::open(std::slice::from_ref(&focus), None).unwrap();
+    assert_eq!(data.files[0].format, Format::FocusCsv);
+    let ours = scalar(&data, "SELECT sum(unblended_cost) FROM line_items");
+    let duck = duckdb_scalar(&format!(
+        "SELECT sum(BilledCost) FROM read_csv('{focus}', header=true, nullstr='NULL')"
+    ));
+    assert!((ours - duck).abs() < 0.005, "{ours} vs {duck}");
+    let covered = count(
+        &data,
+        "SELECT count(*) FROM line_items WHERE line_item_type = 'SavingsPlanCoveredUsage'",
+    );
+    assert_eq!(covered, 4, "the README's four Savings Plan rows");
+    let aws = count(
+        &data,
+        "SELECT count(*) FROM line_items WHERE provider = 'AWS'",
+    );
+    assert_eq!(aws, 942);
+}
+
+fn demo(dir: &Path) -> PathBuf {
+    let config = orgpool_demo::DemoConfig {
+        accounts: 12,
+        months: 2,
+        ..Default::default()
+    };
+    orgpool_demo::generate(&config, dir).unwrap();
+    dir.join("cur")
+}
+
+#[test]
+fn demo_cur2_export_reads_and_matches_duckdb_by_line_item_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = demo(dir.path());
+    let data = BillingData::open(&[cur.to_string_lossy().into_owned()], None).unwrap();
+    assert!(data.files.iter().all(|f| f.format == Format::Cur2Parquet));
+    for kind in [
+        "Usage",
+        "SavingsPlanCoveredUsage",
+        "SavingsPlanNegation",
+        "SavingsPlanRecurringFee",
+        "DiscountedUsage",
+        "RIFee",
+        "Tax",
+    ] {
+        let ours = scalar(
+            &data,
+            &format!("SELECT sum(unblended_cost) FROM line_items WHERE line_item_type = '{kind}'"),
+        );
+        let duck = duckdb_scalar(&format!(
+            "SELECT sum(line_item_unblended_cost) FROM read_parquet('{}/**/*.parquet') WHERE line_item_line_item_type = '{kind}'",
+            cur.display()
+        ));
+        assert!((ours - duck).abs() < 0.01, "{kind}: {ours} vs {duck}");
+    }
+    assert!(data.warnings.is_empty(), "{:?}", data.warnings);
+}
+
+fn open_err(inputs: &[&Path]) -> String {
+    let inputs: Vec<String> = inputs
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    match BillingData::open(&inputs, None) {
+        Ok(_) => panic!("{inputs:?} should be refused"),
+        Err(e) => {
+            assert!(e.is_bad_input(), "{e}");
+            e.to_string()
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_refused_with_file_column_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let legacy = std::fs::read_to_string(real("legacy-cur-anonymized-2023-11.csv")).unwrap();
+    let mut lines: Vec<String> = legacy.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let cost_col = header
+        .iter()
+        .position(|h| *h == "lineItem/UnblendedCost")
+        .unwrap();
+
+    // A CSV with a bad number.
+    let mut bad = lines.clone();
+    let mut fields: Vec<String> = parse_csv_line(&bad[5]);
+    fields[cost_col] = "12,5x".to_owned();
+    bad[5] = fields
+        .iter()
+        .map(|f| format!("\"{f}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let bad_path = d.join("bad-number.csv");
+    std::fs::write(&bad_path, bad.join("\n")).unwrap();
+    let e = open_err(&[&bad_path]);
+    assert!(
+        e.contains("bad-number.csv") && e.contains("lineItem/UnblendedCost") && e.contains("12,5x"),
+        "{e}"
+    );
+
+    // A missing column.
+    let drop_col = header
+        .iter()
+        .position(|h| *h == "lineItem/UsageStartDate")
+        .unwrap();
+    let missing: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let mut f = parse_csv_line(l);
+            f.remove(drop_col);
+            f.iter()
+                .map(|x| format!("\"{x}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    let missing_path = d.join("missing.csv");
+    std::fs::write(&missing_path, missing.join("\n")).unwrap();
+    let e = open_err(&[&missing_path]);
+    assert!(
+        e.contains("missing.csv") && e.contains("line_item_usage_start_date"),
+        "{e}"
+    );
+
+    // Mixed currencies.
+    let currency_col = header
+        .iter()
+        .position(|h| *h == "lineItem/CurrencyCode")
+        .unwrap();
+    let euro: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut f = parse_csv_line(l);
+            if i > 0 {
+                f[currency_col] = "EUR".to_owned();
+            }
+            f.iter()
+                .map(|x| format!("\"{x}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    let (usd_dir, eur_dir) = (d.join("usd"), d.join("eur"));
+    std::fs::create_dir_all(&usd_dir).unwrap();
+    std::fs::create_dir_all(&eur_dir).unwrap();
+    std::fs::write(usd_dir.join("a.csv"), &legacy).unwrap();
+    let mut euro_text = euro.join("\n");
+    euro_text = euro_text.replace("2023-11-", "2023-12-");
+    std::fs::write(eur_dir.join("b.csv"), euro_text).unwrap();
+    let e = open_err(&[&usd_dir, &eur_dir]);
+    assert!(e.contains("EUR") && e.contains("USD"), "{e}");
+
+    // Empty, header-only, not-a-billing-file, corrupt and truncated Parquet.
+    let empty = d.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    assert!(open_err(&[&empty]).contains("empty file"));
+    let unknown = d.join("other.csv");
+    std::fs::write(&unknown, "a,b\n1,2\n").unwrap();
+    assert!(open_err(&[&unknown]).contains("not a CUR 2.0, legacy CUR or FOCUS file"));
+    let text_parquet = d.join("text.parquet");
+    std::fs::write(&text_parquet, "this is not parquet").unwrap();
+    assert!(open_err(&[&text_parquet]).contains("text.parquet: not a readable Parquet file"));
+    let original = std::fs::read(real("workshop-cur-2018-10.snappy.parquet")).unwrap();
+    let truncated = d.join("truncated.parquet");
+    std::fs::write(&truncated, &original[..original.len() / 2]).unwrap();
+    assert!(open_err(&[&truncated]).contains("truncated.parquet"));
+    assert!(open_err(&[&d.join("nope")]).contains("no such file"));
+    let nothing = d.join("nothing");
+    std::fs::create_dir_all(&nothing).unwrap();
+    assert!(open_err(&[&nothing]).contains("no billing files"));
+    lines.truncate(1);
+    let header_only = d.join("header-only.csv");
+    std::fs::write(&header_only, lines.join("\n")).unwrap();
+    let data = BillingData::open(&[header_only.to_string_lossy().into_owned()], None).unwrap();
+    assert_eq!(count(&data, "SELECT count(*) FROM line_items"), 0);
+}
+
+#[test]
+fn a_billing_period_delivered_twice_is_read_once_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = demo(dir.path());
+    let once = BillingData::open(&[cur.to_string_lossy().into_owned()], None).unwrap();
+    let total = scalar(&once, "SELECT sum(unblended_cost) FROM line_items");
+    // AWS rewrites a period: the same month lands again in another folder.
+    let period = cur.join("orgpool-demo/data/BILLING_PERIOD=2026-07");
+    let again = dir.path().join("redelivered/BILLING_PERIOD=2026-07");
+    std::fs::create_dir_all(&again).unwrap();
+    for entry in std::fs::read_dir(&period).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, again.join(p.file_name().unwrap())).unwrap();
+    }
+    let twice = BillingData::open(
+        &[
+            cur.to_string_lossy().into_owned(),
+            dir.path()
+                .join("redelivered")
+                .to_string_lossy()
+                .into_owned(),
+        ],
+        None,
+    )
+    .unwrap();
+    assert!((scalar(&twice, "SELECT sum(unblended_cost) FROM line_items") - total).abs() < 1e-6);
+    assert_eq!(twice.warnings.len(), 1, "{:?}", twice.warnings);
+    assert!(twice.warnings[0].contains("2026-07") && twice.warnings[0].contains("delivered twice"));
+}
+
+fn parse_csv_line(line: &str) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    r.records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect()
+}
