@@ -7,6 +7,8 @@
 
 pub mod bundle;
 pub mod commitment;
+pub mod usage;
 
 pub use bundle::*;
 pub use commitment::*;
+pub use usage::*;
