@@ -277,13 +277,19 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
         if !eval.sagemaker_order.is_empty() {
             p.sagemaker = maximize(0.0, sagemaker_hi, |g| eval.evaluate(&Portfolio { sagemaker: g, ..p.clone() }).savings);
         }
-        let candidate = rebalance_bound(eval, &p);
-        let now = eval.evaluate(&p).savings;
-        let next = eval.evaluate(&candidate).savings;
-        if next > now {
-            p = candidate;
-        }
-        let value = next.max(now);
+        let target = rebalance_bound(eval, &p);
+        // Move towards the rebalanced point as far as pays: the objective is
+        // concave along the segment, so a line search finds the best step.
+        let toward = |t: f64| {
+            let mut q = p.clone();
+            for (x, y) in q.bound_capacity.iter_mut().zip(&target.bound_capacity) {
+                *x += t * (y - *x);
+            }
+            q
+        };
+        let t = maximize(0.0, 1.0, |t| eval.evaluate(&toward(t)).savings);
+        p = toward(t);
+        let value = eval.evaluate(&p).savings;
         if value <= best + 1e-9 * best.abs().max(1.0) {
             break;
         }

@@ -115,3 +115,14 @@ fn nothing_to_cover_buys_nothing() {
     let p = optimize(&eval);
     assert_eq!(eval.evaluate(&p).commitment_cost, 0.0);
 }
+
+#[test]
+fn many_series_without_polishing_still_reach_995_per_mille() {
+    for seed in [100u64, 101] {
+        let (series, rates) = case(seed, 20, true, false, 36);
+        let eval = Evaluator::new(&series, &rates);
+        let ours = eval.evaluate(&optimize(&eval)).savings;
+        let best = lp_optimum(&series, &rates);
+        assert!(ours / best >= 0.995, "seed {seed}: {ours} vs {best} ({:.4})", ours / best);
+    }
+}
