@@ -14,6 +14,7 @@
 
 pub mod canonical;
 pub mod cur2;
+pub mod queries;
 pub mod source;
 
 use std::collections::{BTreeMap, BTreeSet};

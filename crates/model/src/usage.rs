@@ -80,3 +80,50 @@ pub struct UsageSeries {
     /// On-demand cost per hour of the window.
     pub hourly: Vec<f64>,
 }
+
+/// The commitment posture of some slice of the bill (the whole, an account, a
+/// service, a family and region) over a window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Posture {
+    /// What the slice is (`total`, an account ID, a product code, `m5 us-east-1`).
+    pub key: String,
+    /// On-demand-equivalent cost of commitment-eligible usage, covered or not.
+    pub on_demand_equivalent_cost: f64,
+    /// The part of it commitments covered.
+    pub covered_on_demand_equivalent_cost: f64,
+    /// The part left at on-demand rates.
+    pub uncovered_on_demand_cost: f64,
+    /// What covered usage cost at the commitments' effective rates.
+    pub covered_effective_cost: f64,
+    /// Savings Plan and RI fees billed in the slice.
+    pub commitment_cost: f64,
+    /// Commitment the fees paid for that usage used.
+    pub used_commitment: f64,
+    /// Commitment the fees paid for.
+    pub total_commitment: f64,
+}
+
+impl Posture {
+    /// Covered share of the on-demand-equivalent cost.
+    pub fn coverage(&self) -> f64 {
+        ratio(self.covered_on_demand_equivalent_cost, self.on_demand_equivalent_cost)
+    }
+
+    /// Used share of the commitment paid for.
+    pub fn utilization(&self) -> f64 {
+        ratio(self.used_commitment, self.total_commitment)
+    }
+
+    /// Effective savings rate: 1 − actual cost ÷ on-demand-equivalent cost, where
+    /// the actual cost is the uncovered cost, the covered usage at its effective
+    /// rate, and the commitment paid for but not used.
+    pub fn effective_savings_rate(&self) -> f64 {
+        let unused = (self.total_commitment - self.used_commitment).max(0.0);
+        let actual = self.uncovered_on_demand_cost + self.covered_effective_cost + unused;
+        if self.on_demand_equivalent_cost <= 0.0 { 0.0 } else { 1.0 - actual / self.on_demand_equivalent_cost }
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b <= 0.0 { 0.0 } else { a / b }
+}

@@ -6,6 +6,7 @@
 //!   Savings Plans. Estimates, backtests, pooled what-ifs, pro forma bills and the
 //!   demo generator all call it.
 
+pub mod estimate;
 pub mod optimizer;
 pub mod rates;
 pub mod simulator;

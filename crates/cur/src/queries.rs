@@ -1,0 +1,152 @@
+//! The aggregations the engines need, as SQL over the view `line_items`.
+//!
+//! Commitment-eligible usage is `commitment_class IS NOT NULL` (see
+//! [`crate::canonical::enrich`]). Uncovered usage is `Usage` lines at their
+//! billed cost; covered usage is `SavingsPlanCoveredUsage` and `DiscountedUsage`
+//! at the public on-demand cost, which is what it would have cost uncovered.
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use chrono::{DateTime, Utc};
+use orgpool_model::{CommitmentClass, Posture, UsageSeries, Window};
+
+use crate::{BillingData, CurError};
+
+/// A slice of the bill to break the posture down by.
+#[derive(Debug, Clone, Copy)]
+pub enum Dimension {
+    /// Everything.
+    Total,
+    /// Per usage account.
+    Account,
+    /// Per product code.
+    Service,
+    /// Per instance family and region.
+    FamilyRegion,
+}
+
+impl Dimension {
+    fn expr(self) -> &'static str {
+        match self {
+            Dimension::Total => "'total'",
+            Dimension::Account => "usage_account_id",
+            Dimension::Service => "product_code",
+            Dimension::FamilyRegion => "concat(COALESCE(family, '?'), ' ', COALESCE(region, '?'))",
+        }
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S"))
+}
+
+fn window_filter(w: &Window) -> String {
+    format!("usage_hour >= {} AND usage_hour < {}", ts(w.start), ts(w.end))
+}
+
+impl BillingData {
+    /// The first and last hour of commitment-eligible usage, if any.
+    pub fn eligible_range(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, CurError> {
+        let batches = self.query("SELECT min(usage_hour), max(usage_hour) FROM line_items WHERE commitment_class IS NOT NULL")?;
+        let Some(b) = batches.first() else { return Ok(None) };
+        let lo = time_at(b, 0, 0);
+        let hi = time_at(b, 1, 0);
+        Ok(lo.zip(hi))
+    }
+
+    /// The posture over `window`, broken down by `dimension`, largest first.
+    pub fn posture(&self, window: &Window, dimension: Dimension) -> Result<Vec<Posture>, CurError> {
+        let filter = window_filter(window);
+        let sql = format!(
+            "SELECT {key} AS key, \
+               sum(CASE WHEN line_item_type = 'Usage' AND commitment_class IS NOT NULL THEN unblended_cost ELSE 0 END) AS uncovered, \
+               sum(CASE WHEN line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL \
+                        THEN COALESCE(public_on_demand_cost, unblended_cost) ELSE 0 END) AS covered, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' AND commitment_class IS NOT NULL THEN COALESCE(sp_effective_cost, 0) \
+                        WHEN line_item_type = 'DiscountedUsage' AND commitment_class IS NOT NULL THEN COALESCE(ri_effective_cost, 0) ELSE 0 END) AS effective, \
+               sum(CASE WHEN line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN unblended_cost ELSE 0 END) AS fees, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN COALESCE(sp_used_commitment, 0) \
+                        WHEN line_item_type = 'RIFee' THEN unblended_cost - COALESCE(ri_unused_recurring_fee, 0) ELSE 0 END) AS used, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN COALESCE(sp_total_commitment, unblended_cost) \
+                        WHEN line_item_type = 'RIFee' THEN unblended_cost ELSE 0 END) AS total \
+             FROM line_items WHERE {filter} \
+             GROUP BY 1 HAVING sum(CASE WHEN commitment_class IS NOT NULL OR line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN 1 ELSE 0 END) > 0 \
+             ORDER BY 2 + 3 DESC, 1",
+            key = dimension.expr()
+        );
+        let mut out = Vec::new();
+        for b in self.query(&sql)? {
+            let key = arrow::compute::cast(b.column(0), &DataType::Utf8).map_err(|e| CurError::Engine(e.to_string()))?;
+            let key = key.as_string::<i32>();
+            let cols: Vec<_> = (0..7).map(|i| numbers(&b, i)).collect();
+            let num = |i: usize, row: usize| value(&cols[i], row);
+            for row in 0..b.num_rows() {
+                let (uncovered, covered) = (num(1, row), num(2, row));
+                out.push(Posture {
+                    key: if key.is_valid(row) { key.value(row).to_owned() } else { "?".to_owned() },
+                    on_demand_equivalent_cost: uncovered + covered,
+                    covered_on_demand_equivalent_cost: covered,
+                    uncovered_on_demand_cost: uncovered,
+                    covered_effective_cost: num(3, row),
+                    commitment_cost: num(4, row),
+                    used_commitment: num(5, row),
+                    total_commitment: num(6, row),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Uncovered eligible on-demand spend per (class, region, family), hour by hour.
+    pub fn uncovered_series(&self, window: &Window) -> Result<Vec<UsageSeries>, CurError> {
+        let sql = format!(
+            "SELECT commitment_class, COALESCE(region, ''), COALESCE(family, ''), usage_hour, sum(unblended_cost) \
+             FROM line_items WHERE line_item_type = 'Usage' AND commitment_class IS NOT NULL AND {} \
+             GROUP BY 1, 2, 3, 4",
+            window_filter(window)
+        );
+        let mut series: std::collections::BTreeMap<(CommitmentClass, String, String), Vec<f64>> = Default::default();
+        let start_us = window.start.timestamp_micros();
+        for b in self.query(&sql)? {
+            let text = |i: usize| arrow::compute::cast(b.column(i), &DataType::Utf8).map_err(|e| CurError::Engine(e.to_string()));
+            let (class, region, family) = (text(0)?, text(1)?, text(2)?);
+            let (class, region, family) = (class.as_string::<i32>(), region.as_string::<i32>(), family.as_string::<i32>());
+            let hours = arrow::compute::cast(b.column(3), &DataType::Timestamp(TimeUnit::Microsecond, None)).map_err(|e| CurError::Engine(e.to_string()))?;
+            let hours = hours.as_primitive::<TimestampMicrosecondType>();
+            let cost = numbers(&b, 4);
+            for row in 0..b.num_rows() {
+                let Some(class) = CommitmentClass::parse(class.value(row)) else { continue };
+                let h = ((hours.value(row) - start_us) / 3_600_000_000) as usize;
+                let values = series
+                    .entry((class, region.value(row).to_owned(), family.value(row).to_owned()))
+                    .or_insert_with(|| vec![0.0; window.hours as usize]);
+                if let Some(v) = values.get_mut(h) {
+                    *v += value(&cost, row);
+                }
+            }
+        }
+        Ok(series
+            .into_iter()
+            .map(|((class, region, family), hourly)| UsageSeries { class, region, family, hourly })
+            .collect())
+    }
+}
+
+fn numbers(b: &RecordBatch, column: usize) -> Option<arrow::array::ArrayRef> {
+    arrow::compute::cast(b.column(column), &DataType::Float64).ok()
+}
+
+fn value(col: &Option<arrow::array::ArrayRef>, row: usize) -> f64 {
+    let Some(col) = col else { return 0.0 };
+    let col = col.as_primitive::<Float64Type>();
+    if col.is_valid(row) { col.value(row) } else { 0.0 }
+}
+
+fn time_at(b: &RecordBatch, column: usize, row: usize) -> Option<DateTime<Utc>> {
+    let col = arrow::compute::cast(b.column(column), &DataType::Timestamp(TimeUnit::Microsecond, None)).ok()?;
+    let col = col.as_primitive::<TimestampMicrosecondType>();
+    if b.num_rows() == 0 || !col.is_valid(row) {
+        return None;
+    }
+    DateTime::from_timestamp_micros(col.value(row))
+}
