@@ -52,6 +52,101 @@ pub enum Command {
         after_help = "Examples:\n  orgpool demo\n  orgpool demo --keep ./demo-run\n  orgpool demo generate --out ./demo"
     )]
     Demo(DemoArgs),
+    /// What you would save: current commitment posture, the best purchase, a backtest.
+    #[command(
+        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns."
+    )]
+    Estimate(EstimateArgs),
+}
+
+/// `orgpool estimate`.
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Billing data: folders, globs or files (repeat or separate with spaces).
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub cur: Vec<String>,
+    /// Force the input format instead of detecting it.
+    #[arg(long, value_parser = parse_format)]
+    pub input_format: Option<orgpool_cur::Format>,
+    /// Look back this many days from the end of the data (Cost Explorer offers 7, 30 or 60).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3660), conflicts_with_all = ["start", "end"])]
+    pub lookback_days: u32,
+    /// Window start (YYYY-MM-DD or RFC 3339), with --end.
+    #[arg(long, requires = "end", value_parser = parse_time)]
+    pub start: Option<chrono::DateTime<chrono::Utc>>,
+    /// Window end, exclusive (YYYY-MM-DD or RFC 3339), with --start.
+    #[arg(long, requires = "start", value_parser = parse_time)]
+    pub end: Option<chrono::DateTime<chrono::Utc>>,
+    /// Commitment term.
+    #[arg(long, default_value = "1y", value_parser = parse_enum::<orgpool_model::Term>)]
+    pub term: orgpool_model::Term,
+    /// Payment option.
+    #[arg(long, default_value = "no_upfront", value_parser = parse_enum::<orgpool_model::Payment>)]
+    pub payment: orgpool_model::Payment,
+    /// Plans that may be recommended, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "compute_sp,ec2_instance_sp,sagemaker_sp,rds_ri", value_parser = parse_enum::<orgpool_model::PlanKind>)]
+    pub plans: Vec<orgpool_model::PlanKind>,
+    /// Discount table (CSV: plan,term,payment,region,family,discount); overrides the others.
+    #[arg(long, value_name = "FILE")]
+    pub rates: Option<PathBuf>,
+    /// Cap on the total new hourly commitment, in $/h.
+    #[arg(long, value_parser = parse_positive)]
+    pub max_commitment: Option<f64>,
+    /// Lowest acceptable utilization of the new commitments (0 to 1).
+    #[arg(long, value_parser = parse_fraction)]
+    pub target_utilization: Option<f64>,
+    /// Write the savings-versus-commitment curve as an SVG chart.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+}
+
+impl EstimateArgs {
+    /// The defaults of `orgpool estimate --cur DIR`.
+    pub fn for_folder(dir: &std::path::Path) -> Self {
+        let mut argv = vec![
+            "estimate".to_owned(),
+            "--cur".to_owned(),
+            dir.to_string_lossy().into_owned(),
+        ];
+        argv.truncate(3);
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: EstimateArgs,
+        }
+        Wrapper::parse_from(argv).args
+    }
+}
+
+fn parse_format(text: &str) -> Result<orgpool_cur::Format, String> {
+    orgpool_cur::Format::parse(text)
+}
+
+fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, String> {
+    text.parse()
+}
+
+fn parse_positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("{text:?} is not a non-negative number")),
+    }
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("{text:?} is not a fraction between 0 and 1")),
+    }
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.to_utc());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        .map_err(|_| format!("{text:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))
 }
 
 /// `orgpool demo`.

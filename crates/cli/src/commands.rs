@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Some(DemoAction::Generate(args)) => demo_generate(&args, format)?,
             None => demo_run(demo.keep.as_deref(), format)?,
         },
+        Command::Estimate(args) => crate::estimate::run(&args, format)?,
     };
     print!("{output}");
     Ok(ExitCode::SUCCESS)
@@ -96,12 +97,17 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
     let bundle = OrgBundle::from_json(&text)
         .map_err(|e| BadInput(format!("{}: {e}", summary.org_path.display())))?;
     let org = org_overview(&bundle);
+    let estimate_args = crate::args::EstimateArgs::for_folder(&summary.cur_path);
+    let (estimate, estimate_sections) = crate::estimate::compute(&estimate_args)?;
     let json = serde_json::json!({
         "schema_version": 1,
         "generated": summary,
         "organization": org.0,
+        "estimate": estimate,
     });
-    let mut output = render(format, &json, &[generation_section(&summary), org.1]);
+    let mut sections = vec![generation_section(&summary), org.1];
+    sections.extend(estimate_sections);
+    let mut output = render(format, &json, &sections);
     if format != crate::args::Format::Json && keep.is_none() {
         output += "\n(The demo data were written to a temporary folder and removed; pass --keep DIR to keep them.)\n";
     }

@@ -96,3 +96,60 @@ mod tests {
         assert!(render(Format::Table, &serde_json::Value::Null, &[s]).contains("x|y"));
     }
 }
+
+/// The savings-versus-commitment curve as a standalone SVG line chart, with the
+/// chosen commitment marked.
+pub fn svg_curve(points: &[orgpool_savings::estimate::CurvePoint], chosen: f64) -> String {
+    let (w, h, pad) = (720.0, 420.0, 60.0);
+    let max_x = points
+        .iter()
+        .map(|p| p.hourly_commitment)
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let max_y = points
+        .iter()
+        .map(|p| p.savings)
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let min_y = points.iter().map(|p| p.savings).fold(0.0, f64::min);
+    let sx = |x: f64| pad + (w - 2.0 * pad) * x / max_x;
+    let sy = |y: f64| h - pad - (h - 2.0 * pad) * (y - min_y) / (max_y - min_y).max(1e-9);
+    let line: Vec<String> = points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", sx(p.hourly_commitment), sy(p.savings)))
+        .collect();
+    let best = points.iter().min_by(|a, b| {
+        (a.hourly_commitment - chosen)
+            .abs()
+            .total_cmp(&(b.hourly_commitment - chosen).abs())
+    });
+    let marker = best.map_or(String::new(), |p| {
+        format!(
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"#d62728\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">recommended: ${:.2}/h</text>",
+            sx(p.hourly_commitment),
+            sy(p.savings),
+            sx(p.hourly_commitment) + 8.0,
+            sy(p.savings) - 8.0,
+            p.hourly_commitment
+        )
+    });
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\">\n\
+         <title>Savings versus hourly commitment</title>\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <line x1=\"{pad}\" y1=\"{y0:.1}\" x2=\"{x1}\" y2=\"{y0:.1}\" stroke=\"#888\"/>\n\
+         <line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{yb}\" stroke=\"#888\"/>\n\
+         <polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"{points}\"/>\n\
+         {marker}\n\
+         <text x=\"{cx}\" y=\"{tb}\" font-size=\"13\" text-anchor=\"middle\">hourly commitment ($/h, max {max_x:.2})</text>\n\
+         <text x=\"16\" y=\"{cy}\" font-size=\"13\" transform=\"rotate(-90 16 {cy})\" text-anchor=\"middle\">net savings over the window ($, max {max_y:.2})</text>\n\
+         </svg>\n",
+        y0 = sy(0.0_f64.max(min_y)),
+        x1 = w - pad,
+        yb = h - pad,
+        points = line.join(" "),
+        cx = w / 2.0,
+        tb = h - 20.0,
+        cy = h / 2.0,
+    )
+}

@@ -31,7 +31,10 @@ fn every_command_has_help_with_an_example() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         let text = stdout(&out);
         assert!(text.contains("Example"), "{args:?} has no example:\n{text}");
-        assert!(text.contains("orgpool demo"), "{args:?}");
+        assert!(
+            text.contains("orgpool demo") || text.contains("orgpool estimate"),
+            "{args:?}"
+        );
     }
 }
 
@@ -165,4 +168,252 @@ fn demo_runs_end_to_end_and_summarizes() {
         "{}",
         stdout(&table)
     );
+}
+
+fn python() -> std::path::PathBuf {
+    let path = std::env::var_os("ORGPOOL_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/test",
+        path.display()
+    );
+    path
+}
+
+fn duckdb_scalar(sql: &str) -> f64 {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            &format!("import duckdb; print(duckdb.connect().execute({sql:?}).fetchone()[0] or 0)"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+fn real(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/real")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let generated = orgpool(&[
+        "demo",
+        "generate",
+        "--out",
+        demo.to_str().unwrap(),
+        "--accounts",
+        "12",
+        "--months",
+        "2",
+    ]);
+    assert_eq!(generated.status.code(), Some(0));
+    let cur = demo.join("cur");
+    let chart = dir.path().join("curve.svg");
+    let out = orgpool(&[
+        "estimate",
+        "--cur",
+        cur.to_str().unwrap(),
+        "--lookback-days",
+        "30",
+        "--format",
+        "json",
+        "--chart",
+        chart.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["window"]["hours"], 720);
+    assert_eq!(j["window"]["start"], "2026-08-02T00:00:00Z");
+    for field in [
+        "on_demand_equivalent_cost",
+        "covered_on_demand_equivalent_cost",
+        "uncovered_on_demand_cost",
+    ] {
+        assert!(
+            j["savings_plans_eligible"][field].as_f64().unwrap() > 0.0,
+            "{field}"
+        );
+    }
+    for field in [
+        "commitment_cost",
+        "coverage",
+        "utilization",
+        "effective_savings_rate",
+    ] {
+        assert!(j["current"][field].is_number(), "{field}");
+    }
+    let recs = j["recommendations"].as_array().unwrap();
+    assert!(!recs.is_empty());
+    for r in recs {
+        for field in [
+            "plan",
+            "term",
+            "payment",
+            "region",
+            "family",
+            "hourly_commitment",
+            "estimated_savings",
+            "estimated_utilization",
+            "estimated_coverage",
+        ] {
+            assert!(!r[field].is_null(), "{field} in {r}");
+        }
+        assert!(
+            ["compute_sp", "ec2_instance_sp", "sagemaker_sp", "rds_ri"]
+                .contains(&r["plan"].as_str().unwrap())
+        );
+    }
+    assert!(
+        j["projected"]["effective_savings_rate"].as_f64().unwrap()
+            > j["current"]["effective_savings_rate"].as_f64().unwrap()
+    );
+    assert!(j["projected"]["savings_per_month"].as_f64().unwrap() > 0.0);
+    assert_eq!(j["backtest"]["rows"].as_array().unwrap().len(), 3);
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<polyline"),
+        "{svg}"
+    );
+
+    // DuckDB, over the same files and window, finds the same eligible spend.
+    let files = format!("read_parquet('{}/**/*.parquet')", cur.display());
+    let window = "line_item_usage_start_date >= TIMESTAMP '2026-08-02' AND line_item_usage_start_date < TIMESTAMP '2026-09-01'";
+    let eligible = "((line_item_product_code = 'AmazonEC2' AND line_item_operation LIKE 'RunInstances%' AND line_item_usage_type NOT LIKE '%SpotUsage%' AND line_item_usage_type NOT LIKE '%Bytes%') \
+        OR (line_item_product_code = 'AmazonECS' AND line_item_usage_type LIKE '%Fargate%') \
+        OR (line_item_product_code = 'AWSLambda' AND line_item_usage_type LIKE '%Lambda-GB-Second%') \
+        OR (line_item_product_code = 'AmazonSageMaker' AND line_item_usage_type LIKE '%ml.%') \
+        OR (line_item_product_code = 'AmazonRDS' AND line_item_usage_type LIKE '%InstanceUsage%'))";
+    let uncovered = duckdb_scalar(&format!(
+        "SELECT sum(line_item_unblended_cost) FROM {files} WHERE line_item_line_item_type = 'Usage' AND {eligible} AND {window}"
+    ));
+    let covered = duckdb_scalar(&format!(
+        "SELECT sum(pricing_public_on_demand_cost) FROM {files} WHERE line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND {eligible} AND {window}"
+    ));
+    let ours_uncovered = j["savings_plans_eligible"]["uncovered_on_demand_cost"]
+        .as_f64()
+        .unwrap();
+    let ours_covered = j["savings_plans_eligible"]["covered_on_demand_equivalent_cost"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (ours_uncovered - uncovered).abs() < 1e-6 * uncovered,
+        "{ours_uncovered} vs duckdb {uncovered}"
+    );
+    assert!(
+        (ours_covered - covered).abs() < 1e-6 * covered,
+        "{ours_covered} vs duckdb {covered}"
+    );
+}
+
+#[test]
+fn estimate_reads_the_real_billing_files() {
+    let workshop = real("workshop-cur-2018-1*.snappy.parquet");
+    let out = orgpool(&[
+        "estimate",
+        "--cur",
+        &workshop,
+        "--lookback-days",
+        "60",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        j["inputs"]["formats"],
+        serde_json::json!(["legacy-parquet"])
+    );
+    assert!(
+        j["savings_plans_eligible"]["on_demand_equivalent_cost"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    for file in ["focus-1.0-sample.csv", "legacy-cur-anonymized-2023-11.csv"] {
+        let out = orgpool(&["estimate", "--cur", &real(file)]);
+        let code = out.status.code();
+        // Either an estimate, or the clear statement that nothing is eligible.
+        assert!(
+            code == Some(0)
+                || stderr(&out).contains("no usage that Savings Plans or RIs can cover"),
+            "{file}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn estimate_bad_input_exits_2_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_rates = dir.path().join("rates.csv");
+    std::fs::write(
+        &bad_rates,
+        "plan,term,payment,region,family,discount\ncompute_sp,1y,no_upfront,*,*,lots\n",
+    )
+    .unwrap();
+    let workshop = real("workshop-cur-2018-10.snappy.parquet");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["estimate", "--cur", "/nonexistent/cur"],
+            "no such file",
+        ),
+        (
+            vec![
+                "estimate",
+                "--cur",
+                &workshop,
+                "--start",
+                "2020-01-01",
+                "--end",
+                "2020-02-01",
+            ],
+            "no billing data between",
+        ),
+        (
+            vec![
+                "estimate",
+                "--cur",
+                &workshop,
+                "--rates",
+                bad_rates.to_str().unwrap(),
+            ],
+            "column discount",
+        ),
+        (
+            vec!["estimate", "--cur", &workshop, "--plans", "magic_sp"],
+            "unknown plankind",
+        ),
+        (
+            vec!["estimate", "--cur", &workshop, "--target-utilization", "2"],
+            "fraction",
+        ),
+        (
+            vec!["estimate", "--cur", &workshop, "--input-format", "xml"],
+            "unknown input format",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = orgpool(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }

@@ -368,7 +368,8 @@ pub fn enrich(union: &str) -> String {
         "SELECT *, \
            to_char(billing_period_start, '%Y-%m') AS billing_period, \
            date_trunc('hour', usage_start) AS usage_hour, \
-           CASE WHEN commitment_class IN ('lambda', 'fargate') THEN commitment_class \
+           CASE WHEN commitment_class IS NULL THEN NULL \
+                WHEN commitment_class IN ('lambda', 'fargate') THEN commitment_class \
                 WHEN starts_with(itype, 'db.') OR starts_with(itype, 'ml.') THEN split_part(itype, '.', 2) \
                 ELSE NULLIF(split_part(itype, '.', 1), '') END AS family \
          FROM ( \

@@ -41,14 +41,23 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 fn window_filter(w: &Window) -> String {
-    format!("usage_hour >= {} AND usage_hour < {}", ts(w.start), ts(w.end))
+    format!(
+        "usage_hour >= {} AND usage_hour < {}",
+        ts(w.start),
+        ts(w.end)
+    )
 }
+
+/// First and last hour of some usage.
+pub type HourRange = (DateTime<Utc>, DateTime<Utc>);
 
 impl BillingData {
     /// The first and last hour of commitment-eligible usage, if any.
-    pub fn eligible_range(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, CurError> {
+    pub fn eligible_range(&self) -> Result<Option<HourRange>, CurError> {
         let batches = self.query("SELECT min(usage_hour), max(usage_hour) FROM line_items WHERE commitment_class IS NOT NULL")?;
-        let Some(b) = batches.first() else { return Ok(None) };
+        let Some(b) = batches.first() else {
+            return Ok(None);
+        };
         let lo = time_at(b, 0, 0);
         let hi = time_at(b, 1, 0);
         Ok(lo.zip(hi))
@@ -56,7 +65,11 @@ impl BillingData {
 
     /// The posture over `window`, broken down by `dimension`, largest first.
     pub fn posture(&self, window: &Window, dimension: Dimension) -> Result<Vec<Posture>, CurError> {
-        let filter = window_filter(window);
+        let mut filter = window_filter(window);
+        if matches!(dimension, Dimension::FamilyRegion) {
+            // Fees carry no family: this slice is about usage only.
+            filter += " AND commitment_class IS NOT NULL";
+        }
         let sql = format!(
             "SELECT {key} AS key, \
                sum(CASE WHEN line_item_type = 'Usage' AND commitment_class IS NOT NULL THEN unblended_cost ELSE 0 END) AS uncovered, \
@@ -76,14 +89,19 @@ impl BillingData {
         );
         let mut out = Vec::new();
         for b in self.query(&sql)? {
-            let key = arrow::compute::cast(b.column(0), &DataType::Utf8).map_err(|e| CurError::Engine(e.to_string()))?;
+            let key = arrow::compute::cast(b.column(0), &DataType::Utf8)
+                .map_err(|e| CurError::Engine(e.to_string()))?;
             let key = key.as_string::<i32>();
             let cols: Vec<_> = (0..7).map(|i| numbers(&b, i)).collect();
             let num = |i: usize, row: usize| value(&cols[i], row);
             for row in 0..b.num_rows() {
                 let (uncovered, covered) = (num(1, row), num(2, row));
                 out.push(Posture {
-                    key: if key.is_valid(row) { key.value(row).to_owned() } else { "?".to_owned() },
+                    key: if key.is_valid(row) {
+                        key.value(row).to_owned()
+                    } else {
+                        "?".to_owned()
+                    },
                     on_demand_equivalent_cost: uncovered + covered,
                     covered_on_demand_equivalent_cost: covered,
                     uncovered_on_demand_cost: uncovered,
@@ -105,20 +123,38 @@ impl BillingData {
              GROUP BY 1, 2, 3, 4",
             window_filter(window)
         );
-        let mut series: std::collections::BTreeMap<(CommitmentClass, String, String), Vec<f64>> = Default::default();
+        let mut series: std::collections::BTreeMap<(CommitmentClass, String, String), Vec<f64>> =
+            Default::default();
         let start_us = window.start.timestamp_micros();
         for b in self.query(&sql)? {
-            let text = |i: usize| arrow::compute::cast(b.column(i), &DataType::Utf8).map_err(|e| CurError::Engine(e.to_string()));
+            let text = |i: usize| {
+                arrow::compute::cast(b.column(i), &DataType::Utf8)
+                    .map_err(|e| CurError::Engine(e.to_string()))
+            };
             let (class, region, family) = (text(0)?, text(1)?, text(2)?);
-            let (class, region, family) = (class.as_string::<i32>(), region.as_string::<i32>(), family.as_string::<i32>());
-            let hours = arrow::compute::cast(b.column(3), &DataType::Timestamp(TimeUnit::Microsecond, None)).map_err(|e| CurError::Engine(e.to_string()))?;
+            let (class, region, family) = (
+                class.as_string::<i32>(),
+                region.as_string::<i32>(),
+                family.as_string::<i32>(),
+            );
+            let hours = arrow::compute::cast(
+                b.column(3),
+                &DataType::Timestamp(TimeUnit::Microsecond, None),
+            )
+            .map_err(|e| CurError::Engine(e.to_string()))?;
             let hours = hours.as_primitive::<TimestampMicrosecondType>();
             let cost = numbers(&b, 4);
             for row in 0..b.num_rows() {
-                let Some(class) = CommitmentClass::parse(class.value(row)) else { continue };
+                let Some(class) = CommitmentClass::parse(class.value(row)) else {
+                    continue;
+                };
                 let h = ((hours.value(row) - start_us) / 3_600_000_000) as usize;
                 let values = series
-                    .entry((class, region.value(row).to_owned(), family.value(row).to_owned()))
+                    .entry((
+                        class,
+                        region.value(row).to_owned(),
+                        family.value(row).to_owned(),
+                    ))
                     .or_insert_with(|| vec![0.0; window.hours as usize]);
                 if let Some(v) = values.get_mut(h) {
                     *v += value(&cost, row);
@@ -127,7 +163,12 @@ impl BillingData {
         }
         Ok(series
             .into_iter()
-            .map(|((class, region, family), hourly)| UsageSeries { class, region, family, hourly })
+            .map(|((class, region, family), hourly)| UsageSeries {
+                class,
+                region,
+                family,
+                hourly,
+            })
             .collect())
     }
 }
@@ -139,11 +180,19 @@ fn numbers(b: &RecordBatch, column: usize) -> Option<arrow::array::ArrayRef> {
 fn value(col: &Option<arrow::array::ArrayRef>, row: usize) -> f64 {
     let Some(col) = col else { return 0.0 };
     let col = col.as_primitive::<Float64Type>();
-    if col.is_valid(row) { col.value(row) } else { 0.0 }
+    if col.is_valid(row) {
+        col.value(row)
+    } else {
+        0.0
+    }
 }
 
 fn time_at(b: &RecordBatch, column: usize, row: usize) -> Option<DateTime<Utc>> {
-    let col = arrow::compute::cast(b.column(column), &DataType::Timestamp(TimeUnit::Microsecond, None)).ok()?;
+    let col = arrow::compute::cast(
+        b.column(column),
+        &DataType::Timestamp(TimeUnit::Microsecond, None),
+    )
+    .ok()?;
     let col = col.as_primitive::<TimestampMicrosecondType>();
     if b.num_rows() == 0 || !col.is_valid(row) {
         return None;

@@ -9,7 +9,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What kind of commitment can cover a usage line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CommitmentClass {
     /// EC2 instances: Compute SP and EC2 Instance SP.
@@ -106,7 +108,10 @@ pub struct Posture {
 impl Posture {
     /// Covered share of the on-demand-equivalent cost.
     pub fn coverage(&self) -> f64 {
-        ratio(self.covered_on_demand_equivalent_cost, self.on_demand_equivalent_cost)
+        ratio(
+            self.covered_on_demand_equivalent_cost,
+            self.on_demand_equivalent_cost,
+        )
     }
 
     /// Used share of the commitment paid for.
@@ -120,7 +125,11 @@ impl Posture {
     pub fn effective_savings_rate(&self) -> f64 {
         let unused = (self.total_commitment - self.used_commitment).max(0.0);
         let actual = self.uncovered_on_demand_cost + self.covered_effective_cost + unused;
-        if self.on_demand_equivalent_cost <= 0.0 { 0.0 } else { 1.0 - actual / self.on_demand_equivalent_cost }
+        if self.on_demand_equivalent_cost <= 0.0 {
+            0.0
+        } else {
+            1.0 - actual / self.on_demand_equivalent_cost
+        }
     }
 }
 

@@ -22,7 +22,9 @@ pub struct RateChain<'a> {
 impl RateChain<'_> {
     /// The discount and the name of the table it came from.
     pub fn lookup(&self, key: &RateKey<'_>) -> Option<(f64, String)> {
-        self.tables.iter().find_map(|t| t.discount(key).map(|d| (d, t.source().to_string())))
+        self.tables
+            .iter()
+            .find_map(|t| t.discount(key).map(|d| (d, t.source().to_string())))
     }
 }
 
@@ -96,29 +98,47 @@ pub struct Estimate {
 }
 
 /// Looks up the discounts of every series.
-pub fn series_rates(series: &[UsageSeries], request: &Request<'_>) -> (Vec<SeriesRates>, Vec<[Option<String>; 3]>) {
+pub fn series_rates(
+    series: &[UsageSeries],
+    request: &Request<'_>,
+) -> (Vec<SeriesRates>, Vec<[Option<String>; 3]>) {
     let allowed = Allowed::from_plans(request.plans);
     let mut rates = Vec::new();
     let mut sources = Vec::new();
     for s in series {
-        let key = |plan| RateKey { plan, term: request.term, payment: request.payment, region: &s.region, family: &s.family };
+        let key = |plan| RateKey {
+            plan,
+            term: request.term,
+            payment: request.payment,
+            region: &s.region,
+            family: &s.family,
+        };
         let bound_plan = match s.class {
             CommitmentClass::Ec2 if !s.family.is_empty() => Some(PlanKind::Ec2InstanceSp),
             CommitmentClass::Rds if !s.family.is_empty() => Some(PlanKind::RdsRi),
             _ => None,
         };
         let bound = bound_plan.and_then(|p| request.rates.lookup(&key(p)));
-        let compute = matches!(s.class, CommitmentClass::Ec2 | CommitmentClass::Fargate | CommitmentClass::Lambda)
-            .then(|| request.rates.lookup(&key(PlanKind::ComputeSp)))
+        let compute = matches!(
+            s.class,
+            CommitmentClass::Ec2 | CommitmentClass::Fargate | CommitmentClass::Lambda
+        )
+        .then(|| request.rates.lookup(&key(PlanKind::ComputeSp)))
+        .flatten();
+        let sagemaker = (s.class == CommitmentClass::Sagemaker)
+            .then(|| request.rates.lookup(&key(PlanKind::SagemakerSp)))
             .flatten();
-        let sagemaker = (s.class == CommitmentClass::Sagemaker).then(|| request.rates.lookup(&key(PlanKind::SagemakerSp))).flatten();
         let r = SeriesRates {
             bound: bound.as_ref().map(|x| x.0),
             compute: compute.as_ref().map(|x| x.0),
             sagemaker: sagemaker.as_ref().map(|x| x.0),
         };
         rates.push(allowed.mask(s.class, r));
-        sources.push([bound.map(|x| x.1), compute.map(|x| x.1), sagemaker.map(|x| x.1)]);
+        sources.push([
+            bound.map(|x| x.1),
+            compute.map(|x| x.1),
+            sagemaker.map(|x| x.1),
+        ]);
     }
     (rates, sources)
 }
@@ -130,7 +150,13 @@ pub fn recommend(series: &[UsageSeries], request: &Request<'_>) -> Estimate {
     let optimal = optimize(&eval);
     let optimal_outcome = eval.evaluate(&optimal);
     let hours = eval.hours() as f64;
-    let total_hourly = |o: &Outcome| if hours > 0.0 { o.commitment_cost / hours } else { 0.0 };
+    let total_hourly = |o: &Outcome| {
+        if hours > 0.0 {
+            o.commitment_cost / hours
+        } else {
+            0.0
+        }
+    };
     let mut factor: f64 = 1.0;
     if let Some(cap) = request.max_commitment {
         let optimum = total_hourly(&optimal_outcome);
@@ -144,7 +170,11 @@ pub fn recommend(series: &[UsageSeries], request: &Request<'_>) -> Estimate {
             let (mut lo, mut hi) = (0.0, factor);
             for _ in 0..50 {
                 let mid = 0.5 * (lo + hi);
-                if utilization(mid) >= target { lo = mid } else { hi = mid }
+                if utilization(mid) >= target {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
             }
             factor = lo;
         }
@@ -154,17 +184,34 @@ pub fn recommend(series: &[UsageSeries], request: &Request<'_>) -> Estimate {
     let curve = (0..=20)
         .map(|i| {
             let o = eval.evaluate(&optimal.scaled(f64::from(i) / 10.0));
-            CurvePoint { hourly_commitment: total_hourly(&o), savings: o.savings, utilization: utilization(&o) }
+            CurvePoint {
+                hourly_commitment: total_hourly(&o),
+                savings: o.savings,
+                utilization: utilization(&o),
+            }
         })
         .collect();
-    let recommendations = describe(series, &rates, &sources, &portfolio, &outcome, hours, request);
-    Estimate { recommendations, portfolio, outcome, curve, optimal_savings: optimal_outcome.savings, rates }
+    let recommendations = describe(
+        series, &rates, &sources, &portfolio, &outcome, hours, request,
+    );
+    Estimate {
+        recommendations,
+        portfolio,
+        outcome,
+        curve,
+        optimal_savings: optimal_outcome.savings,
+        rates,
+    }
 }
 
 /// Overall utilization of an outcome's commitments.
 pub fn utilization(o: &Outcome) -> f64 {
     let used = o.bound_used.iter().sum::<f64>() + o.compute_used + o.sagemaker_used;
-    if o.commitment_cost <= 0.0 { 0.0 } else { used / o.commitment_cost }
+    if o.commitment_cost <= 0.0 {
+        0.0
+    } else {
+        used / o.commitment_cost
+    }
 }
 
 fn describe(
@@ -178,9 +225,21 @@ fn describe(
 ) -> Vec<Recommendation> {
     let mut out = Vec::new();
     let eligible = |pick: fn(&SeriesRates) -> Option<f64>| -> f64 {
-        series.iter().zip(rates).filter(|(_, r)| pick(r).is_some()).map(|(s, _)| s.hourly.iter().sum::<f64>()).sum()
+        series
+            .iter()
+            .zip(rates)
+            .filter(|(_, r)| pick(r).is_some())
+            .map(|(s, _)| s.hourly.iter().sum::<f64>())
+            .sum()
     };
-    let rec = |plan, region: &str, family: &str, hourly: f64, covered: f64, used: f64, scope: f64, source: &Option<String>| Recommendation {
+    let rec = |plan,
+               region: &str,
+               family: &str,
+               hourly: f64,
+               covered: f64,
+               used: f64,
+               scope: f64,
+               source: &Option<String>| Recommendation {
         plan,
         term: request.term,
         payment: request.payment,
@@ -188,7 +247,11 @@ fn describe(
         family: family.to_owned(),
         hourly_commitment: hourly,
         estimated_savings: covered - hourly * hours,
-        estimated_utilization: if hourly > 0.0 { used / (hourly * hours) } else { 0.0 },
+        estimated_utilization: if hourly > 0.0 {
+            used / (hourly * hours)
+        } else {
+            0.0
+        },
         estimated_coverage: if scope > 0.0 { covered / scope } else { 0.0 },
         rate_source: source.clone().unwrap_or_default(),
     };
@@ -198,16 +261,47 @@ fn describe(
         if hourly <= 1e-9 {
             continue;
         }
-        let plan = if s.class == CommitmentClass::Rds { PlanKind::RdsRi } else { PlanKind::Ec2InstanceSp };
+        let plan = if s.class == CommitmentClass::Rds {
+            PlanKind::RdsRi
+        } else {
+            PlanKind::Ec2InstanceSp
+        };
         let scope: f64 = s.hourly.iter().sum();
-        out.push(rec(plan, &s.region, &s.family, hourly, o.bound_covered[k], o.bound_used[k], scope, &sources[k][0]));
+        out.push(rec(
+            plan,
+            &s.region,
+            &s.family,
+            hourly,
+            o.bound_covered[k],
+            o.bound_used[k],
+            scope,
+            &sources[k][0],
+        ));
     }
     let first_source = |i: usize| sources.iter().find_map(|s| s[i].clone());
     if p.compute > 1e-9 {
-        out.push(rec(PlanKind::ComputeSp, "*", "*", p.compute, o.compute_covered, o.compute_used, eligible(|r| r.compute), &first_source(1)));
+        out.push(rec(
+            PlanKind::ComputeSp,
+            "*",
+            "*",
+            p.compute,
+            o.compute_covered,
+            o.compute_used,
+            eligible(|r| r.compute),
+            &first_source(1),
+        ));
     }
     if p.sagemaker > 1e-9 {
-        out.push(rec(PlanKind::SagemakerSp, "*", "*", p.sagemaker, o.sagemaker_covered, o.sagemaker_used, eligible(|r| r.sagemaker), &first_source(2)));
+        out.push(rec(
+            PlanKind::SagemakerSp,
+            "*",
+            "*",
+            p.sagemaker,
+            o.sagemaker_covered,
+            o.sagemaker_used,
+            eligible(|r| r.sagemaker),
+            &first_source(2),
+        ));
     }
     out.sort_by(|a, b| b.estimated_savings.total_cmp(&a.estimated_savings));
     out
@@ -229,14 +323,23 @@ pub struct BacktestRow {
 /// Recommends on `train` and evaluates on `test` (same series keys, in order),
 /// beside two naive Compute SP baselines: commit at the minimum hourly eligible
 /// spend, and at the average, both at the Compute SP rate.
-pub fn backtest(train: &[UsageSeries], test: &[UsageSeries], request: &Request<'_>) -> Vec<BacktestRow> {
+pub fn backtest(
+    train: &[UsageSeries],
+    test: &[UsageSeries],
+    request: &Request<'_>,
+) -> Vec<BacktestRow> {
     let estimate = recommend(train, request);
     let (rates, _) = series_rates(test, request);
     let eval = Evaluator::new(test, &rates);
     let hours = eval.hours().max(1) as f64;
     let row = |name: &str, p: &Portfolio| {
         let o = eval.evaluate(p);
-        BacktestRow { strategy: name.to_owned(), hourly_commitment: o.commitment_cost / hours, realized_savings: o.savings, utilization: utilization(&o) }
+        BacktestRow {
+            strategy: name.to_owned(),
+            hourly_commitment: o.commitment_cost / hours,
+            realized_savings: o.savings,
+            utilization: utilization(&o),
+        }
     };
     let mut rows = vec![row("recommended", &estimate.portfolio)];
     // Baselines: compute-eligible spend of the training window, at compute rates.
@@ -244,14 +347,27 @@ pub fn backtest(train: &[UsageSeries], test: &[UsageSeries], request: &Request<'
     let train_hours = train.iter().map(|s| s.hourly.len()).max().unwrap_or(0);
     let hourly_cost: Vec<f64> = (0..train_hours)
         .map(|h| {
-            train.iter().zip(train_rates).filter_map(|(s, r)| r.compute.map(|d| s.hourly.get(h).copied().unwrap_or(0.0) * (1.0 - d))).sum()
+            train
+                .iter()
+                .zip(train_rates)
+                .filter_map(|(s, r)| {
+                    r.compute
+                        .map(|d| s.hourly.get(h).copied().unwrap_or(0.0) * (1.0 - d))
+                })
+                .sum()
         })
         .collect();
     if !hourly_cost.is_empty() {
         let min = hourly_cost.iter().copied().fold(f64::INFINITY, f64::min);
         let avg = hourly_cost.iter().sum::<f64>() / hourly_cost.len() as f64;
-        for (name, level) in [("baseline_min_hourly", min), ("baseline_average_hourly", avg)] {
-            let p = Portfolio { compute: level, ..Portfolio::empty(test.len()) };
+        for (name, level) in [
+            ("baseline_min_hourly", min),
+            ("baseline_average_hourly", avg),
+        ] {
+            let p = Portfolio {
+                compute: level,
+                ..Portfolio::empty(test.len())
+            };
             rows.push(row(name, &p));
         }
     }
@@ -264,7 +380,12 @@ mod tests {
     use crate::rates::RateSource;
 
     fn flat(class: CommitmentClass, family: &str, value: f64, hours: usize) -> UsageSeries {
-        UsageSeries { class, region: "us-east-1".into(), family: family.into(), hourly: vec![value; hours] }
+        UsageSeries {
+            class,
+            region: "us-east-1".into(),
+            family: family.into(),
+            hourly: vec![value; hours],
+        }
     }
 
     #[test]
@@ -276,7 +397,9 @@ mod tests {
             term: Term::OneYear,
             payment: Payment::NoUpfront,
             plans: &[PlanKind::ComputeSp, PlanKind::Ec2InstanceSp],
-            rates: RateChain { tables: vec![&table] },
+            rates: RateChain {
+                tables: vec![&table],
+            },
             max_commitment: None,
             target_utilization: None,
         };
@@ -290,7 +413,13 @@ mod tests {
         assert!((r.estimated_utilization - 1.0).abs() < 1e-9);
         assert_eq!(r.rate_source, RateSource::EmbeddedDefault.to_string());
         // A cap halves it; the curve peaks at the optimum.
-        let capped = recommend(&series, &Request { max_commitment: Some(3.2), ..request });
+        let capped = recommend(
+            &series,
+            &Request {
+                max_commitment: Some(3.2),
+                ..request
+            },
+        );
         assert!((capped.recommendations[0].hourly_commitment - 3.2).abs() < 1e-6);
         let peak = e.curve.iter().map(|p| p.savings).fold(f64::MIN, f64::max);
         assert!((peak - 360.0).abs() < 1e-6);
@@ -303,15 +432,29 @@ mod tests {
             term: Term::OneYear,
             payment: Payment::NoUpfront,
             plans: &[PlanKind::ComputeSp],
-            rates: RateChain { tables: vec![&table] },
+            rates: RateChain {
+                tables: vec![&table],
+            },
             max_commitment: None,
             target_utilization: None,
         };
-        let train: Vec<UsageSeries> = vec![UsageSeries { class: CommitmentClass::Ec2, region: "us-east-1".into(), family: "m5".into(), hourly: (0..48).map(|h| 5.0 + (h % 24) as f64).collect() }];
+        let train: Vec<UsageSeries> = vec![UsageSeries {
+            class: CommitmentClass::Ec2,
+            region: "us-east-1".into(),
+            family: "m5".into(),
+            hourly: (0..48).map(|h| 5.0 + (h % 24) as f64).collect(),
+        }];
         let test = train.clone();
         let rows = backtest(&train, &test, &request);
         let names: Vec<_> = rows.iter().map(|r| r.strategy.as_str()).collect();
-        assert_eq!(names, ["recommended", "baseline_min_hourly", "baseline_average_hourly"]);
+        assert_eq!(
+            names,
+            [
+                "recommended",
+                "baseline_min_hourly",
+                "baseline_average_hourly"
+            ]
+        );
         // In hindsight on the same data, the recommendation beats both baselines.
         assert!(rows[0].realized_savings >= rows[1].realized_savings - 1e-9);
         assert!(rows[0].realized_savings >= rows[2].realized_savings - 1e-9);

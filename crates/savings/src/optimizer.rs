@@ -48,7 +48,11 @@ pub struct Portfolio {
 impl Portfolio {
     /// No commitment at all.
     pub fn empty(series: usize) -> Self {
-        Self { bound_capacity: vec![0.0; series], compute: 0.0, sagemaker: 0.0 }
+        Self {
+            bound_capacity: vec![0.0; series],
+            compute: 0.0,
+            sagemaker: 0.0,
+        }
     }
 
     /// The portfolio with every commitment multiplied by `factor`.
@@ -87,6 +91,8 @@ pub struct Outcome {
 /// Dense data for fast exact evaluation.
 pub struct Evaluator<'a> {
     series: &'a [UsageSeries],
+    /// Usage, hour-major: `dense[h * n + k]`, so one hour's series sit together.
+    dense: Vec<f64>,
     rates: &'a [SeriesRates],
     hours: usize,
     compute_order: Vec<usize>,
@@ -98,14 +104,29 @@ impl<'a> Evaluator<'a> {
     pub fn new(series: &'a [UsageSeries], rates: &'a [SeriesRates]) -> Self {
         let hours = series.iter().map(|s| s.hourly.len()).max().unwrap_or(0);
         let order = |pick: fn(&SeriesRates) -> Option<f64>| {
-            let mut idx: Vec<usize> = (0..series.len()).filter(|&k| pick(&rates[k]).is_some()).collect();
+            let mut idx: Vec<usize> = (0..series.len())
+                .filter(|&k| pick(&rates[k]).is_some())
+                .collect();
             // Highest discount first; AWS breaks ties by the lowest SP rate, which
             // for aggregated series is not defined, so by series order.
-            idx.sort_by(|&a, &b| pick(&rates[b]).unwrap_or(0.0).total_cmp(&pick(&rates[a]).unwrap_or(0.0)).then(a.cmp(&b)));
+            idx.sort_by(|&a, &b| {
+                pick(&rates[b])
+                    .unwrap_or(0.0)
+                    .total_cmp(&pick(&rates[a]).unwrap_or(0.0))
+                    .then(a.cmp(&b))
+            });
             idx
         };
+        let n = series.len();
+        let mut dense = vec![0.0; hours * n];
+        for (k, s) in series.iter().enumerate() {
+            for (h, v) in s.hourly.iter().enumerate() {
+                dense[h * n + k] = *v;
+            }
+        }
         Self {
             series,
+            dense,
             rates,
             hours,
             compute_order: order(|r| r.compute),
@@ -119,37 +140,55 @@ impl<'a> Evaluator<'a> {
     }
 
     fn usage(&self, k: usize, h: usize) -> f64 {
-        self.series[k].hourly.get(h).copied().unwrap_or(0.0)
+        self.dense[h * self.series.len() + k]
     }
 
     /// Evaluates a portfolio exactly.
+    #[allow(clippy::needless_range_loop)] // parallel arrays indexed by series
     pub fn evaluate(&self, p: &Portfolio) -> Outcome {
         let n = self.series.len();
-        let mut out = Outcome { bound_covered: vec![0.0; n], bound_used: vec![0.0; n], ..Outcome::default() };
+        let mut out = Outcome {
+            bound_covered: vec![0.0; n],
+            bound_used: vec![0.0; n],
+            ..Outcome::default()
+        };
         let mut residual = vec![0.0; n];
         for h in 0..self.hours {
             for k in 0..n {
                 let s = self.usage(k, h);
-                let cap = if self.rates[k].bound.is_some() { p.bound_capacity[k] } else { 0.0 };
+                let cap = if self.rates[k].bound.is_some() {
+                    p.bound_capacity[k]
+                } else {
+                    0.0
+                };
                 let used = s.min(cap);
                 residual[k] = s - used;
                 out.bound_covered[k] += used;
                 out.bound_used[k] += used * (1.0 - self.rates[k].bound.unwrap_or(0.0));
             }
-            let (used, covered) = fill(&self.compute_order, &mut residual, p.compute, |k| self.rates[k].compute);
+            let (used, covered) = fill(&self.compute_order, &mut residual, p.compute, |k| {
+                self.rates[k].compute
+            });
             out.compute_used += used;
             out.compute_covered += covered;
-            let (used, covered) = fill(&self.sagemaker_order, &mut residual, p.sagemaker, |k| self.rates[k].sagemaker);
+            let (used, covered) = fill(&self.sagemaker_order, &mut residual, p.sagemaker, |k| {
+                self.rates[k].sagemaker
+            });
             out.sagemaker_used += used;
             out.sagemaker_covered += covered;
         }
         let hours = self.hours as f64;
         let bound_cost: f64 = (0..n)
-            .map(|k| self.rates[k].bound.map_or(0.0, |d| p.bound_capacity[k] * (1.0 - d)))
+            .map(|k| {
+                self.rates[k]
+                    .bound
+                    .map_or(0.0, |d| p.bound_capacity[k] * (1.0 - d))
+            })
             .sum::<f64>()
             * hours;
         out.commitment_cost = bound_cost + (p.compute + p.sagemaker) * hours;
-        out.covered = out.bound_covered.iter().sum::<f64>() + out.compute_covered + out.sagemaker_covered;
+        out.covered =
+            out.bound_covered.iter().sum::<f64>() + out.compute_covered + out.sagemaker_covered;
         out.savings = out.covered - out.commitment_cost;
         out
     }
@@ -157,7 +196,12 @@ impl<'a> Evaluator<'a> {
 
 /// A pooled plan covers residuals in `order` (highest discount first) with
 /// `budget` dollars; returns (dollars used, on-demand covered).
-fn fill(order: &[usize], residual: &mut [f64], budget: f64, discount: impl Fn(usize) -> Option<f64>) -> (f64, f64) {
+fn fill(
+    order: &[usize],
+    residual: &mut [f64],
+    budget: f64,
+    discount: impl Fn(usize) -> Option<f64>,
+) -> (f64, f64) {
     let mut left = budget;
     let mut covered = 0.0;
     for &k in order {
@@ -207,7 +251,10 @@ fn maximize(lo: f64, hi: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
     }
     let best = if fc >= fd { c } else { d };
     // The optimum of a piecewise-linear function may sit at an end.
-    [lo, best, hi].into_iter().max_by(|x, y| f(*x).total_cmp(&f(*y))).unwrap_or(best)
+    [lo, best, hi]
+        .into_iter()
+        .max_by(|x, y| f(*x).total_cmp(&f(*y)))
+        .unwrap_or(best)
 }
 
 /// Which plans the optimizer may buy.
@@ -259,12 +306,18 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
     }
     for k in 0..n {
         if let Some(d) = eval.rates[k].bound {
-            p.bound_capacity[k] = quantile_level(&eval.series[k].hourly, (1.0 - d) * hours as f64, |_| 1.0);
+            p.bound_capacity[k] =
+                quantile_level(&eval.series[k].hourly, (1.0 - d) * hours as f64, |_| 1.0);
         }
     }
     let peak_pooled = |order: &[usize], pick: fn(&SeriesRates) -> Option<f64>| {
         (0..hours)
-            .map(|h| order.iter().map(|&k| eval.usage(k, h) * (1.0 - pick(&eval.rates[k]).unwrap_or(0.0))).sum::<f64>())
+            .map(|h| {
+                order
+                    .iter()
+                    .map(|&k| eval.usage(k, h) * (1.0 - pick(&eval.rates[k]).unwrap_or(0.0)))
+                    .sum::<f64>()
+            })
             .fold(0.0, f64::max)
     };
     let compute_hi = peak_pooled(&eval.compute_order, |r| r.compute);
@@ -272,10 +325,22 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
     let mut best = eval.evaluate(&p).savings;
     for _round in 0..40 {
         if !eval.compute_order.is_empty() {
-            p.compute = maximize(0.0, compute_hi, |c| eval.evaluate(&Portfolio { compute: c, ..p.clone() }).savings);
+            p.compute = maximize(0.0, compute_hi, |c| {
+                eval.evaluate(&Portfolio {
+                    compute: c,
+                    ..p.clone()
+                })
+                .savings
+            });
         }
         if !eval.sagemaker_order.is_empty() {
-            p.sagemaker = maximize(0.0, sagemaker_hi, |g| eval.evaluate(&Portfolio { sagemaker: g, ..p.clone() }).savings);
+            p.sagemaker = maximize(0.0, sagemaker_hi, |g| {
+                eval.evaluate(&Portfolio {
+                    sagemaker: g,
+                    ..p.clone()
+                })
+                .savings
+            });
         }
         let target = rebalance_bound(eval, &p);
         // Move towards the rebalanced point as far as pays: the objective is
@@ -318,10 +383,22 @@ fn polish(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi
             });
         }
         if !eval.compute_order.is_empty() {
-            p.compute = maximize(0.0, compute_hi, |c| eval.evaluate(&Portfolio { compute: c, ..p.clone() }).savings);
+            p.compute = maximize(0.0, compute_hi, |c| {
+                eval.evaluate(&Portfolio {
+                    compute: c,
+                    ..p.clone()
+                })
+                .savings
+            });
         }
         if !eval.sagemaker_order.is_empty() {
-            p.sagemaker = maximize(0.0, sagemaker_hi, |g| eval.evaluate(&Portfolio { sagemaker: g, ..p.clone() }).savings);
+            p.sagemaker = maximize(0.0, sagemaker_hi, |g| {
+                eval.evaluate(&Portfolio {
+                    sagemaker: g,
+                    ..p.clone()
+                })
+                .savings
+            });
         }
         let next = eval.evaluate(p).savings;
         if next <= value + 1e-9 * value.abs().max(1.0) {
@@ -336,6 +413,7 @@ fn polish(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi
 /// `1 - covered·(1 - λ_h·(1 - d))` when usage exceeds x, where `covered` says the
 /// pooled plan covered that unit and `λ_h` is the pooled plan's marginal value
 /// of a dollar that hour; it costs `1 - bound discount` every hour.
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed by series
 fn rebalance_bound(eval: &Evaluator<'_>, p: &Portfolio) -> Portfolio {
     let n = eval.series.len();
     let hours = eval.hours;
@@ -346,7 +424,11 @@ fn rebalance_bound(eval: &Evaluator<'_>, p: &Portfolio) -> Portfolio {
     for h in 0..hours {
         for (k, r) in residual.iter_mut().enumerate() {
             let s = eval.usage(k, h);
-            let cap = if eval.rates[k].bound.is_some() { p.bound_capacity[k] } else { 0.0 };
+            let cap = if eval.rates[k].bound.is_some() {
+                p.bound_capacity[k]
+            } else {
+                0.0
+            };
             *r = (s - cap).max(0.0);
         }
         let mut left = p.compute;
@@ -364,11 +446,17 @@ fn rebalance_bound(eval: &Evaluator<'_>, p: &Portfolio) -> Portfolio {
     }
     let mut q = p.clone();
     for k in 0..n {
-        let Some(bound) = eval.rates[k].bound else { continue };
+        let Some(bound) = eval.rates[k].bound else {
+            continue;
+        };
         let d = eval.rates[k].compute.unwrap_or(0.0);
         let target = (1.0 - bound) * hours as f64;
         q.bound_capacity[k] = quantile_level(&eval.series[k].hourly, target, |h| {
-            if fully[k][h] { lambda[h] * (1.0 - d) } else { 1.0 }
+            if fully[k][h] {
+                lambda[h] * (1.0 - d)
+            } else {
+                1.0
+            }
         });
     }
     q
@@ -395,7 +483,12 @@ mod tests {
     use crate::simulator::{Commitment, CommitmentScope, Service, Usage, simulate_hour};
 
     fn series(class: CommitmentClass, family: &str, hourly: Vec<f64>) -> UsageSeries {
-        UsageSeries { class, region: "us-east-1".into(), family: family.into(), hourly }
+        UsageSeries {
+            class,
+            region: "us-east-1".into(),
+            family: family.into(),
+            hourly,
+        }
     }
 
     #[test]
@@ -406,12 +499,28 @@ mod tests {
             series(CommitmentClass::Lambda, "lambda", vec![0.5, 0.7, 0.2, 0.9]),
         ];
         let rates = vec![
-            SeriesRates { bound: Some(0.4), compute: Some(0.3), sagemaker: None },
-            SeriesRates { bound: Some(0.35), compute: Some(0.28), sagemaker: None },
-            SeriesRates { bound: None, compute: Some(0.12), sagemaker: None },
+            SeriesRates {
+                bound: Some(0.4),
+                compute: Some(0.3),
+                sagemaker: None,
+            },
+            SeriesRates {
+                bound: Some(0.35),
+                compute: Some(0.28),
+                sagemaker: None,
+            },
+            SeriesRates {
+                bound: None,
+                compute: Some(0.12),
+                sagemaker: None,
+            },
         ];
         let eval = Evaluator::new(&s, &rates);
-        let p = Portfolio { bound_capacity: vec![2.0, 1.0, 0.0], compute: 0.9, sagemaker: 0.0 };
+        let p = Portfolio {
+            bound_capacity: vec![2.0, 1.0, 0.0],
+            compute: 0.9,
+            sagemaker: 0.0,
+        };
         let fast = eval.evaluate(&p);
         // The same through the simulator, hour by hour.
         let mut covered = 0.0;
@@ -421,7 +530,11 @@ mod tests {
                 .enumerate()
                 .map(|(k, x)| Usage {
                     account: 0,
-                    service: if x.class == CommitmentClass::Lambda { Service::Lambda } else { Service::Ec2 },
+                    service: if x.class == CommitmentClass::Lambda {
+                        Service::Lambda
+                    } else {
+                        Service::Ec2
+                    },
                     family: k as u32,
                     region: 0,
                     reservation_key: None,
@@ -430,29 +543,73 @@ mod tests {
                 })
                 .collect();
             let commitments = vec![
-                Commitment { scope: CommitmentScope::Ec2InstanceSp { family: 0, region: 0 }, owner: 0, shared: true, per_hour: 2.0 * 0.6 },
-                Commitment { scope: CommitmentScope::Ec2InstanceSp { family: 1, region: 0 }, owner: 0, shared: true, per_hour: 1.0 * 0.65 },
-                Commitment { scope: CommitmentScope::ComputeSp, owner: 0, shared: true, per_hour: 0.9 },
+                Commitment {
+                    scope: CommitmentScope::Ec2InstanceSp {
+                        family: 0,
+                        region: 0,
+                    },
+                    owner: 0,
+                    shared: true,
+                    per_hour: 2.0 * 0.6,
+                },
+                Commitment {
+                    scope: CommitmentScope::Ec2InstanceSp {
+                        family: 1,
+                        region: 0,
+                    },
+                    owner: 0,
+                    shared: true,
+                    per_hour: 1.0 * 0.65,
+                },
+                Commitment {
+                    scope: CommitmentScope::ComputeSp,
+                    owner: 0,
+                    shared: true,
+                    per_hour: 0.9,
+                },
             ];
             let out = simulate_hour(&usage, &commitments, |c, u| match c {
                 0 | 1 => rates[u.family as usize].bound,
                 _ => rates[u.family as usize].compute,
             });
-            covered += out.allocations.iter().map(|a| a.covered_on_demand_cost).sum::<f64>();
+            covered += out
+                .allocations
+                .iter()
+                .map(|a| a.covered_on_demand_cost)
+                .sum::<f64>();
         }
-        assert!((fast.covered - covered).abs() < 1e-9, "{} vs {covered}", fast.covered);
+        assert!(
+            (fast.covered - covered).abs() < 1e-9,
+            "{} vs {covered}",
+            fast.covered
+        );
     }
 
     #[test]
     fn single_series_optimum_is_the_discount_quantile() {
         // Usage 1..=10 each hour once; discount 0.3: commit where 70% of hours exceed.
-        let s = vec![series(CommitmentClass::Ec2, "m5", (1..=10).map(f64::from).collect())];
-        let rates = vec![SeriesRates { bound: Some(0.3), compute: None, sagemaker: None }];
+        let s = vec![series(
+            CommitmentClass::Ec2,
+            "m5",
+            (1..=10).map(f64::from).collect(),
+        )];
+        let rates = vec![SeriesRates {
+            bound: Some(0.3),
+            compute: None,
+            sagemaker: None,
+        }];
         let eval = Evaluator::new(&s, &rates);
         let p = optimize(&eval);
         // Exhaustive over the breakpoints.
         let best = (0..=10)
-            .map(|x| eval.evaluate(&Portfolio { bound_capacity: vec![f64::from(x)], compute: 0.0, sagemaker: 0.0 }).savings)
+            .map(|x| {
+                eval.evaluate(&Portfolio {
+                    bound_capacity: vec![f64::from(x)],
+                    compute: 0.0,
+                    sagemaker: 0.0,
+                })
+                .savings
+            })
             .fold(f64::MIN, f64::max);
         assert!((eval.evaluate(&p).savings - best).abs() < 1e-6);
     }

@@ -23,7 +23,13 @@ fn lp_optimum(series: &[UsageSeries], rates: &[SeriesRates]) -> f64 {
     let hours = series[0].hourly.len();
     let h = hours as f64;
     let mut lp = Problem::new(OptimizationDirection::Maximize);
-    let bound: Vec<_> = rates.iter().map(|r| r.bound.map(|d| lp.add_var(-h * (1.0 - d), (0.0, f64::INFINITY)))).collect();
+    let bound: Vec<_> = rates
+        .iter()
+        .map(|r| {
+            r.bound
+                .map(|d| lp.add_var(-h * (1.0 - d), (0.0, f64::INFINITY)))
+        })
+        .collect();
     let compute = lp.add_var(-h, (0.0, f64::INFINITY));
     let sagemaker = lp.add_var(-h, (0.0, f64::INFINITY));
     for t in 0..hours {
@@ -59,7 +65,13 @@ fn lp_optimum(series: &[UsageSeries], rates: &[SeriesRates]) -> f64 {
     }
 }
 
-fn case(seed: u64, ec2: usize, with_lambda: bool, with_other: bool, hours: usize) -> (Vec<UsageSeries>, Vec<SeriesRates>) {
+fn case(
+    seed: u64,
+    ec2: usize,
+    with_lambda: bool,
+    with_other: bool,
+    hours: usize,
+) -> (Vec<UsageSeries>, Vec<SeriesRates>) {
     let mut rng = Rng(seed);
     let mut series = Vec::new();
     let mut rates = Vec::new();
@@ -67,25 +79,64 @@ fn case(seed: u64, ec2: usize, with_lambda: bool, with_other: bool, hours: usize
         (0..hours)
             .map(|t| {
                 let daily = (std::f64::consts::TAU * t as f64 / 24.0).sin();
-                (base * (1.0 + swing * daily) + base * 0.6 * rng.next() + if rng.next() < 0.05 { base * 2.0 } else { 0.0 }).max(0.0)
+                (base * (1.0 + swing * daily)
+                    + base * 0.6 * rng.next()
+                    + if rng.next() < 0.05 { base * 2.0 } else { 0.0 })
+                .max(0.0)
             })
             .collect()
     };
     for k in 0..ec2 {
         let base = 1.0 + 4.0 * rng.next();
         let swing = 0.8 * rng.next();
-        series.push(UsageSeries { class: CommitmentClass::Ec2, region: "us-east-1".into(), family: format!("f{k}"), hourly: shape(&mut rng, base, swing) });
-        rates.push(SeriesRates { bound: Some(0.33 + 0.1 * rng.next()), compute: Some(0.22 + 0.08 * rng.next()), sagemaker: None });
+        series.push(UsageSeries {
+            class: CommitmentClass::Ec2,
+            region: "us-east-1".into(),
+            family: format!("f{k}"),
+            hourly: shape(&mut rng, base, swing),
+        });
+        rates.push(SeriesRates {
+            bound: Some(0.33 + 0.1 * rng.next()),
+            compute: Some(0.22 + 0.08 * rng.next()),
+            sagemaker: None,
+        });
     }
     if with_lambda {
-        series.push(UsageSeries { class: CommitmentClass::Lambda, region: "us-east-1".into(), family: "lambda".into(), hourly: shape(&mut rng, 1.5, 0.5) });
-        rates.push(SeriesRates { bound: None, compute: Some(0.12), sagemaker: None });
+        series.push(UsageSeries {
+            class: CommitmentClass::Lambda,
+            region: "us-east-1".into(),
+            family: "lambda".into(),
+            hourly: shape(&mut rng, 1.5, 0.5),
+        });
+        rates.push(SeriesRates {
+            bound: None,
+            compute: Some(0.12),
+            sagemaker: None,
+        });
     }
     if with_other {
-        series.push(UsageSeries { class: CommitmentClass::Sagemaker, region: "us-east-1".into(), family: "m5".into(), hourly: shape(&mut rng, 2.0, 0.9) });
-        rates.push(SeriesRates { bound: None, compute: None, sagemaker: Some(0.2) });
-        series.push(UsageSeries { class: CommitmentClass::Rds, region: "us-east-1".into(), family: "r5".into(), hourly: shape(&mut rng, 3.0, 0.1) });
-        rates.push(SeriesRates { bound: Some(0.31), compute: None, sagemaker: None });
+        series.push(UsageSeries {
+            class: CommitmentClass::Sagemaker,
+            region: "us-east-1".into(),
+            family: "m5".into(),
+            hourly: shape(&mut rng, 2.0, 0.9),
+        });
+        rates.push(SeriesRates {
+            bound: None,
+            compute: None,
+            sagemaker: Some(0.2),
+        });
+        series.push(UsageSeries {
+            class: CommitmentClass::Rds,
+            region: "us-east-1".into(),
+            family: "r5".into(),
+            hourly: shape(&mut rng, 3.0, 0.1),
+        });
+        rates.push(SeriesRates {
+            bound: Some(0.31),
+            compute: None,
+            sagemaker: None,
+        });
     }
     (series, rates)
 }
@@ -99,18 +150,34 @@ fn optimizer_reaches_995_per_mille_of_the_lp_optimum() {
         let eval = Evaluator::new(&series, &rates);
         let ours = eval.evaluate(&optimize(&eval)).savings;
         let best = lp_optimum(&series, &rates);
-        assert!(ours <= best + 1e-6 * best.abs().max(1.0), "seed {seed}: {ours} beats the LP bound {best}");
+        assert!(
+            ours <= best + 1e-6 * best.abs().max(1.0),
+            "seed {seed}: {ours} beats the LP bound {best}"
+        );
         let ratio = if best.abs() < 1e-9 { 1.0 } else { ours / best };
         worst = worst.min(ratio);
-        assert!(ratio >= 0.995, "seed {seed}: optimizer {ours:.4} vs LP {best:.4} ({:.4})", ratio);
+        assert!(
+            ratio >= 0.995,
+            "seed {seed}: optimizer {ours:.4} vs LP {best:.4} ({:.4})",
+            ratio
+        );
     }
     eprintln!("worst ratio to the LP optimum: {worst:.5}");
 }
 
 #[test]
 fn nothing_to_cover_buys_nothing() {
-    let series = vec![UsageSeries { class: CommitmentClass::Ec2, region: "r".into(), family: "m5".into(), hourly: vec![0.0; 24] }];
-    let rates = vec![SeriesRates { bound: Some(0.4), compute: Some(0.3), sagemaker: None }];
+    let series = vec![UsageSeries {
+        class: CommitmentClass::Ec2,
+        region: "r".into(),
+        family: "m5".into(),
+        hourly: vec![0.0; 24],
+    }];
+    let rates = vec![SeriesRates {
+        bound: Some(0.4),
+        compute: Some(0.3),
+        sagemaker: None,
+    }];
     let eval = Evaluator::new(&series, &rates);
     let p = optimize(&eval);
     assert_eq!(eval.evaluate(&p).commitment_cost, 0.0);
@@ -123,6 +190,10 @@ fn many_series_without_polishing_still_reach_995_per_mille() {
         let eval = Evaluator::new(&series, &rates);
         let ours = eval.evaluate(&optimize(&eval)).savings;
         let best = lp_optimum(&series, &rates);
-        assert!(ours / best >= 0.995, "seed {seed}: {ours} vs {best} ({:.4})", ours / best);
+        assert!(
+            ours / best >= 0.995,
+            "seed {seed}: {ours} vs {best} ({:.4})",
+            ours / best
+        );
     }
 }

@@ -1,0 +1,367 @@
+//! `orgpool estimate`: reads billing data, measures the current posture, asks
+//! the savings engine for the best purchase, backtests it, and renders.
+
+use anyhow::{Context, Result};
+use chrono::{Duration, Timelike};
+use orgpool_cur::queries::Dimension;
+use orgpool_cur::{BillingData, CurError};
+use orgpool_model::{Posture, Window};
+use orgpool_savings::RateTable;
+use orgpool_savings::estimate::{self, BacktestRow, HOURS_PER_MONTH, RateChain, Request};
+use serde_json::json;
+
+use crate::BadInput;
+use crate::args::{EstimateArgs, Format};
+use crate::render::{Section, render, svg_curve};
+
+fn cur_error(e: CurError) -> anyhow::Error {
+    if e.is_bad_input() {
+        anyhow::Error::new(BadInput(e.to_string()))
+    } else {
+        anyhow::Error::new(e)
+    }
+}
+
+/// Runs the estimate and renders it.
+pub fn run(args: &EstimateArgs, format: Format) -> Result<String> {
+    let (json, sections) = compute(args)?;
+    Ok(render(format, &json, &sections))
+}
+
+/// Runs the estimate: its JSON (the contract) and its tables.
+pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)> {
+    let data = BillingData::open(&args.cur, args.input_format).map_err(cur_error)?;
+    for w in &data.warnings {
+        tracing::warn!("{w}");
+    }
+    let window = choose_window(&data, args)?;
+    let posture = |d| data.posture(&window, d).map_err(cur_error);
+    let total = posture(Dimension::Total)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let accounts = posture(Dimension::Account)?;
+    let services = posture(Dimension::Service)?;
+    let families = posture(Dimension::FamilyRegion)?;
+    let series = data.uncovered_series(&window).map_err(cur_error)?;
+
+    let file_rates = match &args.rates {
+        Some(path) => Some(RateTable::from_path(path).map_err(|e| BadInput(e.to_string()))?),
+        None => None,
+    };
+    let default_rates = RateTable::embedded_default();
+    let mut tables: Vec<&RateTable> = file_rates.iter().collect();
+    tables.push(&default_rates);
+    let request = Request {
+        term: args.term,
+        payment: args.payment,
+        plans: &args.plans,
+        rates: RateChain { tables },
+        max_commitment: args.max_commitment,
+        target_utilization: args.target_utilization,
+    };
+    let result = estimate::recommend(&series, &request);
+    let hours = f64::from(window.hours.max(1));
+    let new_savings = result.outcome.savings;
+    let actual_now = total.on_demand_equivalent_cost * (1.0 - total.effective_savings_rate());
+    let projected_esr = if total.on_demand_equivalent_cost > 0.0 {
+        1.0 - (actual_now - new_savings) / total.on_demand_equivalent_cost
+    } else {
+        0.0
+    };
+    let backtest = run_backtest(&data, &window, &request)?;
+    if let Some(path) = &args.chart {
+        let chosen = result.outcome.commitment_cost / hours;
+        std::fs::write(path, svg_curve(&result.curve, chosen))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+
+    let posture_json = |p: &Posture| {
+        json!({
+            "key": p.key,
+            "on_demand_equivalent_cost": p.on_demand_equivalent_cost,
+            "covered_on_demand_equivalent_cost": p.covered_on_demand_equivalent_cost,
+            "uncovered_on_demand_cost": p.uncovered_on_demand_cost,
+            "commitment_cost": p.commitment_cost,
+            "coverage": p.coverage(),
+            "utilization": p.utilization(),
+            "effective_savings_rate": p.effective_savings_rate(),
+        })
+    };
+    let json = json!({
+        "schema_version": 1,
+        "inputs": {
+            "files": data.files.len(),
+            "formats": formats(&data),
+            "warnings": data.warnings,
+        },
+        "window": { "start": window.start, "end": window.end, "hours": window.hours },
+        "savings_plans_eligible": {
+            "on_demand_equivalent_cost": total.on_demand_equivalent_cost,
+            "covered_on_demand_equivalent_cost": total.covered_on_demand_equivalent_cost,
+            "uncovered_on_demand_cost": total.uncovered_on_demand_cost,
+        },
+        "current": {
+            "commitment_cost": total.commitment_cost,
+            "coverage": total.coverage(),
+            "utilization": total.utilization(),
+            "effective_savings_rate": total.effective_savings_rate(),
+        },
+        "breakdown": {
+            "accounts": accounts.iter().map(posture_json).collect::<Vec<_>>(),
+            "services": services.iter().map(posture_json).collect::<Vec<_>>(),
+            "family_region": families.iter().map(posture_json).collect::<Vec<_>>(),
+        },
+        "recommendations": result.recommendations,
+        "projected": {
+            "effective_savings_rate": projected_esr,
+            "savings_per_month": new_savings / hours * HOURS_PER_MONTH,
+            "savings_over_window": new_savings,
+            "hourly_commitment": result.outcome.commitment_cost / hours,
+            "hindsight_optimal_savings_over_window": result.optimal_savings,
+        },
+        "curve": result.curve,
+        "backtest": backtest.json,
+        "term": args.term,
+        "payment": args.payment,
+    });
+    let mut sections = vec![headline(
+        &window,
+        &total,
+        projected_esr,
+        new_savings / hours * HOURS_PER_MONTH,
+    )];
+    sections.push(posture_section("Per account", &accounts));
+    sections.push(posture_section("Per service", &services));
+    sections.push(posture_section("Per instance family and region", &families));
+    sections.push(recommendation_section(&result.recommendations));
+    sections.push(backtest.section);
+    Ok((json, sections))
+}
+
+fn formats(data: &BillingData) -> Vec<&'static str> {
+    let mut f: Vec<_> = data.files.iter().map(|f| f.format.name()).collect();
+    f.sort();
+    f.dedup();
+    f
+}
+
+fn choose_window(data: &BillingData, args: &EstimateArgs) -> Result<Window> {
+    let range = data.eligible_range().map_err(cur_error)?;
+    let Some((first, last)) = range else {
+        return Err(BadInput(
+            "the billing data hold no usage that Savings Plans or RIs can cover".to_owned(),
+        )
+        .into());
+    };
+    let data_end = last + Duration::hours(1);
+    let (start, end) = match (args.start, args.end) {
+        (Some(s), Some(e)) => (s, e),
+        _ => (
+            (data_end - Duration::days(i64::from(args.lookback_days))).max(first),
+            data_end,
+        ),
+    };
+    let start = start
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .unwrap_or(start);
+    if end <= start || end <= first || start >= data_end {
+        return Err(BadInput(format!(
+            "no billing data between {} and {}; the eligible usage covers {} to {}",
+            start.format("%Y-%m-%d %H:%M"),
+            end.format("%Y-%m-%d %H:%M"),
+            first.format("%Y-%m-%d %H:%M"),
+            data_end.format("%Y-%m-%d %H:%M")
+        ))
+        .into());
+    }
+    Ok(Window::new(start, end))
+}
+
+struct Backtest {
+    json: serde_json::Value,
+    section: Section,
+}
+
+/// Recommends on the first half of the window and evaluates on the second.
+fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> Result<Backtest> {
+    let half = i64::from(window.hours / 2);
+    let train_w = Window::new(window.start, window.start + Duration::hours(half));
+    let test_w = Window::new(train_w.end, train_w.end + Duration::hours(half));
+    let mut section = Section::new(
+        "Backtest: recommend on the first half, evaluate on the second",
+        &[
+            "strategy",
+            "$/hour",
+            "realized savings",
+            "utilization",
+            "ESR",
+        ],
+    );
+    if half < 24 {
+        return Ok(Backtest {
+            json: json!({"skipped": "the window is shorter than two days"}),
+            section,
+        });
+    }
+    let train = data.uncovered_series(&train_w).map_err(cur_error)?;
+    let mut test = data.uncovered_series(&test_w).map_err(cur_error)?;
+    // Same keys in the same order: usage absent from one half is zero there.
+    let mut aligned = Vec::with_capacity(train.len());
+    for s in &train {
+        let pos = test
+            .iter()
+            .position(|t| t.class == s.class && t.region == s.region && t.family == s.family);
+        aligned.push(match pos {
+            Some(p) => test.swap_remove(p),
+            None => orgpool_model::UsageSeries {
+                hourly: vec![0.0; test_w.hours as usize],
+                ..s.clone()
+            },
+        });
+    }
+    let test_total = data
+        .posture(&test_w, Dimension::Total)
+        .map_err(cur_error)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let rows = estimate::backtest(&train, &aligned, request);
+    let esr = |r: &BacktestRow| {
+        let od = test_total.on_demand_equivalent_cost;
+        if od > 0.0 {
+            1.0 - (od * (1.0 - test_total.effective_savings_rate()) - r.realized_savings) / od
+        } else {
+            0.0
+        }
+    };
+    for r in &rows {
+        section.row([
+            r.strategy.clone(),
+            money(r.hourly_commitment),
+            money(r.realized_savings),
+            percent(r.utilization),
+            percent(esr(r)),
+        ]);
+    }
+    let json = json!({
+        "train": { "start": train_w.start, "end": train_w.end, "hours": train_w.hours },
+        "test": { "start": test_w.start, "end": test_w.end, "hours": test_w.hours },
+        "rows": rows.iter().map(|r| json!({
+            "strategy": r.strategy,
+            "hourly_commitment": r.hourly_commitment,
+            "realized_savings": r.realized_savings,
+            "utilization": r.utilization,
+            "effective_savings_rate": esr(r),
+        })).collect::<Vec<_>>(),
+    });
+    Ok(Backtest { json, section })
+}
+
+fn money(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn headline(window: &Window, total: &Posture, projected_esr: f64, per_month: f64) -> Section {
+    let mut s = Section::new("Savings estimate", &["item", "value"]);
+    let mut add = |k: &str, v: String| s.row([k.to_owned(), v]);
+    add(
+        "window",
+        format!(
+            "{} to {} ({} hours)",
+            window.start.format("%Y-%m-%d %H:%M"),
+            window.end.format("%Y-%m-%d %H:%M"),
+            window.hours
+        ),
+    );
+    add(
+        "eligible on-demand-equivalent cost",
+        money(total.on_demand_equivalent_cost),
+    );
+    add(
+        "covered by commitments",
+        money(total.covered_on_demand_equivalent_cost),
+    );
+    add(
+        "uncovered (on demand)",
+        money(total.uncovered_on_demand_cost),
+    );
+    add("commitment cost", money(total.commitment_cost));
+    add("coverage", percent(total.coverage()));
+    add("utilization", percent(total.utilization()));
+    add(
+        "effective savings rate now",
+        percent(total.effective_savings_rate()),
+    );
+    add(
+        "effective savings rate with the purchase",
+        percent(projected_esr),
+    );
+    add("added savings per month", money(per_month));
+    s
+}
+
+fn posture_section(title: &str, rows: &[Posture]) -> Section {
+    let mut s = Section::new(
+        title,
+        &[
+            "key",
+            "on-demand equiv.",
+            "covered",
+            "uncovered",
+            "commitment cost",
+            "coverage",
+            "ESR",
+        ],
+    );
+    for p in rows.iter().take(25) {
+        s.row([
+            p.key.clone(),
+            money(p.on_demand_equivalent_cost),
+            money(p.covered_on_demand_equivalent_cost),
+            money(p.uncovered_on_demand_cost),
+            money(p.commitment_cost),
+            percent(p.coverage()),
+            percent(p.effective_savings_rate()),
+        ]);
+    }
+    s
+}
+
+fn recommendation_section(recs: &[estimate::Recommendation]) -> Section {
+    let mut s = Section::new(
+        "Recommended purchases",
+        &[
+            "plan",
+            "term",
+            "payment",
+            "region",
+            "family",
+            "$/hour",
+            "savings",
+            "utilization",
+            "coverage",
+            "rate from",
+        ],
+    );
+    for r in recs {
+        s.row([
+            r.plan.to_string(),
+            r.term.to_string(),
+            r.payment.to_string(),
+            r.region.clone(),
+            r.family.clone(),
+            format!("{:.3}", r.hourly_commitment),
+            money(r.estimated_savings),
+            percent(r.estimated_utilization),
+            percent(r.estimated_coverage),
+            r.rate_source.clone(),
+        ]);
+    }
+    s
+}
