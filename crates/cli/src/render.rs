@@ -81,22 +81,6 @@ fn markdown(section: &Section) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn markdown_escapes_pipes_and_json_is_the_value() {
-        let mut s = Section::new("T", &["a", "b"]);
-        s.row(["x|y".to_owned(), "2".to_owned()]);
-        let md = render(Format::Markdown, &serde_json::Value::Null, &[s.clone()]);
-        assert_eq!(md, "### T\n\n| a | b |\n| --- | --- |\n| x\\|y | 2 |\n");
-        let json = render(Format::Json, &serde_json::json!({"k": 1}), &[s.clone()]);
-        assert_eq!(json, "{\n  \"k\": 1\n}\n");
-        assert!(render(Format::Table, &serde_json::Value::Null, &[s]).contains("x|y"));
-    }
-}
-
 /// The savings-versus-commitment curve as a standalone SVG line chart, with the
 /// chosen commitment marked.
 pub fn svg_curve(points: &[orgpool_savings::estimate::CurvePoint], chosen: f64) -> String {
@@ -152,4 +136,20 @@ pub fn svg_curve(points: &[orgpool_savings::estimate::CurvePoint], chosen: f64) 
         tb = h - 20.0,
         cy = h / 2.0,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escapes_pipes_and_json_is_the_value() {
+        let mut s = Section::new("T", &["a", "b"]);
+        s.row(["x|y".to_owned(), "2".to_owned()]);
+        let md = render(Format::Markdown, &serde_json::Value::Null, &[s.clone()]);
+        assert_eq!(md, "### T\n\n| a | b |\n| --- | --- |\n| x\\|y | 2 |\n");
+        let json = render(Format::Json, &serde_json::json!({"k": 1}), &[s.clone()]);
+        assert_eq!(json, "{\n  \"k\": 1\n}\n");
+        assert!(render(Format::Table, &serde_json::Value::Null, &[s]).contains("x|y"));
+    }
 }
