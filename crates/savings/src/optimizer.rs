@@ -231,8 +231,10 @@ fn maximize(lo: f64, hi: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
     let mut c = b - INV_PHI * (b - a);
     let mut d = a + INV_PHI * (b - a);
     let (mut fc, mut fd) = (f(c), f(d));
+    // A relative width of 1e-5 is far below any price's precision and keeps
+    // the search to about 25 evaluations.
     for _ in 0..60 {
-        if (b - a).abs() <= 1e-9 * (1.0 + hi.abs()) {
+        if (b - a).abs() <= 1e-5 * (hi - lo).abs().max(1e-12) {
             break;
         }
         if fc >= fd {
@@ -324,24 +326,7 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
     let sagemaker_hi = peak_pooled(&eval.sagemaker_order, |r| r.sagemaker);
     let mut best = eval.evaluate(&p).savings;
     for _round in 0..40 {
-        if !eval.compute_order.is_empty() {
-            p.compute = maximize(0.0, compute_hi, |c| {
-                eval.evaluate(&Portfolio {
-                    compute: c,
-                    ..p.clone()
-                })
-                .savings
-            });
-        }
-        if !eval.sagemaker_order.is_empty() {
-            p.sagemaker = maximize(0.0, sagemaker_hi, |g| {
-                eval.evaluate(&Portfolio {
-                    sagemaker: g,
-                    ..p.clone()
-                })
-                .savings
-            });
-        }
+        set_pooled(eval, &mut p, compute_hi, sagemaker_hi);
         let target = rebalance_bound(eval, &p);
         // Move towards the rebalanced point as far as pays: the objective is
         // concave along the segment, so a line search finds the best step.
@@ -355,7 +340,7 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
         let t = maximize(0.0, 1.0, |t| eval.evaluate(&toward(t)).savings);
         p = toward(t);
         let value = eval.evaluate(&p).savings;
-        if value <= best + 1e-9 * best.abs().max(1.0) {
+        if value <= best + 1e-6 * best.abs().max(1.0) {
             break;
         }
         best = value;
@@ -365,6 +350,41 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
         polish(eval, &mut p, compute_hi, sagemaker_hi);
     }
     p
+}
+
+/// Sets the pooled commitments exactly for the current bound ones. The two
+/// pools cover disjoint series, so each is a one-dimensional concave search
+/// over the residual usage the bound plans leave, computed once.
+fn set_pooled(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi: f64) {
+    let n = eval.series.len();
+    let mut residual = eval.dense.clone();
+    for h in 0..eval.hours {
+        for (k, r) in residual[h * n..(h + 1) * n].iter_mut().enumerate() {
+            if eval.rates[k].bound.is_some() {
+                *r = (*r - p.bound_capacity[k]).max(0.0);
+            }
+        }
+    }
+    let hours = eval.hours as f64;
+    let value = |order: &[usize], budget: f64, pick: fn(&SeriesRates) -> Option<f64>| {
+        let mut covered = 0.0;
+        let mut scratch = vec![0.0; n];
+        for h in 0..eval.hours {
+            scratch.copy_from_slice(&residual[h * n..(h + 1) * n]);
+            covered += fill(order, &mut scratch, budget, |k| pick(&eval.rates[k])).1;
+        }
+        covered - budget * hours
+    };
+    if !eval.compute_order.is_empty() {
+        p.compute = maximize(0.0, compute_hi, |c| {
+            value(&eval.compute_order, c, |r| r.compute)
+        });
+    }
+    if !eval.sagemaker_order.is_empty() {
+        p.sagemaker = maximize(0.0, sagemaker_hi, |g| {
+            value(&eval.sagemaker_order, g, |r| r.sagemaker)
+        });
+    }
 }
 
 /// Exact cyclic line searches on every variable, for small problems.
@@ -382,24 +402,7 @@ fn polish(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi
                 eval.evaluate(&q).savings
             });
         }
-        if !eval.compute_order.is_empty() {
-            p.compute = maximize(0.0, compute_hi, |c| {
-                eval.evaluate(&Portfolio {
-                    compute: c,
-                    ..p.clone()
-                })
-                .savings
-            });
-        }
-        if !eval.sagemaker_order.is_empty() {
-            p.sagemaker = maximize(0.0, sagemaker_hi, |g| {
-                eval.evaluate(&Portfolio {
-                    sagemaker: g,
-                    ..p.clone()
-                })
-                .savings
-            });
-        }
+        set_pooled(eval, p, compute_hi, sagemaker_hi);
         let next = eval.evaluate(p).savings;
         if next <= value + 1e-9 * value.abs().max(1.0) {
             break;

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Benchmark: a whole `orgpool estimate` over a CUR 2.0 export from the demo
+# generator, beside DuckDB running only the hourly eligible-spend aggregation
+# over the same files (issue 3 asks duckdb/orgpool >= 1.0 at 5 million lines,
+# and peak memory under 2 GiB at 50 million). Both are timed in the same run.
+#
+# Usage: bench/estimate_vs_duckdb.sh [ROWS]   (default 5000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows="${1:-5000000}"
+out="${BENCH_OUT:-bench/out}/estimate-$rows"
+python="${ORGPOOL_PYTHON:-.venv/bin/python}"
+[ -x "$python" ] || { echo "run scripts/test once first: it builds the venv with duckdb" >&2; exit 2; }
+cargo build --release --quiet -p orgpool-cli
+bin="${CARGO_TARGET_DIR:-target}/release/orgpool"
+if [ ! -d "$out/demo" ]; then
+  mkdir -p "$out"
+  "$bin" demo generate --out "$out/demo" --rows "$rows" > /dev/null
+fi
+lines=$("$python" -c "import duckdb; print(duckdb.connect().execute(\"SELECT count(*) FROM read_parquet('$out/demo/cur/**/*.parquet')\").fetchone()[0])")
+
+timed() { # label, command... -> "seconds peak_kib"
+  /usr/bin/time -v "${@:2}" > "$out/$1.stdout" 2> "$out/$1.time"
+  awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%s ", s} /Maximum resident set size/ {print $2}' "$out/$1.time"
+}
+
+read -r o_secs o_rss < <(timed orgpool "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json)
+read -r d_secs d_rss < <(timed duckdb "$python" -c "
+import duckdb
+con = duckdb.connect()
+con.execute('SET threads TO $(nproc)')
+rows = con.execute('''
+  SELECT bill_payer_account_id, line_item_usage_account_id, date_trunc('hour', line_item_usage_start_date) AS h,
+         sum(line_item_unblended_cost)
+  FROM read_parquet('$out/demo/cur/**/*.parquet')
+  WHERE line_item_line_item_type = 'Usage'
+    AND ((line_item_product_code = 'AmazonEC2' AND line_item_operation LIKE 'RunInstances%'
+          AND line_item_usage_type NOT LIKE '%SpotUsage%' AND line_item_usage_type NOT LIKE '%Bytes%')
+      OR (line_item_product_code = 'AWSLambda' AND line_item_usage_type LIKE '%Lambda-GB-Second%')
+      OR (line_item_usage_type LIKE '%Fargate%'))
+  GROUP BY 1, 2, 3''').fetchall()
+print(len(rows))
+")
+printf '\nline items: %s on %s cores\n' "$lines" "$(nproc)"
+printf '%-58s %10s %12s\n' "task" "seconds" "peak MiB"
+printf '%-58s %10.2f %12.0f\n' "orgpool estimate (read, posture, optimize, backtest)" "$o_secs" "$((o_rss / 1024))"
+printf '%-58s %10.2f %12.0f\n' "duckdb hourly eligible-spend aggregation only" "$d_secs" "$((d_rss / 1024))"
+awk -v o="$o_secs" -v d="$d_secs" 'BEGIN { printf "ratio duckdb/orgpool time: %.2f (target >= 1.0)\n", d / o }'
