@@ -8,6 +8,7 @@ use orgpool_cur::{BillingData, CurError};
 use orgpool_model::{Posture, Window};
 use orgpool_savings::RateTable;
 use orgpool_savings::estimate::{self, BacktestRow, HOURS_PER_MONTH, RateChain, Request};
+use orgpool_savings::rates::{RateRow, RateSource};
 use serde_json::json;
 
 use crate::BadInput;
@@ -49,8 +50,21 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         Some(path) => Some(RateTable::from_path(path).map_err(|e| BadInput(e.to_string()))?),
         None => None,
     };
+    let observed = data.observed_rates(&window).map_err(cur_error)?;
+    let observed_rates = RateTable::from_rows(
+        observed.into_iter().map(|o| RateRow {
+            plan: o.plan,
+            term: o.term,
+            payment: o.payment,
+            region: Some(o.region),
+            family: Some(o.family),
+            discount: o.discount,
+        }),
+        RateSource::Observed,
+    );
     let default_rates = RateTable::embedded_default();
     let mut tables: Vec<&RateTable> = file_rates.iter().collect();
+    tables.push(&observed_rates);
     tables.push(&default_rates);
     let request = Request {
         term: args.term,

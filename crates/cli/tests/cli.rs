@@ -284,6 +284,48 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
     );
     assert!(j["projected"]["savings_per_month"].as_f64().unwrap() > 0.0);
     assert_eq!(j["backtest"]["rows"].as_array().unwrap().len(), 3);
+    // Rates: observed on the demo's covered lines (its Compute SP is 1y no upfront),
+    // and a --rates file beats both the observed and the embedded ones.
+    let compute = recs
+        .iter()
+        .find(|r| r["plan"] == "compute_sp")
+        .expect("a compute_sp recommendation");
+    assert!(
+        compute["rate_source"]
+            .as_str()
+            .unwrap()
+            .contains("observed in billing data"),
+        "{compute}"
+    );
+    let rates = dir.path().join("rates.csv");
+    std::fs::write(
+        &rates,
+        "plan,term,payment,region,family,discount\ncompute_sp,*,*,*,*,0.5\n",
+    )
+    .unwrap();
+    let with_file = orgpool(&[
+        "estimate",
+        "--cur",
+        cur.to_str().unwrap(),
+        "--format",
+        "json",
+        "--plans",
+        "compute_sp",
+        "--rates",
+        rates.to_str().unwrap(),
+    ]);
+    assert_eq!(with_file.status.code(), Some(0), "{}", stderr(&with_file));
+    let jf: serde_json::Value = serde_json::from_str(&stdout(&with_file)).unwrap();
+    let only = jf["recommendations"].as_array().unwrap();
+    assert!(only.iter().all(|r| r["plan"] == "compute_sp"));
+    assert!(
+        only[0]["rate_source"]
+            .as_str()
+            .unwrap()
+            .starts_with("file "),
+        "{}",
+        only[0]
+    );
     let svg = std::fs::read_to_string(&chart).unwrap();
     assert!(
         svg.starts_with("<svg") && svg.contains("<polyline"),

@@ -170,6 +170,36 @@ pub const CUR_COLUMNS: &[CurColumn] = &[
         false,
     ),
     c(
+        "sp_offering_type",
+        Kind::Text,
+        &["savings_plan_offering_type"],
+        false,
+    ),
+    c(
+        "sp_purchase_term",
+        Kind::Text,
+        &["savings_plan_purchase_term"],
+        false,
+    ),
+    c(
+        "sp_payment_option",
+        Kind::Text,
+        &["savings_plan_payment_option"],
+        false,
+    ),
+    c(
+        "lease_contract_length",
+        Kind::Text,
+        &["pricing_lease_contract_length"],
+        false,
+    ),
+    c(
+        "purchase_option",
+        Kind::Text,
+        &["pricing_purchase_option"],
+        false,
+    ),
+    c(
         "ri_arn",
         Kind::Text,
         &["reservation_reservation_a_r_n"],
@@ -347,13 +377,31 @@ pub fn focus_select(table: &str, columns: &[String], format: Format) -> String {
         ),
         format!("{} AS sp_used_commitment", null_of(Kind::Number)),
         format!("{} AS sp_total_commitment", null_of(Kind::Number)),
+        format!("{} AS sp_offering_type", null_of(Kind::Text)),
+        format!("{} AS sp_purchase_term", null_of(Kind::Text)),
+        format!("{} AS sp_payment_option", null_of(Kind::Text)),
         format!("CASE WHEN {is_ri} THEN {commitment_id} END AS ri_arn"),
+        format!("{} AS lease_contract_length", null_of(Kind::Text)),
+        format!("{} AS purchase_option", null_of(Kind::Text)),
         format!(
             "CASE WHEN {is_ri} AND {category} = 'Usage' THEN {effective} END AS ri_effective_cost"
         ),
         format!("{} AS ri_unused_recurring_fee", null_of(Kind::Number)),
     ];
-    format!("SELECT {} FROM {table}", fields.join(", "))
+    // UNION ALL matches columns by position: emit them in the CUR order.
+    let named: std::collections::HashMap<&str, &String> = fields
+        .iter()
+        .filter_map(|f| f.rsplit_once(" AS ").map(|(_, name)| (name, f)))
+        .collect();
+    let ordered: Vec<&str> = std::iter::once("provider")
+        .chain(CUR_COLUMNS.iter().map(|c| c.name))
+        .map(|name| named.get(name).map_or("", |f| f.as_str()))
+        .collect();
+    debug_assert!(
+        ordered.iter().all(|f| !f.is_empty()),
+        "FOCUS mapping misses a canonical column"
+    );
+    format!("SELECT {} FROM {table}", ordered.join(", "))
 }
 
 /// Derived columns over the union of canonical rows: billing period text,
@@ -391,6 +439,56 @@ pub fn enrich(union: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn output_names(select: &str) -> Vec<String> {
+        let body = select
+            .trim_start_matches("SELECT ")
+            .rsplit_once(" FROM ")
+            .unwrap()
+            .0
+            .to_owned();
+        // Split on top-level commas only.
+        let (mut depth, mut start, mut names) = (0i32, 0usize, Vec::new());
+        for (i, ch) in body.char_indices() {
+            match ch {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    names.push(
+                        body[start..i]
+                            .rsplit_once(" AS ")
+                            .unwrap()
+                            .1
+                            .trim()
+                            .to_owned(),
+                    );
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        names.push(
+            body[start..]
+                .rsplit_once(" AS ")
+                .unwrap()
+                .1
+                .trim()
+                .to_owned(),
+        );
+        names
+    }
+
+    #[test]
+    fn every_format_yields_the_same_columns_in_the_same_order() {
+        let cur = output_names(&cur_select("t", &[], Format::Cur2Parquet));
+        let focus = output_names(&focus_select(
+            "t",
+            &["ChargeCategory".to_owned()],
+            Format::FocusCsv,
+        ));
+        assert_eq!(cur, focus);
+        assert_eq!(cur.len(), CUR_COLUMNS.len() + 1);
+    }
 
     #[test]
     fn legacy_headers_become_athena_names() {

@@ -8,7 +8,7 @@
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, Utc};
-use orgpool_model::{CommitmentClass, Posture, UsageSeries, Window};
+use orgpool_model::{CommitmentClass, Payment, PlanKind, Posture, Term, UsageSeries, Window};
 
 use crate::{BillingData, CurError};
 
@@ -170,6 +170,106 @@ impl BillingData {
                 hourly,
             })
             .collect())
+    }
+}
+
+/// A discount seen on covered lines: what a held commitment actually charged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedRate {
+    /// The plan kind.
+    pub plan: PlanKind,
+    /// Its term.
+    pub term: Term,
+    /// Its payment option.
+    pub payment: Payment,
+    /// Region of the covered usage.
+    pub region: String,
+    /// Family of the covered usage.
+    pub family: String,
+    /// 1 − effective cost ÷ public on-demand cost.
+    pub discount: f64,
+}
+
+impl BillingData {
+    /// Discounts observed on Savings-Plan-covered and RI-covered lines in `window`.
+    ///
+    /// Source: CUR 2.0 `savings_plan_savings_plan_effective_cost` is what the
+    /// plan charged for the line and `pricing_public_on_demand_cost` what it would
+    /// have cost on demand (table dictionary, savings plan and pricing pages).
+    pub fn observed_rates(&self, window: &Window) -> Result<Vec<ObservedRate>, CurError> {
+        let sql = format!(
+            "SELECT COALESCE(sp_offering_type, 'RDS'), COALESCE(sp_purchase_term, lease_contract_length), \
+                    COALESCE(sp_payment_option, purchase_option), COALESCE(region, ''), COALESCE(family, ''), \
+                    1 - sum(COALESCE(sp_effective_cost, ri_effective_cost)) / sum(public_on_demand_cost) \
+             FROM line_items \
+             WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL \
+               AND public_on_demand_cost > 0 AND COALESCE(sp_effective_cost, ri_effective_cost) IS NOT NULL AND {} \
+             GROUP BY 1, 2, 3, 4, 5 HAVING sum(public_on_demand_cost) > 0",
+            window_filter(window)
+        );
+        let mut out = Vec::new();
+        for b in self.query(&sql)? {
+            let text = |i: usize| {
+                arrow::compute::cast(b.column(i), &DataType::Utf8)
+                    .map_err(|e| CurError::Engine(e.to_string()))
+            };
+            let cols = [text(0)?, text(1)?, text(2)?, text(3)?, text(4)?];
+            let discount = numbers(&b, 5);
+            for row in 0..b.num_rows() {
+                let t = |i: usize| {
+                    let c = cols[i].as_string::<i32>();
+                    if c.is_valid(row) {
+                        c.value(row).to_owned()
+                    } else {
+                        String::new()
+                    }
+                };
+                let (Some(plan), Some(term), Some(payment)) =
+                    (plan_of(&t(0)), term_of(&t(1)), payment_of(&t(2)))
+                else {
+                    continue;
+                };
+                out.push(ObservedRate {
+                    plan,
+                    term,
+                    payment,
+                    region: t(3),
+                    family: t(4),
+                    discount: value(&discount, row),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `savings_plan_offering_type` (or `RDS` for an RDS RI) as a plan kind.
+fn plan_of(text: &str) -> Option<PlanKind> {
+    match text {
+        "ComputeSavingsPlans" => Some(PlanKind::ComputeSp),
+        "EC2InstanceSavingsPlans" => Some(PlanKind::Ec2InstanceSp),
+        "SageMakerSavingsPlans" => Some(PlanKind::SagemakerSp),
+        "RDS" => Some(PlanKind::RdsRi),
+        _ => None,
+    }
+}
+
+/// `savings_plan_purchase_term` / `pricing_lease_contract_length` (`1yr`, `3yr`).
+fn term_of(text: &str) -> Option<Term> {
+    match text.trim().to_ascii_lowercase().replace(' ', "").as_str() {
+        "1yr" | "1y" | "1year" => Some(Term::OneYear),
+        "3yr" | "3y" | "3year" => Some(Term::ThreeYears),
+        _ => None,
+    }
+}
+
+/// `savings_plan_payment_option` / `pricing_purchase_option` (`No Upfront`, …).
+fn payment_of(text: &str) -> Option<Payment> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "no upfront" => Some(Payment::NoUpfront),
+        "partial upfront" => Some(Payment::PartialUpfront),
+        "all upfront" => Some(Payment::AllUpfront),
+        _ => None,
     }
 }
 

@@ -278,7 +278,16 @@ fn describe(
             &sources[k][0],
         ));
     }
-    let first_source = |i: usize| sources.iter().find_map(|s| s[i].clone());
+    // A pooled plan spans series whose rates may come from several tables.
+    let first_source = |i: usize| {
+        let mut names: Vec<String> = Vec::new();
+        for name in sources.iter().filter_map(|s| s[i].clone()) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        (!names.is_empty()).then(|| names.join(" + "))
+    };
     if p.compute > 1e-9 {
         out.push(rec(
             PlanKind::ComputeSp,

@@ -105,6 +105,23 @@ impl Row {
     }
 }
 
+/// One row given in code rather than read from CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateRow {
+    /// Plan kind.
+    pub plan: PlanKind,
+    /// Term.
+    pub term: Term,
+    /// Payment.
+    pub payment: Payment,
+    /// Region, or any.
+    pub region: Option<String>,
+    /// Family, or any.
+    pub family: Option<String>,
+    /// Discount.
+    pub discount: f64,
+}
+
 /// What a discount is looked up by.
 #[derive(Debug, Clone, Copy)]
 pub struct RateKey<'a> {
@@ -175,6 +192,23 @@ impl RateTable {
             rows.push(parse_row(&record, name, line)?);
         }
         Ok(Self { rows, source })
+    }
+
+    /// A table of exact rows (no wildcards but where a field is `None`).
+    pub fn from_rows(rows: impl IntoIterator<Item = RateRow>, source: RateSource) -> Self {
+        let rows = rows
+            .into_iter()
+            .filter(|r| (0.0..1.0).contains(&r.discount))
+            .map(|r| Row {
+                plan: Some(r.plan),
+                term: Some(r.term),
+                payment: Some(r.payment),
+                region: r.region,
+                family: r.family,
+                discount: r.discount,
+            })
+            .collect();
+        Self { rows, source }
     }
 
     /// Where this table came from.
