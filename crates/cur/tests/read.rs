@@ -136,6 +136,47 @@ fn legacy_csv_and_focus_samples_load_and_match_duckdb() {
     assert_eq!(aws, 942);
 }
 
+#[test]
+fn gzip_csv_and_focus_parquet_read_like_their_plain_twins() {
+    let dir = tempfile::tempdir().unwrap();
+    // Legacy CUR as CSV.gz.
+    let legacy = real("legacy-cur-anonymized-2023-11.csv");
+    let gz = dir.path().join("legacy.csv.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    std::io::copy(&mut std::fs::File::open(&legacy).unwrap(), &mut encoder).unwrap();
+    encoder.finish().unwrap();
+    let plain = BillingData::open(std::slice::from_ref(&legacy), None).unwrap();
+    let zipped = BillingData::open(&[gz.to_string_lossy().into_owned()], None).unwrap();
+    assert_eq!(zipped.files[0].format, Format::LegacyCsv);
+    let sum = "SELECT sum(unblended_cost) FROM line_items";
+    assert!((scalar(&plain, sum) - scalar(&zipped, sum)).abs() < 1e-9);
+    // FOCUS as Parquet, written by DuckDB from the CSV sample.
+    let focus = real("focus-1.0-sample.csv");
+    let parquet = dir.path().join("focus.parquet");
+    let out = Command::new(python())
+        .args(["-c", &format!(
+            "import duckdb; duckdb.connect().execute(\"COPY (SELECT * FROM read_csv('{focus}', header=true, nullstr='NULL')) TO '{}' (FORMAT parquet)\")",
+            parquet.display()
+        )])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = BillingData::open(std::slice::from_ref(&focus), None).unwrap();
+    let pq = BillingData::open(&[parquet.to_string_lossy().into_owned()], None).unwrap();
+    assert_eq!(pq.files[0].format, Format::FocusParquet);
+    assert!((scalar(&csv, sum) - scalar(&pq, sum)).abs() < 1e-6);
+    let covered =
+        "SELECT count(*) FROM line_items WHERE line_item_type = 'SavingsPlanCoveredUsage'";
+    assert_eq!(count(&csv, covered), count(&pq, covered));
+}
+
 fn demo(dir: &Path) -> PathBuf {
     let config = orgpool_demo::DemoConfig {
         accounts: 12,
