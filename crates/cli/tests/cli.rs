@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use orgpool_testkit::{duckdb_scalar, real_data as real};
+
 fn orgpool(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_orgpool"))
         .args(args)
@@ -168,42 +170,6 @@ fn demo_runs_end_to_end_and_summarizes() {
         "{}",
         stdout(&table)
     );
-}
-
-fn python() -> std::path::PathBuf {
-    let path = std::env::var_os("ORGPOOL_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test",
-        path.display()
-    );
-    path
-}
-
-fn duckdb_scalar(sql: &str) -> f64 {
-    let out = Command::new(python())
-        .args([
-            "-c",
-            &format!("import duckdb; print(duckdb.connect().execute({sql:?}).fetchone()[0] or 0)"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-}
-
-fn real(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/real")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[test]

@@ -10,42 +10,7 @@ use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use orgpool_cur::{BillingData, Format};
 
-fn real(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/real")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn python() -> PathBuf {
-    let path = std::env::var_os("ORGPOOL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test",
-        path.display()
-    );
-    path
-}
-
-/// Runs a DuckDB query and returns its single-row, single-column answer.
-fn duckdb_scalar(sql: &str) -> f64 {
-    let out = Command::new(python())
-        .args([
-            "-c",
-            &format!("import duckdb; print(duckdb.connect().execute({sql:?}).fetchone()[0])"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-}
+use orgpool_testkit::{duckdb_scalar, python, real_data as real};
 
 fn scalar(data: &BillingData, sql: &str) -> f64 {
     let batches = data.query(sql).unwrap();

@@ -15,22 +15,7 @@ use orgpool_model::{OrgBundle, PolicyType};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The Python of the test venv that `scripts/test` builds (pinned duckdb, jsonschema).
-fn python() -> PathBuf {
-    let path = std::env::var_os("ORGPOOL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join(".venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test, which builds the test venv",
-        path.display()
-    );
-    path
-}
+use orgpool_testkit::{python, workspace};
 
 fn run_python(script: &str, args: &[&Path]) -> (bool, String) {
     let out = Command::new(python())
