@@ -78,6 +78,8 @@ pub struct BillingData {
     pub files: Vec<SourceFile>,
     /// Things the user should know (a billing period delivered twice, …).
     pub warnings: Vec<String>,
+    /// Whether the hourly summary table (see [`queries`]) has been built.
+    summarized: std::sync::OnceLock<Result<(), String>>,
 }
 
 /// A delivery: files of one format in one folder, read as one table.
@@ -105,6 +107,7 @@ impl BillingData {
             ctx,
             files: files.clone(),
             warnings: Vec::new(),
+            summarized: std::sync::OnceLock::new(),
         };
         let deliveries = group_deliveries(files);
         let mut selects = Vec::new();
@@ -121,6 +124,18 @@ impl BillingData {
         data.block(data.ctx.sql(&format!("CREATE VIEW line_items AS {view}")))?;
         data.check_currencies()?;
         Ok(data)
+    }
+
+    /// Builds, once, the in-memory table `hourly`: the commitment-relevant lines
+    /// aggregated by hour, account, product, class, region, family, line type and
+    /// commitment terms. Every estimate query reads it, so the export is scanned
+    /// once instead of once per question.
+    pub(crate) fn ensure_summary(&self) -> Result<(), CurError> {
+        let result = self.summarized.get_or_init(|| {
+            let sql = format!("CREATE TABLE hourly AS {}", queries::SUMMARY_SQL);
+            self.query(&sql).map(|_| ()).map_err(|e| e.to_string())
+        });
+        result.clone().map_err(CurError::Engine)
     }
 
     fn block<T>(

@@ -48,13 +48,31 @@ fn window_filter(w: &Window) -> String {
     )
 }
 
+/// The one scan of the export the estimate makes: commitment-relevant lines
+/// summed by everything later queries group or filter on.
+pub(crate) const SUMMARY_SQL: &str = "SELECT usage_hour, usage_account_id, product_code, commitment_class, region, family, \
+    line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
+    sum(unblended_cost) AS unblended, \
+    sum(COALESCE(public_on_demand_cost, unblended_cost)) AS od_or_billed, \
+    sum(COALESCE(sp_effective_cost, 0)) AS sp_effective, \
+    sum(COALESCE(ri_effective_cost, 0)) AS ri_effective, \
+    sum(COALESCE(sp_used_commitment, 0)) AS sp_used, \
+    sum(COALESCE(sp_total_commitment, unblended_cost)) AS sp_total, \
+    sum(COALESCE(ri_unused_recurring_fee, 0)) AS ri_unused, \
+    sum(CASE WHEN public_on_demand_cost > 0 AND COALESCE(sp_effective_cost, ri_effective_cost) IS NOT NULL THEN public_on_demand_cost END) AS observed_public, \
+    sum(CASE WHEN public_on_demand_cost > 0 THEN COALESCE(sp_effective_cost, ri_effective_cost) END) AS observed_effective \
+  FROM line_items \
+  WHERE commitment_class IS NOT NULL OR line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') \
+  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12";
+
 /// First and last hour of some usage.
 pub type HourRange = (DateTime<Utc>, DateTime<Utc>);
 
 impl BillingData {
     /// The first and last hour of commitment-eligible usage, if any.
     pub fn eligible_range(&self) -> Result<Option<HourRange>, CurError> {
-        let batches = self.query("SELECT min(usage_hour), max(usage_hour) FROM line_items WHERE commitment_class IS NOT NULL")?;
+        self.ensure_summary()?;
+        let batches = self.query("SELECT min(usage_hour), max(usage_hour) FROM hourly WHERE commitment_class IS NOT NULL")?;
         let Some(b) = batches.first() else {
             return Ok(None);
         };
@@ -70,20 +88,21 @@ impl BillingData {
             // Fees carry no family: this slice is about usage only.
             filter += " AND commitment_class IS NOT NULL";
         }
+        self.ensure_summary()?;
         let sql = format!(
             "SELECT {key} AS key, \
-               sum(CASE WHEN line_item_type = 'Usage' AND commitment_class IS NOT NULL THEN unblended_cost ELSE 0 END) AS uncovered, \
+               sum(CASE WHEN line_item_type = 'Usage' AND commitment_class IS NOT NULL THEN unblended ELSE 0 END) AS uncovered, \
                sum(CASE WHEN line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL \
-                        THEN COALESCE(public_on_demand_cost, unblended_cost) ELSE 0 END) AS covered, \
-               sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' AND commitment_class IS NOT NULL THEN COALESCE(sp_effective_cost, 0) \
-                        WHEN line_item_type = 'DiscountedUsage' AND commitment_class IS NOT NULL THEN COALESCE(ri_effective_cost, 0) ELSE 0 END) AS effective, \
-               sum(CASE WHEN line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN unblended_cost ELSE 0 END) AS fees, \
-               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN COALESCE(sp_used_commitment, 0) \
-                        WHEN line_item_type = 'RIFee' THEN unblended_cost - COALESCE(ri_unused_recurring_fee, 0) ELSE 0 END) AS used, \
-               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN COALESCE(sp_total_commitment, unblended_cost) \
-                        WHEN line_item_type = 'RIFee' THEN unblended_cost ELSE 0 END) AS total \
-             FROM line_items WHERE {filter} \
-             GROUP BY 1 HAVING sum(CASE WHEN commitment_class IS NOT NULL OR line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN 1 ELSE 0 END) > 0 \
+                        THEN od_or_billed ELSE 0 END) AS covered, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' AND commitment_class IS NOT NULL THEN sp_effective \
+                        WHEN line_item_type = 'DiscountedUsage' AND commitment_class IS NOT NULL THEN ri_effective ELSE 0 END) AS effective, \
+               sum(CASE WHEN line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN unblended ELSE 0 END) AS fees, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_used \
+                        WHEN line_item_type = 'RIFee' THEN unblended - ri_unused ELSE 0 END) AS used, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_total \
+                        WHEN line_item_type = 'RIFee' THEN unblended ELSE 0 END) AS total \
+             FROM hourly WHERE {filter} \
+             GROUP BY 1 \
              ORDER BY 2 + 3 DESC, 1",
             key = dimension.expr()
         );
@@ -117,9 +136,10 @@ impl BillingData {
 
     /// Uncovered eligible on-demand spend per (class, region, family), hour by hour.
     pub fn uncovered_series(&self, window: &Window) -> Result<Vec<UsageSeries>, CurError> {
+        self.ensure_summary()?;
         let sql = format!(
-            "SELECT commitment_class, COALESCE(region, ''), COALESCE(family, ''), usage_hour, sum(unblended_cost) \
-             FROM line_items WHERE line_item_type = 'Usage' AND commitment_class IS NOT NULL AND {} \
+            "SELECT commitment_class, COALESCE(region, ''), COALESCE(family, ''), usage_hour, sum(unblended) \
+             FROM hourly WHERE line_item_type = 'Usage' AND commitment_class IS NOT NULL AND {} \
              GROUP BY 1, 2, 3, 4",
             window_filter(window)
         );
@@ -197,14 +217,14 @@ impl BillingData {
     /// plan charged for the line and `pricing_public_on_demand_cost` what it would
     /// have cost on demand (table dictionary, savings plan and pricing pages).
     pub fn observed_rates(&self, window: &Window) -> Result<Vec<ObservedRate>, CurError> {
+        self.ensure_summary()?;
         let sql = format!(
             "SELECT COALESCE(sp_offering_type, 'RDS'), COALESCE(sp_purchase_term, lease_contract_length), \
                     COALESCE(sp_payment_option, purchase_option), COALESCE(region, ''), COALESCE(family, ''), \
-                    1 - sum(COALESCE(sp_effective_cost, ri_effective_cost)) / sum(public_on_demand_cost) \
-             FROM line_items \
-             WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL \
-               AND public_on_demand_cost > 0 AND COALESCE(sp_effective_cost, ri_effective_cost) IS NOT NULL AND {} \
-             GROUP BY 1, 2, 3, 4, 5 HAVING sum(public_on_demand_cost) > 0",
+                    1 - sum(observed_effective) / sum(observed_public) \
+             FROM hourly \
+             WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL AND {} \
+             GROUP BY 1, 2, 3, 4, 5 HAVING sum(observed_public) > 0",
             window_filter(window)
         );
         let mut out = Vec::new();
