@@ -15,6 +15,14 @@ fn orgpool(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Runs orgpool, requires success, and parses its JSON output.
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = orgpool(args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&out)))
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -189,7 +197,7 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
     assert_eq!(generated.status.code(), Some(0));
     let cur = demo.join("cur");
     let chart = dir.path().join("curve.svg");
-    let out = orgpool(&[
+    let j = json_of(&[
         "estimate",
         "--cur",
         cur.to_str().unwrap(),
@@ -200,8 +208,6 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
         "--chart",
         chart.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(j["schema_version"], 1);
     assert_eq!(j["window"]["hours"], 720);
     assert_eq!(j["window"]["start"], "2026-08-02T00:00:00Z");
@@ -269,7 +275,7 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
         "plan,term,payment,region,family,discount\ncompute_sp,*,*,*,*,0.5\n",
     )
     .unwrap();
-    let with_file = orgpool(&[
+    let jf = json_of(&[
         "estimate",
         "--cur",
         cur.to_str().unwrap(),
@@ -280,8 +286,6 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
         "--rates",
         rates.to_str().unwrap(),
     ]);
-    assert_eq!(with_file.status.code(), Some(0), "{}", stderr(&with_file));
-    let jf: serde_json::Value = serde_json::from_str(&stdout(&with_file)).unwrap();
     let only = jf["recommendations"].as_array().unwrap();
     assert!(only.iter().all(|r| r["plan"] == "compute_sp"));
     assert!(
