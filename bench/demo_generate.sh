@@ -11,25 +11,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-10000000}"
 out="${BENCH_OUT:-bench/out}"
-python="${ORGPOOL_PYTHON:-.venv/bin/python}"
-[ -x "$python" ] || { echo "run scripts/test once first: it builds the venv with duckdb" >&2; exit 2; }
-cargo build --release --quiet -p orgpool-cli
-bin="${CARGO_TARGET_DIR:-target}/release/orgpool"
+source bench/lib.sh
 rm -rf "$out/demo" "$out/duckdb-copy.parquet"
 mkdir -p "$out"
 
-measure() { # label, command...
-  local log="$out/$1.time"
-  /usr/bin/time -v "${@:2}" > "$out/$1.stdout" 2> "$log"
-  local secs rss
-  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-  echo "$secs $rss"
-}
-
-read -r o_secs o_rss < <(measure orgpool "$bin" demo generate --out "$out/demo" --rows "$rows" --format json)
+read -r o_secs o_rss < <(timed "$out" orgpool "$bin" demo generate --out "$out/demo" --rows "$rows" --format json)
 lines=$("$python" -c "import json,sys; print(json.load(open('$out/orgpool.stdout'))['generated']['rows'])")
-read -r d_secs d_rss < <(measure duckdb "$python" -c "
+read -r d_secs d_rss < <(timed "$out" duckdb "$python" -c "
 import duckdb
 duckdb.sql(\"SET threads TO 2\")
 duckdb.sql(\"COPY (SELECT * FROM read_parquet('$out/demo/cur/**/*.parquet')) TO '$out/duckdb-copy.parquet' (FORMAT parquet, COMPRESSION snappy)\")

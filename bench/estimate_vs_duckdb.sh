@@ -9,23 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-5000000}"
 out="${BENCH_OUT:-bench/out}/estimate-$rows"
-python="${ORGPOOL_PYTHON:-.venv/bin/python}"
-[ -x "$python" ] || { echo "run scripts/test once first: it builds the venv with duckdb" >&2; exit 2; }
-cargo build --release --quiet -p orgpool-cli
-bin="${CARGO_TARGET_DIR:-target}/release/orgpool"
+source bench/lib.sh
 if [ ! -d "$out/demo" ]; then
   mkdir -p "$out"
   "$bin" demo generate --out "$out/demo" --rows "$rows" > /dev/null
 fi
 lines=$("$python" -c "import duckdb; print(duckdb.connect().execute(\"SELECT count(*) FROM read_parquet('$out/demo/cur/**/*.parquet')\").fetchone()[0])")
 
-timed() { # label, command... -> "seconds peak_kib"
-  /usr/bin/time -v "${@:2}" > "$out/$1.stdout" 2> "$out/$1.time"
-  awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%s ", s} /Maximum resident set size/ {print $2}' "$out/$1.time"
-}
-
-read -r o_secs o_rss < <(timed orgpool "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json)
-read -r d_secs d_rss < <(timed duckdb "$python" -c "
+read -r o_secs o_rss < <(timed "$out" orgpool "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json)
+read -r d_secs d_rss < <(timed "$out" duckdb "$python" -c "
 import duckdb
 con = duckdb.connect()
 con.execute('SET threads TO $(nproc)')

@@ -279,7 +279,7 @@ fn describe(
         ));
     }
     // A pooled plan spans series whose rates may come from several tables.
-    let first_source = |i: usize| {
+    let sources_of = |i: usize| {
         let mut names: Vec<String> = Vec::new();
         for name in sources.iter().filter_map(|s| s[i].clone()) {
             if !names.contains(&name) {
@@ -297,7 +297,7 @@ fn describe(
             o.compute_covered,
             o.compute_used,
             eligible(|r| r.compute),
-            &first_source(1),
+            &sources_of(1),
         ));
     }
     if p.sagemaker > 1e-9 {
@@ -309,7 +309,7 @@ fn describe(
             o.sagemaker_covered,
             o.sagemaker_used,
             eligible(|r| r.sagemaker),
-            &first_source(2),
+            &sources_of(2),
         ));
     }
     out.sort_by(|a, b| b.estimated_savings.total_cmp(&a.estimated_savings));

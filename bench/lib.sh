@@ -1,0 +1,17 @@
+# Shared by the bench scripts: the test venv's Python, a fresh release build, and
+# one way to time a command. Source it; it sets $python, $bin and defines `timed`.
+
+python="${ORGPOOL_PYTHON:-.venv/bin/python}"
+[ -x "$python" ] || { echo "run scripts/test once first: it builds the venv with duckdb" >&2; exit 2; }
+cargo build --release --quiet -p orgpool-cli
+bin="${CARGO_TARGET_DIR:-target}/release/orgpool"
+
+# timed DIR LABEL COMMAND... : runs COMMAND under /usr/bin/time -v, keeps its stdout in
+# DIR/LABEL.stdout, and prints "wall_seconds peak_kib".
+timed() {
+  local dir="$1" label="$2"
+  shift 2
+  /usr/bin/time -v "$@" > "$dir/$label.stdout" 2> "$dir/$label.time"
+  awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%s ", s}
+              /Maximum resident set size/ {print $2}' "$dir/$label.time"
+}
