@@ -54,7 +54,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// What you would save: current commitment posture, the best purchase, a backtest.
     #[command(
-        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns."
+        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain)."
     )]
     Estimate(EstimateArgs),
 }
@@ -98,6 +98,34 @@ pub struct EstimateArgs {
     /// Write the savings-versus-commitment curve as an SVG chart.
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
+    /// AWS access, for `s3://` inputs.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// AWS access: the standard credential chain, with these on top.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AwsArgs {
+    /// Named profile from the shared AWS config files (else AWS_PROFILE, else default).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (else AWS_REGION, else the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send AWS requests to this endpoint instead (an S3-compatible store, a test server).
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
+    pub endpoint_url: Option<String>,
+}
+
+fn parse_endpoint(text: &str) -> Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(text.trim_end_matches('/').to_owned())
+        }
+        _ => Err(format!(
+            "{text:?} is not an http(s) URL such as http://127.0.0.1:5000"
+        )),
+    }
 }
 
 impl EstimateArgs {

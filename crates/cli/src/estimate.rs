@@ -31,7 +31,16 @@ pub fn run(args: &EstimateArgs, format: Format) -> Result<String> {
 
 /// Runs the estimate: its JSON (the contract) and its tables.
 pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)> {
-    let data = BillingData::open(&args.cur, args.input_format).map_err(cur_error)?;
+    let s3 = if args.cur.iter().any(|c| orgpool_cur::source::is_s3(c)) {
+        crate::aws::s3_options(&args.aws)?
+    } else {
+        orgpool_cur::S3Options::default()
+    };
+    let options = orgpool_cur::OpenOptions {
+        format: args.input_format,
+        s3,
+    };
+    let data = BillingData::open_with(&args.cur, &options).map_err(cur_error)?;
     for w in &data.warnings {
         tracing::warn!("{w}");
     }

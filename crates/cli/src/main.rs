@@ -5,6 +5,7 @@
 //! (`-v`, `-vv` or `RUST_LOG`).
 
 mod args;
+mod aws;
 mod commands;
 mod estimate;
 mod render;

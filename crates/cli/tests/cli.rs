@@ -429,3 +429,212 @@ fn estimate_bad_input_exits_2_and_says_why() {
         );
     }
 }
+
+/// Runs orgpool with extra environment variables.
+fn orgpool_env(args: &[&str], env: &[(&str, String)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orgpool"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("ORGPOOL_FORMAT")
+        .env_remove("AWS_PROFILE")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn estimate_reads_s3_in_place_and_agrees_with_the_local_files() {
+    let moto = orgpool_testkit::MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let generated = orgpool(&[
+        "demo",
+        "generate",
+        "--out",
+        demo.to_str().unwrap(),
+        "--accounts",
+        "6",
+        "--months",
+        "1",
+    ]);
+    assert_eq!(generated.status.code(), Some(0), "{}", stderr(&generated));
+    let real_dir = Path::new(&real("README.md")).parent().unwrap().to_owned();
+    // Upload the demo export as Data Exports lays it out, the three workshop
+    // months, a gzip copy of the legacy CSV, and one corrupt Parquet object.
+    let listed = moto.boto3(&format!(
+        r#"
+import boto3, gzip, os
+s3 = boto3.client("s3", endpoint_url=os.environ["MOTO_ENDPOINT"])
+s3.create_bucket(Bucket="orgpool-cur")
+root = {demo:?}
+for d, _, files in os.walk(os.path.join(root, "cur")):
+    for f in files:
+        full = os.path.join(d, f)
+        s3.upload_file(full, "orgpool-cur", "exports/" + os.path.relpath(full, os.path.join(root, "cur")))
+real = {real:?}
+for m in ("10", "11", "12"):
+    name = "workshop-cur-2018-%s.snappy.parquet" % m
+    s3.upload_file(os.path.join(real, name), "orgpool-cur", "workshop/" + name)
+with open(os.path.join(real, "legacy-cur-anonymized-2023-11.csv"), "rb") as f:
+    s3.put_object(Bucket="orgpool-cur", Key="legacy/cur-2023-11.csv.gz", Body=gzip.compress(f.read()))
+s3.put_object(Bucket="orgpool-cur", Key="broken/part-0.parquet", Body=b"PAR1 not really")
+print(sum(1 for _ in s3.list_objects_v2(Bucket="orgpool-cur")["Contents"]))
+"#,
+        demo = demo.to_str().unwrap(),
+        real = real_dir.to_str().unwrap()
+    ));
+    assert!(listed.trim().parse::<u32>().unwrap() >= 6, "{listed}");
+    let env = moto.env();
+    let endpoint = moto.endpoint.as_str();
+    let estimate = |input: &str| {
+        let out = orgpool_env(
+            &[
+                "estimate",
+                "--cur",
+                input,
+                "--endpoint-url",
+                endpoint,
+                "--lookback-days",
+                "3660",
+                "--format",
+                "json",
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{input}: {}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let local = json_of(&[
+        "estimate",
+        "--cur",
+        demo.join("cur").to_str().unwrap(),
+        "--lookback-days",
+        "3660",
+        "--format",
+        "json",
+    ]);
+    let remote = estimate("s3://orgpool-cur/exports");
+    assert_eq!(remote["inputs"]["formats"], serde_json::json!(["cur2"]));
+    assert_eq!(remote["window"], local["window"]);
+    assert_eq!(
+        remote["savings_plans_eligible"],
+        local["savings_plans_eligible"]
+    );
+    assert_eq!(remote["current"], local["current"]);
+    assert_eq!(remote["recommendations"], local["recommendations"]);
+
+    // A glob over keys, and the README's figure for the three workshop months.
+    let workshop = estimate("s3://orgpool-cur/workshop/workshop-cur-2018-1*.parquet");
+    assert_eq!(workshop["inputs"]["files"], 3);
+    let local_workshop = json_of(&[
+        "estimate",
+        "--cur",
+        &real("workshop-cur-2018-1*.snappy.parquet"),
+        "--lookback-days",
+        "3660",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        workshop["savings_plans_eligible"],
+        local_workshop["savings_plans_eligible"]
+    );
+
+    // Gzip CSV in S3: only its first bytes are fetched to recognise it.
+    let legacy = orgpool_env(
+        &[
+            "estimate",
+            "--cur",
+            "s3://orgpool-cur/legacy/",
+            "--endpoint-url",
+            endpoint,
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert!(
+        legacy.status.code() == Some(0)
+            || stderr(&legacy).contains("no usage that Savings Plans or RIs can cover"),
+        "{}",
+        stderr(&legacy)
+    );
+
+    // Bad S3 input: exit 2 with the address and the reason.
+    let cases: [(&str, &str); 4] = [
+        ("s3://no-such-bucket/x", "s3://no-such-bucket/x"),
+        ("s3://orgpool-cur/nothing-here/", "no billing objects"),
+        (
+            "s3://orgpool-cur/broken/",
+            "s3://orgpool-cur/broken/part-0.parquet: not a readable Parquet file",
+        ),
+        ("s3://Not_A_Bucket/x", "not an S3 bucket name"),
+    ];
+    for (input, expected) in cases {
+        let out = orgpool_env(
+            &["estimate", "--cur", input, "--endpoint-url", endpoint],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(2), "{input}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{input}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn s3_credentials_come_from_the_standard_chain() {
+    let moto = orgpool_testkit::MotoServer::start();
+    moto.boto3(
+        r#"
+import boto3, os
+s3 = boto3.client("s3", endpoint_url=os.environ["MOTO_ENDPOINT"])
+s3.create_bucket(Bucket="chain-test")
+"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[billing]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = profile-secret\n",
+    )
+    .unwrap();
+    let mut env: Vec<(&str, String)> = moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
+        .filter(|(k, _)| *k != "AWS_SHARED_CREDENTIALS_FILE")
+        .collect();
+    env.push((
+        "AWS_SHARED_CREDENTIALS_FILE",
+        credentials.to_string_lossy().into_owned(),
+    ));
+    let args = |profile: &'static str| {
+        vec![
+            "estimate",
+            "--cur",
+            "s3://chain-test/cur/",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--profile",
+            profile,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    };
+    // The profile's keys sign the request: the bucket is reached (and is empty).
+    let with_profile = args("billing");
+    let refs: Vec<&str> = with_profile.iter().map(String::as_str).collect();
+    let out = orgpool_env(&refs, &env);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no billing objects"),
+        "{}",
+        stderr(&out)
+    );
+    // A profile that does not exist: no credentials, said plainly.
+    let missing = args("nobody");
+    let refs: Vec<&str> = missing.iter().map(String::as_str).collect();
+    let out = orgpool_env(&refs, &env);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("credentials"), "{}", stderr(&out));
+}

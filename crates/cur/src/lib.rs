@@ -15,6 +15,7 @@
 pub mod canonical;
 pub mod cur2;
 pub mod queries;
+pub mod s3;
 pub mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +31,17 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 
+pub use s3::S3Options;
 pub use source::{Format, SourceFile};
+
+/// How to open billing data.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Force this format instead of recognising each file's.
+    pub format: Option<Format>,
+    /// How to reach S3, for `s3://` inputs.
+    pub s3: S3Options,
+}
 
 /// Why billing data could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -93,15 +104,41 @@ struct Delivery {
 impl BillingData {
     /// Finds, recognises, checks and registers the billing files in `inputs`.
     pub fn open(inputs: &[String], forced: Option<Format>) -> Result<Self, CurError> {
-        let files = source::discover(inputs, forced)?;
-        for f in &files {
-            check_required_columns(f)?;
-        }
+        Self::open_with(
+            inputs,
+            &OpenOptions {
+                format: forced,
+                ..OpenOptions::default()
+            },
+        )
+    }
+
+    /// [`BillingData::open`], with S3 access for `s3://` inputs.
+    pub fn open_with(inputs: &[String], options: &OpenOptions) -> Result<Self, CurError> {
+        let forced = options.format;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| CurError::Engine(format!("cannot start the query runtime: {e}")))?;
+        let mut files = source::discover(inputs, forced)?;
+        let remote: Vec<&str> = inputs
+            .iter()
+            .map(String::as_str)
+            .filter(|i| source::is_s3(i))
+            .collect();
         let ctx = SessionContext::new();
+        if !remote.is_empty() {
+            let (found, stores) = runtime.block_on(s3::discover(&remote, forced, &options.s3))?;
+            for (bucket, store) in stores {
+                let url = url::Url::parse(&format!("s3://{bucket}"))
+                    .map_err(|e| CurError::BadInput(format!("s3://{bucket}: {e}")))?;
+                ctx.register_object_store(&url, store);
+            }
+            files.extend(found);
+        }
+        for f in &files {
+            check_required_columns(f)?;
+        }
         let mut data = BillingData {
             runtime,
             ctx,
@@ -185,7 +222,9 @@ impl BillingData {
         }
         let mut merged = Schema::empty();
         for file in &delivery.files {
-            let schema = source::parquet_schema(&file.path)?;
+            let schema = file.schema.clone().ok_or_else(|| {
+                CurError::Engine(format!("{}: Parquet schema not read", file.path.display()))
+            })?;
             merged = Schema::try_merge([merged, schema.as_ref().clone()]).map_err(|e| {
                 CurError::BadInput(format!(
                     "{}: its columns conflict with other files of {}: {e}",
@@ -425,7 +464,7 @@ fn group_deliveries(files: Vec<SourceFile>) -> Vec<Delivery> {
         .map(|((dir, format), files)| {
             let newest = files
                 .iter()
-                .filter_map(|f| std::fs::metadata(&f.path).and_then(|m| m.modified()).ok())
+                .filter_map(|f| f.modified)
                 .max()
                 .unwrap_or(std::time::UNIX_EPOCH);
             Delivery {

@@ -1,6 +1,7 @@
 //! Finding and recognising billing files.
 //!
-//! Inputs are folders (searched recursively), glob patterns or single files.
+//! Inputs are folders (searched recursively), glob patterns or single files;
+//! `s3://` inputs are listed by [`crate::s3`] and recognised by the same rules.
 //! Each file's format is recognised from its columns, not its name:
 //! - Parquet with a `product` map column: CUR 2.0 (Data Exports);
 //! - Parquet with `line_item_usage_account_id` and no `product` map: legacy CUR as
@@ -92,16 +93,23 @@ pub struct SourceFile {
     pub columns: Vec<String>,
     /// True when gzip-compressed.
     pub gzip: bool,
+    /// When it was last written (a rewritten billing period wins by it).
+    pub modified: Option<std::time::SystemTime>,
+    /// The Arrow schema from a Parquet file's footer (none for CSV).
+    pub schema: Option<SchemaRef>,
+}
+
+/// True for `s3://` inputs.
+pub fn is_s3(input: &str) -> bool {
+    input.starts_with("s3://")
 }
 
 /// Expands inputs into billing files, recognising each one's format.
 pub fn discover(inputs: &[String], forced: Option<Format>) -> Result<Vec<SourceFile>, CurError> {
     let mut paths = Vec::new();
     for input in inputs {
-        if input.starts_with("s3://") {
-            return Err(CurError::Unsupported(format!(
-                "{input}: reading from S3 is not available in this build yet; copy the export locally (aws s3 sync) and pass the folder"
-            )));
+        if is_s3(input) {
+            continue;
         }
         if input.contains(['*', '?', '[']) {
             let matches = glob::glob(input)
@@ -125,7 +133,7 @@ pub fn discover(inputs: &[String], forced: Option<Format>) -> Result<Vec<SourceF
     }
     paths.sort();
     paths.dedup();
-    if paths.is_empty() {
+    if paths.is_empty() && inputs.iter().all(|i| !is_s3(i)) {
         return Err(CurError::BadInput(format!(
             "no billing files (.parquet, .csv, .csv.gz) under {}",
             inputs.join(", ")
@@ -135,8 +143,43 @@ pub fn discover(inputs: &[String], forced: Option<Format>) -> Result<Vec<SourceF
 }
 
 fn is_billing_file(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    is_billing_name(path.file_name().and_then(|n| n.to_str()).unwrap_or(""))
+}
+
+/// True for names of billing files: `.parquet`, `.csv`, `.csv.gz`.
+pub fn is_billing_name(name: &str) -> bool {
     name.ends_with(".parquet") || name.ends_with(".csv") || name.ends_with(".csv.gz")
+}
+
+/// A Parquet file's format, from its schema.
+pub fn detect_parquet(schema: &arrow::datatypes::Schema) -> Option<Format> {
+    let has = |c: &str| schema.field_with_name(c).is_ok();
+    let has_product_map = schema
+        .field_with_name("product")
+        .is_ok_and(|f| matches!(f.data_type(), DataType::Map(..)));
+    if has("ChargePeriodStart") {
+        Some(Format::FocusParquet)
+    } else if has_product_map {
+        Some(Format::Cur2Parquet)
+    } else if has("line_item_usage_account_id") {
+        Some(Format::LegacyParquet)
+    } else {
+        None
+    }
+}
+
+/// A CSV file's format, from its header.
+pub fn detect_csv(columns: &[String]) -> Option<Format> {
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    if has("ChargePeriodStart") {
+        Some(Format::FocusCsv)
+    } else if has("lineItem/UsageAccountId") {
+        Some(Format::LegacyCsv)
+    } else if has("line_item_usage_account_id") {
+        Some(Format::Cur2Csv)
+    } else {
+        None
+    }
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), CurError> {
@@ -155,39 +198,16 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), CurError> {
 fn recognise(path: &Path, forced: Option<Format>) -> Result<SourceFile, CurError> {
     let name = path.to_string_lossy();
     let gzip = name.ends_with(".gz");
-    if name.ends_with(".parquet") {
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let (columns, detected, schema) = if name.ends_with(".parquet") {
         let schema = parquet_schema(path)?;
-        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let has_product_map = schema
-            .field_with_name("product")
-            .is_ok_and(|f| matches!(f.data_type(), DataType::Map(..)));
-        let detected = if columns.iter().any(|c| c == "ChargePeriodStart") {
-            Some(Format::FocusParquet)
-        } else if has_product_map {
-            Some(Format::Cur2Parquet)
-        } else if columns.iter().any(|c| c == "line_item_usage_account_id") {
-            Some(Format::LegacyParquet)
-        } else {
-            None
-        };
-        let format = forced.or(detected).ok_or_else(|| unknown(path))?;
-        return Ok(SourceFile {
-            path: path.to_owned(),
-            format,
-            columns,
-            gzip,
-        });
-    }
-    let columns = csv_header(path, gzip)?;
-    let has = |c: &str| columns.iter().any(|x| x == c);
-    let detected = if has("ChargePeriodStart") {
-        Some(Format::FocusCsv)
-    } else if has("lineItem/UsageAccountId") {
-        Some(Format::LegacyCsv)
-    } else if has("line_item_usage_account_id") {
-        Some(Format::Cur2Csv)
+        let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let detected = detect_parquet(&schema);
+        (columns, detected, Some(schema))
     } else {
-        None
+        let columns = csv_header(path, gzip)?;
+        let detected = detect_csv(&columns);
+        (columns, detected, None)
     };
     let format = forced.or(detected).ok_or_else(|| unknown(path))?;
     Ok(SourceFile {
@@ -195,10 +215,12 @@ fn recognise(path: &Path, forced: Option<Format>) -> Result<SourceFile, CurError
         format,
         columns,
         gzip,
+        modified,
+        schema,
     })
 }
 
-fn unknown(path: &Path) -> CurError {
+pub(crate) fn unknown(path: &Path) -> CurError {
     CurError::BadInput(format!(
         "{}: not a CUR 2.0, legacy CUR or FOCUS file (no line_item_usage_account_id, lineItem/UsageAccountId or ChargePeriodStart column); pass --input-format to force one",
         path.display()
@@ -231,6 +253,11 @@ fn csv_header(path: &Path, gzip: bool) -> Result<Vec<String>, CurError> {
             path.display()
         ))
     })?;
+    parse_csv_header(&line, path)
+}
+
+/// The column names of a CSV header line.
+pub(crate) fn parse_csv_header(line: &str, path: &Path) -> Result<Vec<String>, CurError> {
     let line = line.trim_start_matches('\u{feff}').trim_end();
     if line.is_empty() {
         return Err(CurError::BadInput(format!(

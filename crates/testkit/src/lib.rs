@@ -55,3 +55,100 @@ pub fn real_data(name: &str) -> String {
     );
     dir.join(name).to_string_lossy().into_owned()
 }
+
+/// A real `moto_server` (from the test venv) on a free loopback port, stopped
+/// when dropped. Tests talk to it with the AWS SDK (`--endpoint-url`) and set it
+/// up with boto3 through [`MotoServer::boto3`].
+pub struct MotoServer {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+}
+
+impl MotoServer {
+    /// Starts a server and waits until it answers.
+    pub fn start() -> MotoServer {
+        let bin = python().with_file_name("moto_server");
+        assert!(
+            bin.exists(),
+            "{} is missing: run scripts/test, which installs moto[server] into the venv",
+            bin.display()
+        );
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("moto_server starts");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // the port was taken meanwhile: try another
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return MotoServer {
+                        child,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                    };
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("moto_server did not start");
+    }
+
+    /// Environment that points an AWS client at this server with dummy keys.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            (
+                "AWS_CONFIG_FILE",
+                "/nonexistent/orgpool-test-config".to_owned(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/orgpool-test-credentials".to_owned(),
+            ),
+            ("MOTO_ENDPOINT", self.endpoint.clone()),
+        ]
+    }
+
+    /// Runs a Python script with `boto3` against this server; the script finds
+    /// the endpoint in `MOTO_ENDPOINT`. Returns its stdout.
+    pub fn boto3(&self, script: &str) -> String {
+        let out = Command::new(python())
+            .args(["-c", script])
+            .envs(self.env())
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "boto3 script failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port free at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
