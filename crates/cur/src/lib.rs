@@ -17,6 +17,7 @@ pub mod cur2;
 pub mod queries;
 pub mod s3;
 pub mod source;
+mod stats;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -154,12 +155,16 @@ impl BillingData {
         let kept = data.drop_duplicate_periods(&deliveries, &selects)?;
         let union = kept
             .iter()
-            .map(|s| format!("({s})"))
+            .map(|&i| format!("({})", selects[i].1))
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         let view = canonical::enrich(&union);
         data.block(data.ctx.sql(&format!("CREATE VIEW line_items AS {view}")))?;
-        data.check_currencies()?;
+        let kept_files: Vec<&SourceFile> = kept
+            .iter()
+            .flat_map(|&i| deliveries[i].files.iter())
+            .collect();
+        data.check_currencies(&kept_files)?;
         Ok(data)
     }
 
@@ -337,22 +342,35 @@ impl BillingData {
         Ok(())
     }
 
-    /// Keeps one delivery per (payer, billing period): the newest, with a warning.
+    /// The (payer, billing period) pairs of a delivery: from the Parquet
+    /// footers' statistics when they say, else from a scan.
+    fn delivery_periods(
+        &self,
+        delivery: &Delivery,
+        select: &str,
+    ) -> Result<BTreeSet<(String, String)>, CurError> {
+        let from_stats: Option<Vec<_>> = delivery.files.iter().map(stats::periods).collect();
+        if let Some(sets) = from_stats {
+            return Ok(sets.into_iter().flatten().collect());
+        }
+        let sql = format!(
+            "SELECT DISTINCT payer_account_id, to_char(billing_period_start, '%Y-%m') FROM ({select}) AS d"
+        );
+        let batches = self.query(&sql).map_err(|e| annotate(e, &delivery.dir))?;
+        Ok(text_pairs(&batches).into_iter().collect())
+    }
+
+    /// Keeps one delivery per (payer, billing period): the newest, with a
+    /// warning. Returns the indices of the deliveries kept.
     fn drop_duplicate_periods(
         &mut self,
         deliveries: &[Delivery],
         selects: &[(usize, String)],
-    ) -> Result<Vec<String>, CurError> {
+    ) -> Result<Vec<usize>, CurError> {
         let mut owner: BTreeMap<(String, String), usize> = BTreeMap::new();
         let mut dropped = BTreeSet::new();
         for (i, select) in selects {
-            let sql = format!(
-                "SELECT DISTINCT payer_account_id, to_char(billing_period_start, '%Y-%m') FROM ({select}) AS d"
-            );
-            let batches = self
-                .query(&sql)
-                .map_err(|e| annotate(e, &deliveries[*i].dir))?;
-            for (payer, period) in text_pairs(&batches) {
+            for (payer, period) in self.delivery_periods(&deliveries[*i], select)? {
                 match owner.get(&(payer.clone(), period.clone())) {
                     Some(&other) if other != *i => {
                         let (keep, drop) = if deliveries[*i].newest >= deliveries[other].newest {
@@ -377,12 +395,34 @@ impl BillingData {
         }
         Ok(selects
             .iter()
-            .filter(|(i, _)| !dropped.contains(i))
-            .map(|(_, s)| s.clone())
+            .map(|(i, _)| *i)
+            .filter(|i| !dropped.contains(i))
             .collect())
     }
 
-    fn check_currencies(&self) -> Result<(), CurError> {
+    /// Refuses data in more than one currency. Parquet footers' statistics
+    /// answer without a scan when they can.
+    fn check_currencies(&self, files: &[&SourceFile]) -> Result<(), CurError> {
+        let from_stats: Option<Vec<_>> = files.iter().map(|f| stats::currencies(f)).collect();
+        let currencies: Vec<String> = match from_stats {
+            Some(sets) => sets
+                .into_iter()
+                .flatten()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            None => self.scan_currencies()?,
+        };
+        if currencies.len() > 1 {
+            return Err(CurError::BadInput(format!(
+                "the billing data mix currencies ({}); pass files of one currency at a time",
+                currencies.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    fn scan_currencies(&self) -> Result<Vec<String>, CurError> {
         let batches =
             self.query("SELECT DISTINCT currency FROM line_items WHERE currency IS NOT NULL")?;
         let mut currencies: Vec<String> = Vec::new();
@@ -397,13 +437,7 @@ impl BillingData {
             );
         }
         currencies.sort();
-        if currencies.len() > 1 {
-            return Err(CurError::BadInput(format!(
-                "the billing data mix currencies ({}); pass files of one currency at a time",
-                currencies.join(", ")
-            )));
-        }
-        Ok(())
+        Ok(currencies)
     }
 }
 

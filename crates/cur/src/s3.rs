@@ -22,7 +22,7 @@ use futures::TryStreamExt;
 use object_store::aws::{AmazonS3Builder, AwsCredentialProvider};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
-use parquet::file::metadata::{FooterTail, ParquetMetaDataReader};
+use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
 
 use crate::CurError;
 use crate::source::{self, Format, SourceFile};
@@ -213,7 +213,7 @@ async fn recognise(
     let modified = Some(std::time::SystemTime::from(meta.last_modified));
     let path = PathBuf::from(&address);
     if key.ends_with(".parquet") {
-        let schema = parquet_footer_schema(store, &meta).await.map_err(|e| {
+        let (schema, metadata) = parquet_footer(store, &meta).await.map_err(|e| {
             CurError::BadInput(format!(
                 "{address}: not a readable Parquet file (corrupt or truncated?): {e}"
             ))
@@ -228,6 +228,7 @@ async fn recognise(
             gzip: false,
             modified,
             schema: Some(schema),
+            metadata: Some(metadata),
         });
     }
     let gzip = key.ends_with(".gz");
@@ -247,15 +248,16 @@ async fn recognise(
         gzip,
         modified,
         schema: None,
+        metadata: None,
     })
 }
 
-/// A Parquet object's Arrow schema, from its footer alone: two ranged GETs
-/// (the 8-byte tail, then the metadata it points to).
-async fn parquet_footer_schema(
+/// A Parquet object's Arrow schema and metadata, from its footer alone: two
+/// ranged GETs (the 8-byte tail, then the metadata it points to).
+async fn parquet_footer(
     store: &Arc<dyn ObjectStore>,
     meta: &object_store::ObjectMeta,
-) -> Result<arrow::datatypes::SchemaRef, String> {
+) -> Result<(arrow::datatypes::SchemaRef, Arc<ParquetMetaData>), String> {
     const TAIL: u64 = 8;
     if meta.size < TAIL + 4 {
         return Err(format!("{} bytes is too short", meta.size));
@@ -278,9 +280,10 @@ async fn parquet_footer_schema(
         .map_err(|e| e.to_string())?;
     let metadata = ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| e.to_string())?;
     let file = metadata.file_metadata();
-    parquet::arrow::parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata())
-        .map(Arc::new)
-        .map_err(|e| e.to_string())
+    let schema =
+        parquet::arrow::parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata())
+            .map_err(|e| e.to_string())?;
+    Ok((Arc::new(schema), Arc::new(metadata)))
 }
 
 /// The first line of a CSV object's first bytes, gunzipped when needed (the

@@ -17,8 +17,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use arrow::datatypes::{DataType, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::metadata::ParquetMetaData;
 
 use crate::CurError;
 
@@ -97,6 +100,8 @@ pub struct SourceFile {
     pub modified: Option<std::time::SystemTime>,
     /// The Arrow schema from a Parquet file's footer (none for CSV).
     pub schema: Option<SchemaRef>,
+    /// A Parquet file's footer: row groups and their statistics (none for CSV).
+    pub metadata: Option<Arc<ParquetMetaData>>,
 }
 
 /// True for `s3://` inputs.
@@ -199,16 +204,17 @@ fn recognise(path: &Path, forced: Option<Format>) -> Result<SourceFile, CurError
     let name = path.to_string_lossy();
     let gzip = name.ends_with(".gz");
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let (columns, detected, schema) = if name.ends_with(".parquet") {
-        let schema = parquet_schema(path)?;
+    let (columns, detected, footer) = if name.ends_with(".parquet") {
+        let (schema, metadata) = parquet_footer(path)?;
         let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
         let detected = detect_parquet(&schema);
-        (columns, detected, Some(schema))
+        (columns, detected, Some((schema, metadata)))
     } else {
         let columns = csv_header(path, gzip)?;
         let detected = detect_csv(&columns);
         (columns, detected, None)
     };
+    let (schema, metadata) = footer.unzip();
     let format = forced.or(detected).ok_or_else(|| unknown(path))?;
     Ok(SourceFile {
         path: path.to_owned(),
@@ -217,6 +223,7 @@ fn recognise(path: &Path, forced: Option<Format>) -> Result<SourceFile, CurError
         gzip,
         modified,
         schema,
+        metadata,
     })
 }
 
@@ -229,6 +236,11 @@ pub(crate) fn unknown(path: &Path) -> CurError {
 
 /// Reads a Parquet file's schema from its footer.
 pub fn parquet_schema(path: &Path) -> Result<SchemaRef, CurError> {
+    parquet_footer(path).map(|(schema, _)| schema)
+}
+
+/// Reads a Parquet file's footer: its Arrow schema and its metadata.
+pub fn parquet_footer(path: &Path) -> Result<(SchemaRef, Arc<ParquetMetaData>), CurError> {
     let file = File::open(path).map_err(|e| CurError::io(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
         CurError::BadInput(format!(
@@ -236,7 +248,7 @@ pub fn parquet_schema(path: &Path) -> Result<SchemaRef, CurError> {
             path.display()
         ))
     })?;
-    Ok(builder.schema().clone())
+    Ok((builder.schema().clone(), builder.metadata().clone()))
 }
 
 fn csv_header(path: &Path, gzip: bool) -> Result<Vec<String>, CurError> {
