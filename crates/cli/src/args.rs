@@ -57,6 +57,56 @@ pub enum Command {
         after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain)."
     )]
     Estimate(EstimateArgs),
+    /// Read an organization live from AWS (management account) into a bundle.
+    #[command(
+        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n\nRun it with the organization's management account credentials. What cannot be read is recorded in the bundle as a gap, and listed."
+    )]
+    Discover(DiscoverArgs),
+    /// Work with organization bundles.
+    #[command(
+        after_help = "Examples:\n  orgpool org show org.json\n  orgpool org show org.json --format json"
+    )]
+    Org(OrgArgs),
+}
+
+/// `orgpool discover`.
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Where to write the bundle (JSON).
+    #[arg(long, value_name = "BUNDLE")]
+    pub out: PathBuf,
+    /// Per-item API calls in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `orgpool org`.
+#[derive(Debug, Args)]
+pub struct OrgArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: OrgAction,
+}
+
+/// `orgpool org …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OrgAction {
+    /// Print a bundle's OU tree with its accounts, policies and delegated admins.
+    #[command(
+        after_help = "Examples:\n  orgpool org show org.json\n  orgpool org show org.json --format json"
+    )]
+    Show(OrgShowArgs),
+}
+
+/// `orgpool org show`.
+#[derive(Debug, Args)]
+pub struct OrgShowArgs {
+    /// The bundle (from `orgpool discover` or `orgpool demo generate`).
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
 }
 
 /// `orgpool estimate`.

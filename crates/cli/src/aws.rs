@@ -1,7 +1,6 @@
-//! AWS access for the CLI: AWS's standard configuration chain (flags, then
-//! `AWS_*` environment variables, then the shared config and credentials files
-//! with `--profile`, SSO sessions, web identity, container and instance roles),
-//! resolved once with `aws-config` and handed to the library crates.
+//! AWS access for the CLI: the flags on top of AWS's standard configuration
+//! chain, loaded by `orgpool_org::aws::load_config`, and handed to the library
+//! crates.
 //!
 //! The library crates never see the AWS SDK: reading billing data from S3 gets an
 //! `object_store` credential provider that asks the SDK's chain (and caches what
@@ -11,30 +10,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use object_store::aws::AwsCredential;
 
 use crate::args::AwsArgs;
 
-/// Loads the SDK configuration the standard way, with the flags on top.
-pub async fn sdk_config(args: &AwsArgs) -> SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
-    if let Some(profile) = &args.profile {
-        loader = loader.profile_name(profile);
+/// The flags as the org crate's explicit choices.
+pub fn access(args: &AwsArgs) -> orgpool_org::aws::AwsAccess {
+    orgpool_org::aws::AwsAccess {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
     }
-    if let Some(region) = &args.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(endpoint) = &args.endpoint_url {
-        loader = loader.endpoint_url(endpoint);
-    }
-    loader.load().await
 }
 
 /// S3 options for the billing-data reader: region, endpoint and credentials from
@@ -44,7 +31,7 @@ pub fn s3_options(args: &AwsArgs) -> Result<orgpool_cur::S3Options> {
         .enable_all()
         .build()
         .context("cannot start a runtime to load the AWS configuration")?;
-    let config = runtime.block_on(sdk_config(args));
+    let config = runtime.block_on(orgpool_org::aws::load_config(&access(args)));
     let credentials = config
         .credentials_provider()
         .map(|p| Arc::new(ChainCredentials::new(p)) as object_store::aws::AwsCredentialProvider);

@@ -9,7 +9,7 @@ use orgpool_demo::{DemoConfig, DemoError, DemoSummary};
 use orgpool_model::{AccountStatus, OrgBundle};
 
 use crate::BadInput;
-use crate::args::{Cli, Command, DemoAction, GenerateArgs};
+use crate::args::{Cli, Command, DemoAction, GenerateArgs, OrgAction};
 use crate::render::{Section, render};
 
 /// Runs a parsed command line.
@@ -21,6 +21,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             None => demo_run(demo.keep.as_deref(), format)?,
         },
         Command::Estimate(args) => crate::estimate::run(&args, format)?,
+        Command::Discover(args) => crate::org::discover(&args, format)?,
+        Command::Org(org) => match org.action {
+            OrgAction::Show(args) => crate::org::show(&args, format)?,
+        },
     };
     print!("{output}");
     Ok(ExitCode::SUCCESS)

@@ -8,6 +8,7 @@ mod args;
 mod aws;
 mod commands;
 mod estimate;
+mod org;
 mod render;
 
 use std::process::ExitCode;

@@ -36,14 +36,24 @@ fn every_command_has_help_with_an_example() {
         &["--help"][..],
         &["demo", "--help"],
         &["demo", "generate", "--help"],
+        &["estimate", "--help"],
+        &["discover", "--help"],
+        &["org", "--help"],
+        &["org", "show", "--help"],
     ] {
         let out = orgpool(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         let text = stdout(&out);
         assert!(text.contains("Example"), "{args:?} has no example:\n{text}");
+        let command = args
+            .iter()
+            .take_while(|a| !a.starts_with('-'))
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
         assert!(
-            text.contains("orgpool demo") || text.contains("orgpool estimate"),
-            "{args:?}"
+            text.contains(&format!("orgpool {command}").trim().to_owned()),
+            "{args:?} has no example of itself:\n{text}"
         );
     }
 }
@@ -637,4 +647,155 @@ s3.create_bucket(Bucket="chain-test")
     let out = orgpool_env(&refs, &env);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("credentials"), "{}", stderr(&out));
+}
+
+#[test]
+fn discover_writes_a_bundle_that_org_show_prints_as_a_tree() {
+    let moto = orgpool_testkit::MotoServer::start();
+    moto.boto3(
+        r#"
+import boto3, json, os
+org = boto3.client("organizations", endpoint_url=os.environ["MOTO_ENDPOINT"])
+org.create_organization(FeatureSet="ALL")
+root = org.list_roots()["Roots"][0]["Id"]
+prod = org.create_organizational_unit(ParentId=root, Name="Prod")["OrganizationalUnit"]["Id"]
+acct = org.create_account(Email="p@example.com", AccountName="payments")["CreateAccountStatus"]["AccountId"]
+org.move_account(AccountId=acct, SourceParentId=root, DestinationParentId=prod)
+scp = org.create_policy(Content=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}),
+    Description="", Name="DenyLeave", Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+org.attach_policy(PolicyId=scp, TargetId=prod)
+org.register_delegated_administrator(AccountId=acct, ServicePrincipal="guardduty.amazonaws.com")
+"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("org.json");
+    let env = moto.env();
+    let out = orgpool_env(
+        &[
+            "discover",
+            "--out",
+            bundle.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["counts"]["accounts"], 2);
+    assert_eq!(summary["counts"]["organizational_units"], 1);
+    assert!(summary["api_calls"].as_u64().unwrap() > 5);
+
+    let tree = json_of(&["org", "show", bundle.to_str().unwrap(), "--format", "json"]);
+    let prod = &tree["roots"][0]["organizational_units"][0];
+    assert_eq!(prod["name"], "Prod");
+    let policies = prod["policies"].as_array().unwrap();
+    assert!(policies.contains(&"DenyLeave".into()), "{policies:?}");
+    assert_eq!(prod["accounts"][0]["name"], "payments");
+    assert_eq!(
+        prod["accounts"][0]["delegated_admin_for"],
+        serde_json::json!(["guardduty.amazonaws.com"])
+    );
+    let table = orgpool(&["org", "show", bundle.to_str().unwrap()]);
+    assert_eq!(table.status.code(), Some(0));
+    let text = stdout(&table);
+    assert!(text.contains("└ Prod"), "{text}");
+    assert!(text.contains("· payments"), "{text}");
+    assert!(text.contains("guardduty.amazonaws.com"), "{text}");
+
+    // Credentials that are not a management account's: exit 2, said plainly.
+    let fresh = orgpool_testkit::MotoServer::start();
+    let out = orgpool_env(
+        &[
+            "discover",
+            "--out",
+            dir.path().join("none.json").to_str().unwrap(),
+            "--endpoint-url",
+            &fresh.endpoint,
+            "--region",
+            "us-east-1",
+        ],
+        &fresh.env(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("DescribeOrganization"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("none.json").exists());
+}
+
+#[test]
+fn org_show_refuses_bad_bundles_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let generated = orgpool(&[
+        "demo",
+        "generate",
+        "--out",
+        demo.to_str().unwrap(),
+        "--accounts",
+        "5",
+        "--months",
+        "1",
+    ]);
+    assert_eq!(generated.status.code(), Some(0));
+    let good = demo.join("org.json");
+    let shown = json_of(&["org", "show", good.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(shown["schema_version"], 1);
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&good).unwrap()).unwrap();
+    let mut cases: Vec<(String, serde_json::Value, &str)> = Vec::new();
+    let mut v = original.clone();
+    v["version"] = 99.into();
+    cases.push(("version.json".into(), v, "unsupported bundle format"));
+    let mut v = original.clone();
+    let first = v["accounts"][0].clone();
+    v["accounts"].as_array_mut().unwrap().push(first);
+    cases.push(("dup.json".into(), v, "duplicate id"));
+    let mut v = original.clone();
+    let ous = v["organizational_units"].as_array_mut().unwrap();
+    assert!(ous.len() >= 2, "the demo has OUs to loop");
+    let (a, b) = (ous[0]["id"].clone(), ous[1]["id"].clone());
+    ous[0]["parent_id"] = b;
+    ous[1]["parent_id"] = a;
+    cases.push(("cycle.json".into(), v, "cycle"));
+    let mut v = original.clone();
+    v["accounts"][0]["parent_id"] = "ou-zzzz-nowhere1".into();
+    cases.push(("parent.json".into(), v, "unknown parent"));
+    let mut v = original.clone();
+    v["accounts"][0]["status"] = "HAPPY".into();
+    cases.push(("schema.json".into(), v, "not a valid org bundle"));
+    for (name, value, expected) in cases {
+        let path = dir.path().join(&name);
+        std::fs::write(&path, value.to_string()).unwrap();
+        let out = orgpool(&["org", "show", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&name), "{name}: {}", stderr(&out));
+    }
+    let truncated = dir.path().join("cut.json");
+    let text = std::fs::read_to_string(&good).unwrap();
+    std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
+    let out = orgpool(&["org", "show", truncated.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    assert_eq!(
+        orgpool(&["org", "show", empty.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        orgpool(&["org", "show", "/nonexistent/org.json"])
+            .status
+            .code(),
+        Some(1)
+    );
 }

@@ -1,0 +1,235 @@
+//! `orgpool discover` and `orgpool org show`: take an organization's inventory
+//! live from AWS into a bundle, and show a bundle as its OU tree.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use orgpool_model::OrgBundle;
+use orgpool_org::OrgError;
+use orgpool_org::live::DiscoverOptions;
+use serde_json::json;
+
+use crate::BadInput;
+use crate::args::{DiscoverArgs, Format, OrgShowArgs};
+use crate::render::{Section, render};
+
+fn org_error(e: OrgError) -> anyhow::Error {
+    if e.is_bad_input() {
+        anyhow::Error::new(BadInput(e.to_string()))
+    } else {
+        anyhow::Error::new(e)
+    }
+}
+
+/// `orgpool discover`: reads the organization and writes the bundle.
+pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let access = crate::aws::access(&args.aws);
+    let config = runtime.block_on(orgpool_org::aws::load_config(&access));
+    let options = DiscoverOptions {
+        concurrency: args.concurrency as usize,
+        detail: Some(describe_access(&access)),
+    };
+    let found = runtime
+        .block_on(orgpool_org::live::discover(&config, &options))
+        .map_err(org_error)?;
+    orgpool_org::write_bundle(&found.bundle, &args.out).map_err(org_error)?;
+    let b = &found.bundle;
+    let seconds = started.elapsed().as_secs_f64();
+    let counts = [
+        ("accounts", b.accounts.len()),
+        ("organizational units", b.organizational_units.len()),
+        ("policies", b.policies.len()),
+        ("trusted services", b.trusted_services.len()),
+        ("delegated administrators", b.delegated_administrators.len()),
+        ("gaps", b.gaps.len()),
+    ];
+    let mut summary = Section::new(
+        &format!("Discovered organization {}", b.organization.id),
+        &["item", "value"],
+    );
+    summary.row(["bundle".to_owned(), args.out.display().to_string()]);
+    for (k, v) in counts {
+        summary.row([k.to_owned(), v.to_string()]);
+    }
+    summary.row(["API calls".to_owned(), found.api_calls.to_string()]);
+    summary.row(["seconds".to_owned(), format!("{seconds:.1}")]);
+    let mut gaps = Section::new("Gaps (not read)", &["scope", "API", "error"]);
+    for g in &b.gaps {
+        gaps.row([g.scope.clone(), g.api.clone(), g.error.clone()]);
+    }
+    let json = json!({
+        "schema_version": 1,
+        "bundle": args.out,
+        "organization": b.organization.id,
+        "counts": counts.iter().map(|(k, v)| (k.replace(' ', "_"), *v)).collect::<BTreeMap<_, _>>(),
+        "api_calls": found.api_calls,
+        "seconds": seconds,
+        "gaps": b.gaps,
+    });
+    let mut sections = vec![summary];
+    if !b.gaps.is_empty() {
+        sections.push(gaps);
+    }
+    Ok(render(format, &json, &sections))
+}
+
+fn describe_access(access: &orgpool_org::aws::AwsAccess) -> String {
+    let mut parts = vec!["live discovery".to_owned()];
+    if let Some(p) = &access.profile {
+        parts.push(format!("profile {p}"));
+    }
+    if let Some(r) = &access.region {
+        parts.push(format!("region {r}"));
+    }
+    if let Some(e) = &access.endpoint_url {
+        parts.push(format!("endpoint {e}"));
+    }
+    parts.join(", ")
+}
+
+/// `orgpool org show`: the OU tree with accounts, policies and delegated admins.
+pub fn show(args: &OrgShowArgs, format: Format) -> Result<String> {
+    let bundle = orgpool_org::read_bundle(&args.bundle).map_err(org_error)?;
+    let tree = Tree::new(&bundle);
+    let roots: Vec<serde_json::Value> = bundle.roots.iter().map(|r| tree.json(&r.id)).collect();
+    let json = json!({
+        "schema_version": 1,
+        "organization": bundle.organization,
+        "roots": roots,
+        "gaps": bundle.gaps,
+    });
+    let mut section = Section::new(
+        &format!(
+            "Organization {} (management account {})",
+            bundle.organization.id, bundle.organization.management_account_id
+        ),
+        &["tree", "id", "status", "policies", "delegated admin for"],
+    );
+    for r in &bundle.roots {
+        tree.rows(&r.id, 0, &mut section);
+    }
+    Ok(render(format, &json, &[section]))
+}
+
+/// The bundle indexed by parent, for walking the OU tree.
+struct Tree<'a> {
+    bundle: &'a OrgBundle,
+    policies: BTreeMap<&'a str, Vec<&'a str>>,
+    delegated: BTreeMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> Tree<'a> {
+    fn new(bundle: &'a OrgBundle) -> Self {
+        let mut policies: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for p in &bundle.policies {
+            for t in &p.targets {
+                policies
+                    .entry(t.as_str())
+                    .or_default()
+                    .push(p.name.as_str());
+            }
+        }
+        let mut delegated: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for d in &bundle.delegated_administrators {
+            delegated
+                .entry(d.account_id.as_str())
+                .or_default()
+                .push(d.service_principal.as_str());
+        }
+        Tree {
+            bundle,
+            policies,
+            delegated,
+        }
+    }
+
+    fn name(&self, id: &str) -> String {
+        if let Some(r) = self.bundle.roots.iter().find(|r| r.id == id) {
+            return r.name.clone();
+        }
+        self.bundle
+            .organizational_units
+            .iter()
+            .find(|o| o.id == id)
+            .map_or_else(|| id.to_owned(), |o| o.name.clone())
+    }
+
+    fn policies_of(&self, id: &str) -> Vec<&'a str> {
+        self.policies.get(id).cloned().unwrap_or_default()
+    }
+
+    fn json(&self, id: &str) -> serde_json::Value {
+        let children: Vec<serde_json::Value> = self
+            .bundle
+            .organizational_units
+            .iter()
+            .filter(|o| o.parent_id == id)
+            .map(|o| self.json(&o.id))
+            .collect();
+        let accounts: Vec<serde_json::Value> = self
+            .bundle
+            .accounts
+            .iter()
+            .filter(|a| a.parent_id == id)
+            .map(|a| {
+                json!({
+                    "id": a.id,
+                    "name": a.name,
+                    "status": a.status,
+                    "joined_method": a.joined_method,
+                    "policies": self.policies_of(&a.id),
+                    "delegated_admin_for": self.delegated.get(a.id.as_str()).cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        json!({
+            "id": id,
+            "name": self.name(id),
+            "policies": self.policies_of(id),
+            "accounts": accounts,
+            "organizational_units": children,
+        })
+    }
+
+    fn rows(&self, id: &str, depth: usize, out: &mut Section) {
+        let indent = "  ".repeat(depth);
+        let marker = if depth == 0 { "" } else { "└ " };
+        out.row([
+            format!("{indent}{marker}{}", self.name(id)),
+            id.to_owned(),
+            if depth == 0 { "root" } else { "OU" }.to_owned(),
+            self.policies_of(id).join(", "),
+            String::new(),
+        ]);
+        for a in self.bundle.accounts.iter().filter(|a| a.parent_id == id) {
+            let status = serde_json::to_value(a.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            out.row([
+                format!("{indent}  · {}", a.name),
+                a.id.clone(),
+                status,
+                self.policies_of(&a.id).join(", "),
+                self.delegated
+                    .get(a.id.as_str())
+                    .map(|d| d.join(", "))
+                    .unwrap_or_default(),
+            ]);
+        }
+        for ou in self
+            .bundle
+            .organizational_units
+            .iter()
+            .filter(|o| o.parent_id == id)
+        {
+            self.rows(&ou.id, depth + 1, out);
+        }
+    }
+}

@@ -1,0 +1,533 @@
+//! Live discovery from the management account through the AWS APIs.
+//!
+//! What is read, and from which API (AWS Organizations API reference):
+//! - `DescribeOrganization`: the organization, its feature set, the management
+//!   account. Failing here ends discovery: the caller is not in an organization's
+//!   management account (or a delegated administrator) or may not read it.
+//! - `ListRoots`, then `ListOrganizationalUnitsForParent` from each root down,
+//!   breadth first: the OU tree.
+//! - `ListAccountsForParent` for every root and OU: each account with its
+//!   parent in the same pass (no `ListParents` per account).
+//! - `ListPolicies` per policy type, `DescribePolicy` for the content and
+//!   `ListTargetsForPolicy` for the attachments.
+//! - `ListAWSServiceAccessForOrganization`: trusted access.
+//! - `ListDelegatedAdministrators`, then `ListDelegatedServicesForAccount`.
+//!
+//! Every list is paginated to its end. Per-item calls run at most
+//! [`DiscoverOptions::concurrency`] at a time. Throttling is retried by the SDK
+//! (the caller configures adaptive retry). An API that fails after the first
+//! (a policy type not enabled, an access denial) becomes a [`Gap`] in the bundle
+//! and discovery goes on.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types as aws;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use orgpool_model::{
+    Account, AccountStatus, BUNDLE_FORMAT, BUNDLE_VERSION, BundleSource, DelegatedAdministrator,
+    FeatureSet, Gap, JoinedMethod, OrgBundle, Organization, OrganizationalUnit, Policy, PolicyType,
+    Root, SourceKind, TrustedService,
+};
+
+use crate::OrgError;
+
+/// How to discover.
+#[derive(Debug, Clone)]
+pub struct DiscoverOptions {
+    /// Per-item API calls in flight at once.
+    pub concurrency: usize,
+    /// Free text recorded as the bundle's source detail (profile, region).
+    pub detail: Option<String>,
+}
+
+impl Default for DiscoverOptions {
+    fn default() -> Self {
+        DiscoverOptions {
+            concurrency: 8,
+            detail: None,
+        }
+    }
+}
+
+/// A finished discovery: the bundle and what it cost.
+#[derive(Debug)]
+pub struct Discovery {
+    /// The inventory.
+    pub bundle: OrgBundle,
+    /// AWS API calls made (pages included).
+    pub api_calls: u64,
+}
+
+/// The policy types read, in AWS's API spelling.
+const POLICY_TYPES: [(aws::PolicyType, PolicyType); 5] = [
+    (
+        aws::PolicyType::ServiceControlPolicy,
+        PolicyType::ServiceControlPolicy,
+    ),
+    (
+        aws::PolicyType::ResourceControlPolicy,
+        PolicyType::ResourceControlPolicy,
+    ),
+    (aws::PolicyType::TagPolicy, PolicyType::TagPolicy),
+    (aws::PolicyType::BackupPolicy, PolicyType::BackupPolicy),
+    (
+        aws::PolicyType::AiservicesOptOutPolicy,
+        PolicyType::AiservicesOptOutPolicy,
+    ),
+];
+
+struct Session<'a> {
+    client: Client,
+    options: &'a DiscoverOptions,
+    calls: AtomicU64,
+    gaps: std::sync::Mutex<Vec<Gap>>,
+}
+
+/// Discovers the organization the configuration's credentials manage.
+pub async fn discover(
+    config: &aws_config::SdkConfig,
+    options: &DiscoverOptions,
+) -> Result<Discovery, OrgError> {
+    let session = Session {
+        client: Client::new(config),
+        options,
+        calls: AtomicU64::new(0),
+        gaps: std::sync::Mutex::new(Vec::new()),
+    };
+    let organization = session.organization().await?;
+    let roots = session.roots().await?;
+    let organizational_units = session.ou_tree(&roots).await;
+    let mut containers: Vec<String> = roots.iter().map(|r| r.id.clone()).collect();
+    containers.extend(organizational_units.iter().map(|o| o.id.clone()));
+    let accounts = session.accounts(&containers).await;
+    let policies = session.policies().await;
+    let trusted_services = session.trusted_services().await;
+    let delegated_administrators = session.delegated_administrators().await;
+    let gaps = session.gaps.lock().map(|g| g.clone()).unwrap_or_default();
+    let bundle = OrgBundle {
+        format: BUNDLE_FORMAT.to_owned(),
+        version: BUNDLE_VERSION,
+        generated_at: Utc::now(),
+        source: BundleSource {
+            kind: SourceKind::Live,
+            detail: options.detail.clone(),
+        },
+        organization,
+        roots,
+        organizational_units,
+        accounts,
+        policies,
+        trusted_services,
+        delegated_administrators,
+        identity_center: Vec::new(),
+        cloudtrail_trails: Vec::new(),
+        config_aggregators: Vec::new(),
+        security_service_admins: Vec::new(),
+        ram_shares: Vec::new(),
+        iam_roles: Vec::new(),
+        gaps,
+    };
+    bundle
+        .validate()
+        .map_err(|e| OrgError::Aws(format!("AWS returned an inconsistent organization: {e}")))?;
+    Ok(Discovery {
+        bundle,
+        api_calls: session.calls.load(Ordering::Relaxed),
+    })
+}
+
+fn text(value: Option<&str>) -> String {
+    value.unwrap_or_default().to_owned()
+}
+
+fn time(value: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
+    value
+        .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+        .unwrap_or_default()
+}
+
+/// The error's message with its AWS error code, for gaps and messages.
+fn describe<E: std::error::Error>(e: &E) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out = format!("{out}: {s}");
+        source = s.source();
+    }
+    out
+}
+
+impl Session<'_> {
+    fn count(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn gap(&self, scope: &str, api: &str, error: String) {
+        tracing::warn!("{scope}: {api}: {error}");
+        if let Ok(mut gaps) = self.gaps.lock() {
+            gaps.push(Gap {
+                scope: scope.to_owned(),
+                api: api.to_owned(),
+                error,
+            });
+        }
+    }
+
+    async fn organization(&self) -> Result<Organization, OrgError> {
+        self.count();
+        let out = self
+            .client
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| {
+                OrgError::Access(format!(
+                    "organizations:DescribeOrganization failed ({}); run discovery with credentials of the organization's management account",
+                    describe(&e)
+                ))
+            })?;
+        let org = out
+            .organization()
+            .ok_or_else(|| OrgError::Aws("DescribeOrganization returned no organization".into()))?;
+        Ok(Organization {
+            id: text(org.id()),
+            arn: text(org.arn()),
+            feature_set: match org.feature_set() {
+                Some(aws::OrganizationFeatureSet::ConsolidatedBilling) => {
+                    FeatureSet::ConsolidatedBilling
+                }
+                _ => FeatureSet::All,
+            },
+            management_account_id: text(org.master_account_id()),
+            management_account_email: text(org.master_account_email()),
+        })
+    }
+
+    async fn roots(&self) -> Result<Vec<Root>, OrgError> {
+        let mut pages = self.client.list_roots().into_paginator().send();
+        let mut roots = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.count();
+            let page = page.map_err(|e| {
+                OrgError::Access(format!("organizations:ListRoots: {}", describe(&e)))
+            })?;
+            for r in page.roots() {
+                roots.push(Root {
+                    id: text(r.id()),
+                    name: text(r.name()),
+                    enabled_policy_types: r
+                        .policy_types()
+                        .iter()
+                        .filter(|t| t.status() == Some(&aws::PolicyTypeStatus::Enabled))
+                        .filter_map(|t| policy_type(t.r#type()?))
+                        .collect(),
+                });
+            }
+        }
+        Ok(roots)
+    }
+
+    /// The OU tree, breadth first from the roots; a level's parents are read
+    /// concurrently.
+    async fn ou_tree(&self, roots: &[Root]) -> Vec<OrganizationalUnit> {
+        let mut all = Vec::new();
+        let mut level: Vec<String> = roots.iter().map(|r| r.id.clone()).collect();
+        while !level.is_empty() {
+            let children: Vec<Vec<OrganizationalUnit>> = futures::stream::iter(level)
+                .map(|parent| self.ous_under(parent))
+                .buffered(self.options.concurrency.max(1))
+                .collect()
+                .await;
+            let children: Vec<OrganizationalUnit> = children.into_iter().flatten().collect();
+            level = children.iter().map(|o| o.id.clone()).collect();
+            all.extend(children);
+        }
+        all
+    }
+
+    async fn ous_under(&self, parent: String) -> Vec<OrganizationalUnit> {
+        let mut pages = self
+            .client
+            .list_organizational_units_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.count();
+            match page {
+                Ok(page) => {
+                    out.extend(
+                        page.organizational_units()
+                            .iter()
+                            .map(|o| OrganizationalUnit {
+                                id: text(o.id()),
+                                name: text(o.name()),
+                                parent_id: parent.clone(),
+                            }),
+                    )
+                }
+                Err(e) => {
+                    self.gap(
+                        &parent,
+                        "organizations:ListOrganizationalUnitsForParent",
+                        describe(&e),
+                    );
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    async fn accounts(&self, containers: &[String]) -> Vec<Account> {
+        let lists: Vec<Vec<Account>> = futures::stream::iter(containers.iter().cloned())
+            .map(|parent| self.accounts_under(parent))
+            .buffered(self.options.concurrency.max(1))
+            .collect()
+            .await;
+        lists.into_iter().flatten().collect()
+    }
+
+    async fn accounts_under(&self, parent: String) -> Vec<Account> {
+        let mut pages = self
+            .client
+            .list_accounts_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.count();
+            match page {
+                Ok(page) => out.extend(page.accounts().iter().map(|a| account(a, &parent))),
+                Err(e) => {
+                    self.gap(&parent, "organizations:ListAccountsForParent", describe(&e));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    async fn policies(&self) -> Vec<Policy> {
+        let mut out = Vec::new();
+        for (aws_type, ours) in POLICY_TYPES {
+            let summaries = match self.policy_summaries(aws_type.clone()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    self.gap(
+                        "organization",
+                        &format!("organizations:ListPolicies({})", aws_type.as_str()),
+                        e,
+                    );
+                    continue;
+                }
+            };
+            let policies: Vec<Option<Policy>> = futures::stream::iter(summaries)
+                .map(|s| self.policy(s, ours))
+                .buffered(self.options.concurrency.max(1))
+                .collect()
+                .await;
+            out.extend(policies.into_iter().flatten());
+        }
+        out
+    }
+
+    async fn policy_summaries(
+        &self,
+        filter: aws::PolicyType,
+    ) -> Result<Vec<aws::PolicySummary>, String> {
+        let mut pages = self
+            .client
+            .list_policies()
+            .filter(filter)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.count();
+            let page = page.map_err(|e| describe(&e))?;
+            out.extend(page.policies().iter().cloned());
+        }
+        Ok(out)
+    }
+
+    async fn policy(&self, summary: aws::PolicySummary, policy_type: PolicyType) -> Option<Policy> {
+        let id = text(summary.id());
+        self.count();
+        let content = match self.client.describe_policy().policy_id(&id).send().await {
+            Ok(out) => out
+                .policy()
+                .and_then(|p| p.content())
+                .map(|c| {
+                    serde_json::from_str(c).unwrap_or_else(|_| serde_json::Value::String(c.into()))
+                })
+                .unwrap_or(serde_json::Value::Null),
+            Err(e) => {
+                self.gap(&id, "organizations:DescribePolicy", describe(&e));
+                serde_json::Value::Null
+            }
+        };
+        let mut targets = Vec::new();
+        let mut pages = self
+            .client
+            .list_targets_for_policy()
+            .policy_id(&id)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            self.count();
+            match page {
+                Ok(page) => targets.extend(page.targets().iter().map(|t| text(t.target_id()))),
+                Err(e) => {
+                    self.gap(&id, "organizations:ListTargetsForPolicy", describe(&e));
+                    break;
+                }
+            }
+        }
+        Some(Policy {
+            id,
+            name: text(summary.name()),
+            description: text(summary.description()),
+            policy_type,
+            aws_managed: summary.aws_managed(),
+            content,
+            targets,
+        })
+    }
+
+    async fn trusted_services(&self) -> Vec<TrustedService> {
+        let mut pages = self
+            .client
+            .list_aws_service_access_for_organization()
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.count();
+            match page {
+                Ok(page) => {
+                    out.extend(
+                        page.enabled_service_principals()
+                            .iter()
+                            .map(|s| TrustedService {
+                                service_principal: text(s.service_principal()),
+                                date_enabled: time(s.date_enabled()),
+                            }),
+                    )
+                }
+                Err(e) => {
+                    self.gap(
+                        "organization",
+                        "organizations:ListAWSServiceAccessForOrganization",
+                        describe(&e),
+                    );
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    async fn delegated_administrators(&self) -> Vec<DelegatedAdministrator> {
+        let mut pages = self
+            .client
+            .list_delegated_administrators()
+            .into_paginator()
+            .send();
+        let mut admins = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.count();
+            match page {
+                Ok(page) => {
+                    admins.extend(page.delegated_administrators().iter().map(|a| text(a.id())))
+                }
+                Err(e) => {
+                    self.gap(
+                        "organization",
+                        "organizations:ListDelegatedAdministrators",
+                        describe(&e),
+                    );
+                    return Vec::new();
+                }
+            }
+        }
+        let per_account: Vec<Vec<DelegatedAdministrator>> = futures::stream::iter(admins)
+            .map(|account| self.delegated_services(account))
+            .buffered(self.options.concurrency.max(1))
+            .collect()
+            .await;
+        per_account.into_iter().flatten().collect()
+    }
+
+    async fn delegated_services(&self, account_id: String) -> Vec<DelegatedAdministrator> {
+        let mut pages = self
+            .client
+            .list_delegated_services_for_account()
+            .account_id(&account_id)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.count();
+            match page {
+                Ok(page) => {
+                    out.extend(
+                        page.delegated_services()
+                            .iter()
+                            .map(|s| DelegatedAdministrator {
+                                account_id: account_id.clone(),
+                                service_principal: text(s.service_principal()),
+                                delegation_enabled_date: time(s.delegation_enabled_date()),
+                            }),
+                    )
+                }
+                Err(e) => {
+                    self.gap(
+                        &account_id,
+                        "organizations:ListDelegatedServicesForAccount",
+                        describe(&e),
+                    );
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
+fn policy_type(t: &aws::PolicyType) -> Option<PolicyType> {
+    POLICY_TYPES
+        .iter()
+        .find(|(a, _)| a == t)
+        .map(|(_, ours)| *ours)
+}
+
+fn account(a: &aws::Account, parent: &str) -> Account {
+    // `State` supersedes the deprecated `Status` (Organizations API reference,
+    // Account data type); both are read, `State` first.
+    #[allow(deprecated)]
+    let legacy_status = a.status();
+    let status = match (a.state(), legacy_status) {
+        (Some(aws::AccountState::Suspended | aws::AccountState::Closed), _)
+        | (None, Some(aws::AccountStatus::Suspended)) => AccountStatus::Suspended,
+        (Some(aws::AccountState::PendingClosure), _)
+        | (None, Some(aws::AccountStatus::PendingClosure)) => AccountStatus::PendingClosure,
+        _ => AccountStatus::Active,
+    };
+    Account {
+        id: text(a.id()),
+        name: text(a.name()),
+        email: text(a.email()),
+        status,
+        joined_method: match a.joined_method() {
+            Some(aws::AccountJoinedMethod::Invited) => JoinedMethod::Invited,
+            _ => JoinedMethod::Created,
+        },
+        joined_timestamp: time(a.joined_timestamp()),
+        parent_id: parent.to_owned(),
+    }
+}

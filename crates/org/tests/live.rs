@@ -1,0 +1,194 @@
+//! Live discovery against a real `moto_server`: an organization is built with
+//! boto3 (an independent client), discovered with orgpool, and the bundle is
+//! compared with what boto3 lists.
+
+use std::collections::BTreeSet;
+
+use orgpool_model::{AccountStatus, PolicyType};
+use orgpool_org::aws::{AwsAccess, load_config};
+use orgpool_org::live::{DiscoverOptions, discover};
+use orgpool_testkit::MotoServer;
+
+/// Builds a three-level OU tree with accounts, an SCP denying
+/// LeaveOrganization on one OU, a tag policy, trusted access and a delegated
+/// administrator; prints what boto3 then lists, as JSON.
+const SETUP: &str = r#"
+import boto3, json, os
+org = boto3.client("organizations", endpoint_url=os.environ["MOTO_ENDPOINT"])
+org.create_organization(FeatureSet="ALL")
+root = org.list_roots()["Roots"][0]["Id"]
+org.enable_policy_type(RootId=root, PolicyType="TAG_POLICY")
+prod = org.create_organizational_unit(ParentId=root, Name="Prod")["OrganizationalUnit"]["Id"]
+apps = org.create_organizational_unit(ParentId=prod, Name="Apps")["OrganizationalUnit"]["Id"]
+deep = org.create_organizational_unit(ParentId=apps, Name="Payments")["OrganizationalUnit"]["Id"]
+sandbox = org.create_organizational_unit(ParentId=root, Name="Sandbox")["OrganizationalUnit"]["Id"]
+ids = []
+for i, parent in enumerate([prod, apps, deep, deep, sandbox, root]):
+    status = org.create_account(Email="a%d@example.com" % i, AccountName="acct-%d" % i)["CreateAccountStatus"]
+    acct = status["AccountId"]
+    ids.append(acct)
+    if parent != root:
+        org.move_account(AccountId=acct, SourceParentId=root, DestinationParentId=parent)
+scp = org.create_policy(
+    Content=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}),
+    Description="no leaving", Name="DenyLeave", Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+org.attach_policy(PolicyId=scp, TargetId=prod)
+tag = org.create_policy(
+    Content=json.dumps({"tags": {"CostCenter": {"tag_key": {"@@assign": "CostCenter"}}}}),
+    Description="cost centers", Name="CostCenterTags", Type="TAG_POLICY")["Policy"]["PolicySummary"]["Id"]
+org.attach_policy(PolicyId=tag, TargetId=ids[0])
+org.enable_aws_service_access(ServicePrincipal="sso.amazonaws.com")
+org.register_delegated_administrator(AccountId=ids[1], ServicePrincipal="guardduty.amazonaws.com")
+accounts = [a["Id"] for p in org.get_paginator("list_accounts").paginate() for a in p["Accounts"]]
+ous = {}
+def walk(parent):
+    for p in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
+        for ou in p["OrganizationalUnits"]:
+            ous[ou["Id"]] = parent
+            walk(ou["Id"])
+walk(root)
+parents = {a: org.list_parents(ChildId=a)["Parents"][0]["Id"] for a in accounts}
+print(json.dumps({"root": root, "accounts": accounts, "parents": parents, "ous": ous,
+                  "prod": prod, "scp": scp, "tag": tag, "admin": ids[1], "org": org.describe_organization()["Organization"]["Id"]}))
+"#;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The SDK configuration for moto: its endpoint, a region and dummy keys.
+fn moto_config(rt: &tokio::runtime::Runtime, moto: &MotoServer) -> aws_config::SdkConfig {
+    let access = AwsAccess {
+        profile: None,
+        region: Some("us-east-1".to_owned()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let mut config = rt.block_on(load_config(&access)).into_builder();
+    config.set_credentials_provider(Some(
+        aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("testing", "testing", None, None, "test"),
+        ),
+    ));
+    config.build()
+}
+
+#[test]
+fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
+    let moto = MotoServer::start();
+    let expected: serde_json::Value = serde_json::from_str(&moto.boto3(SETUP)).unwrap();
+    let rt = runtime();
+    let config = moto_config(&rt, &moto);
+    let found = rt
+        .block_on(discover(&config, &DiscoverOptions::default()))
+        .expect("discovery succeeds");
+    let b = &found.bundle;
+    assert!(found.api_calls >= 10, "{} calls", found.api_calls);
+    assert_eq!(b.organization.id, expected["org"].as_str().unwrap());
+    assert_eq!(b.roots.len(), 1);
+    assert_eq!(b.roots[0].id, expected["root"].as_str().unwrap());
+    assert!(
+        b.roots[0]
+            .enabled_policy_types
+            .contains(&PolicyType::TagPolicy)
+    );
+
+    // Every OU with its parent, three levels deep.
+    let ous: BTreeSet<(String, String)> = b
+        .organizational_units
+        .iter()
+        .map(|o| (o.id.clone(), o.parent_id.clone()))
+        .collect();
+    let expected_ous: BTreeSet<(String, String)> = expected["ous"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(ous, expected_ous);
+    assert_eq!(ous.len(), 4);
+
+    // Every account (the management account too) under its parent.
+    let accounts: BTreeSet<(String, String)> = b
+        .accounts
+        .iter()
+        .map(|a| (a.id.clone(), a.parent_id.clone()))
+        .collect();
+    let expected_accounts: BTreeSet<(String, String)> = expected["parents"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(accounts, expected_accounts);
+    assert_eq!(accounts.len(), 7);
+    assert!(b.accounts.iter().all(|a| a.status == AccountStatus::Active));
+    assert!(
+        b.accounts
+            .iter()
+            .any(|a| a.id == b.organization.management_account_id)
+    );
+
+    // Policies with content and targets.
+    let scp = b
+        .policies
+        .iter()
+        .find(|p| p.id == expected["scp"].as_str().unwrap())
+        .expect("the SCP");
+    assert_eq!(scp.policy_type, PolicyType::ServiceControlPolicy);
+    assert_eq!(scp.targets, vec![expected["prod"].as_str().unwrap()]);
+    assert_eq!(
+        scp.content["Statement"][0]["Action"],
+        "organizations:LeaveOrganization"
+    );
+    assert!(
+        b.policies
+            .iter()
+            .any(|p| p.name == "FullAWSAccess" && p.aws_managed)
+    );
+    let tag = b
+        .policies
+        .iter()
+        .find(|p| p.id == expected["tag"].as_str().unwrap())
+        .expect("the tag policy");
+    assert_eq!(tag.policy_type, PolicyType::TagPolicy);
+    assert_eq!(tag.targets.len(), 1);
+
+    // Trusted access and delegated administrators.
+    assert!(
+        b.trusted_services
+            .iter()
+            .any(|s| s.service_principal == "sso.amazonaws.com")
+    );
+    assert_eq!(b.delegated_administrators.len(), 1);
+    assert_eq!(
+        b.delegated_administrators[0].account_id,
+        expected["admin"].as_str().unwrap()
+    );
+    assert_eq!(
+        b.delegated_administrators[0].service_principal,
+        "guardduty.amazonaws.com"
+    );
+
+    // The bundle round-trips through the validating reader.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.json");
+    orgpool_org::write_bundle(b, &path).unwrap();
+    assert_eq!(&orgpool_org::read_bundle(&path).unwrap(), b);
+}
+
+#[test]
+fn outside_an_organization_discovery_says_so() {
+    let moto = MotoServer::start();
+    let rt = runtime();
+    let err = rt
+        .block_on(discover(
+            &moto_config(&rt, &moto),
+            &DiscoverOptions::default(),
+        ))
+        .unwrap_err();
+    assert!(err.is_bad_input(), "{err}");
+    assert!(err.to_string().contains("DescribeOrganization"), "{err}");
+}
