@@ -59,7 +59,7 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Read an organization live from AWS (management account) into a bundle.
     #[command(
-        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n\nRun it with the organization's management account credentials. What cannot be read is recorded in the bundle as a gap, and listed."
+        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n\nRun it with the organization's management account credentials. What cannot be read is recorded in the bundle as a gap, and listed."
     )]
     Discover(DiscoverArgs),
     /// Work with organization bundles.
@@ -73,8 +73,11 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {
     /// Where to write the bundle (JSON).
-    #[arg(long, value_name = "BUNDLE")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "BUNDLE", required_unless_present = "print_policy")]
+    pub out: Option<PathBuf>,
+    /// Print the read-only IAM policy discovery needs, and do nothing else.
+    #[arg(long, conflicts_with = "out")]
+    pub print_policy: bool,
     /// Per-item API calls in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,

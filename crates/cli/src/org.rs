@@ -24,6 +24,11 @@ fn org_error(e: OrgError) -> anyhow::Error {
 
 /// `orgpool discover`: reads the organization and writes the bundle.
 pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
+    let Some(out) = &args.out else {
+        // --print-policy: the policy is the output, whatever --format says.
+        let policy = orgpool_org::live::required_policy();
+        return Ok(serde_json::to_string_pretty(&policy)? + "\n");
+    };
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -38,7 +43,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
     let found = runtime
         .block_on(orgpool_org::live::discover(&config, &options))
         .map_err(org_error)?;
-    orgpool_org::write_bundle(&found.bundle, &args.out).map_err(org_error)?;
+    orgpool_org::write_bundle(&found.bundle, out).map_err(org_error)?;
     let b = &found.bundle;
     let seconds = started.elapsed().as_secs_f64();
     let counts = [
@@ -53,7 +58,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         &format!("Discovered organization {}", b.organization.id),
         &["item", "value"],
     );
-    summary.row(["bundle".to_owned(), args.out.display().to_string()]);
+    summary.row(["bundle".to_owned(), out.display().to_string()]);
     for (k, v) in counts {
         summary.row([k.to_owned(), v.to_string()]);
     }
@@ -65,7 +70,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
     }
     let json = json!({
         "schema_version": 1,
-        "bundle": args.out,
+        "bundle": out,
         "organization": b.organization.id,
         "counts": counts.iter().map(|(k, v)| (k.replace(' ', "_"), *v)).collect::<BTreeMap<_, _>>(),
         "api_calls": found.api_calls,

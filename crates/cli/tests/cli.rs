@@ -707,6 +707,20 @@ org.register_delegated_administrator(AccountId=acct, ServicePrincipal="guardduty
     assert!(text.contains("· payments"), "{text}");
     assert!(text.contains("guardduty.amazonaws.com"), "{text}");
 
+    // The least-privilege policy: valid JSON, read-only actions only.
+    let policy = json_of(&["discover", "--print-policy"]);
+    let actions = policy["Statement"][0]["Action"].as_array().unwrap();
+    assert!(actions.len() >= 10);
+    for a in actions {
+        let name = a.as_str().unwrap().split(':').nth(1).unwrap();
+        assert!(
+            ["Describe", "List", "Get"]
+                .iter()
+                .any(|p| name.starts_with(p)),
+            "{name} is not read-only"
+        );
+    }
+
     // Credentials that are not a management account's: exit 2, said plainly.
     let fresh = orgpool_testkit::MotoServer::start();
     let out = orgpool_env(

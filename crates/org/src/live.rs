@@ -33,6 +33,43 @@ use orgpool_model::{
 
 use crate::OrgError;
 
+/// IAM action `organizations:DescribeOrganization`.
+pub const DESCRIBE_ORGANIZATION: &str = "organizations:DescribeOrganization";
+/// IAM action `organizations:ListRoots`.
+pub const LIST_ROOTS: &str = "organizations:ListRoots";
+/// IAM action `organizations:ListOrganizationalUnitsForParent`.
+pub const LIST_OUS: &str = "organizations:ListOrganizationalUnitsForParent";
+/// IAM action `organizations:ListAccountsForParent`.
+pub const LIST_ACCOUNTS: &str = "organizations:ListAccountsForParent";
+/// IAM action `organizations:ListPolicies`.
+pub const LIST_POLICIES: &str = "organizations:ListPolicies";
+/// IAM action `organizations:DescribePolicy`.
+pub const DESCRIBE_POLICY: &str = "organizations:DescribePolicy";
+/// IAM action `organizations:ListTargetsForPolicy`.
+pub const LIST_TARGETS: &str = "organizations:ListTargetsForPolicy";
+/// IAM action `organizations:ListAWSServiceAccessForOrganization`.
+pub const LIST_SERVICE_ACCESS: &str = "organizations:ListAWSServiceAccessForOrganization";
+/// IAM action `organizations:ListDelegatedAdministrators`.
+pub const LIST_DELEGATED_ADMINS: &str = "organizations:ListDelegatedAdministrators";
+/// IAM action `organizations:ListDelegatedServicesForAccount`.
+pub const LIST_DELEGATED_SERVICES: &str = "organizations:ListDelegatedServicesForAccount";
+
+/// Every IAM action discovery calls: the read-only policy it needs
+/// (`orgpool discover --print-policy`). A test holds this list to the calls
+/// a full discovery actually makes.
+pub const REQUIRED_ACTIONS: &[&str] = &[
+    DESCRIBE_ORGANIZATION,
+    LIST_ROOTS,
+    LIST_OUS,
+    LIST_ACCOUNTS,
+    LIST_POLICIES,
+    DESCRIBE_POLICY,
+    LIST_TARGETS,
+    LIST_SERVICE_ACCESS,
+    LIST_DELEGATED_ADMINS,
+    LIST_DELEGATED_SERVICES,
+];
+
 /// How to discover.
 #[derive(Debug, Clone)]
 pub struct DiscoverOptions {
@@ -58,6 +95,8 @@ pub struct Discovery {
     pub bundle: OrgBundle,
     /// AWS API calls made (pages included).
     pub api_calls: u64,
+    /// The IAM actions those calls needed.
+    pub actions_used: Vec<&'static str>,
 }
 
 /// The policy types read, in AWS's API spelling.
@@ -82,6 +121,7 @@ struct Session<'a> {
     client: Client,
     options: &'a DiscoverOptions,
     calls: AtomicU64,
+    actions: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
     gaps: std::sync::Mutex<Vec<Gap>>,
 }
 
@@ -94,6 +134,7 @@ pub async fn discover(
         client: Client::new(config),
         options,
         calls: AtomicU64::new(0),
+        actions: std::sync::Mutex::new(Default::default()),
         gaps: std::sync::Mutex::new(Vec::new()),
     };
     let organization = session.organization().await?;
@@ -135,6 +176,11 @@ pub async fn discover(
     Ok(Discovery {
         bundle,
         api_calls: session.calls.load(Ordering::Relaxed),
+        actions_used: session
+            .actions
+            .lock()
+            .map(|a| a.iter().copied().collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -160,8 +206,12 @@ fn describe<E: std::error::Error>(e: &E) -> String {
 }
 
 impl Session<'_> {
-    fn count(&self) {
+    /// Counts one API call (a page of a list counts as one).
+    fn call(&self, action: &'static str) {
         self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut used) = self.actions.lock() {
+            used.insert(action);
+        }
     }
 
     fn gap(&self, scope: &str, api: &str, error: String) {
@@ -176,7 +226,7 @@ impl Session<'_> {
     }
 
     async fn organization(&self) -> Result<Organization, OrgError> {
-        self.count();
+        self.call(DESCRIBE_ORGANIZATION);
         let out = self
             .client
             .describe_organization()
@@ -184,7 +234,7 @@ impl Session<'_> {
             .await
             .map_err(|e| {
                 OrgError::Access(format!(
-                    "organizations:DescribeOrganization failed ({}); run discovery with credentials of the organization's management account",
+                    "{DESCRIBE_ORGANIZATION} failed ({}); run discovery with credentials of the organization's management account",
                     describe(&e)
                 ))
             })?;
@@ -209,10 +259,9 @@ impl Session<'_> {
         let mut pages = self.client.list_roots().into_paginator().send();
         let mut roots = Vec::new();
         while let Some(page) = pages.next().await {
-            self.count();
-            let page = page.map_err(|e| {
-                OrgError::Access(format!("organizations:ListRoots: {}", describe(&e)))
-            })?;
+            self.call(LIST_ROOTS);
+            let page =
+                page.map_err(|e| OrgError::Access(format!("{LIST_ROOTS}: {}", describe(&e))))?;
             for r in page.roots() {
                 roots.push(Root {
                     id: text(r.id()),
@@ -256,7 +305,7 @@ impl Session<'_> {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            self.count();
+            self.call(LIST_OUS);
             match page {
                 Ok(page) => {
                     out.extend(
@@ -270,11 +319,7 @@ impl Session<'_> {
                     )
                 }
                 Err(e) => {
-                    self.gap(
-                        &parent,
-                        "organizations:ListOrganizationalUnitsForParent",
-                        describe(&e),
-                    );
+                    self.gap(&parent, LIST_OUS, describe(&e));
                     break;
                 }
             }
@@ -300,11 +345,11 @@ impl Session<'_> {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            self.count();
+            self.call(LIST_ACCOUNTS);
             match page {
                 Ok(page) => out.extend(page.accounts().iter().map(|a| account(a, &parent))),
                 Err(e) => {
-                    self.gap(&parent, "organizations:ListAccountsForParent", describe(&e));
+                    self.gap(&parent, LIST_ACCOUNTS, describe(&e));
                     break;
                 }
             }
@@ -320,7 +365,7 @@ impl Session<'_> {
                 Err(e) => {
                     self.gap(
                         "organization",
-                        &format!("organizations:ListPolicies({})", aws_type.as_str()),
+                        &format!("{LIST_POLICIES}({})", aws_type.as_str()),
                         e,
                     );
                     continue;
@@ -348,7 +393,7 @@ impl Session<'_> {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            self.count();
+            self.call(LIST_POLICIES);
             let page = page.map_err(|e| describe(&e))?;
             out.extend(page.policies().iter().cloned());
         }
@@ -357,7 +402,7 @@ impl Session<'_> {
 
     async fn policy(&self, summary: aws::PolicySummary, policy_type: PolicyType) -> Option<Policy> {
         let id = text(summary.id());
-        self.count();
+        self.call(DESCRIBE_POLICY);
         let content = match self.client.describe_policy().policy_id(&id).send().await {
             Ok(out) => out
                 .policy()
@@ -367,7 +412,7 @@ impl Session<'_> {
                 })
                 .unwrap_or(serde_json::Value::Null),
             Err(e) => {
-                self.gap(&id, "organizations:DescribePolicy", describe(&e));
+                self.gap(&id, DESCRIBE_POLICY, describe(&e));
                 serde_json::Value::Null
             }
         };
@@ -379,11 +424,11 @@ impl Session<'_> {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            self.count();
+            self.call(LIST_TARGETS);
             match page {
                 Ok(page) => targets.extend(page.targets().iter().map(|t| text(t.target_id()))),
                 Err(e) => {
-                    self.gap(&id, "organizations:ListTargetsForPolicy", describe(&e));
+                    self.gap(&id, LIST_TARGETS, describe(&e));
                     break;
                 }
             }
@@ -407,7 +452,7 @@ impl Session<'_> {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            self.count();
+            self.call(LIST_SERVICE_ACCESS);
             match page {
                 Ok(page) => {
                     out.extend(
@@ -420,11 +465,7 @@ impl Session<'_> {
                     )
                 }
                 Err(e) => {
-                    self.gap(
-                        "organization",
-                        "organizations:ListAWSServiceAccessForOrganization",
-                        describe(&e),
-                    );
+                    self.gap("organization", LIST_SERVICE_ACCESS, describe(&e));
                     break;
                 }
             }
@@ -440,17 +481,13 @@ impl Session<'_> {
             .send();
         let mut admins = Vec::new();
         while let Some(page) = pages.next().await {
-            self.count();
+            self.call(LIST_DELEGATED_ADMINS);
             match page {
                 Ok(page) => {
                     admins.extend(page.delegated_administrators().iter().map(|a| text(a.id())))
                 }
                 Err(e) => {
-                    self.gap(
-                        "organization",
-                        "organizations:ListDelegatedAdministrators",
-                        describe(&e),
-                    );
+                    self.gap("organization", LIST_DELEGATED_ADMINS, describe(&e));
                     return Vec::new();
                 }
             }
@@ -472,7 +509,7 @@ impl Session<'_> {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            self.count();
+            self.call(LIST_DELEGATED_SERVICES);
             match page {
                 Ok(page) => {
                     out.extend(
@@ -486,11 +523,7 @@ impl Session<'_> {
                     )
                 }
                 Err(e) => {
-                    self.gap(
-                        &account_id,
-                        "organizations:ListDelegatedServicesForAccount",
-                        describe(&e),
-                    );
+                    self.gap(&account_id, LIST_DELEGATED_SERVICES, describe(&e));
                     break;
                 }
             }
@@ -530,4 +563,17 @@ fn account(a: &aws::Account, parent: &str) -> Account {
         joined_timestamp: time(a.joined_timestamp()),
         parent_id: parent.to_owned(),
     }
+}
+
+/// The read-only IAM policy discovery needs, as a JSON document.
+pub fn required_policy() -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "OrgpoolDiscoveryReadOnly",
+            "Effect": "Allow",
+            "Action": REQUIRED_ACTIONS,
+            "Resource": "*"
+        }]
+    })
 }

@@ -86,6 +86,10 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
         .expect("discovery succeeds");
     let b = &found.bundle;
     assert!(found.api_calls >= 10, "{} calls", found.api_calls);
+    // The printed least-privilege policy lists exactly the actions called.
+    let mut required: Vec<&str> = orgpool_org::live::REQUIRED_ACTIONS.to_vec();
+    required.sort_unstable();
+    assert_eq!(found.actions_used, required);
     assert_eq!(b.organization.id, expected["org"].as_str().unwrap());
     assert_eq!(b.roots.len(), 1);
     assert_eq!(b.roots[0].id, expected["root"].as_str().unwrap());
