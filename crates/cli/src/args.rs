@@ -62,6 +62,11 @@ pub enum Command {
         after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n\nRun it with the organization's management account credentials. What cannot be read is recorded in the bundle as a gap, and listed."
     )]
     Discover(DiscoverArgs),
+    /// Print a CloudFormation template creating the read-only role discovery needs.
+    #[command(
+        after_help = "Examples:\n  orgpool onboarding-template > orgpool-role.json\n  aws cloudformation deploy --template-file orgpool-role.json --stack-name orgpool --capabilities CAPABILITY_NAMED_IAM --parameter-overrides TrustedPrincipalArn=arn:aws:iam::111122223333:root ExternalId=choose-a-secret"
+    )]
+    OnboardingTemplate,
     /// Work with organization bundles.
     #[command(
         after_help = "Examples:\n  orgpool org show org.json\n  orgpool org show org.json --format json"

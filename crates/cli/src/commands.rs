@@ -22,6 +22,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Estimate(args) => crate::estimate::run(&args, format)?,
         Command::Discover(args) => crate::org::discover(&args, format)?,
+        Command::OnboardingTemplate => {
+            serde_json::to_string_pretty(&orgpool_org::live::onboarding_template())? + "\n"
+        }
         Command::Org(org) => match org.action {
             OrgAction::Show(args) => crate::org::show(&args, format)?,
         },

@@ -40,6 +40,7 @@ fn every_command_has_help_with_an_example() {
         &["discover", "--help"],
         &["org", "--help"],
         &["org", "show", "--help"],
+        &["onboarding-template", "--help"],
     ] {
         let out = orgpool(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
@@ -811,5 +812,57 @@ fn org_show_refuses_bad_bundles_naming_the_file() {
             .status
             .code(),
         Some(1)
+    );
+}
+
+#[test]
+fn the_onboarding_template_deploys_a_role_with_external_id_and_the_policy() {
+    let out = orgpool(&["onboarding-template"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("role.json");
+    std::fs::write(&template, stdout(&out)).unwrap();
+    let policy = json_of(&["discover", "--print-policy"]);
+    let moto = orgpool_testkit::MotoServer::start();
+    // Deploy it with CloudFormation (moto's), then read the role back with IAM.
+    let role = moto.boto3(&format!(
+        r#"
+import boto3, json, os
+ep = os.environ["MOTO_ENDPOINT"]
+cfn = boto3.client("cloudformation", endpoint_url=ep)
+cfn.create_stack(StackName="orgpool", TemplateBody=open({template:?}).read(), Capabilities=["CAPABILITY_NAMED_IAM"],
+    Parameters=[{{"ParameterKey": "TrustedPrincipalArn", "ParameterValue": "arn:aws:iam::111122223333:root"}},
+                {{"ParameterKey": "ExternalId", "ParameterValue": "s3cret-id"}}])
+stack = cfn.describe_stacks(StackName="orgpool")["Stacks"][0]
+assert stack["StackStatus"] == "CREATE_COMPLETE", stack["StackStatus"]
+iam = boto3.client("iam", endpoint_url=ep)
+r = iam.list_roles()["Roles"]
+r = [x for x in r if x["RoleName"] == "OrgpoolDiscoveryReadOnly"][0]
+names = iam.list_role_policies(RoleName="OrgpoolDiscoveryReadOnly")["PolicyNames"]
+doc = iam.get_role_policy(RoleName="OrgpoolDiscoveryReadOnly", PolicyName=names[0])["PolicyDocument"]
+if isinstance(doc, str):  # moto keeps a template's inline policy as Python's repr
+    import ast
+    doc = ast.literal_eval(doc)
+print(json.dumps({{"trust": r["AssumeRolePolicyDocument"], "policy": doc,
+                  "output": stack["Outputs"][0]["OutputValue"]}}))
+"#,
+        template = template.to_str().unwrap()
+    ));
+    let role: serde_json::Value = serde_json::from_str(&role).unwrap();
+    let statement = &role["trust"]["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["AWS"],
+        "arn:aws:iam::111122223333:root"
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["sts:ExternalId"],
+        "s3cret-id"
+    );
+    assert_eq!(role["policy"], policy);
+    assert!(
+        role["output"]
+            .as_str()
+            .unwrap()
+            .ends_with(":role/OrgpoolDiscoveryReadOnly")
     );
 }

@@ -577,3 +577,62 @@ pub fn required_policy() -> serde_json::Value {
         }]
     })
 }
+
+/// A CloudFormation template (JSON) that creates the read-only discovery role:
+/// it trusts the principal given as a parameter, only with the external ID
+/// given as another (the confused-deputy guard, IAM User Guide, "Access to AWS
+/// accounts owned by third parties"), and carries [`required_policy`] inline.
+pub fn onboarding_template() -> serde_json::Value {
+    serde_json::json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "orgpool: a read-only role for discovering this AWS Organization (orgpool discover).",
+        "Parameters": {
+            "TrustedPrincipalArn": {
+                "Type": "String",
+                "Description": "The IAM principal (role or account root ARN) allowed to assume the role.",
+                "AllowedPattern": "^arn:aws[a-z-]*:iam::\\d{12}:(root|role/.+|user/.+)$"
+            },
+            "ExternalId": {
+                "Type": "String",
+                "Description": "The external ID the caller must present.",
+                "MinLength": 2,
+                "MaxLength": 1224,
+                "NoEcho": true
+            },
+            "RoleName": {
+                "Type": "String",
+                "Default": "OrgpoolDiscoveryReadOnly",
+                "Description": "Name of the role to create."
+            }
+        },
+        "Resources": {
+            "DiscoveryRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": { "Ref": "RoleName" },
+                    "Description": "Read-only access for orgpool discover",
+                    "MaxSessionDuration": 3600,
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Effect": "Allow",
+                            "Principal": { "AWS": { "Ref": "TrustedPrincipalArn" } },
+                            "Action": "sts:AssumeRole",
+                            "Condition": { "StringEquals": { "sts:ExternalId": { "Ref": "ExternalId" } } }
+                        }]
+                    },
+                    "Policies": [{
+                        "PolicyName": "orgpool-discovery-read-only",
+                        "PolicyDocument": required_policy()
+                    }]
+                }
+            }
+        },
+        "Outputs": {
+            "RoleArn": {
+                "Description": "Pass this role to orgpool (as a profile's role_arn with external_id).",
+                "Value": { "Fn::GetAtt": ["DiscoveryRole", "Arn"] }
+            }
+        }
+    })
+}
