@@ -33,6 +33,9 @@ use orgpool_model::{
 
 use crate::OrgError;
 
+mod identity_center;
+mod services;
+
 /// IAM action `organizations:DescribeOrganization`.
 pub const DESCRIBE_ORGANIZATION: &str = "organizations:DescribeOrganization";
 /// IAM action `organizations:ListRoots`.
@@ -54,10 +57,8 @@ pub const LIST_DELEGATED_ADMINS: &str = "organizations:ListDelegatedAdministrato
 /// IAM action `organizations:ListDelegatedServicesForAccount`.
 pub const LIST_DELEGATED_SERVICES: &str = "organizations:ListDelegatedServicesForAccount";
 
-/// Every IAM action discovery calls: the read-only policy it needs
-/// (`orgpool discover --print-policy`). A test holds this list to the calls
-/// a full discovery actually makes.
-pub const REQUIRED_ACTIONS: &[&str] = &[
+/// The AWS Organizations actions discovery calls.
+pub const ORGANIZATIONS_ACTIONS: &[&str] = &[
     DESCRIBE_ORGANIZATION,
     LIST_ROOTS,
     LIST_OUS,
@@ -117,7 +118,7 @@ const POLICY_TYPES: [(aws::PolicyType, PolicyType); 5] = [
     ),
 ];
 
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     client: Client,
     options: &'a DiscoverOptions,
     calls: AtomicU64,
@@ -146,6 +147,16 @@ pub async fn discover(
     let policies = session.policies().await;
     let trusted_services = session.trusted_services().await;
     let delegated_administrators = session.delegated_administrators().await;
+    let account_ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
+    let identity_center = identity_center::read(&session, config, &account_ids).await;
+    let cloudtrail_trails = services::trails(&session, config).await;
+    let config_aggregators = services::aggregators(&session, config).await;
+    let ram_shares = services::ram_shares(&session, config).await;
+    let region = config
+        .region()
+        .map(|r| r.as_ref().to_owned())
+        .unwrap_or_default();
+    let security_service_admins = services::security_admins(&delegated_administrators, &region);
     let gaps = session.gaps.lock().map(|g| g.clone()).unwrap_or_default();
     let bundle = OrgBundle {
         format: BUNDLE_FORMAT.to_owned(),
@@ -162,11 +173,11 @@ pub async fn discover(
         policies,
         trusted_services,
         delegated_administrators,
-        identity_center: Vec::new(),
-        cloudtrail_trails: Vec::new(),
-        config_aggregators: Vec::new(),
-        security_service_admins: Vec::new(),
-        ram_shares: Vec::new(),
+        identity_center,
+        cloudtrail_trails,
+        config_aggregators,
+        security_service_admins,
+        ram_shares,
         iam_roles: Vec::new(),
         gaps,
     };
@@ -184,7 +195,7 @@ pub async fn discover(
     })
 }
 
-fn text(value: Option<&str>) -> String {
+pub(crate) fn text(value: Option<&str>) -> String {
     value.unwrap_or_default().to_owned()
 }
 
@@ -195,7 +206,7 @@ fn time(value: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
 }
 
 /// The error's message with its AWS error code, for gaps and messages.
-fn describe<E: std::error::Error>(e: &E) -> String {
+pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -206,6 +217,11 @@ fn describe<E: std::error::Error>(e: &E) -> String {
 }
 
 impl Session<'_> {
+    /// Per-item calls in flight at once.
+    fn concurrency(&self) -> usize {
+        self.options.concurrency.max(1)
+    }
+
     /// Counts one API call (a page of a list counts as one).
     fn call(&self, action: &'static str) {
         self.calls.fetch_add(1, Ordering::Relaxed);
@@ -565,6 +581,18 @@ fn account(a: &aws::Account, parent: &str) -> Account {
     }
 }
 
+/// Every IAM action discovery calls: the read-only policy it needs
+/// (`orgpool discover --print-policy`). A test holds this list to the calls a
+/// full discovery actually makes.
+pub fn required_actions() -> Vec<&'static str> {
+    [
+        ORGANIZATIONS_ACTIONS,
+        identity_center::ACTIONS,
+        services::ACTIONS,
+    ]
+    .concat()
+}
+
 /// The read-only IAM policy discovery needs, as a JSON document.
 pub fn required_policy() -> serde_json::Value {
     serde_json::json!({
@@ -572,7 +600,7 @@ pub fn required_policy() -> serde_json::Value {
         "Statement": [{
             "Sid": "OrgpoolDiscoveryReadOnly",
             "Effect": "Allow",
-            "Action": REQUIRED_ACTIONS,
+            "Action": required_actions(),
             "Resource": "*"
         }]
     })

@@ -39,6 +39,28 @@ tag = org.create_policy(
 org.attach_policy(PolicyId=tag, TargetId=ids[0])
 org.enable_aws_service_access(ServicePrincipal="sso.amazonaws.com")
 org.register_delegated_administrator(AccountId=ids[1], ServicePrincipal="guardduty.amazonaws.com")
+ep = os.environ["MOTO_ENDPOINT"]
+sso = boto3.client("sso-admin", endpoint_url=ep)
+instance = sso.list_instances()["Instances"][0]
+iarn, store_id = instance["InstanceArn"], instance["IdentityStoreId"]
+ps = sso.create_permission_set(InstanceArn=iarn, Name="Admins", Description="admins", SessionDuration="PT4H")["PermissionSet"]["PermissionSetArn"]
+sso.attach_managed_policy_to_permission_set(InstanceArn=iarn, PermissionSetArn=ps, ManagedPolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+sso.put_inline_policy_to_permission_set(InstanceArn=iarn, PermissionSetArn=ps, InlinePolicy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}))
+ids_client = boto3.client("identitystore", endpoint_url=ep)
+user = ids_client.create_user(IdentityStoreId=store_id, UserName="ana", DisplayName="Ana", Name={"GivenName": "Ana", "FamilyName": "Lima"})["UserId"]
+group = ids_client.create_group(IdentityStoreId=store_id, DisplayName="Platform")["GroupId"]
+ids_client.create_group_membership(IdentityStoreId=store_id, GroupId=group, MemberId={"UserId": user})
+sso.create_account_assignment(InstanceArn=iarn, TargetId=ids[2], TargetType="AWS_ACCOUNT", PermissionSetArn=ps, PrincipalType="GROUP", PrincipalId=group)
+s3 = boto3.client("s3", endpoint_url=ep)
+s3.create_bucket(Bucket="org-trail-logs")
+ct = boto3.client("cloudtrail", endpoint_url=ep)
+ct.create_trail(Name="org-trail", S3BucketName="org-trail-logs", IsMultiRegionTrail=True, IsOrganizationTrail=True)
+cfg = boto3.client("config", endpoint_url=ep)
+cfg.put_configuration_aggregator(ConfigurationAggregatorName="org-agg",
+    OrganizationAggregationSource={"RoleArn": "arn:aws:iam::123456789012:role/config-agg", "AllAwsRegions": True})
+ram = boto3.client("ram", endpoint_url=ep)
+org_arn = org.describe_organization()["Organization"]["Arn"]
+share = ram.create_resource_share(name="shared-subnets", principals=[org_arn], allowExternalPrincipals=False)["resourceShare"]["resourceShareArn"]
 accounts = [a["Id"] for p in org.get_paginator("list_accounts").paginate() for a in p["Accounts"]]
 ous = {}
 def walk(parent):
@@ -49,7 +71,8 @@ def walk(parent):
 walk(root)
 parents = {a: org.list_parents(ChildId=a)["Parents"][0]["Id"] for a in accounts}
 print(json.dumps({"root": root, "accounts": accounts, "parents": parents, "ous": ous,
-                  "prod": prod, "scp": scp, "tag": tag, "admin": ids[1], "org": org.describe_organization()["Organization"]["Id"]}))
+                  "prod": prod, "scp": scp, "tag": tag, "admin": ids[1], "org": org.describe_organization()["Organization"]["Id"],
+                  "ps": ps, "user": user, "group": group, "assigned": ids[2], "share": share, "org_arn": org_arn}))
 "#;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -87,7 +110,7 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
     let b = &found.bundle;
     assert!(found.api_calls >= 10, "{} calls", found.api_calls);
     // The printed least-privilege policy lists exactly the actions called.
-    let mut required: Vec<&str> = orgpool_org::live::REQUIRED_ACTIONS.to_vec();
+    let mut required: Vec<&str> = orgpool_org::live::required_actions();
     required.sort_unstable();
     assert_eq!(found.actions_used, required);
     assert_eq!(b.organization.id, expected["org"].as_str().unwrap());
@@ -175,6 +198,69 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
         b.delegated_administrators[0].service_principal,
         "guardduty.amazonaws.com"
     );
+
+    // IAM Identity Center: the permission set with its policies, the group
+    // assignment, and the identity store.
+    assert_eq!(b.identity_center.len(), 1);
+    let sso = &b.identity_center[0];
+    let ps = sso
+        .permission_sets
+        .iter()
+        .find(|p| p.arn == expected["ps"].as_str().unwrap())
+        .expect("the permission set");
+    assert_eq!(ps.name, "Admins");
+    assert_eq!(ps.session_duration.as_deref(), Some("PT4H"));
+    assert_eq!(
+        ps.managed_policies,
+        vec!["arn:aws:iam::aws:policy/AdministratorAccess"]
+    );
+    assert_eq!(
+        ps.inline_policy.as_ref().unwrap()["Statement"][0]["Action"],
+        "iam:CreateUser"
+    );
+    assert_eq!(sso.account_assignments.len(), 1);
+    let assignment = &sso.account_assignments[0];
+    assert_eq!(
+        assignment.account_id,
+        expected["assigned"].as_str().unwrap()
+    );
+    assert_eq!(assignment.principal_id, expected["group"].as_str().unwrap());
+    assert_eq!(
+        assignment.principal_type,
+        orgpool_model::PrincipalType::Group
+    );
+    assert_eq!(sso.users.len(), 1);
+    assert_eq!(sso.users[0].user_name, "ana");
+    assert_eq!(sso.groups.len(), 1);
+    assert_eq!(sso.group_memberships.len(), 1);
+    assert_eq!(
+        sso.group_memberships[0].user_id,
+        expected["user"].as_str().unwrap()
+    );
+
+    // Org-wide logging and sharing.
+    let trail = b
+        .cloudtrail_trails
+        .iter()
+        .find(|t| t.name == "org-trail")
+        .expect("the trail");
+    assert!(trail.is_organization_trail && trail.is_multi_region_trail);
+    assert_eq!(trail.s3_bucket_name, "org-trail-logs");
+    assert_eq!(b.config_aggregators.len(), 1);
+    assert!(b.config_aggregators[0].organization_wide);
+    let share = b
+        .ram_shares
+        .iter()
+        .find(|r| r.arn == expected["share"].as_str().unwrap())
+        .expect("the RAM share");
+    assert_eq!(
+        share.principals,
+        vec![expected["org_arn"].as_str().unwrap()]
+    );
+    assert!(!share.allow_external_principals);
+    assert_eq!(b.security_service_admins.len(), 1);
+    assert_eq!(b.security_service_admins[0].service, "guardduty");
+    assert!(b.gaps.is_empty(), "{:?}", b.gaps);
 
     // The bundle round-trips through the validating reader.
     let dir = tempfile::tempdir().unwrap();
