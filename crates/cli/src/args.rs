@@ -59,7 +59,7 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Read an organization live from AWS (management account) into a bundle.
     #[command(
-        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n\nRun it with the organization's management account credentials. What cannot be read is recorded in the bundle as a gap, and listed."
+        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n  orgpool discover --out org.json --member-role OrgpoolDiscoveryReadOnly --external-id \"$EXTERNAL_ID\"\n\nRun it with the organization's management account credentials. What cannot be read is recorded in the bundle as a gap, and listed."
     )]
     Discover(DiscoverArgs),
     /// Print a CloudFormation template creating the read-only role discovery needs.
@@ -86,6 +86,21 @@ pub struct DiscoverArgs {
     /// Per-item API calls in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
+    /// Role assumed in each member account to read its IAM roles.
+    #[arg(
+        long,
+        default_value = "OrganizationAccountAccessRole",
+        value_name = "NAME"
+    )]
+    pub member_role: String,
+    /// External ID the member role's trust policy requires.
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "ORGPOOL_EXTERNAL_ID",
+        hide_env_values = true
+    )]
+    pub external_id: Option<String>,
     /// AWS access.
     #[command(flatten)]
     pub aws: AwsArgs,

@@ -26,7 +26,7 @@ fn org_error(e: OrgError) -> anyhow::Error {
 pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
     let Some(out) = &args.out else {
         // --print-policy: the policy is the output, whatever --format says.
-        let policy = orgpool_org::live::required_policy();
+        let policy = orgpool_org::live::required_policy(&args.member_role);
         return Ok(serde_json::to_string_pretty(&policy)? + "\n");
     };
     let started = Instant::now();
@@ -39,6 +39,10 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
     let options = DiscoverOptions {
         concurrency: args.concurrency as usize,
         detail: Some(describe_access(&access)),
+        members: orgpool_org::live::MemberAccess {
+            role_name: args.member_role.clone(),
+            external_id: args.external_id.clone(),
+        },
     };
     let found = runtime
         .block_on(orgpool_org::live::discover(&config, &options))
@@ -52,6 +56,11 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         ("policies", b.policies.len()),
         ("trusted services", b.trusted_services.len()),
         ("delegated administrators", b.delegated_administrators.len()),
+        ("identity center instances", b.identity_center.len()),
+        ("cloudtrail trails", b.cloudtrail_trails.len()),
+        ("config aggregators", b.config_aggregators.len()),
+        ("ram shares", b.ram_shares.len()),
+        ("iam roles", b.iam_roles.len()),
         ("gaps", b.gaps.len()),
     ];
     let mut summary = Section::new(
@@ -62,6 +71,25 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
     for (k, v) in counts {
         summary.row([k.to_owned(), v.to_string()]);
     }
+    let cross_account = b
+        .iam_roles
+        .iter()
+        .filter(|r| r.trust_analysis().is_cross_account())
+        .count();
+    let org_bound = b
+        .iam_roles
+        .iter()
+        .filter(|r| !r.trust_analysis().org_condition_keys.is_empty())
+        .count();
+    summary.row([
+        "IAM roles read (member accounts)".to_owned(),
+        found.roles_read.to_string(),
+    ]);
+    summary.row(["cross-account roles".to_owned(), cross_account.to_string()]);
+    summary.row([
+        "roles with organization conditions".to_owned(),
+        org_bound.to_string(),
+    ]);
     summary.row(["API calls".to_owned(), found.api_calls.to_string()]);
     summary.row(["seconds".to_owned(), format!("{seconds:.1}")]);
     let mut gaps = Section::new("Gaps (not read)", &["scope", "API", "error"]);

@@ -708,8 +708,14 @@ org.register_delegated_administrator(AccountId=acct, ServicePrincipal="guardduty
     assert!(text.contains("· payments"), "{text}");
     assert!(text.contains("guardduty.amazonaws.com"), "{text}");
 
-    // The least-privilege policy: valid JSON, read-only actions only.
-    let policy = json_of(&["discover", "--print-policy"]);
+    // The least-privilege policy: read-only actions, and AssumeRole only on
+    // the member role.
+    let policy = json_of(&["discover", "--print-policy", "--member-role", "Auditor"]);
+    assert_eq!(policy["Statement"][1]["Action"], "sts:AssumeRole");
+    assert_eq!(
+        policy["Statement"][1]["Resource"],
+        "arn:aws:iam::*:role/Auditor"
+    );
     let actions = policy["Statement"][0]["Action"].as_array().unwrap();
     assert!(actions.len() >= 10);
     for a in actions {

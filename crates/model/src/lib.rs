@@ -7,8 +7,10 @@
 
 pub mod bundle;
 pub mod commitment;
+pub mod trust;
 pub mod usage;
 
 pub use bundle::*;
 pub use commitment::*;
+pub use trust::{TrustAnalysis, analyse as analyse_trust};
 pub use usage::*;

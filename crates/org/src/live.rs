@@ -34,7 +34,10 @@ use orgpool_model::{
 use crate::OrgError;
 
 mod identity_center;
+mod members;
 mod services;
+
+pub use members::MemberAccess;
 
 /// IAM action `organizations:DescribeOrganization`.
 pub const DESCRIBE_ORGANIZATION: &str = "organizations:DescribeOrganization";
@@ -78,6 +81,8 @@ pub struct DiscoverOptions {
     pub concurrency: usize,
     /// Free text recorded as the bundle's source detail (profile, region).
     pub detail: Option<String>,
+    /// How to reach member accounts for their IAM roles.
+    pub members: MemberAccess,
 }
 
 impl Default for DiscoverOptions {
@@ -85,6 +90,7 @@ impl Default for DiscoverOptions {
         DiscoverOptions {
             concurrency: 8,
             detail: None,
+            members: MemberAccess::default(),
         }
     }
 }
@@ -98,6 +104,9 @@ pub struct Discovery {
     pub api_calls: u64,
     /// The IAM actions those calls needed.
     pub actions_used: Vec<&'static str>,
+    /// IAM roles read in member accounts (the bundle keeps the cross-account
+    /// and organization-bound ones).
+    pub roles_read: usize,
 }
 
 /// The policy types read, in AWS's API spelling.
@@ -157,6 +166,14 @@ pub async fn discover(
         .map(|r| r.as_ref().to_owned())
         .unwrap_or_default();
     let security_service_admins = services::security_admins(&delegated_administrators, &region);
+    let member_roles = members::read(
+        &session,
+        config,
+        &accounts,
+        &organization.management_account_id,
+        &options.members,
+    )
+    .await;
     let gaps = session.gaps.lock().map(|g| g.clone()).unwrap_or_default();
     let bundle = OrgBundle {
         format: BUNDLE_FORMAT.to_owned(),
@@ -178,7 +195,7 @@ pub async fn discover(
         config_aggregators,
         security_service_admins,
         ram_shares,
-        iam_roles: Vec::new(),
+        iam_roles: member_roles.roles,
         gaps,
     };
     bundle
@@ -187,6 +204,7 @@ pub async fn discover(
     Ok(Discovery {
         bundle,
         api_calls: session.calls.load(Ordering::Relaxed),
+        roles_read: member_roles.roles_read,
         actions_used: session
             .actions
             .lock()
@@ -589,20 +607,34 @@ pub fn required_actions() -> Vec<&'static str> {
         ORGANIZATIONS_ACTIONS,
         identity_center::ACTIONS,
         services::ACTIONS,
+        members::ACTIONS,
     ]
     .concat()
 }
 
-/// The read-only IAM policy discovery needs, as a JSON document.
-pub fn required_policy() -> serde_json::Value {
+/// The IAM policy discovery needs, as a JSON document: the read-only actions
+/// on everything, and `sts:AssumeRole` only on the member role's name.
+pub fn required_policy(member_role: &str) -> serde_json::Value {
+    let read_only: Vec<&str> = required_actions()
+        .into_iter()
+        .filter(|a| *a != members::ASSUME_ROLE)
+        .collect();
     serde_json::json!({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "OrgpoolDiscoveryReadOnly",
-            "Effect": "Allow",
-            "Action": required_actions(),
-            "Resource": "*"
-        }]
+        "Statement": [
+            {
+                "Sid": "OrgpoolDiscoveryReadOnly",
+                "Effect": "Allow",
+                "Action": read_only,
+                "Resource": "*"
+            },
+            {
+                "Sid": "OrgpoolReadMemberAccounts",
+                "Effect": "Allow",
+                "Action": members::ASSUME_ROLE,
+                "Resource": format!("arn:aws:iam::*:role/{member_role}")
+            }
+        ]
     })
 }
 
@@ -651,7 +683,7 @@ pub fn onboarding_template() -> serde_json::Value {
                     },
                     "Policies": [{
                         "PolicyName": "orgpool-discovery-read-only",
-                        "PolicyDocument": required_policy()
+                        "PolicyDocument": required_policy(&MemberAccess::default().role_name)
                     }]
                 }
             }

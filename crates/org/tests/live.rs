@@ -61,6 +61,15 @@ cfg.put_configuration_aggregator(ConfigurationAggregatorName="org-agg",
 ram = boto3.client("ram", endpoint_url=ep)
 org_arn = org.describe_organization()["Organization"]["Arn"]
 share = ram.create_resource_share(name="shared-subnets", principals=[org_arn], allowExternalPrincipals=False)["resourceShare"]["resourceShareArn"]
+sts = boto3.client("sts", endpoint_url=ep)
+c = sts.assume_role(RoleArn="arn:aws:iam::%s:role/OrganizationAccountAccessRole" % ids[3], RoleSessionName="setup")["Credentials"]
+member_iam = boto3.client("iam", endpoint_url=ep, aws_access_key_id=c["AccessKeyId"],
+                          aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+member_iam.create_role(RoleName="ci-deployer", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ids[4]}, "Action": "sts:AssumeRole",
+     "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-whatever"}}}]}))
+member_iam.create_role(RoleName="app-instance", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
 accounts = [a["Id"] for p in org.get_paginator("list_accounts").paginate() for a in p["Accounts"]]
 ous = {}
 def walk(parent):
@@ -72,7 +81,7 @@ walk(root)
 parents = {a: org.list_parents(ChildId=a)["Parents"][0]["Id"] for a in accounts}
 print(json.dumps({"root": root, "accounts": accounts, "parents": parents, "ous": ous,
                   "prod": prod, "scp": scp, "tag": tag, "admin": ids[1], "org": org.describe_organization()["Organization"]["Id"],
-                  "ps": ps, "user": user, "group": group, "assigned": ids[2], "share": share, "org_arn": org_arn}))
+                  "ps": ps, "user": user, "group": group, "assigned": ids[2], "share": share, "org_arn": org_arn, "member": ids[3], "trusted": ids[4]}))
 "#;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -260,6 +269,25 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
     assert!(!share.allow_external_principals);
     assert_eq!(b.security_service_admins.len(), 1);
     assert_eq!(b.security_service_admins[0].service, "guardduty");
+    // Member accounts, through the assumed role: the cross-account role is
+    // kept and classified, the service role is read and left out.
+    let ci = b
+        .iam_roles
+        .iter()
+        .find(|r| r.role_name == "ci-deployer")
+        .expect("the cross-account role");
+    assert_eq!(ci.account_id, expected["member"].as_str().unwrap());
+    let trust = ci.trust_analysis();
+    assert_eq!(
+        trust.cross_account_principals,
+        vec![format!(
+            "arn:aws:iam::{}:root",
+            expected["trusted"].as_str().unwrap()
+        )]
+    );
+    assert_eq!(trust.org_condition_keys, vec!["aws:PrincipalOrgID"]);
+    assert!(!b.iam_roles.iter().any(|r| r.role_name == "app-instance"));
+    assert!(found.roles_read >= 2);
     assert!(b.gaps.is_empty(), "{:?}", b.gaps);
 
     // The bundle round-trips through the validating reader.

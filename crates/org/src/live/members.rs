@@ -1,0 +1,188 @@
+//! Member accounts, read through an assumable role: each account's IAM roles
+//! whose trust reaches outside the account or leans on the organization.
+//!
+//! For every active account but the management account, discovery assumes
+//! `arn:aws:iam::ACCOUNT:role/MEMBER_ROLE` (`sts:AssumeRole`, with the external
+//! ID when one is given), then lists the account's roles (`iam:ListRoles`). The
+//! management account is read with the caller's own credentials. A role is kept
+//! when its trust policy trusts another account or uses `aws:PrincipalOrgID`,
+//! `aws:PrincipalOrgPaths` or `aws:ResourceOrgID` (see
+//! `orgpool_model::trust`); same-account and service roles are counted, not
+//! kept. An account that refuses the role is a gap, and discovery goes on.
+//!
+//! `ListRoles` returns each trust policy URL-encoded (IAM API reference, Role
+//! data type: "AssumeRolePolicyDocument … URL-encoded compliant with RFC
+//! 3986"); documents are decoded when they are not already plain JSON (moto
+//! returns them plain).
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_sdk_iam::Client as Iam;
+use futures::StreamExt;
+use orgpool_model::{Account, AccountStatus, IamRole};
+
+use super::{Session, describe, text};
+
+/// IAM action `sts:AssumeRole`.
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+/// IAM action `iam:ListRoles`.
+pub const LIST_ROLES: &str = "iam:ListRoles";
+
+/// The actions this module calls (`sts:AssumeRole` is on the caller's side;
+/// `iam:ListRoles` is what the member role must allow).
+pub const ACTIONS: &[&str] = &[ASSUME_ROLE, LIST_ROLES];
+
+/// How to reach member accounts.
+#[derive(Debug, Clone)]
+pub struct MemberAccess {
+    /// The role to assume in each member account.
+    pub role_name: String,
+    /// The external ID the role's trust policy asks for.
+    pub external_id: Option<String>,
+}
+
+impl Default for MemberAccess {
+    fn default() -> Self {
+        MemberAccess {
+            role_name: "OrganizationAccountAccessRole".to_owned(),
+            external_id: None,
+        }
+    }
+}
+
+/// What was read in member accounts.
+pub(super) struct MemberRoles {
+    /// The roles kept.
+    pub roles: Vec<IamRole>,
+    /// Roles read in all, kept or not.
+    pub roles_read: usize,
+}
+
+pub(super) async fn read(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    accounts: &[Account],
+    management: &str,
+    access: &MemberAccess,
+) -> MemberRoles {
+    let active: Vec<&Account> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Active)
+        .collect();
+    let per_account: Vec<(Vec<IamRole>, usize)> = futures::stream::iter(active)
+        .map(|account| async move {
+            let member_config = if account.id == management {
+                Some(config.clone())
+            } else {
+                assume(s, config, &account.id, access).await
+            };
+            match member_config {
+                Some(c) => roles_of(s, &c, &account.id).await,
+                None => (Vec::new(), 0),
+            }
+        })
+        .buffered(s.concurrency())
+        .collect()
+        .await;
+    MemberRoles {
+        roles_read: per_account.iter().map(|(_, n)| n).sum(),
+        roles: per_account.into_iter().flat_map(|(r, _)| r).collect(),
+    }
+}
+
+/// A configuration whose credentials are the member role's, once one call
+/// has shown the role can be assumed.
+async fn assume(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+    access: &MemberAccess,
+) -> Option<aws_config::SdkConfig> {
+    let arn = format!("arn:aws:iam::{account}:role/{}", access.role_name);
+    let mut builder = AssumeRoleProvider::builder(&arn)
+        .session_name("orgpool-discovery")
+        .configure(config);
+    if let Some(id) = &access.external_id {
+        builder = builder.external_id(id);
+    }
+    let provider = builder.build().await;
+    s.call(ASSUME_ROLE);
+    use aws_credential_types::provider::ProvideCredentials;
+    if let Err(e) = provider.provide_credentials().await {
+        s.gap(account, ASSUME_ROLE, format!("{arn}: {}", describe(&e)));
+        return None;
+    }
+    Some(
+        config
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build(),
+    )
+}
+
+async fn roles_of(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+) -> (Vec<IamRole>, usize) {
+    let iam = Iam::new(config);
+    let mut pages = iam.list_roles().into_paginator().send();
+    let mut kept = Vec::new();
+    let mut read = 0;
+    while let Some(page) = pages.next().await {
+        s.call(LIST_ROLES);
+        match page {
+            Ok(page) => {
+                for r in page.roles() {
+                    read += 1;
+                    let role = IamRole {
+                        account_id: account.to_owned(),
+                        role_name: r.role_name().to_owned(),
+                        arn: r.arn().to_owned(),
+                        trust_policy: decode_policy(r.assume_role_policy_document()),
+                    };
+                    let trust = role.trust_analysis();
+                    if trust.is_cross_account() || !trust.org_condition_keys.is_empty() {
+                        kept.push(role);
+                    }
+                }
+            }
+            Err(e) => {
+                s.gap(account, LIST_ROLES, describe(&e));
+                break;
+            }
+        }
+    }
+    (kept, read)
+}
+
+/// A policy document as JSON: plain, or URL-encoded as IAM returns it.
+pub fn decode_policy(document: Option<&str>) -> serde_json::Value {
+    let raw = text(document);
+    if let Ok(v) = serde_json::from_str(&raw) {
+        return v;
+    }
+    let decoded = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy();
+    serde_json::from_str(&decoded).unwrap_or(serde_json::Value::String(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoded_and_plain_documents_decode_alike() {
+        let plain = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole"}]}"#;
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22arn%3Aaws%3Aiam%3A%3A222222222222%3Aroot%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+        assert_eq!(decode_policy(Some(plain)), decode_policy(Some(encoded)));
+        assert_eq!(
+            decode_policy(Some(encoded))["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::222222222222:root"
+        );
+        assert_eq!(
+            decode_policy(Some("%7Bnot json")),
+            serde_json::Value::String("%7Bnot json".into())
+        );
+    }
+}
