@@ -43,6 +43,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
             role_name: args.member_role.clone(),
             external_id: args.external_id.clone(),
         },
+        progress: std::sync::Arc::new(Spinner::new()),
     };
     let found = runtime
         .block_on(orgpool_org::live::discover(&config, &options))
@@ -110,6 +111,40 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         sections.push(gaps);
     }
     Ok(render(format, &json, &sections))
+}
+
+/// A spinner on stderr with the stage and the API calls so far; indicatif
+/// draws nothing when stderr is not a terminal.
+struct Spinner(indicatif::ProgressBar);
+
+impl Spinner {
+    fn new() -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} discovering {prefix}: {pos} API calls",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Spinner(bar)
+    }
+}
+
+impl orgpool_org::live::Progress for Spinner {
+    fn stage(&self, name: &str) {
+        self.0.set_prefix(name.to_owned());
+    }
+    fn calls(&self, calls: u64) {
+        self.0.set_position(calls);
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 fn describe_access(access: &orgpool_org::aws::AwsAccess) -> String {

@@ -74,8 +74,25 @@ pub const ORGANIZATIONS_ACTIONS: &[&str] = &[
     LIST_DELEGATED_SERVICES,
 ];
 
+/// Told what discovery is doing, for a progress display.
+pub trait Progress: Send + Sync {
+    /// A new stage starts (`organizational units`, `identity center`, …).
+    fn stage(&self, name: &str);
+    /// `calls` API calls have been made so far.
+    fn calls(&self, calls: u64);
+}
+
+/// A progress display that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn stage(&self, _: &str) {}
+    fn calls(&self, _: u64) {}
+}
+
 /// How to discover.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DiscoverOptions {
     /// Per-item API calls in flight at once.
     pub concurrency: usize,
@@ -83,6 +100,18 @@ pub struct DiscoverOptions {
     pub detail: Option<String>,
     /// How to reach member accounts for their IAM roles.
     pub members: MemberAccess,
+    /// Where progress goes.
+    pub progress: std::sync::Arc<dyn Progress>,
+}
+
+impl std::fmt::Debug for DiscoverOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscoverOptions")
+            .field("concurrency", &self.concurrency)
+            .field("detail", &self.detail)
+            .field("members", &self.members)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for DiscoverOptions {
@@ -91,6 +120,7 @@ impl Default for DiscoverOptions {
             concurrency: 8,
             detail: None,
             members: MemberAccess::default(),
+            progress: std::sync::Arc::new(Silent),
         }
     }
 }
@@ -147,17 +177,25 @@ pub async fn discover(
         actions: std::sync::Mutex::new(Default::default()),
         gaps: std::sync::Mutex::new(Vec::new()),
     };
+    let stage = |name: &str| options.progress.stage(name);
+    stage("organization");
     let organization = session.organization().await?;
     let roots = session.roots().await?;
+    stage("organizational units");
     let organizational_units = session.ou_tree(&roots).await;
     let mut containers: Vec<String> = roots.iter().map(|r| r.id.clone()).collect();
     containers.extend(organizational_units.iter().map(|o| o.id.clone()));
+    stage("accounts");
     let accounts = session.accounts(&containers).await;
+    stage("policies");
     let policies = session.policies().await;
+    stage("trusted access and delegated administrators");
     let trusted_services = session.trusted_services().await;
     let delegated_administrators = session.delegated_administrators().await;
     let account_ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
+    stage("identity center");
     let identity_center = identity_center::read(&session, config, &account_ids).await;
+    stage("trails, aggregators, RAM shares");
     let cloudtrail_trails = services::trails(&session, config).await;
     let config_aggregators = services::aggregators(&session, config).await;
     let ram_shares = services::ram_shares(&session, config).await;
@@ -166,6 +204,7 @@ pub async fn discover(
         .map(|r| r.as_ref().to_owned())
         .unwrap_or_default();
     let security_service_admins = services::security_admins(&delegated_administrators, &region);
+    stage("member accounts");
     let member_roles = members::read(
         &session,
         config,
@@ -242,7 +281,8 @@ impl Session<'_> {
 
     /// Counts one API call (a page of a list counts as one).
     fn call(&self, action: &'static str) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        let calls = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        self.options.progress.calls(calls);
         if let Ok(mut used) = self.actions.lock() {
             used.insert(action);
         }
