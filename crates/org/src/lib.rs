@@ -1,10 +1,11 @@
 //! Organization inventory sources: where an [`OrgBundle`] comes from.
 //!
-//! - [`live`]: discovery through the AWS APIs from the management account
-//!   (AWS Organizations today; Identity Center, CloudTrail, RAM, Config and
-//!   member-account IAM are still to come, see issue 4). Pagination everywhere,
-//!   bounded concurrency, and every API that fails recorded in the bundle as a
-//!   gap instead of ending the run.
+//! - [`live`]: discovery through the AWS APIs from the management account:
+//!   AWS Organizations, IAM Identity Center and its identity store, CloudTrail,
+//!   RAM, Config, and each member account's IAM roles through an assumed role.
+//!   Pagination everywhere, bounded concurrency, adaptive retry, and every API
+//!   that fails recorded in the bundle as a gap instead of ending the run.
+//! - [`aws`]: loading AWS's standard configuration chain, for every AWS caller.
 //! - [`read_bundle`]: a saved bundle, checked (format, version, unique IDs,
 //!   known parents, no OU cycles) before anything uses it.
 //!
