@@ -40,11 +40,15 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         format: args.input_format,
         s3,
     };
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| tracing::info!("{what}: {:.2} s", clock.elapsed().as_secs_f64());
     let data = BillingData::open_with(&args.cur, &options).map_err(cur_error)?;
+    lap("opened and checked the billing data");
     for w in &data.warnings {
         tracing::warn!("{w}");
     }
     let window = choose_window(&data, args)?;
+    lap("summarized the export (one scan)");
     let posture = |d| data.posture(&window, d).map_err(cur_error);
     let total = posture(Dimension::Total)?
         .into_iter()
@@ -83,7 +87,9 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         max_commitment: args.max_commitment,
         target_utilization: args.target_utilization,
     };
+    lap("posture, series and observed rates");
     let result = estimate::recommend(&series, &request);
+    lap("optimized the purchase");
     let hours = f64::from(window.hours.max(1));
     let new_savings = result.outcome.savings;
     let actual_now = total.on_demand_equivalent_cost * (1.0 - total.effective_savings_rate());
@@ -93,6 +99,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         0.0
     };
     let backtest = run_backtest(&data, &window, &request)?;
+    lap("backtested");
     if let Some(path) = &args.chart {
         let chosen = result.outcome.commitment_cost / hours;
         std::fs::write(path, svg_curve(&result.curve, chosen))
