@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types as aws;
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use orgpool_model::{
@@ -274,6 +275,52 @@ pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
 }
 
 impl Session<'_> {
+    /// Reads every page of a paginated call, each page counted as one call. A
+    /// failing page becomes a gap for `scope` and ends the list; what was read
+    /// before it is kept.
+    async fn pages<P, E, T>(
+        &self,
+        action: &'static str,
+        scope: &str,
+        mut pages: PaginationStream<Result<P, E>>,
+        mut items: impl FnMut(P) -> Vec<T>,
+    ) -> Vec<T>
+    where
+        E: std::error::Error,
+    {
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.call(action);
+            match page {
+                Ok(page) => out.extend(items(page)),
+                Err(e) => {
+                    self.gap(scope, action, describe(&e));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads every page of a paginated call; the first error is returned, for
+    /// callers that cannot go on without the list.
+    async fn all_pages<P, E, T>(
+        &self,
+        action: &'static str,
+        mut pages: PaginationStream<Result<P, E>>,
+        mut items: impl FnMut(P) -> Vec<T>,
+    ) -> Result<Vec<T>, String>
+    where
+        E: std::error::Error,
+    {
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.call(action);
+            out.extend(items(page.map_err(|e| describe(&e))?));
+        }
+        Ok(out)
+    }
+
     /// Per-item calls in flight at once.
     fn concurrency(&self) -> usize {
         self.options.concurrency.max(1)
@@ -330,14 +377,11 @@ impl Session<'_> {
     }
 
     async fn roots(&self) -> Result<Vec<Root>, OrgError> {
-        let mut pages = self.client.list_roots().into_paginator().send();
-        let mut roots = Vec::new();
-        while let Some(page) = pages.next().await {
-            self.call(LIST_ROOTS);
-            let page =
-                page.map_err(|e| OrgError::Access(format!("{LIST_ROOTS}: {}", describe(&e))))?;
-            for r in page.roots() {
-                roots.push(Root {
+        let pages = self.client.list_roots().into_paginator().send();
+        self.all_pages(LIST_ROOTS, pages, |page| {
+            page.roots()
+                .iter()
+                .map(|r| Root {
                     id: text(r.id()),
                     name: text(r.name()),
                     enabled_policy_types: r
@@ -346,10 +390,11 @@ impl Session<'_> {
                         .filter(|t| t.status() == Some(&aws::PolicyTypeStatus::Enabled))
                         .filter_map(|t| policy_type(t.r#type()?))
                         .collect(),
-                });
-            }
-        }
-        Ok(roots)
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| OrgError::Access(format!("{LIST_ROOTS}: {e}")))
     }
 
     /// The OU tree, breadth first from the roots; a level's parents are read
@@ -371,34 +416,23 @@ impl Session<'_> {
     }
 
     async fn ous_under(&self, parent: String) -> Vec<OrganizationalUnit> {
-        let mut pages = self
+        let pages = self
             .client
             .list_organizational_units_for_parent()
             .parent_id(&parent)
             .into_paginator()
             .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            self.call(LIST_OUS);
-            match page {
-                Ok(page) => {
-                    out.extend(
-                        page.organizational_units()
-                            .iter()
-                            .map(|o| OrganizationalUnit {
-                                id: text(o.id()),
-                                name: text(o.name()),
-                                parent_id: parent.clone(),
-                            }),
-                    )
-                }
-                Err(e) => {
-                    self.gap(&parent, LIST_OUS, describe(&e));
-                    break;
-                }
-            }
-        }
-        out
+        self.pages(LIST_OUS, &parent, pages, |page| {
+            page.organizational_units()
+                .iter()
+                .map(|o| OrganizationalUnit {
+                    id: text(o.id()),
+                    name: text(o.name()),
+                    parent_id: parent.clone(),
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn accounts(&self, containers: &[String]) -> Vec<Account> {
@@ -411,24 +445,19 @@ impl Session<'_> {
     }
 
     async fn accounts_under(&self, parent: String) -> Vec<Account> {
-        let mut pages = self
+        let pages = self
             .client
             .list_accounts_for_parent()
             .parent_id(&parent)
             .into_paginator()
             .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            self.call(LIST_ACCOUNTS);
-            match page {
-                Ok(page) => out.extend(page.accounts().iter().map(|a| account(a, &parent))),
-                Err(e) => {
-                    self.gap(&parent, LIST_ACCOUNTS, describe(&e));
-                    break;
-                }
-            }
-        }
-        out
+        self.pages(LIST_ACCOUNTS, &parent, pages, |page| {
+            page.accounts()
+                .iter()
+                .map(|a| account(a, &parent))
+                .collect()
+        })
+        .await
     }
 
     async fn policies(&self) -> Vec<Policy> {
@@ -459,19 +488,14 @@ impl Session<'_> {
         &self,
         filter: aws::PolicyType,
     ) -> Result<Vec<aws::PolicySummary>, String> {
-        let mut pages = self
+        let pages = self
             .client
             .list_policies()
             .filter(filter)
             .into_paginator()
             .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            self.call(LIST_POLICIES);
-            let page = page.map_err(|e| describe(&e))?;
-            out.extend(page.policies().iter().cloned());
-        }
-        Ok(out)
+        self.all_pages(LIST_POLICIES, pages, |page| page.policies().to_vec())
+            .await
     }
 
     async fn policy(&self, summary: aws::PolicySummary, policy_type: PolicyType) -> Option<Policy> {
@@ -491,22 +515,18 @@ impl Session<'_> {
             }
         };
         let mut targets = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_targets_for_policy()
             .policy_id(&id)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            self.call(LIST_TARGETS);
-            match page {
-                Ok(page) => targets.extend(page.targets().iter().map(|t| text(t.target_id()))),
-                Err(e) => {
-                    self.gap(&id, LIST_TARGETS, describe(&e));
-                    break;
-                }
-            }
-        }
+        targets.extend(
+            self.pages(LIST_TARGETS, &id, pages, |page| {
+                page.targets().iter().map(|t| text(t.target_id())).collect()
+            })
+            .await,
+        );
         Some(Policy {
             id,
             name: text(summary.name()),
@@ -519,53 +539,44 @@ impl Session<'_> {
     }
 
     async fn trusted_services(&self) -> Vec<TrustedService> {
-        let mut pages = self
+        let pages = self
             .client
             .list_aws_service_access_for_organization()
             .into_paginator()
             .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            self.call(LIST_SERVICE_ACCESS);
-            match page {
-                Ok(page) => {
-                    out.extend(
-                        page.enabled_service_principals()
-                            .iter()
-                            .map(|s| TrustedService {
-                                service_principal: text(s.service_principal()),
-                                date_enabled: time(s.date_enabled()),
-                            }),
-                    )
-                }
-                Err(e) => {
-                    self.gap("organization", LIST_SERVICE_ACCESS, describe(&e));
-                    break;
-                }
-            }
-        }
-        out
+        self.pages(LIST_SERVICE_ACCESS, "organization", pages, |page| {
+            page.enabled_service_principals()
+                .iter()
+                .map(|s| TrustedService {
+                    service_principal: text(s.service_principal()),
+                    date_enabled: time(s.date_enabled()),
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn delegated_administrators(&self) -> Vec<DelegatedAdministrator> {
-        let mut pages = self
+        let pages = self
             .client
             .list_delegated_administrators()
             .into_paginator()
             .send();
-        let mut admins = Vec::new();
-        while let Some(page) = pages.next().await {
-            self.call(LIST_DELEGATED_ADMINS);
-            match page {
-                Ok(page) => {
-                    admins.extend(page.delegated_administrators().iter().map(|a| text(a.id())))
-                }
-                Err(e) => {
-                    self.gap("organization", LIST_DELEGATED_ADMINS, describe(&e));
-                    return Vec::new();
-                }
+        let admins = self
+            .all_pages(LIST_DELEGATED_ADMINS, pages, |page| {
+                page.delegated_administrators()
+                    .iter()
+                    .map(|a| text(a.id()))
+                    .collect()
+            })
+            .await;
+        let admins = match admins {
+            Ok(admins) => admins,
+            Err(e) => {
+                self.gap("organization", LIST_DELEGATED_ADMINS, e);
+                return Vec::new();
             }
-        }
+        };
         let per_account: Vec<Vec<DelegatedAdministrator>> = futures::stream::iter(admins)
             .map(|account| self.delegated_services(account))
             .buffered(self.options.concurrency.max(1))
@@ -575,34 +586,23 @@ impl Session<'_> {
     }
 
     async fn delegated_services(&self, account_id: String) -> Vec<DelegatedAdministrator> {
-        let mut pages = self
+        let pages = self
             .client
             .list_delegated_services_for_account()
             .account_id(&account_id)
             .into_paginator()
             .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            self.call(LIST_DELEGATED_SERVICES);
-            match page {
-                Ok(page) => {
-                    out.extend(
-                        page.delegated_services()
-                            .iter()
-                            .map(|s| DelegatedAdministrator {
-                                account_id: account_id.clone(),
-                                service_principal: text(s.service_principal()),
-                                delegation_enabled_date: time(s.delegation_enabled_date()),
-                            }),
-                    )
-                }
-                Err(e) => {
-                    self.gap(&account_id, LIST_DELEGATED_SERVICES, describe(&e));
-                    break;
-                }
-            }
-        }
-        out
+        self.pages(LIST_DELEGATED_SERVICES, &account_id, pages, |page| {
+            page.delegated_services()
+                .iter()
+                .map(|s| DelegatedAdministrator {
+                    account_id: account_id.clone(),
+                    service_principal: text(s.service_principal()),
+                    delegation_enabled_date: time(s.delegation_enabled_date()),
+                })
+                .collect()
+        })
+        .await
     }
 }
 

@@ -98,21 +98,17 @@ pub(super) async fn read(
 
 async fn permission_sets(s: &Session<'_>, sso: &SsoAdmin, instance: &str) -> Vec<PermissionSet> {
     let mut arns = Vec::new();
-    let mut pages = sso
+    let pages = sso
         .list_permission_sets()
         .instance_arn(instance)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        s.call(LIST_PERMISSION_SETS);
-        match page {
-            Ok(page) => arns.extend(page.permission_sets().iter().cloned()),
-            Err(e) => {
-                s.gap(instance, LIST_PERMISSION_SETS, describe(&e));
-                break;
-            }
-        }
-    }
+    arns.extend(
+        s.pages(LIST_PERMISSION_SETS, instance, pages, |page| {
+            page.permission_sets().to_vec()
+        })
+        .await,
+    );
     futures::stream::iter(arns)
         .map(|arn| permission_set(s, sso, instance, arn))
         .buffered(s.concurrency())
@@ -152,46 +148,36 @@ async fn permission_set(
         }
         Err(e) => s.gap(&arn, DESCRIBE_PERMISSION_SET, describe(&e)),
     }
-    let mut pages = sso
+    let pages = sso
         .list_managed_policies_in_permission_set()
         .instance_arn(instance)
         .permission_set_arn(&arn)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        s.call(LIST_MANAGED_POLICIES);
-        match page {
-            Ok(page) => set.managed_policies.extend(
-                page.attached_managed_policies()
-                    .iter()
-                    .map(|p| text(p.arn())),
-            ),
-            Err(e) => {
-                s.gap(&arn, LIST_MANAGED_POLICIES, describe(&e));
-                break;
-            }
-        }
-    }
-    let mut pages = sso
+    set.managed_policies.extend(
+        s.pages(LIST_MANAGED_POLICIES, &arn, pages, |page| {
+            page.attached_managed_policies()
+                .iter()
+                .map(|p| text(p.arn()))
+                .collect()
+        })
+        .await,
+    );
+    let pages = sso
         .list_customer_managed_policy_references_in_permission_set()
         .instance_arn(instance)
         .permission_set_arn(&arn)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        s.call(LIST_CUSTOMER_POLICIES);
-        match page {
-            Ok(page) => set.customer_managed_policies.extend(
-                page.customer_managed_policy_references()
-                    .iter()
-                    .map(|p| format!("{}{}", p.path().unwrap_or("/"), p.name())),
-            ),
-            Err(e) => {
-                s.gap(&arn, LIST_CUSTOMER_POLICIES, describe(&e));
-                break;
-            }
-        }
-    }
+    set.customer_managed_policies.extend(
+        s.pages(LIST_CUSTOMER_POLICIES, &arn, pages, |page| {
+            page.customer_managed_policy_references()
+                .iter()
+                .map(|p| format!("{}{}", p.path().unwrap_or("/"), p.name()))
+                .collect()
+        })
+        .await,
+    );
     s.call(GET_INLINE_POLICY);
     match sso
         .get_inline_policy_for_permission_set()
@@ -224,44 +210,40 @@ async fn assignments(
         .iter()
         .flat_map(|a| sets.iter().map(move |p| (a.clone(), p.arn.clone())))
         .collect();
-    let lists: Vec<Vec<AccountAssignment>> =
-        futures::stream::iter(pairs)
-            .map(|(account, set)| async move {
-                let mut out = Vec::new();
-                let mut pages = sso
-                    .list_account_assignments()
-                    .instance_arn(instance)
-                    .account_id(&account)
-                    .permission_set_arn(&set)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    s.call(LIST_ASSIGNMENTS);
-                    match page {
-                        Ok(page) => out.extend(page.account_assignments().iter().map(|a| {
-                            AccountAssignment {
-                                account_id: text(a.account_id()),
-                                permission_set_arn: text(a.permission_set_arn()),
-                                principal_type: match a.principal_type() {
-                                    Some(aws_sdk_ssoadmin::types::PrincipalType::Group) => {
-                                        PrincipalType::Group
-                                    }
-                                    _ => PrincipalType::User,
-                                },
-                                principal_id: text(a.principal_id()),
-                            }
-                        })),
-                        Err(e) => {
-                            s.gap(&account, LIST_ASSIGNMENTS, describe(&e));
-                            break;
-                        }
-                    }
-                }
-                out
-            })
-            .buffered(s.concurrency())
-            .collect()
-            .await;
+    let lists: Vec<Vec<AccountAssignment>> = futures::stream::iter(pairs)
+        .map(|(account, set)| async move {
+            let mut out = Vec::new();
+            let pages = sso
+                .list_account_assignments()
+                .instance_arn(instance)
+                .account_id(&account)
+                .permission_set_arn(&set)
+                .into_paginator()
+                .send();
+            out.extend(
+                s.pages(LIST_ASSIGNMENTS, &account, pages, |page| {
+                    page.account_assignments()
+                        .iter()
+                        .map(|a| AccountAssignment {
+                            account_id: text(a.account_id()),
+                            permission_set_arn: text(a.permission_set_arn()),
+                            principal_type: match a.principal_type() {
+                                Some(aws_sdk_ssoadmin::types::PrincipalType::Group) => {
+                                    PrincipalType::Group
+                                }
+                                _ => PrincipalType::User,
+                            },
+                            principal_id: text(a.principal_id()),
+                        })
+                        .collect()
+                })
+                .await,
+            );
+            out
+        })
+        .buffered(s.concurrency())
+        .collect()
+        .await;
     lists.into_iter().flatten().collect()
 }
 
@@ -271,16 +253,16 @@ async fn identities(
     store_id: &str,
 ) -> (Vec<SsoUser>, Vec<SsoGroup>, Vec<GroupMembership>) {
     let mut users = Vec::new();
-    let mut pages = store
+    let pages = store
         .list_users()
         .identity_store_id(store_id)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        s.call(LIST_USERS);
-        match page {
-            Ok(page) => users.extend(page.users().iter().map(|u| {
-                SsoUser {
+    users.extend(
+        s.pages(LIST_USERS, store_id, pages, |page| {
+            page.users()
+                .iter()
+                .map(|u| SsoUser {
                     id: text(Some(u.user_id())),
                     user_name: text(u.user_name()),
                     display_name: text(u.display_name()),
@@ -290,60 +272,55 @@ async fn identities(
                         .filter_map(|e| e.value())
                         .map(str::to_owned)
                         .collect(),
-                }
-            })),
-            Err(e) => {
-                s.gap(store_id, LIST_USERS, describe(&e));
-                break;
-            }
-        }
-    }
+                })
+                .collect()
+        })
+        .await,
+    );
     let mut groups = Vec::new();
-    let mut pages = store
+    let pages = store
         .list_groups()
         .identity_store_id(store_id)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        s.call(LIST_GROUPS);
-        match page {
-            Ok(page) => groups.extend(page.groups().iter().map(|g| SsoGroup {
-                id: text(Some(g.group_id())),
-                display_name: text(g.display_name()),
-                description: text(g.description()),
-            })),
-            Err(e) => {
-                s.gap(store_id, LIST_GROUPS, describe(&e));
-                break;
-            }
-        }
-    }
+    groups.extend(
+        s.pages(LIST_GROUPS, store_id, pages, |page| {
+            page.groups()
+                .iter()
+                .map(|g| SsoGroup {
+                    id: text(Some(g.group_id())),
+                    display_name: text(g.display_name()),
+                    description: text(g.description()),
+                })
+                .collect()
+        })
+        .await,
+    );
     let lists: Vec<Vec<GroupMembership>> =
         futures::stream::iter(groups.iter().map(|g| g.id.clone()))
             .map(|group| async move {
                 let mut out = Vec::new();
-                let mut pages = store
+                let pages = store
                     .list_group_memberships()
                     .identity_store_id(store_id)
                     .group_id(&group)
                     .into_paginator()
                     .send();
-                while let Some(page) = pages.next().await {
-                    s.call(LIST_MEMBERSHIPS);
-                    match page {
-                        Ok(page) => out.extend(page.group_memberships().iter().filter_map(|m| {
-                            let user = m.member_id()?.as_user_id().ok()?;
-                            Some(GroupMembership {
-                                group_id: group.clone(),
-                                user_id: user.clone(),
+                out.extend(
+                    s.pages(LIST_MEMBERSHIPS, &group, pages, |page| {
+                        page.group_memberships()
+                            .iter()
+                            .filter_map(|m| {
+                                let user = m.member_id()?.as_user_id().ok()?;
+                                Some(GroupMembership {
+                                    group_id: group.clone(),
+                                    user_id: user.clone(),
+                                })
                             })
-                        })),
-                        Err(e) => {
-                            s.gap(&group, LIST_MEMBERSHIPS, describe(&e));
-                            break;
-                        }
-                    }
-                }
+                            .collect()
+                    })
+                    .await,
+                );
                 out
             })
             .buffered(s.concurrency())

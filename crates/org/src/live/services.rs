@@ -169,26 +169,21 @@ async fn associations(
     kind: AssociationType,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let mut pages = client
+    let pages = client
         .get_resource_share_associations()
         .association_type(kind)
         .resource_share_arns(share)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        s.call(GET_ASSOCIATIONS);
-        match page {
-            Ok(page) => out.extend(
-                page.resource_share_associations()
-                    .iter()
-                    .filter_map(|a| a.associated_entity().map(str::to_owned)),
-            ),
-            Err(e) => {
-                s.gap(share, GET_ASSOCIATIONS, describe(&e));
-                break;
-            }
-        }
-    }
+    out.extend(
+        s.pages(GET_ASSOCIATIONS, share, pages, |page| {
+            page.resource_share_associations()
+                .iter()
+                .filter_map(|a| a.associated_entity().map(str::to_owned))
+                .collect()
+        })
+        .await,
+    );
     out
 }
 
