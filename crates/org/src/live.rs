@@ -514,19 +514,17 @@ impl Session<'_> {
                 serde_json::Value::Null
             }
         };
-        let mut targets = Vec::new();
         let pages = self
             .client
             .list_targets_for_policy()
             .policy_id(&id)
             .into_paginator()
             .send();
-        targets.extend(
-            self.pages(LIST_TARGETS, &id, pages, |page| {
+        let targets = self
+            .pages(LIST_TARGETS, &id, pages, |page| {
                 page.targets().iter().map(|t| text(t.target_id())).collect()
             })
-            .await,
-        );
+            .await;
         Some(Policy {
             id,
             name: text(summary.name()),

@@ -97,18 +97,16 @@ pub(super) async fn read(
 }
 
 async fn permission_sets(s: &Session<'_>, sso: &SsoAdmin, instance: &str) -> Vec<PermissionSet> {
-    let mut arns = Vec::new();
     let pages = sso
         .list_permission_sets()
         .instance_arn(instance)
         .into_paginator()
         .send();
-    arns.extend(
-        s.pages(LIST_PERMISSION_SETS, instance, pages, |page| {
+    let arns = s
+        .pages(LIST_PERMISSION_SETS, instance, pages, |page| {
             page.permission_sets().to_vec()
         })
-        .await,
-    );
+        .await;
     futures::stream::iter(arns)
         .map(|arn| permission_set(s, sso, instance, arn))
         .buffered(s.concurrency())
@@ -212,7 +210,6 @@ async fn assignments(
         .collect();
     let lists: Vec<Vec<AccountAssignment>> = futures::stream::iter(pairs)
         .map(|(account, set)| async move {
-            let mut out = Vec::new();
             let pages = sso
                 .list_account_assignments()
                 .instance_arn(instance)
@@ -220,26 +217,23 @@ async fn assignments(
                 .permission_set_arn(&set)
                 .into_paginator()
                 .send();
-            out.extend(
-                s.pages(LIST_ASSIGNMENTS, &account, pages, |page| {
-                    page.account_assignments()
-                        .iter()
-                        .map(|a| AccountAssignment {
-                            account_id: text(a.account_id()),
-                            permission_set_arn: text(a.permission_set_arn()),
-                            principal_type: match a.principal_type() {
-                                Some(aws_sdk_ssoadmin::types::PrincipalType::Group) => {
-                                    PrincipalType::Group
-                                }
-                                _ => PrincipalType::User,
-                            },
-                            principal_id: text(a.principal_id()),
-                        })
-                        .collect()
-                })
-                .await,
-            );
-            out
+            s.pages(LIST_ASSIGNMENTS, &account, pages, |page| {
+                page.account_assignments()
+                    .iter()
+                    .map(|a| AccountAssignment {
+                        account_id: text(a.account_id()),
+                        permission_set_arn: text(a.permission_set_arn()),
+                        principal_type: match a.principal_type() {
+                            Some(aws_sdk_ssoadmin::types::PrincipalType::Group) => {
+                                PrincipalType::Group
+                            }
+                            _ => PrincipalType::User,
+                        },
+                        principal_id: text(a.principal_id()),
+                    })
+                    .collect()
+            })
+            .await
         })
         .buffered(s.concurrency())
         .collect()
@@ -252,14 +246,13 @@ async fn identities(
     store: &IdentityStore,
     store_id: &str,
 ) -> (Vec<SsoUser>, Vec<SsoGroup>, Vec<GroupMembership>) {
-    let mut users = Vec::new();
     let pages = store
         .list_users()
         .identity_store_id(store_id)
         .into_paginator()
         .send();
-    users.extend(
-        s.pages(LIST_USERS, store_id, pages, |page| {
+    let users = s
+        .pages(LIST_USERS, store_id, pages, |page| {
             page.users()
                 .iter()
                 .map(|u| SsoUser {
@@ -275,16 +268,14 @@ async fn identities(
                 })
                 .collect()
         })
-        .await,
-    );
-    let mut groups = Vec::new();
+        .await;
     let pages = store
         .list_groups()
         .identity_store_id(store_id)
         .into_paginator()
         .send();
-    groups.extend(
-        s.pages(LIST_GROUPS, store_id, pages, |page| {
+    let groups = s
+        .pages(LIST_GROUPS, store_id, pages, |page| {
             page.groups()
                 .iter()
                 .map(|g| SsoGroup {
@@ -294,34 +285,29 @@ async fn identities(
                 })
                 .collect()
         })
-        .await,
-    );
+        .await;
     let lists: Vec<Vec<GroupMembership>> =
         futures::stream::iter(groups.iter().map(|g| g.id.clone()))
             .map(|group| async move {
-                let mut out = Vec::new();
                 let pages = store
                     .list_group_memberships()
                     .identity_store_id(store_id)
                     .group_id(&group)
                     .into_paginator()
                     .send();
-                out.extend(
-                    s.pages(LIST_MEMBERSHIPS, &group, pages, |page| {
-                        page.group_memberships()
-                            .iter()
-                            .filter_map(|m| {
-                                let user = m.member_id()?.as_user_id().ok()?;
-                                Some(GroupMembership {
-                                    group_id: group.clone(),
-                                    user_id: user.clone(),
-                                })
+                s.pages(LIST_MEMBERSHIPS, &group, pages, |page| {
+                    page.group_memberships()
+                        .iter()
+                        .filter_map(|m| {
+                            let user = m.member_id()?.as_user_id().ok()?;
+                            Some(GroupMembership {
+                                group_id: group.clone(),
+                                user_id: user.clone(),
                             })
-                            .collect()
-                    })
-                    .await,
-                );
-                out
+                        })
+                        .collect()
+                })
+                .await
             })
             .buffered(s.concurrency())
             .collect()

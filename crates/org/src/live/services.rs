@@ -168,23 +168,19 @@ async fn associations(
     share: &str,
     kind: AssociationType,
 ) -> Vec<String> {
-    let mut out = Vec::new();
     let pages = client
         .get_resource_share_associations()
         .association_type(kind)
         .resource_share_arns(share)
         .into_paginator()
         .send();
-    out.extend(
-        s.pages(GET_ASSOCIATIONS, share, pages, |page| {
-            page.resource_share_associations()
-                .iter()
-                .filter_map(|a| a.associated_entity().map(str::to_owned))
-                .collect()
-        })
-        .await,
-    );
-    out
+    s.pages(GET_ASSOCIATIONS, share, pages, |page| {
+        page.resource_share_associations()
+            .iter()
+            .filter_map(|a| a.associated_entity().map(str::to_owned))
+            .collect()
+    })
+    .await
 }
 
 /// GuardDuty and Security Hub organization administrators, from the delegated
