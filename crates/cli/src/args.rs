@@ -69,7 +69,7 @@ pub enum Command {
     OnboardingTemplate,
     /// Work with organization bundles.
     #[command(
-        after_help = "Examples:\n  orgpool org show org.json\n  orgpool org show org.json --format json"
+        after_help = "Examples:\n  orgpool org show org.json\n  orgpool org show org.json --format json\n  orgpool org from-cli ./aws-exports --out org.json"
     )]
     Org(OrgArgs),
 }
@@ -122,6 +122,22 @@ pub enum OrgAction {
         after_help = "Examples:\n  orgpool org show org.json\n  orgpool org show org.json --format json"
     )]
     Show(OrgShowArgs),
+    /// Build a bundle from saved `aws organizations|sso-admin|identitystore` outputs.
+    #[command(
+        after_help = "Examples:\n  orgpool org from-cli ./aws-exports --out org.json\n  orgpool org from-cli ./aws-exports > org.json\n\nThe folder holds one JSON file per command; docs/from-cli.md lists the names and a script that writes them."
+    )]
+    FromCli(FromCliArgs),
+}
+
+/// `orgpool org from-cli`.
+#[derive(Debug, Args)]
+pub struct FromCliArgs {
+    /// The folder of saved CLI outputs.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Write the bundle here (default: standard output).
+    #[arg(long, value_name = "BUNDLE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `orgpool org show`.

@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Org(org) => match org.action {
             OrgAction::Show(args) => crate::org::show(&args, format)?,
+            OrgAction::FromCli(args) => crate::org::from_cli(&args)?,
         },
     };
     print!("{output}");

@@ -11,7 +11,7 @@ use orgpool_org::live::DiscoverOptions;
 use serde_json::json;
 
 use crate::BadInput;
-use crate::args::{DiscoverArgs, Format, OrgShowArgs};
+use crate::args::{DiscoverArgs, Format, FromCliArgs, OrgShowArgs};
 use crate::render::{Section, render};
 
 fn org_error(e: OrgError) -> anyhow::Error {
@@ -159,6 +159,29 @@ fn describe_access(access: &orgpool_org::aws::AwsAccess) -> String {
         parts.push(format!("endpoint {e}"));
     }
     parts.join(", ")
+}
+
+/// `orgpool org from-cli`: a bundle from saved CLI outputs, written to `--out`
+/// (then a one-line summary is printed) or to standard output.
+pub fn from_cli(args: &FromCliArgs) -> Result<String> {
+    let bundle = orgpool_org::from_cli::read(&args.dir).map_err(org_error)?;
+    for gap in &bundle.gaps {
+        tracing::warn!("{}: {} ({})", gap.scope, gap.api, gap.error);
+    }
+    match &args.out {
+        Some(path) => {
+            orgpool_org::write_bundle(&bundle, path).map_err(org_error)?;
+            Ok(format!(
+                "wrote {} ({} accounts, {} OUs, {} policies, {} gaps)\n",
+                path.display(),
+                bundle.accounts.len(),
+                bundle.organizational_units.len(),
+                bundle.policies.len(),
+                bundle.gaps.len()
+            ))
+        }
+        None => Ok(serde_json::to_string_pretty(&bundle)? + "\n"),
+    }
 }
 
 /// `orgpool org show`: the OU tree with accounts, policies and delegated admins.

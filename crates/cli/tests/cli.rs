@@ -87,6 +87,7 @@ fn every_command_has_help_with_an_example() {
         &["discover", "--help"],
         &["org", "--help"],
         &["org", "show", "--help"],
+        &["org", "from-cli", "--help"],
         &["onboarding-template", "--help"],
     ] {
         let out = orgpool(args);
@@ -885,5 +886,82 @@ print(json.dumps({{"trust": r["AssumeRolePolicyDocument"], "policy": doc,
             .as_str()
             .unwrap()
             .ends_with(":role/OrgpoolDiscoveryReadOnly")
+    );
+}
+
+#[test]
+fn org_from_cli_builds_a_bundle_from_saved_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("exports");
+    std::fs::create_dir(&saved).unwrap();
+    let write = |name: &str, body: serde_json::Value| {
+        std::fs::write(saved.join(name), body.to_string()).unwrap();
+    };
+    write(
+        "describe-organization.json",
+        serde_json::json!({"Organization": {"Id": "o-abcdefghij", "Arn": "arn:aws:organizations::111111111111:organization/o-abcdefghij",
+            "FeatureSet": "ALL", "MasterAccountId": "111111111111", "MasterAccountEmail": "root@example.com"}}),
+    );
+    write(
+        "list-roots.json",
+        serde_json::json!({"Roots": [{"Id": "r-ab12", "Name": "Root", "PolicyTypes": []}]}),
+    );
+    write(
+        "list-organizational-units-for-parent-r-ab12.json",
+        serde_json::json!({"OrganizationalUnits": []}),
+    );
+    write(
+        "list-accounts-for-parent-r-ab12.json",
+        serde_json::json!({"Accounts": [
+            {"Id": "111111111111", "Name": "mgmt", "Email": "root@example.com", "State": "ACTIVE",
+             "JoinedMethod": "CREATED", "JoinedTimestamp": "2024-03-01T10:00:00.000000+00:00"},
+            {"Id": "222222222222", "Name": "closed", "Email": "c@example.com", "State": "SUSPENDED",
+             "JoinedMethod": "INVITED", "JoinedTimestamp": 1709287200.5}]}),
+    );
+    let bundle = json_of(&["org", "from-cli", saved.to_str().unwrap()]);
+    assert_eq!(bundle["format"], "orgpool.org-bundle");
+    assert_eq!(bundle["source"]["kind"], "cli_exports");
+    assert_eq!(bundle["accounts"][1]["status"], "SUSPENDED");
+    assert_eq!(bundle["accounts"][1]["joined_method"], "INVITED");
+    assert_eq!(
+        bundle["accounts"][0]["joined_timestamp"],
+        "2024-03-01T10:00:00Z"
+    );
+    // Optional files not saved are gaps, not errors.
+    assert!(!bundle["gaps"].as_array().unwrap().is_empty());
+    let out_path = dir.path().join("org.json");
+    let out = orgpool(&[
+        "org",
+        "from-cli",
+        saved.to_str().unwrap(),
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = json_of(&[
+        "org",
+        "show",
+        out_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(shown["roots"][0]["accounts"].as_array().unwrap().len(), 2);
+
+    std::fs::write(saved.join("list-roots.json"), "not json").unwrap();
+    let out = orgpool(&["org", "from-cli", saved.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("list-roots.json: not JSON"),
+        "{}",
+        stderr(&out)
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = orgpool(&["org", "from-cli", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("describe-organization.json"),
+        "{}",
+        stderr(&out)
     );
 }

@@ -6,6 +6,8 @@
 //!   Pagination everywhere, bounded concurrency, adaptive retry, and every API
 //!   that fails recorded in the bundle as a gap instead of ending the run.
 //! - [`aws`]: loading AWS's standard configuration chain, for every AWS caller.
+//! - [`from_cli`]: a folder of saved `aws organizations`, `aws sso-admin` and
+//!   `aws identitystore` outputs, for users who grant no access.
 //! - [`read_bundle`]: a saved bundle, checked (format, version, unique IDs,
 //!   known parents, no OU cycles) before anything uses it.
 //!
@@ -13,6 +15,7 @@
 //! format.
 
 pub mod aws;
+pub mod from_cli;
 pub mod live;
 
 use std::path::Path;
@@ -38,6 +41,9 @@ pub enum OrgError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A folder of saved CLI outputs that cannot be read (the user's input).
+    #[error("{0}")]
+    BadExport(String),
     /// The caller is not allowed in, or is not in a management account.
     #[error("{0}")]
     Access(String),
@@ -49,7 +55,10 @@ pub enum OrgError {
 impl OrgError {
     /// True when the user can fix it (exit code 2).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, OrgError::BadBundle { .. } | OrgError::Access(_))
+        matches!(
+            self,
+            OrgError::BadBundle { .. } | OrgError::BadExport(_) | OrgError::Access(_)
+        )
     }
 }
 

@@ -257,9 +257,12 @@ pub(crate) fn text(value: Option<&str>) -> String {
     value.unwrap_or_default().to_owned()
 }
 
-fn time(value: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
+/// An AWS timestamp, rounded to the microsecond: AWS's JSON protocols send epoch
+/// seconds as a float, whose last digits are noise below that.
+pub(crate) fn time(value: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
     value
         .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+        .map(|t| chrono::SubsecRound::round_subsecs(t, 6))
         .unwrap_or_default()
 }
 

@@ -310,3 +310,160 @@ fn outside_an_organization_discovery_says_so() {
     assert!(err.is_bad_input(), "{err}");
     assert!(err.to_string().contains("DescribeOrganization"), "{err}");
 }
+
+/// Saves what the `aws` CLI would print for each command `from_cli` reads,
+/// named as `docs/from-cli.md` says, from boto3 calls to the same server.
+const EXPORT: &str = r#"
+import boto3, json, os, sys
+ep, out = os.environ["MOTO_ENDPOINT"], sys.argv[1]
+def save(name, resp):
+    resp.pop("ResponseMetadata", None)
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump(resp, f, default=str)
+org = boto3.client("organizations", endpoint_url=ep)
+save("describe-organization", org.describe_organization())
+roots = org.list_roots(); save("list-roots", roots)
+queue = [r["Id"] for r in roots["Roots"]]
+while queue:
+    parent = queue.pop()
+    ous = org.list_organizational_units_for_parent(ParentId=parent)
+    save("list-organizational-units-for-parent-" + parent, ous)
+    queue += [o["Id"] for o in ous["OrganizationalUnits"]]
+    save("list-accounts-for-parent-" + parent, org.list_accounts_for_parent(ParentId=parent))
+for t in ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY", "AISERVICES_OPT_OUT_POLICY"]:
+    try:
+        ps = org.list_policies(Filter=t)
+    except Exception:
+        continue
+    save("list-policies-" + t, ps)
+    for p in ps["Policies"]:
+        save("describe-policy-" + p["Id"], org.describe_policy(PolicyId=p["Id"]))
+        save("list-targets-for-policy-" + p["Id"], org.list_targets_for_policy(PolicyId=p["Id"]))
+save("list-aws-service-access-for-organization", org.list_aws_service_access_for_organization())
+admins = org.list_delegated_administrators(); save("list-delegated-administrators", admins)
+for a in admins["DelegatedAdministrators"]:
+    save("list-delegated-services-for-account-" + a["Id"], org.list_delegated_services_for_account(AccountId=a["Id"]))
+sso = boto3.client("sso-admin", endpoint_url=ep)
+inst = sso.list_instances(); save("sso-admin-list-instances", inst)
+iarn, store = inst["Instances"][0]["InstanceArn"], inst["Instances"][0]["IdentityStoreId"]
+sets = sso.list_permission_sets(InstanceArn=iarn); save("sso-admin-list-permission-sets", sets)
+accounts = [a["Id"] for a in org.list_accounts()["Accounts"]]
+for ps in sets["PermissionSets"]:
+    tail = ps.rsplit("/", 1)[1]
+    save("sso-admin-describe-permission-set-" + tail, sso.describe_permission_set(InstanceArn=iarn, PermissionSetArn=ps))
+    save("sso-admin-list-managed-policies-in-permission-set-" + tail, sso.list_managed_policies_in_permission_set(InstanceArn=iarn, PermissionSetArn=ps))
+    save("sso-admin-list-customer-managed-policy-references-in-permission-set-" + tail, sso.list_customer_managed_policy_references_in_permission_set(InstanceArn=iarn, PermissionSetArn=ps))
+    save("sso-admin-get-inline-policy-for-permission-set-" + tail, sso.get_inline_policy_for_permission_set(InstanceArn=iarn, PermissionSetArn=ps))
+    for a in accounts:
+        r = sso.list_account_assignments(InstanceArn=iarn, AccountId=a, PermissionSetArn=ps)
+        if r["AccountAssignments"]:
+            save("sso-admin-list-account-assignments-%s-%s" % (a, tail), r)
+ids = boto3.client("identitystore", endpoint_url=ep)
+save("identitystore-list-users", ids.list_users(IdentityStoreId=store))
+groups = ids.list_groups(IdentityStoreId=store); save("identitystore-list-groups", groups)
+for g in groups["Groups"]:
+    save("identitystore-list-group-memberships-" + g["GroupId"], ids.list_group_memberships(IdentityStoreId=store, GroupId=g["GroupId"]))
+"#;
+
+#[test]
+fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
+    let moto = MotoServer::start();
+    moto.boto3(SETUP);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("export.py");
+    std::fs::write(&script, EXPORT).unwrap();
+    let saved = dir.path().join("saved");
+    std::fs::create_dir(&saved).unwrap();
+    let out = std::process::Command::new(orgpool_testkit::python())
+        .arg(&script)
+        .arg(&saved)
+        .envs(moto.env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let rt = runtime();
+    let live = rt
+        .block_on(discover(
+            &moto_config(&rt, &moto),
+            &DiscoverOptions::default(),
+        ))
+        .unwrap()
+        .bundle;
+    let files = orgpool_org::from_cli::read(&saved).expect("the saved outputs read");
+    assert_eq!(files.organization, live.organization);
+    assert_eq!(files.roots, live.roots);
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let keys = |b: &orgpool_model::OrgBundle| {
+        (
+            sorted(
+                b.organizational_units
+                    .iter()
+                    .map(|o| format!("{o:?}"))
+                    .collect(),
+            ),
+            sorted(b.accounts.iter().map(|a| format!("{a:?}")).collect()),
+            sorted(b.policies.iter().map(|p| format!("{p:?}")).collect()),
+            sorted(
+                b.trusted_services
+                    .iter()
+                    .map(|t| t.service_principal.clone())
+                    .collect(),
+            ),
+            sorted(
+                b.delegated_administrators
+                    .iter()
+                    .map(|d| format!("{}:{}", d.account_id, d.service_principal))
+                    .collect(),
+            ),
+        )
+    };
+    assert_eq!(keys(&files), keys(&live));
+    let (a, b) = (&files.identity_center[0], &live.identity_center[0]);
+    assert_eq!(a.permission_sets, b.permission_sets);
+    assert_eq!(a.account_assignments, b.account_assignments);
+    assert_eq!(a.users, b.users);
+    assert_eq!(a.groups, b.groups);
+    assert_eq!(a.group_memberships, b.group_memberships);
+    assert!(files.gaps.is_empty(), "{:?}", files.gaps);
+
+    // A missing optional file is a gap; a broken required one an error naming it.
+    std::fs::remove_file(saved.join("list-aws-service-access-for-organization.json")).unwrap();
+    let partial = orgpool_org::from_cli::read(&saved).unwrap();
+    assert!(partial.trusted_services.is_empty());
+    assert_eq!(partial.gaps.len(), 1);
+    assert!(
+        partial.gaps[0]
+            .api
+            .contains("list-aws-service-access-for-organization")
+    );
+    std::fs::write(saved.join("list-roots.json"), "{\"Roots\": ").unwrap();
+    let err = orgpool_org::from_cli::read(&saved).unwrap_err();
+    assert!(err.is_bad_input());
+    assert!(
+        err.to_string().contains("list-roots.json: not JSON"),
+        "{err}"
+    );
+    std::fs::write(saved.join("list-roots.json"), "{\"Nope\": []}").unwrap();
+    let err = orgpool_org::from_cli::read(&saved).unwrap_err();
+    assert!(err.to_string().contains("no list \"Roots\""), "{err}");
+    std::fs::remove_file(saved.join("describe-organization.json")).unwrap();
+    let err = orgpool_org::from_cli::read(&saved).unwrap_err();
+    assert!(
+        err.to_string().contains("describe-organization.json"),
+        "{err}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    assert!(
+        orgpool_org::from_cli::read(empty.path())
+            .unwrap_err()
+            .is_bad_input()
+    );
+}

@@ -1,0 +1,496 @@
+//! A bundle from saved `aws` CLI outputs, for users who grant no access.
+//!
+//! The folder holds one JSON file per command, named after it, as written by
+//! `aws … --output json > FILE` (see `docs/from-cli.md` for the script):
+//!
+//! | file | command |
+//! | --- | --- |
+//! | `describe-organization.json` (required) | `aws organizations describe-organization` |
+//! | `list-roots.json` (required) | `aws organizations list-roots` |
+//! | `list-organizational-units-for-parent-PARENT.json` | `… list-organizational-units-for-parent --parent-id PARENT` |
+//! | `list-accounts-for-parent-PARENT.json` | `… list-accounts-for-parent --parent-id PARENT` |
+//! | `list-policies-TYPE.json` | `… list-policies --filter TYPE` |
+//! | `describe-policy-POLICY.json` | `… describe-policy --policy-id POLICY` |
+//! | `list-targets-for-policy-POLICY.json` | `… list-targets-for-policy --policy-id POLICY` |
+//! | `list-aws-service-access-for-organization.json` | `… list-aws-service-access-for-organization` |
+//! | `list-delegated-administrators.json` | `… list-delegated-administrators` |
+//! | `list-delegated-services-for-account-ACCOUNT.json` | `… list-delegated-services-for-account --account-id ACCOUNT` |
+//! | `sso-admin-list-instances.json` | `aws sso-admin list-instances` |
+//! | `sso-admin-list-permission-sets.json` | `aws sso-admin list-permission-sets --instance-arn ARN` |
+//! | `sso-admin-describe-permission-set-PS.json` | `… describe-permission-set --permission-set-arn ARN` (PS: the ARN's last part, `ps-…`) |
+//! | `sso-admin-list-managed-policies-in-permission-set-PS.json` | `… list-managed-policies-in-permission-set --permission-set-arn ARN` |
+//! | `sso-admin-list-customer-managed-policy-references-in-permission-set-PS.json` | `… list-customer-managed-policy-references-in-permission-set --permission-set-arn ARN` |
+//! | `sso-admin-get-inline-policy-for-permission-set-PS.json` | `… get-inline-policy-for-permission-set --permission-set-arn ARN` |
+//! | `sso-admin-list-account-assignments-ACCOUNT-PS.json` | `… list-account-assignments --account-id ACCOUNT --permission-set-arn ARN` |
+//! | `identitystore-list-users.json` | `aws identitystore list-users --identity-store-id ID` |
+//! | `identitystore-list-groups.json` | `aws identitystore list-groups --identity-store-id ID` |
+//! | `identitystore-list-group-memberships-GROUP.json` | `… list-group-memberships --group-id GROUP` |
+//!
+//! The CLI paginates for you, so each file holds the whole list. A file that
+//! is missing where the tree says one should be becomes a gap in the bundle; a
+//! file that is not JSON, or lacks the field the command always returns, is an
+//! error naming the file and the field.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use orgpool_model::{
+    Account, AccountAssignment, AccountStatus, BUNDLE_FORMAT, BUNDLE_VERSION, BundleSource,
+    DelegatedAdministrator, FeatureSet, Gap, GroupMembership, JoinedMethod, OrgBundle,
+    Organization, OrganizationalUnit, PermissionSet, Policy, PolicyType, PrincipalType, Root,
+    SourceKind, SsoGroup, SsoInstance, SsoUser, TrustedService,
+};
+use serde_json::Value;
+
+use crate::OrgError;
+
+/// The policy types read, as `list-policies --filter` spells them.
+const POLICY_TYPES: [(&str, PolicyType); 5] = [
+    ("SERVICE_CONTROL_POLICY", PolicyType::ServiceControlPolicy),
+    ("RESOURCE_CONTROL_POLICY", PolicyType::ResourceControlPolicy),
+    ("TAG_POLICY", PolicyType::TagPolicy),
+    ("BACKUP_POLICY", PolicyType::BackupPolicy),
+    (
+        "AISERVICES_OPT_OUT_POLICY",
+        PolicyType::AiservicesOptOutPolicy,
+    ),
+];
+
+struct Folder {
+    dir: PathBuf,
+    gaps: Vec<Gap>,
+}
+
+fn bad(file: &Path, what: String) -> OrgError {
+    OrgError::BadExport(format!("{}: {what}", file.display()))
+}
+
+impl Folder {
+    /// A required file, parsed.
+    fn required(&self, name: &str) -> Result<(PathBuf, Value), OrgError> {
+        let path = self.dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            bad(
+                &path,
+                format!("cannot read it ({e}); it is required, see docs/from-cli.md"),
+            )
+        })?;
+        let value =
+            serde_json::from_str(&text).map_err(|e| bad(&path, format!("not JSON: {e}")))?;
+        Ok((path, value))
+    }
+
+    /// An optional file: `None` (and a gap for `scope`) when it is missing.
+    fn optional(&mut self, name: &str, scope: &str) -> Result<Option<(PathBuf, Value)>, OrgError> {
+        if !self.dir.join(name).exists() {
+            self.gaps.push(Gap {
+                scope: scope.to_owned(),
+                api: name.trim_end_matches(".json").to_owned(),
+                error: format!("{name} is not in the folder"),
+            });
+            return Ok(None);
+        }
+        self.required(name).map(Some)
+    }
+}
+
+/// The list under `field`, or an error naming the file and the field.
+fn list<'a>(file: &Path, value: &'a Value, field: &str) -> Result<&'a Vec<Value>, OrgError> {
+    value.get(field).and_then(Value::as_array).ok_or_else(|| {
+        bad(
+            file,
+            format!("no list {field:?} (is this the right command's output?)"),
+        )
+    })
+}
+
+fn text(value: &Value, field: &str) -> String {
+    value
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn required_text(file: &Path, value: &Value, field: &str) -> Result<String, OrgError> {
+    value
+        .get(field)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| bad(file, format!("missing field {field:?}")))
+}
+
+/// A time as the CLI prints it (RFC 3339, with a space or a `T`), or epoch seconds.
+fn time(value: &Value, field: &str) -> DateTime<Utc> {
+    match value.get(field) {
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .and_then(|s| DateTime::from_timestamp(s as i64, 0))
+            .unwrap_or_default(),
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(&s.replacen(' ', "T", 1))
+            .map(|t| t.to_utc())
+            .or_else(|_| {
+                NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").map(|t| t.and_utc())
+            })
+            .unwrap_or_default(),
+        _ => DateTime::default(),
+    }
+}
+
+/// The last part of an ARN (`…/ps-1234` → `ps-1234`).
+fn arn_tail(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Reads a folder of saved CLI outputs into a bundle.
+pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
+    let mut f = Folder {
+        dir: dir.to_owned(),
+        gaps: Vec::new(),
+    };
+    let (path, org) = f.required("describe-organization.json")?;
+    let org = org
+        .get("Organization")
+        .ok_or_else(|| bad(&path, "missing field \"Organization\"".into()))?;
+    let organization = Organization {
+        id: required_text(&path, org, "Id")?,
+        arn: text(org, "Arn"),
+        feature_set: if text(org, "FeatureSet") == "CONSOLIDATED_BILLING" {
+            FeatureSet::ConsolidatedBilling
+        } else {
+            FeatureSet::All
+        },
+        management_account_id: required_text(&path, org, "MasterAccountId")?,
+        management_account_email: text(org, "MasterAccountEmail"),
+    };
+    let (path, roots_json) = f.required("list-roots.json")?;
+    let mut roots = Vec::new();
+    for r in list(&path, &roots_json, "Roots")? {
+        roots.push(Root {
+            id: required_text(&path, r, "Id")?,
+            name: text(r, "Name"),
+            enabled_policy_types: r
+                .get("PolicyTypes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|t| text(t, "Status") == "ENABLED")
+                .filter_map(|t| {
+                    let name = text(t, "Type");
+                    POLICY_TYPES
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, p)| *p)
+                })
+                .collect(),
+        });
+    }
+    let (organizational_units, accounts) = tree(&mut f, &roots)?;
+    let policies = policies(&mut f)?;
+    let trusted_services = match f.optional(
+        "list-aws-service-access-for-organization.json",
+        "organization",
+    )? {
+        Some((path, v)) => list(&path, &v, "EnabledServicePrincipals")?
+            .iter()
+            .map(|s| TrustedService {
+                service_principal: text(s, "ServicePrincipal"),
+                date_enabled: time(s, "DateEnabled"),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let delegated_administrators = delegated(&mut f)?;
+    let identity_center = identity_center(&mut f, &accounts)?;
+    let bundle = OrgBundle {
+        format: BUNDLE_FORMAT.to_owned(),
+        version: BUNDLE_VERSION,
+        generated_at: Utc::now(),
+        source: BundleSource {
+            kind: SourceKind::CliExports,
+            detail: Some(dir.display().to_string()),
+        },
+        organization,
+        roots,
+        organizational_units,
+        accounts,
+        policies,
+        trusted_services,
+        delegated_administrators,
+        identity_center,
+        cloudtrail_trails: Vec::new(),
+        config_aggregators: Vec::new(),
+        security_service_admins: Vec::new(),
+        ram_shares: Vec::new(),
+        iam_roles: Vec::new(),
+        gaps: f.gaps,
+    };
+    bundle
+        .validate()
+        .map_err(|e| OrgError::BadExport(format!("{}: {e}", dir.display())))?;
+    Ok(bundle)
+}
+
+/// The OU tree and the accounts, walked from the roots.
+fn tree(
+    f: &mut Folder,
+    roots: &[Root],
+) -> Result<(Vec<OrganizationalUnit>, Vec<Account>), OrgError> {
+    let mut ous = Vec::new();
+    let mut accounts = Vec::new();
+    let mut queue: Vec<String> = roots.iter().map(|r| r.id.clone()).collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(parent) = queue.pop() {
+        if !seen.insert(parent.clone()) {
+            continue; // a cycle in the files: validation reports it
+        }
+        if let Some((path, v)) = f.optional(
+            &format!("list-organizational-units-for-parent-{parent}.json"),
+            &parent,
+        )? {
+            for ou in list(&path, &v, "OrganizationalUnits")? {
+                let id = required_text(&path, ou, "Id")?;
+                queue.push(id.clone());
+                ous.push(OrganizationalUnit {
+                    id,
+                    name: text(ou, "Name"),
+                    parent_id: parent.clone(),
+                });
+            }
+        }
+        if let Some((path, v)) =
+            f.optional(&format!("list-accounts-for-parent-{parent}.json"), &parent)?
+        {
+            for a in list(&path, &v, "Accounts")? {
+                let state = text(a, "State");
+                let status = text(a, "Status");
+                accounts.push(Account {
+                    id: required_text(&path, a, "Id")?,
+                    name: text(a, "Name"),
+                    email: text(a, "Email"),
+                    status: match (state.as_str(), status.as_str()) {
+                        ("SUSPENDED" | "CLOSED", _) | ("", "SUSPENDED") => AccountStatus::Suspended,
+                        ("PENDING_CLOSURE", _) | ("", "PENDING_CLOSURE") => {
+                            AccountStatus::PendingClosure
+                        }
+                        _ => AccountStatus::Active,
+                    },
+                    joined_method: if text(a, "JoinedMethod") == "INVITED" {
+                        JoinedMethod::Invited
+                    } else {
+                        JoinedMethod::Created
+                    },
+                    joined_timestamp: time(a, "JoinedTimestamp"),
+                    parent_id: parent.clone(),
+                });
+            }
+        }
+    }
+    Ok((ous, accounts))
+}
+
+fn policies(f: &mut Folder) -> Result<Vec<Policy>, OrgError> {
+    let mut out = Vec::new();
+    for (filter, policy_type) in POLICY_TYPES {
+        let Some((path, v)) =
+            f.optional(&format!("list-policies-{filter}.json"), "organization")?
+        else {
+            continue;
+        };
+        for summary in list(&path, &v, "Policies")? {
+            let id = required_text(&path, summary, "Id")?;
+            let content = match f.optional(&format!("describe-policy-{id}.json"), &id)? {
+                Some((p, d)) => {
+                    let raw = d
+                        .pointer("/Policy/Content")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| bad(&p, "missing field \"Policy.Content\"".into()))?;
+                    serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()))
+                }
+                None => Value::Null,
+            };
+            let targets = match f.optional(&format!("list-targets-for-policy-{id}.json"), &id)? {
+                Some((p, t)) => list(&p, &t, "Targets")?
+                    .iter()
+                    .map(|t| text(t, "TargetId"))
+                    .collect(),
+                None => Vec::new(),
+            };
+            out.push(Policy {
+                id,
+                name: text(summary, "Name"),
+                description: text(summary, "Description"),
+                policy_type,
+                aws_managed: summary
+                    .get("AwsManaged")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                content,
+                targets,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn delegated(f: &mut Folder) -> Result<Vec<DelegatedAdministrator>, OrgError> {
+    let Some((path, v)) = f.optional("list-delegated-administrators.json", "organization")? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for admin in list(&path, &v, "DelegatedAdministrators")? {
+        let account = required_text(&path, admin, "Id")?;
+        let name = format!("list-delegated-services-for-account-{account}.json");
+        if let Some((p, s)) = f.optional(&name, &account)? {
+            for service in list(&p, &s, "DelegatedServices")? {
+                out.push(DelegatedAdministrator {
+                    account_id: account.clone(),
+                    service_principal: text(service, "ServicePrincipal"),
+                    delegation_enabled_date: time(service, "DelegationEnabledDate"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn identity_center(f: &mut Folder, accounts: &[Account]) -> Result<Vec<SsoInstance>, OrgError> {
+    if !f.dir.join("sso-admin-list-instances.json").exists() {
+        return Ok(Vec::new()); // Identity Center not exported: nothing to say
+    }
+    let (path, v) = f.required("sso-admin-list-instances.json")?;
+    let Some(instance) = list(&path, &v, "Instances")?.first() else {
+        return Ok(Vec::new());
+    };
+    let mut sso = SsoInstance {
+        instance_arn: required_text(&path, instance, "InstanceArn")?,
+        identity_store_id: text(instance, "IdentityStoreId"),
+        owner_account_id: text(instance, "OwnerAccountId"),
+        permission_sets: Vec::new(),
+        account_assignments: Vec::new(),
+        users: Vec::new(),
+        groups: Vec::new(),
+        group_memberships: Vec::new(),
+    };
+    let arns: Vec<String> =
+        match f.optional("sso-admin-list-permission-sets.json", &sso.instance_arn)? {
+            Some((p, v)) => list(&p, &v, "PermissionSets")?
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect(),
+            None => Vec::new(),
+        };
+    for arn in &arns {
+        let ps = arn_tail(arn);
+        let mut set = PermissionSet {
+            arn: arn.clone(),
+            name: String::new(),
+            description: String::new(),
+            session_duration: None,
+            managed_policies: Vec::new(),
+            customer_managed_policies: Vec::new(),
+            inline_policy: None,
+        };
+        if let Some((_, d)) =
+            f.optional(&format!("sso-admin-describe-permission-set-{ps}.json"), arn)?
+        {
+            let p = d.get("PermissionSet").cloned().unwrap_or_default();
+            set.name = text(&p, "Name");
+            set.description = text(&p, "Description");
+            set.session_duration = p
+                .get("SessionDuration")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+        }
+        let name = format!("sso-admin-list-managed-policies-in-permission-set-{ps}.json");
+        if let Some((p, v)) = f.optional(&name, arn)? {
+            set.managed_policies = list(&p, &v, "AttachedManagedPolicies")?
+                .iter()
+                .map(|m| text(m, "Arn"))
+                .collect();
+        }
+        let name = format!(
+            "sso-admin-list-customer-managed-policy-references-in-permission-set-{ps}.json"
+        );
+        if let Some((p, v)) = f.optional(&name, arn)? {
+            set.customer_managed_policies = list(&p, &v, "CustomerManagedPolicyReferences")?
+                .iter()
+                .map(|m| {
+                    let path = m.get("Path").and_then(Value::as_str).unwrap_or("/");
+                    format!("{path}{}", text(m, "Name"))
+                })
+                .collect();
+        }
+        let name = format!("sso-admin-get-inline-policy-for-permission-set-{ps}.json");
+        if let Some((_, v)) = f.optional(&name, arn)? {
+            set.inline_policy = v
+                .get("InlinePolicy")
+                .and_then(Value::as_str)
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| serde_json::from_str(p).unwrap_or_else(|_| Value::String(p.to_owned())));
+        }
+        sso.permission_sets.push(set);
+        for account in accounts {
+            let name = format!(
+                "sso-admin-list-account-assignments-{}-{ps}.json",
+                account.id
+            );
+            if !f.dir.join(&name).exists() {
+                continue; // only assigned (account, set) pairs need a file
+            }
+            let (p, v) = f.required(&name)?;
+            for a in list(&p, &v, "AccountAssignments")? {
+                sso.account_assignments.push(AccountAssignment {
+                    account_id: text(a, "AccountId"),
+                    permission_set_arn: text(a, "PermissionSetArn"),
+                    principal_type: if text(a, "PrincipalType") == "GROUP" {
+                        PrincipalType::Group
+                    } else {
+                        PrincipalType::User
+                    },
+                    principal_id: text(a, "PrincipalId"),
+                });
+            }
+        }
+    }
+    let store = sso.identity_store_id.clone();
+    if let Some((p, v)) = f.optional("identitystore-list-users.json", &store)? {
+        for u in list(&p, &v, "Users")? {
+            sso.users.push(SsoUser {
+                id: text(u, "UserId"),
+                user_name: text(u, "UserName"),
+                display_name: text(u, "DisplayName"),
+                emails: u
+                    .get("Emails")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|e| text(e, "Value"))
+                    .collect(),
+            });
+        }
+    }
+    if let Some((p, v)) = f.optional("identitystore-list-groups.json", &store)? {
+        for g in list(&p, &v, "Groups")? {
+            sso.groups.push(SsoGroup {
+                id: text(g, "GroupId"),
+                display_name: text(g, "DisplayName"),
+                description: text(g, "Description"),
+            });
+        }
+    }
+    for group in sso.groups.iter().map(|g| g.id.clone()).collect::<Vec<_>>() {
+        let name = format!("identitystore-list-group-memberships-{group}.json");
+        if let Some((p, v)) = f.optional(&name, &group)? {
+            for m in list(&p, &v, "GroupMemberships")? {
+                if let Some(user) = m.pointer("/MemberId/UserId").and_then(Value::as_str) {
+                    sso.group_memberships.push(GroupMembership {
+                        group_id: group.clone(),
+                        user_id: user.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(vec![sso])
+}
