@@ -467,3 +467,50 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
             .is_bad_input()
     );
 }
+
+#[test]
+fn a_denied_api_becomes_a_gap_and_discovery_goes_on() {
+    // moto enforces IAM policies after its first three requests: those create
+    // an administrator whose keys do the rest of the set-up.
+    let moto = MotoServer::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    let keys = moto.boto3(
+        r#"
+import boto3, json, os
+ep = os.environ["MOTO_ENDPOINT"]
+iam = boto3.client("iam", endpoint_url=ep)
+iam.create_user(UserName="admin")
+iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+k = iam.create_access_key(UserName="admin")["AccessKey"]
+admin = dict(endpoint_url=ep, aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+org = boto3.client("organizations", **admin)
+org.create_organization(FeatureSet="ALL")
+iam = boto3.client("iam", **admin)
+iam.create_user(UserName="reader")
+iam.put_user_policy(UserName="reader", PolicyName="orgs-only", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "organizations:*", "Resource": "*"}]}))
+r = iam.create_access_key(UserName="reader")["AccessKey"]
+print(json.dumps([r["AccessKeyId"], r["SecretAccessKey"]]))
+"#,
+    );
+    let keys: Vec<String> = serde_json::from_str(keys.trim()).unwrap();
+    let rt = runtime();
+    let mut config = moto_config(&rt, &moto).into_builder();
+    config.set_credentials_provider(Some(
+        aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(&keys[0], &keys[1], None, None, "test"),
+        ),
+    ));
+    let found = rt
+        .block_on(discover(&config.build(), &DiscoverOptions::default()))
+        .expect("a reader of Organizations alone still gets a bundle");
+    let b = &found.bundle;
+    assert!(!b.accounts.is_empty());
+    let denied: Vec<&str> = b.gaps.iter().map(|g| g.api.as_str()).collect();
+    assert!(denied.contains(&"cloudtrail:DescribeTrails"), "{denied:?}");
+    assert!(b.cloudtrail_trails.is_empty());
+    assert!(
+        b.gaps.iter().all(|g| !g.error.is_empty()),
+        "every gap carries AWS's error"
+    );
+}

@@ -68,6 +68,12 @@ pub struct MotoServer {
 impl MotoServer {
     /// Starts a server and waits until it answers.
     pub fn start() -> MotoServer {
+        Self::start_with_env(&[])
+    }
+
+    /// Starts a server with extra environment variables (for example
+    /// `INITIAL_NO_AUTH_ACTION_COUNT`, after which moto enforces IAM policies).
+    pub fn start_with_env(env: &[(&str, &str)]) -> MotoServer {
         let bin = python().with_file_name("moto_server");
         assert!(
             bin.exists(),
@@ -78,6 +84,7 @@ impl MotoServer {
             let port = free_port();
             let mut child = Command::new(&bin)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(env.iter().copied())
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()
