@@ -808,6 +808,13 @@ fn org_show_refuses_bad_bundles_naming_the_file() {
     let mut v = original.clone();
     v["accounts"][0]["status"] = "HAPPY".into();
     cases.push(("schema.json".into(), v, "not a valid org bundle"));
+    let mut v = original.clone();
+    v["organization"]["id"] = "o-NOT_VALID".into();
+    cases.push((
+        "pattern.json".into(),
+        v,
+        "schema violation at /organization/id",
+    ));
     for (name, value, expected) in cases {
         let path = dir.path().join(&name);
         std::fs::write(&path, value.to_string()).unwrap();

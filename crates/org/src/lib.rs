@@ -62,12 +62,27 @@ impl OrgError {
     }
 }
 
-/// Reads and validates a bundle file.
+/// Reads and validates a bundle file: the format and version first, then the
+/// published JSON Schema (`docs/org-bundle.schema.json`, generated from the
+/// types), then what a schema cannot say (unique IDs, known parents, no cycles).
 pub fn read_bundle(path: &Path) -> Result<OrgBundle, OrgError> {
     let text = std::fs::read_to_string(path).map_err(|source| OrgError::Io {
         path: path.display().to_string(),
         source,
     })?;
+    let bad = |source| OrgError::BadBundle {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+        let format_ok = value.get("format").and_then(|v| v.as_str())
+            == Some(orgpool_model::BUNDLE_FORMAT)
+            && value.get("version").and_then(|v| v.as_u64())
+                == Some(u64::from(orgpool_model::BUNDLE_VERSION));
+        if format_ok {
+            schema_check(&value).map_err(|m| bad(orgpool_model::BundleError::Malformed(m)))?;
+        }
+    }
     OrgBundle::from_json(&text).map_err(|source| OrgError::BadBundle {
         path: path.display().to_string(),
         source,
@@ -81,4 +96,22 @@ pub fn write_bundle(bundle: &OrgBundle, path: &Path) -> Result<(), OrgError> {
         path: path.display().to_string(),
         source,
     })
+}
+
+/// Validates a bundle against its JSON Schema; the message names the first
+/// violations with their JSON pointers.
+fn schema_check(value: &serde_json::Value) -> Result<(), String> {
+    let schema = orgpool_model::bundle_schema();
+    let validator = jsonschema::validator_for(&schema)
+        .map_err(|e| format!("the bundle schema does not compile (a bug): {e}"))?;
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .take(3)
+        .map(|e| format!("schema violation at {}: {e}", e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
 }
