@@ -929,6 +929,7 @@ fn org_from_cli_builds_a_bundle_from_saved_outputs() {
     assert_eq!(bundle["format"], "orgpool.org-bundle");
     assert_eq!(bundle["source"]["kind"], "cli_exports");
     assert_eq!(bundle["accounts"][1]["status"], "SUSPENDED");
+    assert_eq!(bundle["accounts"][1]["state"], "SUSPENDED");
     assert_eq!(bundle["accounts"][1]["joined_method"], "INVITED");
     assert_eq!(
         bundle["accounts"][0]["joined_timestamp"],

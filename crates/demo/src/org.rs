@@ -155,6 +155,14 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
                 } else {
                     AccountStatus::Active
                 },
+                state: Some(
+                    if role == Role::Suspended {
+                        "SUSPENDED"
+                    } else {
+                        "ACTIVE"
+                    }
+                    .to_owned(),
+                ),
                 joined_method: if role == Role::Management || index % 5 == 3 {
                     JoinedMethod::Invited
                 } else {

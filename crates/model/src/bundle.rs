@@ -155,8 +155,13 @@ pub struct Account {
     pub name: String,
     /// Root user email.
     pub email: String,
-    /// `ACTIVE`, `SUSPENDED` or `PENDING_CLOSURE`.
+    /// `ACTIVE`, `SUSPENDED` or `PENDING_CLOSURE` (from AWS's `State` when
+    /// given, `CLOSED` reading as `SUSPENDED`; else from the deprecated `Status`).
     pub status: AccountStatus,
+    /// AWS's `State` as the source gave it (`PENDING_ACTIVATION`, `ACTIVE`,
+    /// `SUSPENDED`, `PENDING_CLOSURE`, `CLOSED`), when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// How it joined: `CREATED` by the org or `INVITED`.
     pub joined_method: JoinedMethod,
     /// When it joined.

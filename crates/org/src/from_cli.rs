@@ -275,6 +275,7 @@ fn tree(
                         }
                         _ => AccountStatus::Active,
                     },
+                    state: (!state.is_empty()).then(|| state.clone()),
                     joined_method: if text(a, "JoinedMethod") == "INVITED" {
                         JoinedMethod::Invited
                     } else {

@@ -631,6 +631,7 @@ fn account(a: &aws::Account, parent: &str) -> Account {
         name: text(a.name()),
         email: text(a.email()),
         status,
+        state: a.state().map(|s| s.as_str().to_owned()),
         joined_method: match a.joined_method() {
             Some(aws::AccountJoinedMethod::Invited) => JoinedMethod::Invited,
             _ => JoinedMethod::Created,

@@ -164,6 +164,12 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
     assert!(
         b.accounts
             .iter()
+            .all(|a| a.state.as_deref() == Some("ACTIVE")),
+        "AWS's State is kept beside the status"
+    );
+    assert!(
+        b.accounts
+            .iter()
             .any(|a| a.id == b.organization.management_account_id)
     );
 
