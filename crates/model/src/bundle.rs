@@ -255,6 +255,21 @@ pub struct DelegatedAdministrator {
     pub delegation_enabled_date: DateTime<Utc>,
 }
 
+impl PermissionSet {
+    /// A permission set known only by its ARN; the rest is filled as it is read.
+    pub fn new(arn: impl Into<String>) -> Self {
+        PermissionSet {
+            arn: arn.into(),
+            name: String::new(),
+            description: String::new(),
+            session_duration: None,
+            managed_policies: Vec::new(),
+            customer_managed_policies: Vec::new(),
+            inline_policy: None,
+        }
+    }
+}
+
 /// An IAM Identity Center instance with its identity store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SsoInstance {

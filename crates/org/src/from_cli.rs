@@ -383,15 +383,7 @@ fn identity_center(f: &mut Folder, accounts: &[Account]) -> Result<Vec<SsoInstan
         };
     for arn in &arns {
         let ps = arn_tail(arn);
-        let mut set = PermissionSet {
-            arn: arn.clone(),
-            name: String::new(),
-            description: String::new(),
-            session_duration: None,
-            managed_policies: Vec::new(),
-            customer_managed_policies: Vec::new(),
-            inline_policy: None,
-        };
+        let mut set = PermissionSet::new(arn.clone());
         if let Some((_, d)) =
             f.optional(&format!("sso-admin-describe-permission-set-{ps}.json"), arn)?
         {

@@ -120,15 +120,7 @@ async fn permission_set(
     instance: &str,
     arn: String,
 ) -> PermissionSet {
-    let mut set = PermissionSet {
-        arn: arn.clone(),
-        name: String::new(),
-        description: String::new(),
-        session_duration: None,
-        managed_policies: Vec::new(),
-        customer_managed_policies: Vec::new(),
-        inline_policy: None,
-    };
+    let mut set = PermissionSet::new(arn.clone());
     s.call(DESCRIBE_PERMISSION_SET);
     match sso
         .describe_permission_set()
