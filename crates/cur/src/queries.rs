@@ -8,7 +8,9 @@
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, Utc};
-use orgpool_model::{CommitmentClass, Payment, PlanKind, Posture, Term, UsageSeries, Window};
+use orgpool_model::{
+    AccountUsage, CommitmentClass, Payment, PlanKind, Posture, Term, UsageSeries, Window,
+};
 
 use crate::{BillingData, CurError};
 
@@ -318,4 +320,57 @@ fn time_at(b: &RecordBatch, column: usize, row: usize) -> Option<DateTime<Utc>> 
         return None;
     }
     DateTime::from_timestamp_micros(col.value(row))
+}
+
+/// Line item types that are usage; everything else (tax, fees, credits,
+/// refunds, commitment fees and negations) is not usage spend. Covered usage
+/// counts at its effective cost (CUR 2.0 table dictionary, line item page:
+/// `line_item_line_item_type`; savings plan page: `savings_plan_savings_plan_effective_cost`;
+/// reservation page: `reservation_effective_cost`).
+const USAGE_SPEND: &str = "CASE line_item_type \
+       WHEN 'Usage' THEN unblended_cost \
+       WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(sp_effective_cost, unblended_cost) \
+       WHEN 'DiscountedUsage' THEN COALESCE(ri_effective_cost, unblended_cost) END";
+
+impl BillingData {
+    /// Usage spend per account over the last `days` days of the data (ending
+    /// at the end of the last hour with usage), or `None` without usage lines.
+    pub fn account_usage(&self, days: u32) -> Result<Option<AccountUsage>, CurError> {
+        const USAGE_TYPES: &str =
+            "line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')";
+        let last = self.query(&format!(
+            "SELECT max(usage_hour) FROM line_items WHERE {USAGE_TYPES}"
+        ))?;
+        let Some(last) = last.first().and_then(|b| time_at(b, 0, 0)) else {
+            return Ok(None);
+        };
+        let end = last + chrono::Duration::hours(1);
+        let start = end - chrono::Duration::days(i64::from(days));
+        let sql = format!(
+            "SELECT usage_account_id, sum({USAGE_SPEND}) FROM line_items \
+             WHERE {USAGE_TYPES} AND usage_hour >= {} AND usage_hour < {} GROUP BY 1",
+            ts(start),
+            ts(end)
+        );
+        let mut cost_by_account = std::collections::BTreeMap::new();
+        for b in self.query(&sql)? {
+            let ids = arrow::compute::cast(b.column(0), &DataType::Utf8)
+                .map_err(|e| CurError::Engine(e.to_string()))?;
+            let ids = ids.as_string::<i32>();
+            let cost = numbers(&b, 1);
+            for row in 0..b.num_rows() {
+                let id = if ids.is_valid(row) {
+                    ids.value(row)
+                } else {
+                    ""
+                };
+                *cost_by_account.entry(id.to_owned()).or_insert(0.0) += value(&cost, row);
+            }
+        }
+        Ok(Some(AccountUsage {
+            start,
+            end,
+            cost_by_account,
+        }))
+    }
 }

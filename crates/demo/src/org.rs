@@ -225,6 +225,7 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
         security_service_admins: Vec::new(),
         ram_shares: Vec::new(),
         iam_roles: Vec::new(),
+        stack_sets: Vec::new(),
         gaps: Vec::new(),
     };
     let demo = DemoOrg {

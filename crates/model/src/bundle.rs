@@ -66,6 +66,9 @@ pub struct OrgBundle {
     /// IAM roles read in member accounts, with their trust policies.
     #[serde(default)]
     pub iam_roles: Vec<IamRole>,
+    /// CloudFormation StackSets and the accounts holding their stack instances.
+    #[serde(default)]
+    pub stack_sets: Vec<StackSet>,
     /// What could not be read, and why. Empty when the inventory is complete.
     #[serde(default)]
     pub gaps: Vec<Gap>,
@@ -455,6 +458,44 @@ pub struct IamRole {
     pub arn: String,
     /// The trust policy (assume-role policy document), parsed and URL-decoded.
     pub trust_policy: serde_json::Value,
+}
+
+/// A CloudFormation StackSet.
+///
+/// Rule (AWS CloudFormation User Guide, "Enable automatic deployments"): a
+/// service-managed StackSet with automatic deployment deletes its stack from an
+/// account that leaves the organization (or its target OU) unless
+/// `RetainStacksOnAccountRemoval` is true.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StackSet {
+    /// StackSet name.
+    pub name: String,
+    /// StackSet ID or ARN.
+    #[serde(default)]
+    pub arn: String,
+    /// The account that administers it (management or delegated admin).
+    pub owner_account_id: String,
+    /// `SERVICE_MANAGED` (Organizations deploys it) or `SELF_MANAGED`.
+    pub permission_model: StackSetPermissionModel,
+    /// True when new accounts in the targets get the stack automatically.
+    #[serde(default)]
+    pub auto_deployment_enabled: bool,
+    /// True when an account leaving keeps its stack.
+    #[serde(default)]
+    pub retain_stacks_on_account_removal: bool,
+    /// Accounts holding a stack instance.
+    #[serde(default)]
+    pub stack_instance_account_ids: Vec<String>,
+}
+
+/// Who deploys a StackSet's stacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StackSetPermissionModel {
+    /// Deployed by AWS Organizations through trusted access.
+    ServiceManaged,
+    /// Deployed through roles the administrator created.
+    SelfManaged,
 }
 
 /// Something discovery could not read.

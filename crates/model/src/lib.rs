@@ -12,5 +12,5 @@ pub mod usage;
 
 pub use bundle::*;
 pub use commitment::*;
-pub use trust::{TrustAnalysis, analyse as analyse_trust};
+pub use trust::{TrustAnalysis, analyse as analyse_trust, principal_account};
 pub use usage::*;

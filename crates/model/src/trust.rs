@@ -96,7 +96,7 @@ fn as_list(value: Option<&serde_json::Value>) -> Vec<&serde_json::Value> {
 }
 
 /// The account of an `AWS` principal: a bare account ID or an IAM/STS ARN.
-fn principal_account(principal: &str) -> Option<&str> {
+pub fn principal_account(principal: &str) -> Option<&str> {
     if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) {
         return Some(principal);
     }

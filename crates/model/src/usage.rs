@@ -136,3 +136,19 @@ impl Posture {
 fn ratio(a: f64, b: f64) -> f64 {
     if b <= 0.0 { 0.0 } else { a / b }
 }
+
+/// Usage spend per account over the last days of some billing data: what
+/// decides whether an account is active.
+///
+/// Usage spend is the cost of usage lines only (`Usage`, and covered usage at
+/// its effective cost: `SavingsPlanCoveredUsage`, `DiscountedUsage`); tax,
+/// fees, credits, refunds and commitment fees are left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AccountUsage {
+    /// First hour counted.
+    pub start: DateTime<Utc>,
+    /// End of the last hour counted (exclusive): the end of the data.
+    pub end: DateTime<Utc>,
+    /// Usage spend per usage account ID, in the billing currency.
+    pub cost_by_account: std::collections::BTreeMap<String, f64>,
+}

@@ -223,6 +223,7 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
         security_service_admins: Vec::new(),
         ram_shares: Vec::new(),
         iam_roles: Vec::new(),
+        stack_sets: Vec::new(),
         gaps: f.gaps,
     };
     bundle

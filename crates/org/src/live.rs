@@ -236,6 +236,7 @@ pub async fn discover(
         security_service_admins,
         ram_shares,
         iam_roles: member_roles.roles,
+        stack_sets: Vec::new(),
         gaps,
     };
     bundle

@@ -1,0 +1,362 @@
+//! The runbook: ordered steps for the chosen path, per account where that
+//! applies, each with the exact AWS CLI command, a pre-check and a rollback.
+//!
+//! Placeholders are in `<ANGLE_BRACKETS>`: `<PROFILE_…>` for credentials of
+//! the account named, `<HANDSHAKE_ID>`, `<TRANSFER_ARN>`, `<BUCKET>`, …
+//!
+//! `break_up` (AWS Organizations User Guide, "Leave an organization" and
+//! "Remove a member account"): export the configuration; deregister
+//! delegated administrators; replace organization-wide logging with account
+//! trails; make RAM shares explicit; keep StackSet stacks; record Identity
+//! Center access; rewrite organization-conditioned trust; lift SCPs that deny
+//! the leave; remove each member; delete the organization; accept the payer's
+//! invitation in every account.
+//!
+//! `import_whole` (AWS Organizations "billing transfer",
+//! `InviteOrganizationToTransferResponsibility`, and Billing Conductor, "Billing
+//! groups": with billing transfer a billing group maps one-to-one to the
+//! transferring organization and must hold all its accounts): export the
+//! configuration and check it is complete; the payer invites the organization
+//! to transfer its billing; the management account accepts; the payer creates
+//! the billing transfer's billing group, with the OU structure kept inside the
+//! organization; discover again and compare.
+
+use orgpool_model::{AccountStatus, StackSetPermissionModel};
+
+use crate::facts::Facts;
+use crate::report::{AccountReport, Path, Step};
+
+struct Book {
+    steps: Vec<Step>,
+}
+
+impl Book {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        action: &str,
+        account: Option<&str>,
+        run_as: String,
+        title: String,
+        command: String,
+        pre_check: String,
+        rollback: String,
+    ) {
+        self.steps.push(Step {
+            order: self.steps.len() + 1,
+            action: action.to_owned(),
+            account_id: account.map(str::to_owned),
+            run_as,
+            title,
+            command,
+            pre_check,
+            rollback,
+        });
+    }
+}
+
+fn as_account(id: &str) -> String {
+    format!("account {id}")
+}
+
+fn profile(id: &str) -> String {
+    format!("--profile <PROFILE_{id}>")
+}
+
+const MANAGEMENT: &str = "management account";
+const PAYER: &str = "payer management account";
+
+/// The steps of `path` for this organization.
+pub fn runbook(facts: &Facts<'_>, accounts: &[AccountReport], path: Path) -> Vec<Step> {
+    let mut book = Book { steps: Vec::new() };
+    export_configuration(facts, &mut book);
+    match path {
+        Path::BreakUp => break_up(facts, accounts, &mut book),
+        Path::ImportWhole => import_whole(facts, &mut book),
+    }
+    book.steps
+}
+
+fn export_configuration(facts: &Facts<'_>, book: &mut Book) {
+    let org = &facts.bundle.organization.id;
+    book.add(
+        "export_configuration",
+        None,
+        MANAGEMENT.into(),
+        format!("Export the configuration of {org} (accounts, OUs, policies, Identity Center, roles, shares) as the baseline"),
+        "orgpool discover --out org-export.json".into(),
+        "aws organizations describe-organization --query Organization.Id --output text".into(),
+        "nothing to undo: read-only".into(),
+    );
+    book.add(
+        "check_export_complete",
+        None,
+        MANAGEMENT.into(),
+        "Check the export read everything: its list of gaps must be empty".into(),
+        "jq '.gaps | length' org-export.json".into(),
+        "test -s org-export.json".into(),
+        "nothing to undo: read-only; grant what `orgpool discover --print-policy` lists and export again if gaps remain".into(),
+    );
+}
+
+fn break_up(facts: &Facts<'_>, accounts: &[AccountReport], book: &mut Book) {
+    let b = facts.bundle;
+    let management = b.organization.management_account_id.as_str();
+    let leaving: Vec<&AccountReport> = accounts
+        .iter()
+        .filter(|a| !a.management && a.status == "ACTIVE")
+        .collect();
+    for d in &b.delegated_administrators {
+        book.add(
+            "deregister_delegated_admin",
+            Some(&d.account_id),
+            MANAGEMENT.into(),
+            format!("Deregister {} as delegated administrator for {}", d.account_id, d.service_principal),
+            format!("aws organizations deregister-delegated-administrator --account-id {} --service-principal {}", d.account_id, d.service_principal),
+            format!("aws organizations list-delegated-services-for-account --account-id {}", d.account_id),
+            format!("aws organizations register-delegated-administrator --account-id {} --service-principal {}", d.account_id, d.service_principal),
+        );
+    }
+    for s in &b.security_service_admins {
+        book.add(
+            "disable_security_admin",
+            Some(&s.admin_account_id),
+            MANAGEMENT.into(),
+            format!(
+                "Stop {} administering {} for the organization in {}",
+                s.admin_account_id, s.service, s.region
+            ),
+            format!(
+                "aws {} disable-organization-admin-account --admin-account-id {} --region {}",
+                s.service, s.admin_account_id, s.region
+            ),
+            format!(
+                "aws {} list-organization-admin-accounts --region {}",
+                s.service, s.region
+            ),
+            format!(
+                "aws {} enable-organization-admin-account --admin-account-id {} --region {}",
+                s.service, s.admin_account_id, s.region
+            ),
+        );
+    }
+    if b.cloudtrail_trails.iter().any(|t| t.is_organization_trail) {
+        for a in &leaving {
+            book.add(
+                "create_account_trail",
+                Some(&a.id),
+                as_account(&a.id),
+                format!("Replace the organization trail with an account trail in {} ({})", a.id, a.name),
+                format!("aws cloudtrail create-trail --name account-trail --s3-bucket-name <BUCKET> --is-multi-region-trail {p} && aws cloudtrail start-logging --name account-trail {p}", p = profile(&a.id)),
+                format!("aws cloudtrail describe-trails {} (the bucket policy must let this account write)", profile(&a.id)),
+                format!("aws cloudtrail delete-trail --name account-trail {}", profile(&a.id)),
+            );
+        }
+    }
+    for agg in b.config_aggregators.iter().filter(|a| a.organization_wide) {
+        let sources: Vec<&str> = leaving.iter().map(|a| a.id.as_str()).collect();
+        book.add(
+            "replace_config_aggregator",
+            Some(&agg.account_id),
+            as_account(&agg.account_id),
+            format!("Switch Config aggregator {} from the organization to explicit accounts", agg.name),
+            format!("aws configservice put-configuration-aggregator --configuration-aggregator-name {} --account-aggregation-sources AccountIds={},AllAwsRegions=true {}", agg.name, sources.join(","), profile(&agg.account_id)),
+            format!("aws configservice describe-configuration-aggregators --configuration-aggregator-names {} {}", agg.name, profile(&agg.account_id)),
+            format!("aws configservice put-configuration-aggregator --configuration-aggregator-name {} --organization-aggregation-source RoleArn=<CONFIG_ROLE_ARN>,AllAwsRegions=true {}", agg.name, profile(&agg.account_id)),
+        );
+    }
+    for share in facts
+        .internal_ram_shares
+        .iter()
+        .filter(|s| Facts::share_is_org_scoped(s))
+    {
+        let consumers: Vec<&str> = leaving
+            .iter()
+            .map(|a| a.id.as_str())
+            .filter(|a| *a != share.owner_account_id)
+            .collect();
+        if consumers.is_empty() {
+            continue;
+        }
+        let p = profile(&share.owner_account_id);
+        book.add(
+            "share_explicitly",
+            Some(&share.owner_account_id),
+            as_account(&share.owner_account_id),
+            format!("Share {} with the consuming accounts by ID, not through the organization", share.name),
+            format!("aws ram update-resource-share --resource-share-arn {arn} --allow-external-principals {p} && aws ram associate-resource-share --resource-share-arn {arn} --principals {} {p}", consumers.join(" "), arn = share.arn),
+            format!("aws ram get-resource-share-associations --association-type PRINCIPAL --resource-share-arns {} {p}", share.arn),
+            format!("aws ram disassociate-resource-share --resource-share-arn {} --principals {} {p}", share.arn, consumers.join(" ")),
+        );
+    }
+    for set in b.stack_sets.iter().filter(|s| {
+        s.permission_model == StackSetPermissionModel::ServiceManaged
+            && !s.retain_stacks_on_account_removal
+    }) {
+        book.add(
+            "retain_stack_set_stacks",
+            Some(&set.owner_account_id),
+            as_account(&set.owner_account_id),
+            format!("Keep the stacks of StackSet {} in accounts that leave", set.name),
+            format!("aws cloudformation update-stack-set --stack-set-name {} --use-previous-template --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=true", set.name),
+            format!("aws cloudformation describe-stack-set --stack-set-name {} --query StackSet.AutoDeployment", set.name),
+            format!("aws cloudformation update-stack-set --stack-set-name {} --use-previous-template --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false", set.name),
+        );
+    }
+    let assignments = facts.assignments_by_account();
+    for (account, list) in &assignments {
+        let instance = list.first().map(|(i, _)| *i).unwrap_or_default();
+        book.add(
+            "record_sso_access",
+            Some(account),
+            MANAGEMENT.into(),
+            format!("Record the {} Identity Center assignment(s) of {account}, then recreate that access as IAM roles in it", list.len()),
+            format!("aws sso-admin list-account-assignments-for-principal --instance-arn {instance} --principal-id <PRINCIPAL_ID> --principal-type GROUP --filter AccountId={account} > sso-{account}.json"),
+            format!("aws sso-admin list-permission-sets-provisioned-to-account --instance-arn {instance} --account-id {account}"),
+            "nothing to undo: read-only; the recreated roles can be deleted".into(),
+        );
+    }
+    for r in &facts.org_condition_roles {
+        let (id, name) = (&r.role.account_id, &r.role.role_name);
+        book.add(
+            "rewrite_org_trust",
+            Some(id),
+            as_account(id),
+            format!("Trust explicit account IDs instead of {} in role {name}", r.org_keys.join(", ")),
+            format!("aws iam update-assume-role-policy --role-name {name} --policy-document file://{name}-trust.json {}", profile(id)),
+            format!("aws iam get-role --role-name {name} --query Role.AssumeRolePolicyDocument {} > {name}-trust.before.json", profile(id)),
+            format!("aws iam update-assume-role-policy --role-name {name} --policy-document file://{name}-trust.before.json {}", profile(id)),
+        );
+    }
+    let mut lifted = std::collections::BTreeSet::new();
+    for a in b
+        .accounts
+        .iter()
+        .filter(|a| leaving.iter().any(|l| l.id == a.id))
+    {
+        for denial in crate::scp::leave_denials(facts, a)
+            .into_iter()
+            .filter(|d| d.explicit_deny)
+        {
+            let target = denial.target_id;
+            for policy in denial.policy_ids {
+                if !lifted.insert((policy.clone(), target.clone())) {
+                    continue;
+                }
+                book.add(
+                    "lift_leave_denial",
+                    Some(&a.id),
+                    MANAGEMENT.into(),
+                    format!("Let accounts under {target} leave: detach SCP {policy}, which denies organizations:LeaveOrganization"),
+                    format!("aws organizations detach-policy --policy-id {policy} --target-id {target}"),
+                    format!("aws organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY"),
+                    format!("aws organizations attach-policy --policy-id {policy} --target-id {target}"),
+                );
+            }
+        }
+    }
+    for a in &leaving {
+        book.add(
+            "check_standalone",
+            Some(&a.id),
+            MANAGEMENT.into(),
+            format!("Check {} ({}) can stand alone: contact information, payment method, root access", a.id, a.name),
+            format!("aws account get-contact-information --account-id {}", a.id),
+            "the account's manual checks are done (payment method in its Billing console, root email reachable)".into(),
+            "nothing to undo: read-only".into(),
+        );
+        book.add(
+            "leave_organization",
+            Some(&a.id),
+            MANAGEMENT.into(),
+            format!("Remove {} ({}) from the organization", a.id, a.name),
+            format!("aws organizations remove-account-from-organization --account-id {}", a.id),
+            format!("aws organizations list-delegated-services-for-account --account-id {} (expect none) && aws organizations describe-account --account-id {}", a.id, a.id),
+            format!("aws organizations invite-account-to-organization --target Id={},Type=ACCOUNT, then accept in the account", a.id),
+        );
+    }
+    for a in &leaving {
+        accept_invitation(book, &a.id, &a.name);
+    }
+    book.add(
+        "delete_organization",
+        Some(management),
+        MANAGEMENT.into(),
+        format!("Delete organization {} once the management account is its only account", b.organization.id),
+        "aws organizations delete-organization".into(),
+        "aws organizations list-accounts --query 'length(Accounts)' (expect 1)".into(),
+        "aws organizations create-organization --feature-set ALL (a new organization ID: organization conditions must be rewritten)".into(),
+    );
+    let name = accounts
+        .iter()
+        .find(|a| a.management)
+        .map(|a| a.name.as_str())
+        .unwrap_or("management");
+    accept_invitation(book, management, name);
+}
+
+fn accept_invitation(book: &mut Book, id: &str, name: &str) {
+    book.add(
+        "accept_payer_invitation",
+        Some(id),
+        as_account(id),
+        format!("Accept the payer organization's invitation in {id} ({name})"),
+        format!("aws organizations accept-handshake --handshake-id <HANDSHAKE_ID> {}", profile(id)),
+        format!("aws organizations list-handshakes-for-account --filter ActionType=INVITE {} (the payer has invited {id})", profile(id)),
+        format!("aws organizations leave-organization {} (the account must still stand alone)", profile(id)),
+    );
+}
+
+fn import_whole(facts: &Facts<'_>, book: &mut Book) {
+    let b = facts.bundle;
+    let management = b.organization.management_account_id.as_str();
+    let moving = b
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Active)
+        .count();
+    book.add(
+        "invite_billing_transfer",
+        Some(management),
+        PAYER.into(),
+        format!("Invite organization {} to transfer its billing to the payer from the 1st of next month", b.organization.id),
+        format!("aws organizations invite-organization-to-transfer-responsibility --type BILLING --target Id={management},Type=ACCOUNT --start-timestamp <FIRST_OF_NEXT_MONTH> --source-name {}", b.organization.id),
+        "aws organizations describe-organization (run as the payer: it must be a management account)".into(),
+        "aws organizations cancel-handshake --handshake-id <HANDSHAKE_ID>".into(),
+    );
+    book.add(
+        "accept_billing_transfer",
+        Some(management),
+        MANAGEMENT.into(),
+        "Accept the billing transfer".into(),
+        "aws organizations accept-handshake --handshake-id <HANDSHAKE_ID>".into(),
+        "aws organizations list-handshakes-for-account (the transfer invitation is OPEN)".into(),
+        "aws organizations terminate-responsibility-transfer --id <TRANSFER_ID> (ends the transfer; billing returns to the management account)".into(),
+    );
+    let ous: Vec<&str> = b
+        .organizational_units
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    book.add(
+        "create_billing_group",
+        Some(management),
+        PAYER.into(),
+        format!(
+            "Create the billing transfer's billing group: all {moving} accounts, primary {management}; the OU structure ({}) stays inside the organization",
+            if ous.is_empty() { "no OUs".to_owned() } else { ous.join(", ") }
+        ),
+        format!("aws billingconductor create-billing-group --name {} --account-grouping ResponsibilityTransferArn=<TRANSFER_ARN> --computation-preference PricingPlanArn=<PRICING_PLAN_ARN>", b.organization.id),
+        "aws organizations list-inbound-responsibility-transfers --type BILLING (the transfer is ACCEPTED)".into(),
+        "aws billingconductor delete-billing-group --arn <BILLING_GROUP_ARN>".into(),
+    );
+    book.add(
+        "verify_nothing_lost",
+        None,
+        MANAGEMENT.into(),
+        "Discover again after the transfer and compare with the export: nothing but the timestamp may differ".into(),
+        "orgpool discover --out org-after.json && diff <(jq -S 'del(.generated_at)' org-export.json) <(jq -S 'del(.generated_at)' org-after.json)".into(),
+        "the transfer's start date has passed".into(),
+        "nothing to undo: read-only; any difference is a finding to fix before closing the move".into(),
+    );
+}
