@@ -42,6 +42,8 @@ pub enum Format {
     Json,
     /// Markdown tables.
     Markdown,
+    /// A standalone HTML page.
+    Html,
 }
 
 /// Commands.
@@ -57,6 +59,11 @@ pub enum Command {
         after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain)."
     )]
     Estimate(EstimateArgs),
+    /// Break up the organization or import it whole: the decision, its impacts, leave readiness and a runbook.
+    #[command(
+        after_help = "Examples:\n  orgpool assess --org org.json --cur ./cur\n  orgpool assess --org org.json --cur ./cur --format html > assessment.html\n  orgpool assess --org org.json --format markdown > runbook.md\n  orgpool assess --org org.json --cur s3://my-cur-bucket/exports --active-threshold 25 --format json\n  orgpool assess --org org.json --cur ./cur --path break_up\n\nWithout --cur, activity is unknown and the report says so. The thresholds' defaults are documented under each flag."
+    )]
+    Assess(AssessArgs),
     /// Read an organization live from AWS (management account) into a bundle.
     #[command(
         after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n  orgpool discover --out org.json --member-role OrgpoolDiscoveryReadOnly --external-id \"$EXTERNAL_ID\"\n\nRun it with the organization's management account credentials. What cannot be read is recorded in the bundle as a gap, and listed."
@@ -104,6 +111,54 @@ pub struct DiscoverArgs {
     /// AWS access.
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// `orgpool assess`.
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// The organization bundle (from `orgpool discover`, `org from-cli` or `demo generate`).
+    #[arg(long, value_name = "BUNDLE")]
+    pub org: PathBuf,
+    /// Billing data that tell which accounts are active (same inputs as `estimate --cur`).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub cur: Vec<String>,
+    /// Force the billing data's format instead of detecting it.
+    #[arg(long, value_parser = parse_format)]
+    pub input_format: Option<orgpool_cur::Format>,
+    /// Days of usage, ending at the last hour in the data, that decide activity.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub activity_days: u32,
+    /// An account is active above this usage spend over those days (billing currency; tax, fees, credits and commitment fees excluded).
+    #[arg(long, default_value_t = 10.0, value_parser = parse_positive)]
+    pub active_threshold: f64,
+    /// Break up only with at most this many active accounts.
+    #[arg(long, default_value_t = 1)]
+    pub max_active_accounts: usize,
+    /// Too complex to break from this many accounts (suspended ones aside).
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..))]
+    pub complex_accounts: u64,
+    /// … or from OUs nested this deep.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub complex_ou_depth: u64,
+    /// … or from this many custom organization policies.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub complex_policies: u64,
+    /// Plan the runbook for this path instead of the recommended one.
+    #[arg(long, value_enum)]
+    pub path: Option<PathChoice>,
+    /// AWS access, for `s3://` billing data.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `--path` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum PathChoice {
+    /// Every account leaves and joins the payer on its own.
+    BreakUp,
+    /// The organization transfers its billing and stays intact.
+    ImportWhole,
 }
 
 /// `orgpool org`.

@@ -21,6 +21,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             None => demo_run(demo.keep.as_deref(), format)?,
         },
         Command::Estimate(args) => crate::estimate::run(&args, format)?,
+        Command::Assess(args) => crate::assess::run(&args, format)?,
         Command::Discover(args) => crate::org::discover(&args, format)?,
         Command::OnboardingTemplate => {
             serde_json::to_string_pretty(&orgpool_org::live::onboarding_template())? + "\n"
@@ -107,14 +108,25 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
     let org = org_overview(&bundle);
     let estimate_args = crate::args::EstimateArgs::for_folder(&summary.cur_path);
     let (estimate, estimate_sections) = crate::estimate::compute(&estimate_args)?;
+    let thresholds = orgpool_assess::Thresholds::default();
+    let cur = vec![summary.cur_path.to_string_lossy().into_owned()];
+    let usage = crate::assess::account_usage(
+        &cur,
+        None,
+        &crate::args::AwsArgs::default(),
+        thresholds.activity_days,
+    )?;
+    let assessment = crate::assess::compute(&bundle, usage.as_ref(), &thresholds, None);
     let json = serde_json::json!({
         "schema_version": 1,
         "generated": summary,
         "organization": org.0,
         "estimate": estimate,
+        "assessment": assessment,
     });
     let mut sections = vec![generation_section(&summary), org.1];
     sections.extend(estimate_sections);
+    sections.extend(crate::assess::sections(&assessment));
     let mut output = render(format, &json, &sections);
     if format != crate::args::Format::Json && keep.is_none() {
         output += "\n(The demo data were written to a temporary folder and removed; pass --keep DIR to keep them.)\n";

@@ -15,9 +15,10 @@ use crate::BadInput;
 use crate::args::{EstimateArgs, Format};
 use crate::render::{Section, render, svg_curve};
 
-fn cur_error(e: CurError) -> anyhow::Error {
+/// A billing-data error, as bad input (exit 2) where the user can fix it.
+pub fn cur_error(e: CurError) -> anyhow::Error {
     if e.is_bad_input() {
-        anyhow::Error::new(BadInput(e.to_string()))
+        anyhow::Error::new(BadInput::from_error(&e))
     } else {
         anyhow::Error::new(e)
     }

@@ -5,6 +5,7 @@
 //! (`-v`, `-vv` or `RUST_LOG`).
 
 mod args;
+mod assess;
 mod aws;
 mod commands;
 mod estimate;
@@ -19,6 +20,21 @@ use clap::Parser;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct BadInput(pub String);
+
+impl BadInput {
+    /// The error and every cause under it, as `{:#}` prints them, so that
+    /// "cannot read FILE" keeps its "No such file or directory".
+    pub fn from_error(e: &dyn std::error::Error) -> Self {
+        let mut text = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            text.push_str(": ");
+            text.push_str(&c.to_string());
+            cause = c.source();
+        }
+        Self(text)
+    }
+}
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();

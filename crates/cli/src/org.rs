@@ -14,9 +14,10 @@ use crate::BadInput;
 use crate::args::{DiscoverArgs, Format, FromCliArgs, OrgShowArgs};
 use crate::render::{Section, render};
 
-fn org_error(e: OrgError) -> anyhow::Error {
+/// An inventory error, as bad input (exit 2) where the user can fix it.
+pub fn org_error(e: OrgError) -> anyhow::Error {
     if e.is_bad_input() {
-        anyhow::Error::new(BadInput(e.to_string()))
+        anyhow::Error::new(BadInput::from_error(&e))
     } else {
         anyhow::Error::new(e)
     }

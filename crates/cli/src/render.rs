@@ -40,7 +40,32 @@ pub fn render(format: Format, json: &serde_json::Value, sections: &[Section]) ->
         Format::Json => serde_json::to_string_pretty(json).unwrap_or_default() + "\n",
         Format::Table => sections.iter().map(table).collect::<Vec<_>>().join("\n"),
         Format::Markdown => sections.iter().map(markdown).collect::<Vec<_>>().join("\n"),
+        Format::Html => html(sections),
     }
+}
+
+/// Sections as one standalone HTML page of tables.
+fn html(sections: &[Section]) -> String {
+    use orgpool_assess::render::escape_html as e;
+    let mut out = String::from(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>orgpool</title>\n<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left}th{background:#f3f3f3}</style>\n</head>\n<body>\n",
+    );
+    for s in sections {
+        out += &format!("<h2>{}</h2>\n<table>\n<tr>", e(&s.title));
+        for h in &s.headers {
+            out += &format!("<th>{}</th>", e(h));
+        }
+        out += "</tr>\n";
+        for row in &s.rows {
+            out += "<tr>";
+            for c in row {
+                out += &format!("<td>{}</td>", e(c));
+            }
+            out += "</tr>\n";
+        }
+        out += "</table>\n";
+    }
+    out + "</body>\n</html>\n"
 }
 
 fn table(section: &Section) -> String {

@@ -84,6 +84,7 @@ fn every_command_has_help_with_an_example() {
         &["demo", "--help"],
         &["demo", "generate", "--help"],
         &["estimate", "--help"],
+        &["assess", "--help"],
         &["discover", "--help"],
         &["org", "--help"],
         &["org", "show", "--help"],
@@ -230,8 +231,12 @@ fn demo_runs_end_to_end_and_summarizes() {
         serde_json::json!(["2026-07", "2026-08", "2026-09"])
     );
     assert!(keep.join("org.json").is_file());
+    assert_eq!(json["assessment"]["schema_version"], 1);
+    assert_eq!(json["assessment"]["recommendation"], "import_whole");
+    assert!(json["assessment"]["activity"]["known"] == true);
     let table = orgpool(&["demo"]);
     assert_eq!(table.status.code(), Some(0));
+    assert!(stdout(&table).contains("recommendation import_whole"));
     assert!(
         stdout(&table).contains("Organization o-"),
         "{}",
@@ -836,11 +841,13 @@ fn org_show_refuses_bad_bundles_naming_the_file() {
             .code(),
         Some(2)
     );
+    // A path that does not exist is the user's input too: exit 2, with the
+    // cause once, after the file.
+    let missing = orgpool(&["org", "show", "/nonexistent/org.json"]);
+    assert_eq!(missing.status.code(), Some(2));
     assert_eq!(
-        orgpool(&["org", "show", "/nonexistent/org.json"])
-            .status
-            .code(),
-        Some(1)
+        stderr(&missing).trim(),
+        "error: cannot read /nonexistent/org.json: No such file or directory (os error 2)"
     );
 }
 
@@ -972,4 +979,241 @@ fn org_from_cli_builds_a_bundle_from_saved_outputs() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn assess_on_demo_data_decides_explains_and_measures_activity_like_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 16, 3);
+    let org = dir.path().join("org.json");
+    let cur = dir.path().join("cur");
+    let (org, cur) = (org.to_str().unwrap(), cur.to_str().unwrap());
+    let j = json_of(&["assess", "--org", org, "--cur", cur, "--format", "json"]);
+    assert_eq!(j["schema_version"], 1);
+    // The demo organization uses Identity Center and shares a VPC: keep it whole.
+    assert_eq!(j["recommendation"], "import_whole");
+    let rules: Vec<&str> = j["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"sso_in_use") && rules.contains(&"ram_shares"),
+        "{rules:?}"
+    );
+    assert_eq!(j["activity"]["known"], true);
+    let accounts = j["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 16);
+    // Each account's usage spend over the last 30 days, independently in DuckDB.
+    let usage = format!(
+        "WITH u AS (SELECT line_item_usage_account_id AS a, date_trunc('hour', line_item_usage_start_date) AS h, \
+           CASE line_item_line_item_type WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost \
+                WHEN 'DiscountedUsage' THEN reservation_effective_cost ELSE line_item_unblended_cost END AS c \
+           FROM read_parquet('{cur}/**/*.parquet') \
+           WHERE line_item_line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')), \
+         b AS (SELECT max(h) + INTERVAL 1 HOUR AS e FROM u) \
+         SELECT COALESCE(sum(c), 0) FROM u, b WHERE h >= e - INTERVAL 30 DAY AND h < e"
+    );
+    let mut active = 0;
+    for a in accounts {
+        let id = a["id"].as_str().unwrap();
+        let duck = duckdb_scalar(&format!("{usage} AND a = '{id}'"));
+        let ours = a["usage_cost"].as_f64().unwrap();
+        assert!(
+            (ours - duck).abs() <= 0.006,
+            "{id}: {ours} vs DuckDB {duck}"
+        );
+        assert_eq!(a["active"], ours > 10.0 && a["status"] == "ACTIVE", "{id}");
+        active += usize::from(a["active"] == true);
+    }
+    assert_eq!(j["activity"]["active_accounts"], active);
+    for key in ["area", "severity", "title", "evidence", "remediation"] {
+        assert!(j["impacts"][0].get(key).is_some(), "impacts[].{key}");
+    }
+    assert!(
+        j["runbook"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["action"] == "create_billing_group")
+    );
+
+    // The same decision in every format.
+    let md = stdout(&orgpool(&[
+        "assess", "--org", org, "--cur", cur, "--format", "markdown",
+    ]));
+    assert!(
+        md.contains("**Recommendation: `import_whole`**")
+            && md.contains("## Runbook: import_whole"),
+        "{md}"
+    );
+    let html = stdout(&orgpool(&[
+        "assess", "--org", org, "--cur", cur, "--format", "html",
+    ]));
+    assert!(
+        html.starts_with("<!doctype html>")
+            && html.contains("data-recommendation=\"import_whole\"")
+    );
+    let table = stdout(&orgpool(&["assess", "--org", org, "--cur", cur]));
+    assert!(
+        table.contains("recommendation import_whole") && table.contains("Runbook: import_whole"),
+        "{table}"
+    );
+
+    // A threshold above every account's spend leaves none active.
+    let idle = json_of(&[
+        "assess",
+        "--org",
+        org,
+        "--cur",
+        cur,
+        "--active-threshold",
+        "1000000000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(idle["activity"]["active_accounts"], 0);
+    // The user may plan the other path: the runbook follows, the recommendation stays.
+    let forced = json_of(&[
+        "assess", "--org", org, "--cur", cur, "--path", "break_up", "--format", "json",
+    ]);
+    assert_eq!(
+        (
+            forced["recommendation"].as_str(),
+            forced["planned_path"].as_str()
+        ),
+        (Some("import_whole"), Some("break_up"))
+    );
+    let actions: Vec<&str> = forced["runbook"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
+    for required in [
+        "deregister_delegated_admin",
+        "create_account_trail",
+        "share_explicitly",
+        "leave_organization",
+        "accept_payer_invitation",
+    ] {
+        assert!(
+            actions.contains(&required),
+            "{required} missing: {actions:?}"
+        );
+    }
+}
+
+#[test]
+fn assess_without_billing_data_says_activity_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 4, 1);
+    let org = dir.path().join("org.json");
+    let j = json_of(&["assess", "--org", org.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(j["activity"]["known"], false);
+    assert!(j["activity"]["note"].as_str().unwrap().contains("unknown"));
+    assert!(
+        j["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["active"].is_null() && a["usage_cost"].is_null())
+    );
+}
+
+#[test]
+fn assess_reads_the_real_billing_files_for_activity() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 4, 1);
+    let org = dir.path().join("org.json");
+    for file in [
+        "workshop-cur-2018-1*.snappy.parquet",
+        "legacy-cur-anonymized-2023-11.csv",
+        "focus-1.0-sample.csv",
+    ] {
+        let j = json_of(&[
+            "assess",
+            "--org",
+            org.to_str().unwrap(),
+            "--cur",
+            &real(file),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(j["activity"]["known"], true, "{file}");
+        // None of those accounts are in the demo organization: the report names them.
+        assert!(
+            !j["activity"]["unknown_account_ids"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn assess_bad_input_exits_2_naming_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.json");
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        "{\"format\": \"orgpool.org-bundle\", \"version\": 1, \"organ",
+    )
+    .unwrap();
+    generate_demo(dir.path(), 3, 1);
+    let org = dir.path().join("org.json");
+    let empty_cur = dir.path().join("empty");
+    std::fs::create_dir(&empty_cur).unwrap();
+    let cases: [(Vec<&str>, &str); 5] = [
+        (
+            vec!["assess", "--org", missing.to_str().unwrap()],
+            "nope.json",
+        ),
+        (
+            vec!["assess", "--org", broken.to_str().unwrap()],
+            "broken.json",
+        ),
+        (
+            vec![
+                "assess",
+                "--org",
+                org.to_str().unwrap(),
+                "--cur",
+                empty_cur.to_str().unwrap(),
+            ],
+            "empty",
+        ),
+        (
+            vec![
+                "assess",
+                "--org",
+                org.to_str().unwrap(),
+                "--active-threshold=-3",
+            ],
+            "--active-threshold",
+        ),
+        (
+            vec![
+                "assess",
+                "--org",
+                org.to_str().unwrap(),
+                "--path",
+                "sideways",
+            ],
+            "--path",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = orgpool(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
 }

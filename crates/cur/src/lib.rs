@@ -53,8 +53,9 @@ pub enum CurError {
     /// Something orgpool does not support yet.
     #[error("{0}")]
     Unsupported(String),
-    /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
+    /// A file could not be read (the user's input: a wrong path or missing
+    /// permission). The cause is the error's source, printed after it.
+    #[error("cannot read {path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -78,7 +79,10 @@ impl CurError {
     }
     /// True when the user can fix it (exit code 2).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, CurError::BadInput(_) | CurError::Unsupported(_))
+        matches!(
+            self,
+            CurError::BadInput(_) | CurError::Unsupported(_) | CurError::Io { .. }
+        )
     }
 }
 

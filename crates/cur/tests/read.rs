@@ -343,3 +343,98 @@ fn parse_csv_line(line: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// DuckDB's usage spend over the last `days` days of some usage lines, given
+/// as a query with columns (account, t, cost): the total and the largest
+/// account's, the window ending at the end of the last hour of usage.
+fn duck_usage(usage: &str, days: u32) -> (f64, f64) {
+    let windowed = format!(
+        "WITH u AS ({usage}), b AS (SELECT max(date_trunc('hour', t)) + INTERVAL 1 HOUR AS e FROM u) \
+         SELECT account, sum(cost) AS c FROM u, b \
+         WHERE date_trunc('hour', t) >= e - INTERVAL {days} DAY AND date_trunc('hour', t) < e GROUP BY 1"
+    );
+    (
+        duckdb_scalar(&format!("SELECT sum(c) FROM ({windowed})")),
+        duckdb_scalar(&format!("SELECT max(c) FROM ({windowed})")),
+    )
+}
+
+fn ours_usage(input: &str, days: u32) -> (f64, f64, usize) {
+    let data = BillingData::open(&[input.to_owned()], None).unwrap();
+    let u = data.account_usage(days).unwrap().expect("usage lines");
+    assert_eq!(u.end - u.start, chrono::Duration::days(i64::from(days)));
+    let total = u.cost_by_account.values().sum();
+    let max = u.cost_by_account.values().copied().fold(f64::MIN, f64::max);
+    (total, max, u.cost_by_account.len())
+}
+
+#[test]
+fn account_usage_spend_matches_duckdb_on_every_real_file_and_the_demo() {
+    let close = |what: &str, ours: f64, duck: f64| {
+        assert!(
+            (ours - duck).abs() <= 0.01,
+            "{what}: ours {ours} vs DuckDB {duck}"
+        );
+    };
+    // Legacy CUR Parquet: RI-covered lines at their effective cost; RI fees excluded.
+    let workshop = real("workshop-cur-2018-1*.snappy.parquet");
+    for days in [30, 7] {
+        let (total, max, accounts) = ours_usage(&workshop, days);
+        let (d_total, d_max) = duck_usage(
+            &format!(
+                "SELECT line_item_usage_account_id AS account, line_item_usage_start_date AS t, \
+               CASE WHEN line_item_line_item_type = 'DiscountedUsage' THEN COALESCE(reservation_effective_cost, line_item_unblended_cost) \
+                    ELSE line_item_unblended_cost END AS cost \
+             FROM read_parquet('{workshop}') WHERE line_item_line_item_type IN ('Usage', 'DiscountedUsage')"
+            ),
+            days,
+        );
+        close("workshop total", total, d_total);
+        close("workshop largest account", max, d_max);
+        assert!(accounts >= 1 && total > 0.0);
+    }
+    // Legacy CUR CSV: tax excluded.
+    let legacy = real("legacy-cur-anonymized-2023-11.csv");
+    let (total, max, _) = ours_usage(&legacy, 30);
+    let (d_total, d_max) = duck_usage(
+        &format!(
+            "SELECT \"lineItem/UsageAccountId\"::VARCHAR AS account, \"lineItem/UsageStartDate\"::TIMESTAMP AS t, \"lineItem/UnblendedCost\" AS cost \
+         FROM read_csv('{legacy}', header=true) WHERE \"lineItem/LineItemType\" = 'Usage'"
+        ),
+        30,
+    );
+    close("legacy CSV total", total, d_total);
+    close("legacy CSV largest account", max, d_max);
+    // FOCUS: usage charges; Savings-Plan-covered at their effective cost; credits and adjustments excluded.
+    let focus = real("focus-1.0-sample.csv");
+    let (total, max, _) = ours_usage(&focus, 30);
+    let (d_total, d_max) = duck_usage(
+        &format!(
+            "SELECT COALESCE(SubAccountId, BillingAccountId)::VARCHAR AS account, ChargePeriodStart::TIMESTAMP AS t, \
+           CASE WHEN CommitmentDiscountType IN ('Savings Plan', 'Reservation') THEN EffectiveCost ELSE BilledCost END AS cost \
+         FROM read_csv('{focus}', header=true, nullstr='NULL') \
+         WHERE ChargeCategory = 'Usage' AND COALESCE(CommitmentDiscountStatus, '') <> 'Unused'"
+        ),
+        30,
+    );
+    close("FOCUS total", total, d_total);
+    close("FOCUS largest account", max, d_max);
+    // CUR 2.0 from the demo generator: SP-covered at effective cost; negations, fees and tax excluded.
+    let dir = tempfile::tempdir().unwrap();
+    let cur = demo(dir.path());
+    let (total, max, accounts) = ours_usage(&cur.to_string_lossy(), 30);
+    let (d_total, d_max) = duck_usage(
+        &format!(
+            "SELECT line_item_usage_account_id AS account, line_item_usage_start_date AS t, \
+           CASE line_item_line_item_type WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost \
+                WHEN 'DiscountedUsage' THEN reservation_effective_cost ELSE line_item_unblended_cost END AS cost \
+         FROM read_parquet('{}/**/*.parquet') \
+         WHERE line_item_line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')",
+            cur.display()
+        ),
+        30,
+    );
+    close("demo total", total, d_total);
+    close("demo largest account", max, d_max);
+    assert!(accounts > 1);
+}

@@ -242,6 +242,7 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
     add_org_services(&mut bundle, &demo, &ids, taken_at);
     add_identity_center(&mut bundle, &demo, &mut rng);
     add_roles_and_shares(&mut bundle, &demo, &ids, &mut rng);
+    add_stack_sets(&mut bundle, &demo, &ids);
     DemoOrg {
         bundle,
         accounts: demo.accounts,
@@ -692,4 +693,27 @@ fn add_roles_and_shares(
             )],
         ));
     }
+}
+
+/// A service-managed security baseline deployed to every active member, the
+/// kind Control Tower and most landing zones install (stacks not retained).
+fn add_stack_sets(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>) {
+    let accounts = demo
+        .accounts
+        .iter()
+        .filter(|a| a.role != Role::Management && a.account.status == AccountStatus::Active)
+        .map(|a| a.account.id.clone())
+        .collect();
+    bundle.stack_sets.push(StackSet {
+        name: "org-security-baseline".to_owned(),
+        arn: format!(
+            "arn:aws:cloudformation:us-east-1:{}:stackset/org-security-baseline:6f1c2d3e-4a5b-4c6d-8e7f-901234567890",
+            ids.management
+        ),
+        owner_account_id: ids.management.clone(),
+        permission_model: StackSetPermissionModel::ServiceManaged,
+        auto_deployment_enabled: true,
+        retain_stacks_on_account_removal: false,
+        stack_instance_account_ids: accounts,
+    });
 }

@@ -30,6 +30,11 @@
 //! is missing where the tree says one should be becomes a gap in the bundle; a
 //! file that is not JSON, or lacks the field the command always returns, is an
 //! error naming the file and the field.
+//!
+//! CloudTrail trails, Config aggregators, RAM shares, StackSets and member
+//! accounts' IAM roles are not read from saved files. Each is recorded as a
+//! gap ([`NOT_READ_FROM_FILES`]), so that nothing downstream mistakes "not
+//! read" for "none": the assessment lists them and weighs them as unknown.
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +59,16 @@ const POLICY_TYPES: [(&str, PolicyType); 5] = [
         "AISERVICES_OPT_OUT_POLICY",
         PolicyType::AiservicesOptOutPolicy,
     ),
+];
+
+/// The APIs `orgpool discover` reads live that saved files do not carry:
+/// each becomes a gap of every bundle read from a folder.
+pub const NOT_READ_FROM_FILES: [&str; 5] = [
+    crate::live::DESCRIBE_TRAILS,
+    crate::live::DESCRIBE_AGGREGATORS,
+    crate::live::GET_RESOURCE_SHARES,
+    crate::live::LIST_STACK_SETS,
+    crate::live::LIST_ROLES,
 ];
 
 struct Folder {
@@ -202,6 +217,11 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
     };
     let delegated_administrators = delegated(&mut f)?;
     let identity_center = identity_center(&mut f, &accounts)?;
+    f.gaps.extend(NOT_READ_FROM_FILES.iter().map(|api| Gap {
+        scope: "organization".to_owned(),
+        api: (*api).to_owned(),
+        error: "not read from saved CLI outputs; `orgpool discover` reads it live".to_owned(),
+    }));
     let bundle = OrgBundle {
         format: BUNDLE_FORMAT.to_owned(),
         version: BUNDLE_VERSION,

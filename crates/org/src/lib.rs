@@ -33,8 +33,17 @@ pub enum OrgError {
         /// What is wrong with it.
         source: orgpool_model::BundleError,
     },
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    /// An input file could not be read (the user's input: a wrong path or
+    /// missing permission).
+    #[error("cannot read {path}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {path}")]
     Io {
         /// The file.
         path: String,
@@ -57,7 +66,10 @@ impl OrgError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            OrgError::BadBundle { .. } | OrgError::BadExport(_) | OrgError::Access(_)
+            OrgError::BadBundle { .. }
+                | OrgError::Unreadable { .. }
+                | OrgError::BadExport(_)
+                | OrgError::Access(_)
         )
     }
 }
@@ -66,7 +78,7 @@ impl OrgError {
 /// published JSON Schema (`docs/org-bundle.schema.json`, generated from the
 /// types), then what a schema cannot say (unique IDs, known parents, no cycles).
 pub fn read_bundle(path: &Path) -> Result<OrgBundle, OrgError> {
-    let text = std::fs::read_to_string(path).map_err(|source| OrgError::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| OrgError::Unreadable {
         path: path.display().to_string(),
         source,
     })?;

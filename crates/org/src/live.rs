@@ -12,6 +12,9 @@
 //!   `ListTargetsForPolicy` for the attachments.
 //! - `ListAWSServiceAccessForOrganization`: trusted access.
 //! - `ListDelegatedAdministrators`, then `ListDelegatedServicesForAccount`.
+//! - Other services, in their modules: Identity Center, trails, RAM shares,
+//!   Config aggregators ([`services`]), StackSets (`stack_sets`) and member
+//!   accounts' IAM roles (`members`).
 //!
 //! Every list is paginated to its end. Per-item calls run at most
 //! [`DiscoverOptions::concurrency`] at a time. Throttling is retried by the SDK
@@ -37,8 +40,11 @@ use crate::OrgError;
 mod identity_center;
 mod members;
 mod services;
+mod stack_sets;
 
-pub use members::MemberAccess;
+pub use members::{LIST_ROLES, MemberAccess};
+pub use services::{DESCRIBE_AGGREGATORS, DESCRIBE_TRAILS, GET_RESOURCE_SHARES};
+pub use stack_sets::LIST_STACK_SETS;
 
 /// IAM action `organizations:DescribeOrganization`.
 pub const DESCRIBE_ORGANIZATION: &str = "organizations:DescribeOrganization";
@@ -205,6 +211,8 @@ pub async fn discover(
         .map(|r| r.as_ref().to_owned())
         .unwrap_or_default();
     let security_service_admins = services::security_admins(&delegated_administrators, &region);
+    stage("StackSets");
+    let stack_sets = stack_sets::read(&session, config, &organization.management_account_id).await;
     stage("member accounts");
     let member_roles = members::read(
         &session,
@@ -236,7 +244,7 @@ pub async fn discover(
         security_service_admins,
         ram_shares,
         iam_roles: member_roles.roles,
-        stack_sets: Vec::new(),
+        stack_sets,
         gaps,
     };
     bundle
@@ -650,6 +658,7 @@ pub fn required_actions() -> Vec<&'static str> {
         ORGANIZATIONS_ACTIONS,
         identity_center::ACTIONS,
         services::ACTIONS,
+        stack_sets::ACTIONS,
         members::ACTIONS,
     ]
     .concat()
