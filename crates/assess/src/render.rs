@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{Assessment, Impact, Path, Step};
+use crate::report::{AccountReport, Assessment, Impact, Path, Step};
 
 fn path_meaning(path: Path) -> &'static str {
     match path {
@@ -91,12 +91,7 @@ pub fn markdown(a: &Assessment) -> String {
     }
     out += "\n## Accounts\n\n| account | name | status | active | usage spend | leave blockers |\n| --- | --- | --- | --- | --- | --- |\n";
     for acc in &a.accounts {
-        let blockers = acc
-            .leave_blockers
-            .iter()
-            .map(|l| format!("{}{}", l.check, if l.blocking { " (blocks)" } else { "" }))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let blockers = blocker_summary(acc);
         let _ = writeln!(
             out,
             "| {}{} | {} | {} | {} | {} | {} |",
@@ -106,11 +101,7 @@ pub fn markdown(a: &Assessment) -> String {
             acc.status,
             active_text(acc.active),
             money(acc.usage_cost),
-            if blockers.is_empty() {
-                "none".to_owned()
-            } else {
-                blockers
-            }
+            md_cell(&blockers)
         );
     }
     out += "\n";
@@ -145,6 +136,39 @@ fn step_markdown(s: &Step) -> String {
         s.rollback,
         s.command
     )
+}
+
+/// An account's leave blockers on one line, each kind once with its count:
+/// `scp_denies_leave ×2 (blocks), sso_assignments`; `none` when there are none.
+pub fn blocker_summary(acc: &AccountReport) -> String {
+    let mut kinds: Vec<(&str, bool, usize)> = Vec::new();
+    for l in &acc.leave_blockers {
+        match kinds
+            .iter_mut()
+            .find(|(c, b, _)| *c == l.check && *b == l.blocking)
+        {
+            Some(k) => k.2 += 1,
+            None => kinds.push((l.check.as_str(), l.blocking, 1)),
+        }
+    }
+    if kinds.is_empty() {
+        return "none".into();
+    }
+    kinds
+        .iter()
+        .map(|(check, blocking, n)| {
+            format!(
+                "{check}{}{}",
+                if *n > 1 {
+                    format!(" ×{n}")
+                } else {
+                    String::new()
+                },
+                if *blocking { " (blocks)" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -19,7 +19,9 @@
 //! configuration and check it is complete; the payer invites the organization
 //! to transfer its billing; the management account accepts; the payer creates
 //! the billing transfer's billing group, with the OU structure kept inside the
-//! organization; discover again and compare.
+//! organization; recreate the OU structure on the payer's side as a cost
+//! category (AWS Cost Categories: a rule per OU path matching `LINKED_ACCOUNT`),
+//! since the one billing group cannot; discover again and compare.
 
 use orgpool_model::{AccountStatus, StackSetPermissionModel};
 
@@ -350,6 +352,17 @@ fn import_whole(facts: &Facts<'_>, book: &mut Book) {
         "aws organizations list-inbound-responsibility-transfers --type BILLING (the transfer is ACCEPTED)".into(),
         "aws billingconductor delete-billing-group --arn <BILLING_GROUP_ARN>".into(),
     );
+    if let Some(rules) = ou_cost_category_rules(b) {
+        book.add(
+            "ou_cost_category",
+            None,
+            PAYER.into(),
+            "Recreate the OU structure on the payer's side as a cost category, one value per OU path, for reports and pro forma splits".into(),
+            format!("aws ce create-cost-category-definition --name {}-ou --rule-version CostCategoryExpression.v1 --rules '{rules}'", b.organization.id),
+            "aws ce get-dimension-values --dimension LINKED_ACCOUNT --time-period Start=<TRANSFER_START>,End=<TODAY> lists the organization's accounts (the transfer is in effect)".into(),
+            "aws ce delete-cost-category-definition --cost-category-arn <COST_CATEGORY_ARN>".into(),
+        );
+    }
     book.add(
         "verify_nothing_lost",
         None,
@@ -359,4 +372,107 @@ fn import_whole(facts: &Facts<'_>, book: &mut Book) {
         "the transfer's start date has passed".into(),
         "nothing to undo: read-only; any difference is a finding to fix before closing the move".into(),
     );
+}
+
+/// The cost category rules that map each active account to its OU path
+/// (`Workloads - Production`), as the JSON `--rules` takes; `None` when every
+/// account sits under the root.
+///
+/// AWS Cost Management API Reference, `CostCategory` and `CostCategoryRule`:
+/// a value is 1 to 50 characters of letters, digits, spaces, `-` and `_`, not
+/// starting or ending with a space, and a cost category holds at most 500
+/// rules. Other characters become `_`, longer paths keep their last 50
+/// characters (the leaf is the most telling), and beyond 500 paths the step
+/// is left out rather than written to fail.
+fn ou_cost_category_rules(b: &orgpool_model::OrgBundle) -> Option<String> {
+    const MAX_RULES: usize = 500;
+    let mut by_path: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for a in b
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Active)
+    {
+        by_path
+            .entry(cost_category_value(&ou_path(b, &a.parent_id)))
+            .or_default()
+            .push(a.id.as_str());
+    }
+    if by_path.keys().all(|k| k == ROOT_VALUE) || by_path.len() > MAX_RULES {
+        return None;
+    }
+    let rules: Vec<serde_json::Value> = by_path
+        .into_iter()
+        .map(|(value, accounts)| {
+            serde_json::json!({
+                "Value": value,
+                "Rule": { "Dimensions": { "Key": "LINKED_ACCOUNT", "Values": accounts } }
+            })
+        })
+        .collect();
+    Some(serde_json::Value::Array(rules).to_string())
+}
+
+/// The cost category value of accounts directly under the root.
+const ROOT_VALUE: &str = "root";
+
+/// An OU path as a valid cost category value (see [`ou_cost_category_rules`]).
+fn cost_category_value(path: &[&str]) -> String {
+    if path.is_empty() {
+        return ROOT_VALUE.to_owned();
+    }
+    let joined: String = path
+        .join(" - ")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let chars: Vec<char> = joined.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(50)..].iter().collect();
+    let trimmed = tail.trim();
+    if trimmed.is_empty() {
+        "_".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// The names of the OUs from the root down to `parent`; empty for the root.
+/// Stops at a cycle or an unknown parent rather than looping.
+fn ou_path<'a>(b: &'a orgpool_model::OrgBundle, parent: &str) -> Vec<&'a str> {
+    let mut names = Vec::new();
+    let mut at = parent;
+    while let Some(ou) = b.organizational_units.iter().find(|o| o.id == at) {
+        if names.len() > b.organizational_units.len() {
+            break;
+        }
+        names.push(ou.name.as_str());
+        at = ou.parent_id.as_str();
+    }
+    names.reverse();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cost_category_value;
+
+    #[test]
+    fn cost_category_values_follow_aws_pattern_and_length() {
+        assert_eq!(cost_category_value(&[]), "root");
+        assert_eq!(
+            cost_category_value(&["Workloads", "Prod"]),
+            "Workloads - Prod"
+        );
+        assert_eq!(cost_category_value(&["a/b", "c.d"]), "a_b - c_d");
+        let long = "x".repeat(60);
+        let v = cost_category_value(&[&long, "leaf"]);
+        assert_eq!(v.chars().count(), 50);
+        assert!(v.ends_with(" - leaf"));
+        assert_eq!(cost_category_value(&["   "]), "_");
+    }
 }

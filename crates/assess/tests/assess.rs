@@ -376,6 +376,7 @@ fn sso_with_assignments_imports_whole() {
             "invite_billing_transfer",
             "accept_billing_transfer",
             "create_billing_group",
+            "ou_cost_category",
             "verify_nothing_lost"
         ]
     );
@@ -593,6 +594,34 @@ fn the_activity_threshold_is_configurable() {
         ..Thresholds::default()
     };
     assert_eq!(o.assess_with(&two, None).recommendation, Path::BreakUp);
+}
+
+#[test]
+fn two_scps_denying_leave_are_two_blockers_shown_once_with_their_count() {
+    let deny = json!({"Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]});
+    let a = org(3)
+        .full_access_everywhere()
+        .scp("p-denyleave1", deny.clone(), &[WORKLOADS])
+        .scp("p-denyleave2", deny, &[&id(1)])
+        .usage(&[(1, 100.0)])
+        .assess();
+    let account = &a.accounts[1];
+    let mut evidence: Vec<&str> = account
+        .leave_blockers
+        .iter()
+        .filter(|l| l.check == "scp_denies_leave")
+        .flat_map(|l| l.evidence.iter().map(String::as_str))
+        .collect();
+    evidence.sort_unstable();
+    assert_eq!(evidence, ["p-denyleave1", "p-denyleave2"]);
+    assert_eq!(
+        orgpool_assess::render::blocker_summary(account),
+        "scp_denies_leave ×2 (blocks)"
+    );
+    assert_eq!(
+        orgpool_assess::render::blocker_summary(&a.accounts[2]),
+        "scp_denies_leave (blocks)"
+    );
 }
 
 #[test]

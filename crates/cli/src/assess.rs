@@ -118,11 +118,6 @@ pub fn sections(a: &Assessment) -> Vec<Section> {
         ],
     );
     for acc in &a.accounts {
-        let blockers: Vec<String> = acc
-            .leave_blockers
-            .iter()
-            .map(|l| format!("{}{}", l.check, if l.blocking { " (blocks)" } else { "" }))
-            .collect();
         accounts.row([
             format!(
                 "{}{}",
@@ -138,11 +133,7 @@ pub fn sections(a: &Assessment) -> Vec<Section> {
             },
             acc.usage_cost
                 .map_or("unknown".into(), |c| format!("{c:.2}")),
-            if blockers.is_empty() {
-                "none".into()
-            } else {
-                blockers.join(", ")
-            },
+            render::blocker_summary(acc),
         ]);
     }
     let mut runbook = Section::new(
