@@ -79,6 +79,73 @@ pub enum Command {
         after_help = "Examples:\n  orgpool org show org.json\n  orgpool org show org.json --format json\n  orgpool org from-cli ./aws-exports --out org.json"
     )]
     Org(OrgArgs),
+    /// The payer side: billing groups, pricing plans and their CloudFormation.
+    #[command(
+        after_help = "Examples:\n  orgpool billing plan --org org.json --by ou --depth 2 --format json > plan.json\n  orgpool billing plan --org org.json --by org --pricing-plan pricing.yaml --format json > plan.json\n  orgpool billing plan --org org.json --by file --map groups.csv\n  orgpool billing cloudformation --plan plan.json > billing.json\n\ndocs/billing.md documents the pricing-plan file and the plan's JSON."
+    )]
+    Billing(BillingArgs),
+}
+
+/// `orgpool billing`.
+#[derive(Debug, Args)]
+pub struct BillingArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: BillingAction,
+}
+
+/// `orgpool billing …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BillingAction {
+    /// Map the organization's accounts to billing groups and check Billing Conductor's rules.
+    #[command(
+        after_help = "Examples:\n  orgpool billing plan --org org.json --by ou --format json > plan.json\n  orgpool billing plan --org org.json --by ou --depth 3\n  orgpool billing plan --org org.json --by org --pricing-plan pricing.yaml --format json\n  orgpool billing plan --org org.json --by file --map groups.csv\n\n--by ou: one group per OU at --depth (1: the OUs under the root); accounts higher up join the group of their deepest OU, accounts under the root a group \"root\".\n--by org: one group holding every account, as a billing transfer requires.\n--by file: a CSV with header account_id,billing_group[,primary].\nSuspended accounts are listed as unplaced. A plan that breaks a rule exits 2 and names each broken rule."
+    )]
+    Plan(BillingPlanArgs),
+    /// Print the plan as a CloudFormation template (AWS::BillingConductor::*).
+    #[command(
+        after_help = "Examples:\n  orgpool billing cloudformation --plan plan.json > billing.json\n  aws cloudformation deploy --template-file billing.json --stack-name billing-groups"
+    )]
+    Cloudformation(BillingCloudformationArgs),
+}
+
+/// How `orgpool billing plan` groups accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// One group per OU at --depth.
+    Ou,
+    /// One group for the whole organization.
+    Org,
+    /// As a --map CSV says.
+    File,
+}
+
+/// `orgpool billing plan`.
+#[derive(Debug, Args)]
+pub struct BillingPlanArgs {
+    /// The organization bundle.
+    #[arg(long, value_name = "BUNDLE")]
+    pub org: PathBuf,
+    /// How to group the accounts.
+    #[arg(long, value_enum)]
+    pub by: GroupBy,
+    /// For --by ou: the OU depth that makes a group (1: the OUs under the root).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=5))]
+    pub depth: u64,
+    /// For --by file: CSV with header account_id,billing_group[,primary].
+    #[arg(long, value_name = "CSV", required_if_eq("by", "file"))]
+    pub map: Option<PathBuf>,
+    /// Pricing plans, their assignment to groups and custom line items (YAML or JSON; docs/billing.md).
+    #[arg(long, value_name = "FILE")]
+    pub pricing_plan: Option<PathBuf>,
+}
+
+/// `orgpool billing cloudformation`.
+#[derive(Debug, Args)]
+pub struct BillingCloudformationArgs {
+    /// The plan, as `orgpool billing plan --format json` writes it.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: PathBuf,
 }
 
 /// `orgpool discover`.

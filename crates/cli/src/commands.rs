@@ -9,7 +9,7 @@ use orgpool_demo::{DemoConfig, DemoError, DemoSummary};
 use orgpool_model::{AccountStatus, OrgBundle};
 
 use crate::BadInput;
-use crate::args::{Cli, Command, DemoAction, GenerateArgs, OrgAction};
+use crate::args::{BillingAction, Cli, Command, DemoAction, GenerateArgs, OrgAction};
 use crate::render::{Section, render};
 
 /// Runs a parsed command line.
@@ -29,6 +29,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Org(org) => match org.action {
             OrgAction::Show(args) => crate::org::show(&args, format)?,
             OrgAction::FromCli(args) => crate::org::from_cli(&args)?,
+        },
+        Command::Billing(billing) => match billing.action {
+            BillingAction::Plan(args) => crate::billing::plan(&args, format)?,
+            BillingAction::Cloudformation(args) => crate::billing::cloudformation(&args)?,
         },
     };
     print!("{output}");
@@ -117,16 +121,27 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
         thresholds.activity_days,
     )?;
     let assessment = crate::assess::compute(&bundle, usage.as_ref(), &thresholds, None);
+    // The payer's billing groups follow the recommended path: a billing
+    // transfer gets one group for the organization; a break-up keeps the
+    // top-level OUs as groups.
+    let source = match assessment.planned_path {
+        orgpool_assess::Path::ImportWhole => orgpool_billing::Source::Org,
+        orgpool_assess::Path::BreakUp => orgpool_billing::Source::Ou { depth: 1 },
+    };
+    let billing_plan =
+        orgpool_billing::plan(&bundle, source, None).map_err(|e| BadInput::from_error(&e))?;
     let json = serde_json::json!({
         "schema_version": 1,
         "generated": summary,
         "organization": org.0,
         "estimate": estimate,
         "assessment": assessment,
+        "billing_plan": billing_plan,
     });
     let mut sections = vec![generation_section(&summary), org.1];
     sections.extend(estimate_sections);
     sections.extend(crate::assess::sections(&assessment));
+    sections.extend(crate::billing::plan_sections(&billing_plan));
     let mut output = render(format, &json, &sections);
     if format != crate::args::Format::Json && keep.is_none() {
         output += "\n(The demo data were written to a temporary folder and removed; pass --keep DIR to keep them.)\n";

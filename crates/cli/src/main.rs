@@ -7,6 +7,7 @@
 mod args;
 mod assess;
 mod aws;
+mod billing;
 mod commands;
 mod estimate;
 mod org;

@@ -90,6 +90,9 @@ fn every_command_has_help_with_an_example() {
         &["org", "show", "--help"],
         &["org", "from-cli", "--help"],
         &["onboarding-template", "--help"],
+        &["billing", "--help"],
+        &["billing", "plan", "--help"],
+        &["billing", "cloudformation", "--help"],
     ] {
         let out = orgpool(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
@@ -234,6 +237,14 @@ fn demo_runs_end_to_end_and_summarizes() {
     assert_eq!(json["assessment"]["schema_version"], 1);
     assert_eq!(json["assessment"]["recommendation"], "import_whole");
     assert!(json["assessment"]["activity"]["known"] == true);
+    // import_whole: the payer bills the organization as one billing group.
+    let groups = json["billing_plan"]["billing_groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        groups[0]["accounts"].as_array().unwrap().len(),
+        15,
+        "16 less the suspended one"
+    );
     let table = orgpool(&["demo"]);
     assert_eq!(table.status.code(), Some(0));
     assert!(stdout(&table).contains("recommendation import_whole"));
@@ -1204,6 +1215,225 @@ fn assess_bad_input_exits_2_naming_what_is_wrong() {
                 "sideways",
             ],
             "--path",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = orgpool(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn billing_plan_groups_the_demo_org_and_its_template_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 12, 1);
+    let org = dir.path().join("org.json");
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&org).unwrap()).unwrap();
+    let active: Vec<&str> = bundle["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] == "ACTIVE")
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    for by in ["ou", "org"] {
+        let j = json_of(&[
+            "billing",
+            "plan",
+            "--org",
+            org.to_str().unwrap(),
+            "--by",
+            by,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(j["schema_version"], 1);
+        let groups = j["billing_groups"].as_array().unwrap();
+        let mut placed: Vec<&str> = Vec::new();
+        for g in groups {
+            for field in ["name", "primary_account", "accounts", "pricing_plan"] {
+                assert!(!g[field].is_null(), "{by}: {field}");
+            }
+            let accounts: Vec<&str> = g["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            assert!(accounts.contains(&g["primary_account"].as_str().unwrap()));
+            placed.extend(accounts);
+        }
+        placed.sort_unstable();
+        let mut want = active.clone();
+        want.sort_unstable();
+        assert_eq!(placed, want, "{by}: every active account exactly once");
+        if by == "org" {
+            assert_eq!(groups.len(), 1);
+        }
+    }
+    let plan = dir.path().join("plan.json");
+    let out = orgpool(&[
+        "billing",
+        "plan",
+        "--org",
+        org.to_str().unwrap(),
+        "--by",
+        "ou",
+        "--depth",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::write(&plan, &out.stdout).unwrap();
+    let table = stdout(&orgpool(&[
+        "billing",
+        "plan",
+        "--org",
+        org.to_str().unwrap(),
+        "--by",
+        "ou",
+        "--depth",
+        "2",
+    ]));
+    assert!(
+        table.contains("Production-Workloads") && table.contains("public-rates"),
+        "{table}"
+    );
+    let out = orgpool(&[
+        "billing",
+        "cloudformation",
+        "--plan",
+        plan.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let template: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let groups_in_template = template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::BillingConductor::BillingGroup")
+        .count();
+    assert_eq!(
+        groups_in_template,
+        plan_json["billing_groups"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn billing_bad_input_exits_2_naming_the_file_and_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 4, 1);
+    let org = dir.path().join("org.json");
+    let org = org.to_str().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let typo = write("typo.yaml", "pricing_plans:\n  - name: p\n    rulez: []\n");
+    let tiering = write(
+        "tiering.yaml",
+        "pricing_plans:\n  - name: p\n    rules:\n      - {name: t, scope: SERVICE, service: AmazonEC2, type: TIERING, free_tier: false}\ndefault_pricing_plan: p\n",
+    );
+    let undefined = write("undefined.yaml", "default_pricing_plan: gold\n");
+    let empty = write("empty.yaml", "");
+    let map = write("map.csv", "account_id,billing_group\n999999999999,a\n");
+    let plan = write("plan.json", "{\"schema_version\": 1, \"billing_groups\": [");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "billing",
+                "plan",
+                "--org",
+                org,
+                "--by",
+                "ou",
+                "--pricing-plan",
+                &typo,
+            ],
+            "rulez",
+        ),
+        (
+            vec![
+                "billing",
+                "plan",
+                "--org",
+                org,
+                "--by",
+                "ou",
+                "--pricing-plan",
+                &tiering,
+            ],
+            "TIERING rules are GLOBAL only",
+        ),
+        (
+            vec![
+                "billing",
+                "plan",
+                "--org",
+                org,
+                "--by",
+                "ou",
+                "--pricing-plan",
+                &undefined,
+            ],
+            "pricing plan \"gold\" is not defined",
+        ),
+        (
+            vec![
+                "billing",
+                "plan",
+                "--org",
+                org,
+                "--by",
+                "ou",
+                "--pricing-plan",
+                &empty,
+            ],
+            "empty.yaml: empty",
+        ),
+        (
+            vec![
+                "billing", "plan", "--org", org, "--by", "file", "--map", &map,
+            ],
+            "map.csv:2",
+        ),
+        (
+            vec!["billing", "plan", "--org", org, "--by", "file"],
+            "--map",
+        ),
+        (
+            vec![
+                "billing",
+                "plan",
+                "--org",
+                org,
+                "--by",
+                "ou",
+                "--pricing-plan",
+                "/nonexistent.yaml",
+            ],
+            "cannot read /nonexistent.yaml",
+        ),
+        (
+            vec![
+                "billing", "plan", "--org", org, "--by", "ou", "--depth", "0",
+            ],
+            "--depth",
+        ),
+        (
+            vec!["billing", "cloudformation", "--plan", &plan],
+            "plan.json",
         ),
     ];
     for (args, expected) in cases {

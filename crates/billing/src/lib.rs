@@ -1,0 +1,32 @@
+//! The payer side of orgpool: the customer's structure recreated as AWS
+//! Billing Conductor billing groups, priced by pricing plans, with custom line
+//! items, and exported as CloudFormation.
+//!
+//! - [`plan`]: billing groups from an organization bundle (by OU at a depth,
+//!   the whole organization, or a CSV map) and the plan document the other
+//!   commands read back.
+//! - [`pricing`]: pricing plans, rules and custom line items from a YAML or
+//!   JSON file, and the most-granular-rule pricing of a line.
+//! - [`validate`]: Billing Conductor's rules and quotas on a plan.
+//! - [`cloudformation`]: the plan as `AWS::BillingConductor::*` resources.
+//!
+//! No I/O: callers hand in text and get values back. Pro forma bills, which
+//! apply commitments per billing group with the savings simulator, are still
+//! to come (issue 6).
+
+pub mod cloudformation;
+pub mod plan;
+pub mod pricing;
+pub mod validate;
+
+pub use plan::{BillingGroup, BillingPlan, Grouping, Source, plan};
+pub use pricing::{PricingFile, PricingPlan};
+pub use validate::validate;
+
+/// Why a billing input was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    /// The user's file is wrong; the message names the file and the field.
+    #[error("{0}")]
+    BadInput(String),
+}
