@@ -17,7 +17,7 @@ fn path_meaning(path: Path) -> &'static str {
 }
 
 /// Evidence as a short list: the first three IDs and how many more.
-fn evidence_brief(evidence: &[String]) -> String {
+pub fn evidence_brief(evidence: &[String]) -> String {
     let mut out = evidence
         .iter()
         .take(3)

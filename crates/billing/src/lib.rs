@@ -9,14 +9,16 @@
 //!   JSON file, and the most-granular-rule pricing of a line.
 //! - [`validate`]: Billing Conductor's rules and quotas on a plan.
 //! - [`cloudformation`]: the plan as `AWS::BillingConductor::*` resources.
+//! - [`proforma`]: each group's bill as its own billing family: its own
+//!   commitments applied by the savings simulator, its pricing plan, its
+//!   custom line items.
 //!
-//! No I/O: callers hand in text and get values back. Pro forma bills, which
-//! apply commitments per billing group with the savings simulator, are still
-//! to come (issue 6).
+//! No I/O: callers hand in text and lines and get values back.
 
 pub mod cloudformation;
 pub mod plan;
 pub mod pricing;
+pub mod proforma;
 pub mod validate;
 
 pub use plan::{BillingGroup, BillingPlan, Grouping, Source, plan};

@@ -90,7 +90,11 @@ pub fn sections(a: &Assessment) -> Vec<Section> {
         &["reason", "detail", "evidence"],
     );
     for r in &a.reasons {
-        decision.row([r.rule.clone(), r.detail.clone(), brief(&r.evidence)]);
+        decision.row([
+            r.rule.clone(),
+            r.detail.clone(),
+            render::evidence_brief(&r.evidence),
+        ]);
     }
     decision.row(["activity".into(), a.activity.note.clone(), String::new()]);
     let mut impacts = Section::new(
@@ -102,7 +106,7 @@ pub fn sections(a: &Assessment) -> Vec<Section> {
             i.severity.as_str().to_owned(),
             i.area.as_str().to_owned(),
             i.title.clone(),
-            brief(&i.evidence),
+            render::evidence_brief(&i.evidence),
             i.remediation.clone(),
         ]);
     }
@@ -152,17 +156,4 @@ pub fn sections(a: &Assessment) -> Vec<Section> {
         ]);
     }
     vec![decision, impacts, accounts, runbook]
-}
-
-fn brief(evidence: &[String]) -> String {
-    let mut out = evidence
-        .iter()
-        .take(3)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if evidence.len() > 3 {
-        out += &format!(" … +{}", evidence.len() - 3);
-    }
-    out
 }

@@ -70,6 +70,19 @@ fn json_of(args: &[&str]) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&out)))
 }
 
+/// Runs orgpool and requires exit 2, `expected` in the error, and nothing on
+/// standard output.
+fn assert_bad_input(args: &[&str], expected: &str) {
+    let out = orgpool(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains(expected),
+        "{args:?}: {}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty(), "{args:?}");
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -485,13 +498,7 @@ fn estimate_bad_input_exits_2_and_says_why() {
         ),
     ];
     for (args, expected) in cases {
-        let out = orgpool(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(expected),
-            "{args:?}: {}",
-            stderr(&out)
-        );
+        assert_bad_input(&args, expected);
     }
 }
 
@@ -1218,14 +1225,7 @@ fn assess_bad_input_exits_2_naming_what_is_wrong() {
         ),
     ];
     for (args, expected) in cases {
-        let out = orgpool(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(expected),
-            "{args:?}: {}",
-            stderr(&out)
-        );
-        assert!(stdout(&out).is_empty(), "{args:?}");
+        assert_bad_input(&args, expected);
     }
 }
 
@@ -1437,13 +1437,6 @@ fn billing_bad_input_exits_2_naming_the_file_and_what_is_wrong() {
         ),
     ];
     for (args, expected) in cases {
-        let out = orgpool(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(expected),
-            "{args:?}: {}",
-            stderr(&out)
-        );
-        assert!(stdout(&out).is_empty(), "{args:?}");
+        assert_bad_input(&args, expected);
     }
 }

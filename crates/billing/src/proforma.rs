@@ -1,0 +1,544 @@
+//! Pro forma bills: what each billing group would pay, computed as its own
+//! consolidated billing family.
+//!
+//! The rules (AWS Billing Conductor User Guide, "Billing groups": "Each
+//! billing group's pro forma usage is computed as its own consolidated billing
+//! family. Usage shares Reserved Instances and Savings Plans benefits only
+//! within the group"; AWS's Billing Conductor SP/RI benefit notes: benefits
+//! "from any Savings Plans or Reserved Instances owned outside a billing group
+//! are not included in that billing group's pro forma cost"; CloudFormation
+//! `AWS::BillingConductor::PricingRule`: "a percentage modifier applied on
+//! the public pricing rates"):
+//! 1. Each hour, the commitments owned by the group's accounts are applied to
+//!    the group's usage by the savings simulator ([`orgpool_savings::simulate_hour`]),
+//!    the one implementation of AWS's order. Commitments owned outside every
+//!    group, or in another group, give nothing.
+//! 2. Covered usage costs the commitment's rate; what a commitment leaves
+//!    unused in the hour is charged to its owner.
+//! 3. Uncovered usage costs the public on-demand rate changed by the pricing
+//!    plan's rule for the line (the most granular one, see
+//!    [`crate::pricing`]); with the free tier off, the first paid tier's cost.
+//!    Commitment rates are not changed by pricing rules.
+//! 4. Lines that are neither usage nor commitment fees (tax, credits, refunds,
+//!    other fees) pass through at what AWS billed.
+//! 5. Custom line items are added last, per billing period: a percentage one
+//!    on the group's pro forma cost of that period.
+//!
+//! The engine does no I/O: the caller turns billing data into [`Line`]s and
+//! [`HeldCommitment`]s.
+
+use std::collections::{BTreeMap, HashMap};
+
+use orgpool_savings::simulator::{self, CommitmentScope, Service};
+use serde::Serialize;
+
+use crate::plan::{BillingGroup, BillingPlan};
+use crate::pricing::{LineKey, PricingPlan};
+
+/// What a line is, for the pro forma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// Usage (covered or not by a commitment in the actual bill).
+    Usage,
+    /// A commitment's fee as AWS billed it (RI fee, Savings Plan recurring
+    /// fee or amortization). It counts in the actual bill; the pro forma
+    /// replaces it with the simulated commitment cost.
+    CommitmentFee,
+    /// Tax, credits, refunds and other fees: passed through.
+    Other,
+}
+
+/// What a commitment could cover in a usage line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eligibility {
+    /// The service class the simulator knows.
+    pub service: Service,
+    /// Instance family (`m5`), empty when none.
+    pub family: String,
+    /// Region code.
+    pub region: String,
+    /// Reservation key (`usage_type`-like: type, region, platform) when an RI
+    /// could cover the line.
+    pub reservation_key: Option<String>,
+}
+
+/// One line of billing data: an account's charge in one hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The hour, as hours since the epoch: lines of one hour are simulated
+    /// together.
+    pub hour: i64,
+    /// The billing period, `YYYY-MM`.
+    pub period: String,
+    /// The usage account.
+    pub account: String,
+    /// `product/ProductCode`.
+    pub service: String,
+    /// `bill/BillingEntity`.
+    pub billing_entity: String,
+    /// `lineItem/UsageType`.
+    pub usage_type: String,
+    /// `lineItem/Operation`.
+    pub operation: String,
+    /// What kind of line.
+    pub kind: LineKind,
+    /// Usage amount in its pricing unit.
+    pub amount: f64,
+    /// At public on-demand rates, free tier applied.
+    pub public_cost: f64,
+    /// At the first paid tier (equal to `public_cost` unless a free tier
+    /// made part of it free).
+    pub paid_tier_cost: f64,
+    /// What AWS billed, net amortized (covered usage at the commitment's
+    /// effective cost).
+    pub actual_cost: f64,
+    /// Set when a commitment could cover it.
+    pub eligibility: Option<Eligibility>,
+}
+
+/// What a held commitment covers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeldScope {
+    /// A Reserved Instance for one reservation key.
+    Reservation(String),
+    /// An EC2 Instance Savings Plan for a family in a region.
+    Ec2InstanceSp {
+        /// Instance family.
+        family: String,
+        /// Region code.
+        region: String,
+    },
+    /// A Compute Savings Plan.
+    ComputeSp,
+    /// A SageMaker Savings Plan.
+    SagemakerSp,
+}
+
+/// A Savings Plan or Reserved Instance held in the billing data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldCommitment {
+    /// Its ARN.
+    pub id: String,
+    /// The owner (purchasing) account.
+    pub owner: String,
+    /// What it covers.
+    pub scope: HeldScope,
+    /// The service its unused cost is shown under (`ComputeSavingsPlans`,
+    /// `AmazonRDS`, …).
+    pub service: String,
+    /// Per hour: dollars of commitment for a Savings Plan, units for an RI.
+    pub per_hour: f64,
+    /// What the commitment costs per hour, amortized (upfront included).
+    pub hourly_fee: f64,
+    /// First hour held (hours since the epoch), inclusive.
+    pub first_hour: i64,
+    /// Last hour held, inclusive.
+    pub last_hour: i64,
+    /// For Savings Plans: the discount, as a fraction of the public rate,
+    /// per `usage_type|operation|region`. RIs need none: their rate is
+    /// `hourly_fee / per_hour` per unit.
+    pub discounts: HashMap<String, f64>,
+}
+
+impl HeldCommitment {
+    fn active(&self, hour: i64) -> bool {
+        (self.first_hour..=self.last_hour).contains(&hour)
+    }
+}
+
+/// The discount key of a line: `usage_type|operation|region`.
+pub fn discount_key(line: &Line) -> String {
+    let region = line
+        .eligibility
+        .as_ref()
+        .map(|e| e.region.as_str())
+        .unwrap_or_default();
+    format!("{}|{}|{}", line.usage_type, line.operation, region)
+}
+
+/// A bill for one service of one account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServiceBill {
+    /// The service code.
+    pub service: String,
+    /// Pro forma.
+    pub total: f64,
+    /// What AWS billed.
+    pub actual: f64,
+}
+
+/// One account's pro forma bill.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AccountBill {
+    /// The account.
+    pub id: String,
+    /// Pro forma total, custom line items charged to it included.
+    pub total: f64,
+    /// What AWS billed.
+    pub actual: f64,
+    /// Commitment savings it received inside its group (on-demand cost of
+    /// covered usage less the commitment cost).
+    pub savings: f64,
+    /// Per service.
+    pub services: Vec<ServiceBill>,
+}
+
+/// A custom line item as charged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChargedItem {
+    /// Its name.
+    pub name: String,
+    /// The billing period.
+    pub period: String,
+    /// The account charged.
+    pub account_id: String,
+    /// Signed: a credit is negative.
+    pub amount: f64,
+}
+
+/// One billing group's pro forma bill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupBill {
+    /// The group.
+    pub name: String,
+    /// Its pricing plan.
+    pub pricing_plan: String,
+    /// Pro forma total.
+    pub total: f64,
+    /// What its accounts were billed by AWS.
+    pub actual: f64,
+    /// Commitment savings inside the group.
+    pub savings: f64,
+    /// `total - actual`: what the payer earns (or gives) on this group.
+    pub margin: f64,
+    /// Per account.
+    pub accounts: Vec<AccountBill>,
+    /// Custom line items charged.
+    pub custom_line_items: Vec<ChargedItem>,
+}
+
+/// The pro forma of every group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProForma {
+    /// Per group, in the plan's order.
+    pub groups: Vec<GroupBill>,
+}
+
+/// Running sums for one account.
+#[derive(Default)]
+struct Tally {
+    total: f64,
+    actual: f64,
+    savings: f64,
+    services: BTreeMap<String, (f64, f64)>,
+}
+
+impl Tally {
+    fn charge(&mut self, service: &str, pro_forma: f64, actual: f64) {
+        self.total += pro_forma;
+        self.actual += actual;
+        let s = self.services.entry(service.to_owned()).or_default();
+        s.0 += pro_forma;
+        s.1 += actual;
+    }
+}
+
+/// Computes the pro forma bill of every group of `plan`. Lines of accounts
+/// outside every group are ignored.
+pub fn proforma(plan: &BillingPlan, lines: &[Line], commitments: &[HeldCommitment]) -> ProForma {
+    let groups = plan
+        .billing_groups
+        .iter()
+        .map(|g| {
+            let pricing = plan
+                .pricing_plan(&g.pricing_plan)
+                .cloned()
+                .unwrap_or(PricingPlan {
+                    name: g.pricing_plan.clone(),
+                    description: String::new(),
+                    rules: Vec::new(),
+                });
+            group_bill(plan, g, &pricing, lines, commitments)
+        })
+        .collect();
+    ProForma { groups }
+}
+
+fn group_bill(
+    plan: &BillingPlan,
+    group: &BillingGroup,
+    pricing: &PricingPlan,
+    lines: &[Line],
+    commitments: &[HeldCommitment],
+) -> GroupBill {
+    let member = |a: &str| group.accounts.iter().any(|m| m == a);
+    let own: Vec<&HeldCommitment> = commitments.iter().filter(|c| member(&c.owner)).collect();
+    let mut by_hour: BTreeMap<i64, Vec<&Line>> = BTreeMap::new();
+    for l in lines.iter().filter(|l| member(&l.account)) {
+        by_hour.entry(l.hour).or_default().push(l);
+    }
+    let mut tallies: BTreeMap<String, Tally> = group
+        .accounts
+        .iter()
+        .map(|a| (a.clone(), Tally::default()))
+        .collect();
+    let mut period_cost: BTreeMap<String, f64> = BTreeMap::new();
+    let free_tier = pricing.free_tier();
+    for (hour, hour_lines) in &by_hour {
+        let period = hour_lines[0].period.clone();
+        let before: f64 = tallies.values().map(|t| t.total).sum();
+        bill_hour(*hour, hour_lines, &own, pricing, free_tier, &mut tallies);
+        let after: f64 = tallies.values().map(|t| t.total).sum();
+        *period_cost.entry(period).or_default() += after - before;
+    }
+    // Commitments of the group in hours with no usage at all still cost.
+    let used_hours: std::collections::BTreeSet<i64> = by_hour.keys().copied().collect();
+    let window = hour_span(lines);
+    for c in &own {
+        let idle_hours = (c.first_hour.max(window.0)..=c.last_hour.min(window.1))
+            .filter(|h| !used_hours.contains(h))
+            .count();
+        if idle_hours > 0 {
+            let cost = c.hourly_fee * idle_hours as f64;
+            tallies
+                .entry(c.owner.clone())
+                .or_default()
+                .charge(&c.service, cost, 0.0);
+        }
+    }
+    let custom = custom_items(plan, group, &period_cost, &mut tallies);
+    let accounts: Vec<AccountBill> = tallies
+        .into_iter()
+        .map(|(id, t)| AccountBill {
+            id,
+            total: t.total,
+            actual: t.actual,
+            savings: t.savings,
+            services: t
+                .services
+                .into_iter()
+                .map(|(service, (total, actual))| ServiceBill {
+                    service,
+                    total,
+                    actual,
+                })
+                .collect(),
+        })
+        .collect();
+    let total: f64 = accounts.iter().map(|a| a.total).sum();
+    let actual: f64 = accounts.iter().map(|a| a.actual).sum();
+    GroupBill {
+        name: group.name.clone(),
+        pricing_plan: pricing.name.clone(),
+        total,
+        actual,
+        savings: accounts.iter().map(|a| a.savings).sum(),
+        margin: total - actual,
+        accounts,
+        custom_line_items: custom,
+    }
+}
+
+/// The first and last hour of the billing data, so that idle commitment
+/// hours outside it are not charged.
+fn hour_span(lines: &[Line]) -> (i64, i64) {
+    lines.iter().fold((i64::MAX, i64::MIN), |(lo, hi), l| {
+        (lo.min(l.hour), hi.max(l.hour))
+    })
+}
+
+/// Interns strings into the `u32`s the simulator takes.
+#[derive(Default)]
+struct Interner(HashMap<String, u32>);
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        let next = self.0.len() as u32;
+        *self.0.entry(s.to_owned()).or_insert(next)
+    }
+}
+
+fn bill_hour(
+    hour: i64,
+    lines: &[&Line],
+    own: &[&HeldCommitment],
+    pricing: &PricingPlan,
+    free_tier: bool,
+    tallies: &mut BTreeMap<String, Tally>,
+) {
+    let mut names = Interner::default();
+    let eligible: Vec<&Line> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.kind == LineKind::Usage && l.eligibility.is_some() && l.amount > 0.0)
+        .collect();
+    let usage: Vec<simulator::Usage> = eligible
+        .iter()
+        .map(|l| {
+            let e = l.eligibility.as_ref().expect("filtered on eligibility");
+            simulator::Usage {
+                account: names.id(&format!("account:{}", l.account)),
+                service: e.service,
+                family: names.id(&format!("family:{}", e.family)),
+                region: names.id(&format!("region:{}", e.region)),
+                reservation_key: e
+                    .reservation_key
+                    .as_ref()
+                    .map(|k| names.id(&format!("ri:{k}"))),
+                amount: l.amount,
+                on_demand_cost: base_cost(l, free_tier),
+            }
+        })
+        .collect();
+    let active: Vec<&HeldCommitment> = own.iter().copied().filter(|c| c.active(hour)).collect();
+    let held: Vec<simulator::Commitment> = active
+        .iter()
+        .map(|c| simulator::Commitment {
+            scope: match &c.scope {
+                HeldScope::Reservation(k) => CommitmentScope::Reservation {
+                    key: names.id(&format!("ri:{k}")),
+                },
+                HeldScope::Ec2InstanceSp { family, region } => CommitmentScope::Ec2InstanceSp {
+                    family: names.id(&format!("family:{family}")),
+                    region: names.id(&format!("region:{region}")),
+                },
+                HeldScope::ComputeSp => CommitmentScope::ComputeSp,
+                HeldScope::SagemakerSp => CommitmentScope::SagemakerSp,
+            },
+            owner: names.id(&format!("account:{}", c.owner)),
+            shared: true,
+            per_hour: c.per_hour,
+        })
+        .collect();
+    let outcome = simulator::simulate_hour(&usage, &held, |ci, u| {
+        discount(active[ci], eligible[index_in(&usage, u)?], u)
+    });
+    // Covered parts at the commitment's rate; what is left, priced.
+    let mut covered_cost = vec![0.0; eligible.len()];
+    let mut covered_od = vec![0.0; eligible.len()];
+    for a in &outcome.allocations {
+        covered_cost[a.usage] += a.commitment_cost;
+        covered_od[a.usage] += a.covered_on_demand_cost;
+    }
+    for (i, l) in eligible.iter().enumerate() {
+        let uncovered = outcome.uncovered_on_demand_cost[i];
+        let key = line_key(l);
+        let cost = covered_cost[i] + pricing.price(&key, uncovered);
+        let t = tallies.entry(l.account.clone()).or_default();
+        t.charge(&l.service, cost, l.actual_cost);
+        t.savings += covered_od[i] - covered_cost[i];
+    }
+    // Unused commitment, to its owner.
+    for (ci, c) in active.iter().enumerate() {
+        let used_cost = match c.scope {
+            HeldScope::Reservation(_) => outcome.used[ci] * unit_fee(c),
+            _ => outcome.used[ci],
+        };
+        let unused = (c.hourly_fee - used_cost).max(0.0);
+        if unused > 0.0 {
+            tallies
+                .entry(c.owner.clone())
+                .or_default()
+                .charge(&c.service, unused, 0.0);
+        }
+    }
+    for l in lines {
+        let t = tallies.entry(l.account.clone()).or_default();
+        match l.kind {
+            LineKind::Usage if l.eligibility.is_some() && l.amount > 0.0 => {}
+            LineKind::Usage => {
+                let cost = pricing.price(&line_key(l), base_cost(l, free_tier));
+                t.charge(&l.service, cost, l.actual_cost);
+            }
+            LineKind::CommitmentFee => t.charge(&l.service, 0.0, l.actual_cost),
+            LineKind::Other => t.charge(&l.service, l.actual_cost, l.actual_cost),
+        }
+    }
+}
+
+/// The index of `item` in `slice`, when it is one of its elements: the
+/// simulator hands the discount function references into the usage slice.
+fn index_in<T>(slice: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>().max(1);
+    let offset = (item as *const T as usize).checked_sub(slice.as_ptr() as usize)?;
+    let index = offset / size;
+    (offset % size == 0 && index < slice.len()).then_some(index)
+}
+
+/// The public cost a line is priced from: with the free tier off, the first
+/// paid tier's.
+fn base_cost(l: &Line, free_tier: bool) -> f64 {
+    if free_tier {
+        l.public_cost
+    } else {
+        l.paid_tier_cost.max(l.public_cost)
+    }
+}
+
+fn line_key(l: &Line) -> LineKey<'_> {
+    LineKey {
+        service: &l.service,
+        billing_entity: &l.billing_entity,
+        usage_type: &l.usage_type,
+        operation: &l.operation,
+    }
+}
+
+/// An RI's amortized cost per unit-hour.
+fn unit_fee(c: &HeldCommitment) -> f64 {
+    if c.per_hour > 0.0 {
+        c.hourly_fee / c.per_hour
+    } else {
+        0.0
+    }
+}
+
+/// A commitment's discount on a usage line: observed for a Savings Plan,
+/// derived from the fee for an RI.
+fn discount(c: &HeldCommitment, line: &Line, u: &simulator::Usage) -> Option<f64> {
+    match c.scope {
+        HeldScope::Reservation(_) => {
+            let od_rate = u.on_demand_cost / u.amount;
+            (od_rate > 0.0).then(|| 1.0 - unit_fee(c) / od_rate)
+        }
+        _ => c.discounts.get(&discount_key(line)).copied(),
+    }
+}
+
+/// Custom line items of the group, per billing period of the data, charged
+/// to their account (or the group's primary account).
+fn custom_items(
+    plan: &BillingPlan,
+    group: &BillingGroup,
+    period_cost: &BTreeMap<String, f64>,
+    tallies: &mut BTreeMap<String, Tally>,
+) -> Vec<ChargedItem> {
+    let mut out = Vec::new();
+    for item in plan
+        .custom_line_items
+        .iter()
+        .filter(|c| c.billing_group == group.name)
+    {
+        for (period, cost) in period_cost {
+            if !item.applies_in(period) {
+                continue;
+            }
+            let amount = item.amount(*cost);
+            let account = item
+                .account_id
+                .clone()
+                .unwrap_or_else(|| group.primary_account.clone());
+            tallies
+                .entry(account.clone())
+                .or_default()
+                .charge("CustomLineItem", amount, 0.0);
+            out.push(ChargedItem {
+                name: item.name.clone(),
+                period: period.clone(),
+                account_id: account,
+                amount,
+            });
+        }
+    }
+    out
+}
