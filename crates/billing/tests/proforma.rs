@@ -170,7 +170,10 @@ fn with_the_free_tier_off_usage_is_priced_from_the_first_paid_tier() {
         ..usage(A1, "AWSLambda", "Request", 0.0)
     };
     let on = plan(vec![]);
-    close(group(&proforma(&on, &[free.clone()], &[]), "a").total, 0.0);
+    close(
+        group(&proforma(&on, std::slice::from_ref(&free), &[]), "a").total,
+        0.0,
+    );
     let off = plan(vec![PricingRule {
         modifier_percentage: None,
         free_tier: Some(false),
