@@ -29,6 +29,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 use orgpool_savings::simulator::{self, CommitmentScope, Service};
 use serde::Serialize;
 
@@ -156,15 +157,19 @@ pub fn discount_key(line: &Line) -> String {
     format!("{}|{}|{}", line.usage_type, line.operation, region)
 }
 
-/// A bill for one service of one account.
+/// A bill for one service of one account in one billing period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ServiceBill {
     /// The service code.
     pub service: String,
+    /// The billing period, `YYYY-MM`.
+    pub period: String,
     /// Pro forma.
     pub total: f64,
     /// What AWS billed.
     pub actual: f64,
+    /// At public on-demand rates, before commitments and pricing rules.
+    pub list: f64,
 }
 
 /// One account's pro forma bill.
@@ -230,16 +235,30 @@ struct Tally {
     total: f64,
     actual: f64,
     savings: f64,
-    services: BTreeMap<String, (f64, f64)>,
+    /// (period, service) → (pro forma, actual, list).
+    services: BTreeMap<(String, String), (f64, f64, f64)>,
+}
+
+/// One charge to an account.
+struct Charge<'a> {
+    period: &'a str,
+    service: &'a str,
+    pro_forma: f64,
+    actual: f64,
+    list: f64,
 }
 
 impl Tally {
-    fn charge(&mut self, service: &str, pro_forma: f64, actual: f64) {
-        self.total += pro_forma;
-        self.actual += actual;
-        let s = self.services.entry(service.to_owned()).or_default();
-        s.0 += pro_forma;
-        s.1 += actual;
+    fn charge(&mut self, c: Charge<'_>) {
+        self.total += c.pro_forma;
+        self.actual += c.actual;
+        let s = self
+            .services
+            .entry((c.period.to_owned(), c.service.to_owned()))
+            .or_default();
+        s.0 += c.pro_forma;
+        s.1 += c.actual;
+        s.2 += c.list;
     }
 }
 
@@ -291,19 +310,22 @@ fn group_bill(
         let after: f64 = tallies.values().map(|t| t.total).sum();
         *period_cost.entry(period).or_default() += after - before;
     }
-    // Commitments of the group in hours with no usage at all still cost.
-    let used_hours: std::collections::BTreeSet<i64> = by_hour.keys().copied().collect();
-    let window = hour_span(lines);
+    // Commitments of the group in hours with no usage in the group still
+    // cost, in every hour the billing data covers.
+    let periods = hour_periods(lines);
     for c in &own {
-        let idle_hours = (c.first_hour.max(window.0)..=c.last_hour.min(window.1))
-            .filter(|h| !used_hours.contains(h))
-            .count();
-        if idle_hours > 0 {
-            let cost = c.hourly_fee * idle_hours as f64;
-            tallies
-                .entry(c.owner.clone())
-                .or_default()
-                .charge(&c.service, cost, 0.0);
+        for (hour, period) in periods.range(c.first_hour..=c.last_hour) {
+            if by_hour.contains_key(hour) {
+                continue;
+            }
+            tallies.entry(c.owner.clone()).or_default().charge(Charge {
+                period,
+                service: &c.service,
+                pro_forma: c.hourly_fee,
+                actual: 0.0,
+                list: c.hourly_fee,
+            });
+            *period_cost.entry(period.clone()).or_default() += c.hourly_fee;
         }
     }
     let custom = custom_items(plan, group, &period_cost, &mut tallies);
@@ -317,10 +339,12 @@ fn group_bill(
             services: t
                 .services
                 .into_iter()
-                .map(|(service, (total, actual))| ServiceBill {
+                .map(|((period, service), (total, actual, list))| ServiceBill {
                     service,
+                    period,
                     total,
                     actual,
+                    list,
                 })
                 .collect(),
         })
@@ -339,12 +363,13 @@ fn group_bill(
     }
 }
 
-/// The first and last hour of the billing data, so that idle commitment
-/// hours outside it are not charged.
-fn hour_span(lines: &[Line]) -> (i64, i64) {
-    lines.iter().fold((i64::MAX, i64::MIN), |(lo, hi), l| {
-        (lo.min(l.hour), hi.max(l.hour))
-    })
+/// Every hour the billing data has a line in, with its billing period.
+fn hour_periods(lines: &[Line]) -> BTreeMap<i64, String> {
+    let mut out = BTreeMap::new();
+    for l in lines {
+        out.entry(l.hour).or_insert_with(|| l.period.clone());
+    }
+    out
 }
 
 /// Interns strings into the `u32`s the simulator takes.
@@ -425,7 +450,13 @@ fn bill_hour(
         let key = line_key(l);
         let cost = covered_cost[i] + pricing.price(&key, uncovered);
         let t = tallies.entry(l.account.clone()).or_default();
-        t.charge(&l.service, cost, l.actual_cost);
+        t.charge(Charge {
+            period: &l.period,
+            service: &l.service,
+            pro_forma: cost,
+            actual: l.actual_cost,
+            list: base_cost(l, free_tier),
+        });
         t.savings += covered_od[i] - covered_cost[i];
     }
     // Unused commitment, to its owner.
@@ -436,23 +467,33 @@ fn bill_hour(
         };
         let unused = (c.hourly_fee - used_cost).max(0.0);
         if unused > 0.0 {
-            tallies
-                .entry(c.owner.clone())
-                .or_default()
-                .charge(&c.service, unused, 0.0);
+            tallies.entry(c.owner.clone()).or_default().charge(Charge {
+                period: &lines[0].period,
+                service: &c.service,
+                pro_forma: unused,
+                actual: 0.0,
+                list: unused,
+            });
         }
     }
     for l in lines {
         let t = tallies.entry(l.account.clone()).or_default();
-        match l.kind {
-            LineKind::Usage if l.eligibility.is_some() && l.amount > 0.0 => {}
+        let (pro_forma, list) = match l.kind {
+            LineKind::Usage if l.eligibility.is_some() && l.amount > 0.0 => continue,
             LineKind::Usage => {
-                let cost = pricing.price(&line_key(l), base_cost(l, free_tier));
-                t.charge(&l.service, cost, l.actual_cost);
+                let base = base_cost(l, free_tier);
+                (pricing.price(&line_key(l), base), base)
             }
-            LineKind::CommitmentFee => t.charge(&l.service, 0.0, l.actual_cost),
-            LineKind::Other => t.charge(&l.service, l.actual_cost, l.actual_cost),
-        }
+            LineKind::CommitmentFee => (0.0, 0.0),
+            LineKind::Other => (l.actual_cost, l.actual_cost),
+        };
+        t.charge(Charge {
+            period: &l.period,
+            service: &l.service,
+            pro_forma,
+            actual: l.actual_cost,
+            list,
+        });
     }
 }
 
@@ -528,10 +569,13 @@ fn custom_items(
                 .account_id
                 .clone()
                 .unwrap_or_else(|| group.primary_account.clone());
-            tallies
-                .entry(account.clone())
-                .or_default()
-                .charge("CustomLineItem", amount, 0.0);
+            tallies.entry(account.clone()).or_default().charge(Charge {
+                period,
+                service: "CustomLineItem",
+                pro_forma: amount,
+                actual: 0.0,
+                list: 0.0,
+            });
             out.push(ChargedItem {
                 name: item.name.clone(),
                 period: period.clone(),
@@ -541,4 +585,70 @@ fn custom_items(
         }
     }
     out
+}
+
+/// The engine's lines and commitments from the billing-data reader's rows.
+/// Usage an RI could cover (EC2, RDS) gets `usage_type|operation|region` as
+/// its reservation key, the key the reader gives each RI.
+pub fn from_rows(rows: &[ChargeRow], held: &[CommitmentRow]) -> (Vec<Line>, Vec<HeldCommitment>) {
+    let lines = rows
+        .iter()
+        .map(|r| Line {
+            hour: r.hour,
+            period: r.period.clone(),
+            account: r.account.clone(),
+            service: r.service.clone(),
+            billing_entity: r.billing_entity.clone(),
+            usage_type: r.usage_type.clone(),
+            operation: r.operation.clone(),
+            kind: match r.kind {
+                ChargeKind::Usage => LineKind::Usage,
+                ChargeKind::CommitmentFee => LineKind::CommitmentFee,
+                ChargeKind::Other => LineKind::Other,
+            },
+            amount: r.amount,
+            public_cost: r.public_cost,
+            paid_tier_cost: r.public_cost,
+            actual_cost: r.actual_cost,
+            eligibility: r
+                .class
+                .filter(|_| r.kind == ChargeKind::Usage)
+                .map(|class| Eligibility {
+                    service: match class {
+                        CommitmentClass::Ec2 => Service::Ec2,
+                        CommitmentClass::Fargate => Service::Fargate,
+                        CommitmentClass::Lambda => Service::Lambda,
+                        CommitmentClass::Sagemaker => Service::SageMaker,
+                        CommitmentClass::Rds => Service::Rds,
+                    },
+                    family: r.family.clone(),
+                    region: r.region.clone(),
+                    reservation_key: matches!(class, CommitmentClass::Ec2 | CommitmentClass::Rds)
+                        .then(|| format!("{}|{}|{}", r.usage_type, r.operation, r.region)),
+                }),
+        })
+        .collect();
+    let commitments = held
+        .iter()
+        .map(|c| HeldCommitment {
+            id: c.id.clone(),
+            owner: c.owner.clone(),
+            scope: match &c.kind {
+                HeldKind::ComputeSp => HeldScope::ComputeSp,
+                HeldKind::SagemakerSp => HeldScope::SagemakerSp,
+                HeldKind::Ec2InstanceSp { family, region } => HeldScope::Ec2InstanceSp {
+                    family: family.clone(),
+                    region: region.clone(),
+                },
+                HeldKind::Reservation { key } => HeldScope::Reservation(key.clone()),
+            },
+            service: c.service.clone(),
+            per_hour: c.per_hour,
+            hourly_fee: c.hourly_fee,
+            first_hour: c.first_hour,
+            last_hour: c.last_hour,
+            discounts: c.discounts.iter().cloned().collect(),
+        })
+        .collect();
+    (lines, commitments)
 }

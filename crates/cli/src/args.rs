@@ -44,6 +44,8 @@ pub enum Format {
     Markdown,
     /// A standalone HTML page.
     Html,
+    /// Comma-separated values, one table after another (for spreadsheets).
+    Csv,
 }
 
 /// Commands.
@@ -102,6 +104,11 @@ pub enum BillingAction {
         after_help = "Examples:\n  orgpool billing plan --org org.json --by ou --format json > plan.json\n  orgpool billing plan --org org.json --by ou --depth 3\n  orgpool billing plan --org org.json --by org --pricing-plan pricing.yaml --format json\n  orgpool billing plan --org org.json --by file --map groups.csv\n\n--by ou: one group per OU at --depth (1: the OUs under the root); accounts higher up join the group of their deepest OU, accounts under the root a group \"root\".\n--by org: one group holding every account, as a billing transfer requires.\n--by file: a CSV with header account_id,billing_group[,primary].\nSuspended accounts are listed as unplaced. A plan that breaks a rule exits 2 and names each broken rule."
     )]
     Plan(BillingPlanArgs),
+    /// What each billing group would pay: its own commitments, its pricing plan, its custom line items.
+    #[command(
+        after_help = "Examples:\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --format json\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --format csv > proforma.csv\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --focus proforma-focus.csv\n\nEach group is computed as its own consolidated billing family: Savings Plans and RIs help only inside the group that holds them, pricing rules change public rates, custom line items come last. The margin is the pro forma less what AWS billed (amortized)."
+    )]
+    Proforma(BillingProformaArgs),
     /// Print the plan as a CloudFormation template (AWS::BillingConductor::*).
     #[command(
         after_help = "Examples:\n  orgpool billing cloudformation --plan plan.json > billing.json\n  aws cloudformation deploy --template-file billing.json --stack-name billing-groups"
@@ -138,6 +145,29 @@ pub struct BillingPlanArgs {
     /// Pricing plans, their assignment to groups and custom line items (YAML or JSON; docs/billing.md).
     #[arg(long, value_name = "FILE")]
     pub pricing_plan: Option<PathBuf>,
+}
+
+/// `orgpool billing proforma`.
+#[derive(Debug, Args)]
+pub struct BillingProformaArgs {
+    /// The organization bundle.
+    #[arg(long, value_name = "BUNDLE")]
+    pub org: PathBuf,
+    /// The plan, as `orgpool billing plan --format json` writes it.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Billing data: CUR 2.0 / legacy CUR / FOCUS files, folders, globs or s3:// prefixes.
+    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    pub cur: Vec<String>,
+    /// Force the input format instead of detecting it.
+    #[arg(long, value_parser = parse_format)]
+    pub input_format: Option<orgpool_cur::Format>,
+    /// Also write the pro forma lines as FOCUS 1.2 columns (CSV) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub focus: Option<PathBuf>,
+    /// AWS access for s3:// inputs.
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// `orgpool billing cloudformation`.

@@ -4,7 +4,6 @@
 
 use anyhow::Result;
 use orgpool_assess::{Assessment, Path, Thresholds, render};
-use orgpool_cur::BillingData;
 use orgpool_model::{AccountUsage, OrgBundle};
 
 use crate::args::{AssessArgs, Format, PathChoice};
@@ -42,16 +41,7 @@ pub fn account_usage(
     aws: &crate::args::AwsArgs,
     days: u32,
 ) -> Result<Option<AccountUsage>> {
-    let s3 = if inputs.iter().any(|c| orgpool_cur::source::is_s3(c)) {
-        crate::aws::s3_options(aws)?
-    } else {
-        orgpool_cur::S3Options::default()
-    };
-    let options = orgpool_cur::OpenOptions { format, s3 };
-    let data = BillingData::open_with(inputs, &options).map_err(crate::estimate::cur_error)?;
-    for w in &data.warnings {
-        tracing::warn!("{w}");
-    }
+    let data = crate::estimate::open_billing(inputs, format, aws)?;
     data.account_usage(days).map_err(crate::estimate::cur_error)
 }
 
@@ -75,7 +65,9 @@ pub fn render_assessment(a: &Assessment, format: Format) -> String {
         Format::Json => serde_json::to_string_pretty(a).unwrap_or_default() + "\n",
         Format::Markdown => render::markdown(a),
         Format::Html => render::html(a),
-        Format::Table => crate::render::render(format, &serde_json::Value::Null, &sections(a)),
+        Format::Table | Format::Csv => {
+            crate::render::render(format, &serde_json::Value::Null, &sections(a))
+        }
     }
 }
 

@@ -4,11 +4,13 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use orgpool_billing::{BillingError, BillingPlan, PricingFile, Source};
 
 use crate::BadInput;
-use crate::args::{BillingCloudformationArgs, BillingPlanArgs, Format, GroupBy};
+use crate::args::{
+    BillingCloudformationArgs, BillingPlanArgs, BillingProformaArgs, Format, GroupBy,
+};
 use crate::render::{Section, render};
 
 fn billing_error(e: BillingError) -> anyhow::Error {
@@ -181,11 +183,11 @@ fn rule_text(r: &orgpool_billing::pricing::PricingRule) -> String {
     }
 }
 
-/// `orgpool billing cloudformation`.
-pub fn cloudformation(args: &BillingCloudformationArgs) -> Result<String> {
-    let name = args.plan.display().to_string();
-    let plan = BillingPlan::parse(&name, &read_input(&args.plan)?).map_err(billing_error)?;
-    let problems = orgpool_billing::validate(&plan, None);
+/// Reads a plan file and checks it (against the organization when given).
+fn read_plan(path: &Path, bundle: Option<&orgpool_model::OrgBundle>) -> Result<BillingPlan> {
+    let name = path.display().to_string();
+    let plan = BillingPlan::parse(&name, &read_input(path)?).map_err(billing_error)?;
+    let problems = orgpool_billing::validate(&plan, bundle);
     if !problems.is_empty() {
         return Err(BadInput(format!(
             "{name}: the plan breaks Billing Conductor's rules:\n  - {}",
@@ -193,5 +195,226 @@ pub fn cloudformation(args: &BillingCloudformationArgs) -> Result<String> {
         ))
         .into());
     }
+    Ok(plan)
+}
+
+/// The pro forma of every group of the plan over the billing data.
+pub fn compute_proforma(
+    plan: &BillingPlan,
+    cur: &[String],
+    input_format: Option<orgpool_cur::Format>,
+    aws: &crate::args::AwsArgs,
+) -> Result<orgpool_billing::proforma::ProForma> {
+    let data = crate::estimate::open_billing(cur, input_format, aws)?;
+    let rows = data.charge_rows().map_err(crate::estimate::cur_error)?;
+    let held = data
+        .held_commitments()
+        .map_err(crate::estimate::cur_error)?;
+    let (lines, commitments) = orgpool_billing::proforma::from_rows(&rows, &held);
+    Ok(orgpool_billing::proforma::proforma(
+        plan,
+        &lines,
+        &commitments,
+    ))
+}
+
+/// `orgpool billing proforma`.
+pub fn proforma(args: &BillingProformaArgs, format: Format) -> Result<String> {
+    let bundle = orgpool_org::read_bundle(&args.org).map_err(crate::org::org_error)?;
+    let plan = read_plan(&args.plan, Some(&bundle))?;
+    let bill = compute_proforma(&plan, &args.cur, args.input_format, &args.aws)?;
+    if let Some(path) = &args.focus {
+        std::fs::write(path, focus_csv(&plan, &bill))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let json = serde_json::json!({
+        "schema_version": 1,
+        "organization_id": plan.organization_id,
+        "groups": bill.groups,
+    });
+    Ok(render(format, &json, &proforma_sections(&bundle, &bill)))
+}
+
+/// The pro forma as tables: per group, per account, per service.
+pub fn proforma_sections(
+    bundle: &orgpool_model::OrgBundle,
+    bill: &orgpool_billing::proforma::ProForma,
+) -> Vec<Section> {
+    let name_of = |id: &str| {
+        bundle
+            .accounts
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default()
+    };
+    let money = |v: f64| format!("{v:.2}");
+    let mut groups = Section::new(
+        "Pro forma per billing group",
+        &[
+            "billing group",
+            "pricing plan",
+            "pro forma",
+            "actual",
+            "margin",
+            "commitment savings",
+        ],
+    );
+    let mut accounts = Section::new(
+        "Pro forma per account",
+        &[
+            "billing group",
+            "account",
+            "name",
+            "pro forma",
+            "actual",
+            "margin",
+        ],
+    );
+    let mut services = Section::new(
+        "Pro forma per service",
+        &[
+            "billing group",
+            "account",
+            "period",
+            "service",
+            "pro forma",
+            "actual",
+            "list",
+        ],
+    );
+    for g in &bill.groups {
+        groups.row([
+            g.name.clone(),
+            g.pricing_plan.clone(),
+            money(g.total),
+            money(g.actual),
+            money(g.margin),
+            money(g.savings),
+        ]);
+        for a in &g.accounts {
+            accounts.row([
+                g.name.clone(),
+                a.id.clone(),
+                name_of(&a.id),
+                money(a.total),
+                money(a.actual),
+                money(a.total - a.actual),
+            ]);
+            for s in &a.services {
+                services.row([
+                    g.name.clone(),
+                    a.id.clone(),
+                    s.period.clone(),
+                    s.service.clone(),
+                    money(s.total),
+                    money(s.actual),
+                    money(s.list),
+                ]);
+            }
+        }
+    }
+    vec![groups, accounts, services]
+}
+
+/// The pro forma as FOCUS 1.2 rows, one per (group, account, billing period,
+/// service); the billing group is the billing account, as it is for the
+/// customer who receives it. Custom line items are `Credit` or
+/// `Adjustment`, the rest `Usage`.
+fn focus_csv(plan: &BillingPlan, bill: &orgpool_billing::proforma::ProForma) -> String {
+    const COLUMNS: [&str; 20] = [
+        "BillingAccountId",
+        "BillingAccountName",
+        "SubAccountId",
+        "BillingPeriodStart",
+        "BillingPeriodEnd",
+        "ChargePeriodStart",
+        "ChargePeriodEnd",
+        "ChargeCategory",
+        "ChargeClass",
+        "ChargeDescription",
+        "ServiceName",
+        "ProviderName",
+        "PublisherName",
+        "InvoiceIssuerName",
+        "BilledCost",
+        "EffectiveCost",
+        "ListCost",
+        "ContractedCost",
+        "BillingCurrency",
+        "x_BillingGroup",
+    ];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(COLUMNS);
+    for g in &bill.groups {
+        let primary = plan
+            .billing_groups
+            .iter()
+            .find(|b| b.name == g.name)
+            .map(|b| b.primary_account.clone())
+            .unwrap_or_default();
+        for a in &g.accounts {
+            for s in &a.services {
+                let (start, end) = period_bounds(&s.period);
+                let category = match s.service.as_str() {
+                    "CustomLineItem" if s.total < 0.0 => "Credit",
+                    "CustomLineItem" => "Adjustment",
+                    _ => "Usage",
+                };
+                let cost = format!("{:.10}", s.total);
+                let _ = w.write_record([
+                    primary.as_str(),
+                    g.name.as_str(),
+                    a.id.as_str(),
+                    &start,
+                    &end,
+                    &start,
+                    &end,
+                    category,
+                    "",
+                    &format!(
+                        "pro forma, billing group {}, pricing plan {}",
+                        g.name, g.pricing_plan
+                    ),
+                    s.service.as_str(),
+                    "AWS",
+                    "AWS",
+                    "AWS",
+                    &cost,
+                    &cost,
+                    &format!("{:.10}", s.list),
+                    &cost,
+                    "USD",
+                    g.name.as_str(),
+                ]);
+            }
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// `YYYY-MM` as its first instant and the next month's, in FOCUS's
+/// ISO 8601 form.
+fn period_bounds(period: &str) -> (String, String) {
+    let next = period
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
+        .map(|(y, m)| {
+            if m >= 12 {
+                format!("{:04}-01", y + 1)
+            } else {
+                format!("{y:04}-{:02}", m + 1)
+            }
+        })
+        .unwrap_or_default();
+    (
+        format!("{period}-01T00:00:00Z"),
+        format!("{next}-01T00:00:00Z"),
+    )
+}
+
+/// `orgpool billing cloudformation`.
+pub fn cloudformation(args: &BillingCloudformationArgs) -> Result<String> {
+    let plan = read_plan(&args.plan, None)?;
     Ok(serde_json::to_string_pretty(&orgpool_billing::cloudformation::template(&plan))? + "\n")
 }

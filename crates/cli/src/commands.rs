@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Billing(billing) => match billing.action {
             BillingAction::Plan(args) => crate::billing::plan(&args, format)?,
+            BillingAction::Proforma(args) => crate::billing::proforma(&args, format)?,
             BillingAction::Cloudformation(args) => crate::billing::cloudformation(&args)?,
         },
     };

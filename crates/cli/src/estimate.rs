@@ -24,6 +24,25 @@ pub fn cur_error(e: CurError) -> anyhow::Error {
     }
 }
 
+/// Opens billing data (local or `s3://`), with its warnings logged.
+pub fn open_billing(
+    inputs: &[String],
+    format: Option<orgpool_cur::Format>,
+    aws: &crate::args::AwsArgs,
+) -> Result<BillingData> {
+    let s3 = if inputs.iter().any(|c| orgpool_cur::source::is_s3(c)) {
+        crate::aws::s3_options(aws)?
+    } else {
+        orgpool_cur::S3Options::default()
+    };
+    let options = orgpool_cur::OpenOptions { format, s3 };
+    let data = BillingData::open_with(inputs, &options).map_err(cur_error)?;
+    for w in &data.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(data)
+}
+
 /// Runs the estimate and renders it.
 pub fn run(args: &EstimateArgs, format: Format) -> Result<String> {
     let (json, sections) = compute(args)?;
@@ -32,22 +51,10 @@ pub fn run(args: &EstimateArgs, format: Format) -> Result<String> {
 
 /// Runs the estimate: its JSON (the contract) and its tables.
 pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)> {
-    let s3 = if args.cur.iter().any(|c| orgpool_cur::source::is_s3(c)) {
-        crate::aws::s3_options(&args.aws)?
-    } else {
-        orgpool_cur::S3Options::default()
-    };
-    let options = orgpool_cur::OpenOptions {
-        format: args.input_format,
-        s3,
-    };
     let clock = std::time::Instant::now();
     let lap = |what: &str| tracing::info!("{what}: {:.2} s", clock.elapsed().as_secs_f64());
-    let data = BillingData::open_with(&args.cur, &options).map_err(cur_error)?;
+    let data = open_billing(&args.cur, args.input_format, &args.aws)?;
     lap("opened and checked the billing data");
-    for w in &data.warnings {
-        tracing::warn!("{w}");
-    }
     let window = choose_window(&data, args)?;
     lap("summarized the export (one scan)");
     let posture = |d| data.posture(&window, d).map_err(cur_error);

@@ -41,7 +41,18 @@ pub fn render(format: Format, json: &serde_json::Value, sections: &[Section]) ->
         Format::Table => sections.iter().map(table).collect::<Vec<_>>().join("\n"),
         Format::Markdown => sections.iter().map(markdown).collect::<Vec<_>>().join("\n"),
         Format::Html => html(sections),
+        Format::Csv => sections.iter().map(csv).collect::<Vec<_>>().join("\n"),
     }
+}
+
+/// A section as CSV: its headers, then its rows.
+fn csv(s: &Section) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(&s.headers);
+    for row in &s.rows {
+        let _ = w.write_record(row);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// Sections as one standalone HTML page of tables.

@@ -107,6 +107,12 @@ pub const CUR_COLUMNS: &[CurColumn] = &[
         true,
     ),
     c(
+        "billing_entity",
+        Kind::Text,
+        &["bill_billing_entity"],
+        false,
+    ),
+    c(
         "product_code",
         Kind::Text,
         &["line_item_product_code"],
@@ -362,6 +368,7 @@ pub fn focus_select(table: &str, columns: &[String], format: Format) -> String {
         ),
         format!("{} AS usage_start", col("ChargePeriodStart", Kind::Time)),
         format!("{line_type} AS line_item_type"),
+        format!("{} AS billing_entity", col("ProviderName", Kind::Text)),
         format!("{product_code} AS product_code"),
         format!("{usage_type} AS usage_type"),
         format!("{operation} AS operation"),

@@ -13,6 +13,7 @@
 //! aggregate in SQL, so no export is ever held in memory whole.
 
 pub mod canonical;
+pub mod charges;
 pub mod cur2;
 pub mod queries;
 pub mod s3;

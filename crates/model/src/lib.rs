@@ -6,11 +6,13 @@
 //! one only says what the data are and checks their internal consistency.
 
 pub mod bundle;
+pub mod charges;
 pub mod commitment;
 pub mod trust;
 pub mod usage;
 
 pub use bundle::*;
+pub use charges::*;
 pub use commitment::*;
 pub use trust::{TrustAnalysis, analyse as analyse_trust, principal_account};
 pub use usage::*;

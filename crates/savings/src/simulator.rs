@@ -14,7 +14,12 @@
 //! 2. Each commitment serves its owner account's usage first, then, when sharing
 //!    is on, the rest of the consolidated billing family.
 //! 3. Within that, a Savings Plan covers the usage with the highest savings
-//!    percentage first; ties go to the lowest Savings Plans rate.
+//!    percentage first; ties go to the lowest Savings Plans rate. Usage the
+//!    rules cannot tell apart (same savings, same rate) shares what is left in
+//!    proportion to its cost: AWS documents no order among such lines, and a
+//!    proportional share does not depend on the order the lines are listed
+//!    in, so every caller (the demo's bills, the pro forma) gets the same
+//!    per-account split from the same usage.
 //! 4. A commitment is per hour: whatever is unused in the hour is lost.
 //!
 //! AWS does not document the order among several plans of the same type; the
@@ -234,43 +239,75 @@ fn apply_one(
     });
     let is_reservation = matches!(commitment.scope, CommitmentScope::Reservation { .. });
     let mut left = commitment.per_hour;
-    for candidate in candidates {
-        if left <= 1e-12 {
-            break;
-        }
-        let i = candidate.usage;
-        // An RI's capacity is in units; a Savings Plan's in dollars at its rate.
-        let capacity_units = if is_reservation {
-            left
-        } else {
-            left / candidate.unit_rate.max(1e-300)
+    let mut start = 0;
+    while start < candidates.len() && left > 1e-12 {
+        let end = tier_end(&candidates, start);
+        let tier = &candidates[start..end];
+        start = end;
+        // What covering the whole tier would take, in the commitment's
+        // capacity unit (units for an RI, dollars for a Savings Plan).
+        let cost_of = |k: &Candidate| {
+            let units = remaining_amount[k.usage];
+            if is_reservation {
+                units
+            } else {
+                units * k.unit_rate
+            }
         };
-        let covered = remaining_amount[i].min(capacity_units);
-        if covered <= 0.0 {
+        let need: f64 = tier.iter().map(cost_of).sum();
+        if need <= 0.0 {
             continue;
         }
-        let on_demand_rate = usage[i].on_demand_cost / usage[i].amount;
-        let allocation = Allocation {
-            usage: i,
-            commitment: c,
-            covered_amount: covered,
-            covered_on_demand_cost: covered * on_demand_rate,
-            commitment_cost: covered * candidate.unit_rate,
-        };
-        left -= if is_reservation {
-            covered
-        } else {
-            allocation.commitment_cost
-        };
-        remaining_amount[i] -= covered;
-        outcome.uncovered_on_demand_cost[i] = remaining_amount[i] * on_demand_rate;
-        outcome.used[c] += if is_reservation {
-            covered
-        } else {
-            allocation.commitment_cost
-        };
-        outcome.allocations.push(allocation);
+        let share = (left / need).min(1.0);
+        for k in tier {
+            let i = k.usage;
+            let covered = remaining_amount[i] * share;
+            if covered <= 0.0 {
+                continue;
+            }
+            let on_demand_rate = usage[i].on_demand_cost / usage[i].amount;
+            let allocation = Allocation {
+                usage: i,
+                commitment: c,
+                covered_amount: covered,
+                covered_on_demand_cost: covered * on_demand_rate,
+                commitment_cost: covered * k.unit_rate,
+            };
+            let used = if is_reservation {
+                covered
+            } else {
+                allocation.commitment_cost
+            };
+            left -= used;
+            outcome.used[c] += used;
+            remaining_amount[i] = if share >= 1.0 {
+                0.0
+            } else {
+                remaining_amount[i] - covered
+            };
+            outcome.uncovered_on_demand_cost[i] = remaining_amount[i] * on_demand_rate;
+            outcome.allocations.push(allocation);
+        }
     }
+}
+
+/// The end of the tier that starts at `start`: the candidates AWS's rules
+/// cannot tell apart (same account side, same savings, same rate).
+fn tier_end(candidates: &[Candidate], start: usize) -> usize {
+    let first = &candidates[start];
+    let same = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    let mut end = start + 1;
+    while end < candidates.len() {
+        let k = &candidates[end];
+        if k.other_account != first.other_account
+            || !same(k.savings, first.savings)
+            || !same(k.unit_rate, first.unit_rate)
+        {
+            break;
+        }
+        end += 1;
+    }
+    end
 }
 
 #[cfg(test)]
@@ -318,6 +355,24 @@ mod tests {
         assert!((out.used[0] - 3.0).abs() < 1e-9);
         assert!((out.uncovered_on_demand_cost[0] - 7.0).abs() < 1e-9);
         assert_eq!(out.uncovered_on_demand_cost[1], 0.0);
+    }
+
+    #[test]
+    fn usage_the_rules_cannot_tell_apart_shares_in_proportion_whatever_the_order() {
+        // Accounts 1 and 2 (neither owns the plan) run m5 at the same rate:
+        // 30 and 10 units at $0.10, 20% off, so $0.08 a unit. $1.60 of
+        // commitment covers 20 of the 40 units: half of each line.
+        let a = [ec2(1, M5, 30.0, 0.1), ec2(2, M5, 10.0, 0.1)];
+        let b = [a[1].clone(), a[0].clone()];
+        let plan = [sp(CommitmentScope::ComputeSp, 0, 1.6)];
+        for (usage, first) in [(&a, 30.0), (&b, 10.0)] {
+            let out = simulate_hour(usage, &plan, |_, _| Some(0.2));
+            let covered: Vec<f64> = out.allocations.iter().map(|x| x.covered_amount).collect();
+            assert_eq!(covered.len(), 2);
+            assert!((covered[0] - first / 2.0).abs() < 1e-9, "{covered:?}");
+            assert!((covered.iter().sum::<f64>() - 20.0).abs() < 1e-9);
+            assert!((out.used[0] - 1.6).abs() < 1e-9);
+        }
     }
 
     #[test]

@@ -1,0 +1,331 @@
+//! The bill as the pro forma engine needs it: every line summed per (hour,
+//! account, service, usage type, operation, region, kind), and the
+//! commitments held, reconstructed from their fee lines and the usage they
+//! covered.
+//!
+//! Amortized actual cost per line type (AWS CUR 2.0 data dictionary, line
+//! item, savings plan and reservation pages): `Usage` at its unblended cost;
+//! `SavingsPlanCoveredUsage` at `savings_plan_savings_plan_effective_cost`;
+//! `DiscountedUsage` at `reservation_effective_cost`; `SavingsPlanNegation`
+//! at zero (it only cancels the covered line's on-demand cost);
+//! `SavingsPlanRecurringFee` at the commitment left unused
+//! (`total_commitment_to_date - used_commitment`); `RIFee` at its unused
+//! recurring fee; anything else (tax, credits, refunds, fees) at its
+//! unblended cost.
+//!
+//! A line's public cost is what it would cost with no commitment: its billed
+//! cost (Spot prices and volume tiers included), or the public on-demand cost
+//! for RI-covered usage, billed at zero.
+//!
+//! A Savings Plan's commitment per hour is its recurring fee line's total
+//! commitment; its discount on a usage key is observed from the lines it
+//! covered. A Reserved Instance's units per hour are its `RIFee` line's
+//! reserved hours over the billing period's hours, its key the usage it
+//! covered most (`usage_type|operation|region`).
+
+use std::collections::BTreeMap;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
+
+use crate::{BillingData, CurError};
+
+const ACTUAL: &str = "CASE line_item_type \
+    WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(sp_effective_cost, unblended_cost) \
+    WHEN 'DiscountedUsage' THEN COALESCE(ri_effective_cost, unblended_cost) \
+    WHEN 'SavingsPlanNegation' THEN 0 \
+    WHEN 'SavingsPlanRecurringFee' THEN COALESCE(sp_total_commitment - sp_used_commitment, unblended_cost) \
+    WHEN 'RIFee' THEN COALESCE(ri_unused_recurring_fee, 0) \
+    ELSE unblended_cost END";
+
+const KIND: &str = "CASE \
+    WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'usage' \
+    WHEN line_item_type IN ('SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee') THEN 'commitment_fee' \
+    WHEN line_item_type = 'SavingsPlanNegation' THEN 'negation' \
+    ELSE 'other' END";
+
+/// What a line costs at the rates a billing family without commitments
+/// pays: the billed (unblended) cost, which already carries Spot prices and
+/// volume tiers; for RI-covered usage, billed at zero, the public on-demand
+/// cost. (A Savings Plan covered line is billed at on-demand and cancelled
+/// by its negation.)
+const PUBLIC: &str = "CASE WHEN line_item_type = 'DiscountedUsage' \
+    THEN COALESCE(public_on_demand_cost, unblended_cost) ELSE unblended_cost END";
+
+const HOUR: &str = "CAST(floor(date_part('epoch', usage_hour) / 3600) AS BIGINT)";
+
+fn text_column(b: &RecordBatch, i: usize) -> Result<arrow::array::ArrayRef, CurError> {
+    arrow::compute::cast(b.column(i), &DataType::Utf8).map_err(|e| CurError::Engine(e.to_string()))
+}
+
+fn text(col: &arrow::array::ArrayRef, row: usize) -> String {
+    let c = col.as_string::<i32>();
+    if c.is_valid(row) {
+        c.value(row).to_owned()
+    } else {
+        String::new()
+    }
+}
+
+fn number(b: &RecordBatch, i: usize, row: usize) -> f64 {
+    let Ok(c) = arrow::compute::cast(b.column(i), &DataType::Float64) else {
+        return 0.0;
+    };
+    let c = c.as_primitive::<Float64Type>();
+    if c.is_valid(row) { c.value(row) } else { 0.0 }
+}
+
+fn integer(b: &RecordBatch, i: usize, row: usize) -> i64 {
+    let Ok(c) = arrow::compute::cast(b.column(i), &DataType::Int64) else {
+        return 0;
+    };
+    let c = c.as_primitive::<Int64Type>();
+    if c.is_valid(row) { c.value(row) } else { 0 }
+}
+
+impl BillingData {
+    /// Every line of the bill, summed per hour, account, service, usage
+    /// type, operation, region and kind (negations left out: they carry no
+    /// amortized cost).
+    pub fn charge_rows(&self) -> Result<Vec<ChargeRow>, CurError> {
+        let sql = format!(
+            "SELECT hour, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
+                    region, family, commitment_class, kind, sum(amount), sum(public_cost), sum(actual) \
+             FROM (SELECT {HOUR} AS hour, billing_period, COALESCE(usage_account_id, payer_account_id) AS usage_account_id, \
+                     COALESCE(product_code, '') AS product_code, COALESCE(billing_entity, 'AWS') AS billing_entity, \
+                     COALESCE(usage_type, '') AS usage_type, COALESCE(operation, '') AS operation, \
+                     COALESCE(region, '') AS region, COALESCE(family, '') AS family, commitment_class, {KIND} AS kind, \
+                     CASE WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN usage_amount ELSE 0 END AS amount, \
+                     {PUBLIC} AS public_cost, {ACTUAL} AS actual \
+                   FROM line_items) AS l \
+             WHERE kind <> 'negation' \
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 \
+             ORDER BY 1, 3, 6, 7"
+        );
+        let mut out = Vec::new();
+        for b in self.query(&sql)? {
+            let cols: Vec<arrow::array::ArrayRef> = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+                .iter()
+                .map(|&i| text_column(&b, i))
+                .collect::<Result<_, _>>()?;
+            for row in 0..b.num_rows() {
+                let t = |i: usize| text(&cols[i - 1], row);
+                out.push(ChargeRow {
+                    hour: integer(&b, 0, row),
+                    period: t(1),
+                    account: t(2),
+                    service: t(3),
+                    billing_entity: t(4),
+                    usage_type: t(5),
+                    operation: t(6),
+                    region: t(7),
+                    family: t(8),
+                    class: CommitmentClass::parse(&t(9)),
+                    kind: match t(10).as_str() {
+                        "usage" => ChargeKind::Usage,
+                        "commitment_fee" => ChargeKind::CommitmentFee,
+                        _ => ChargeKind::Other,
+                    },
+                    amount: number(&b, 11, row),
+                    public_cost: number(&b, 12, row),
+                    actual_cost: number(&b, 13, row),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The Savings Plans and Reserved Instances the bill shows.
+    pub fn held_commitments(&self) -> Result<Vec<CommitmentRow>, CurError> {
+        let mut out = self.savings_plans()?;
+        out.extend(self.reservations()?);
+        Ok(out)
+    }
+
+    fn savings_plans(&self) -> Result<Vec<CommitmentRow>, CurError> {
+        let discounts = self.grouped(
+            "SELECT sp_arn, concat(COALESCE(usage_type, ''), '|', COALESCE(operation, ''), '|', COALESCE(region, '')), \
+                    sum(sp_effective_cost), sum(public_on_demand_cost), family, region \
+             FROM line_items WHERE line_item_type = 'SavingsPlanCoveredUsage' AND sp_arn IS NOT NULL \
+             GROUP BY 1, 2, 5, 6",
+        )?;
+        let sql = format!(
+            "SELECT sp_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(sp_offering_type, ''), \
+                    COALESCE(product_code, 'ComputeSavingsPlans'), \
+                    avg(COALESCE(sp_total_commitment, unblended_cost)), avg(unblended_cost), min({HOUR}), max({HOUR}) \
+             FROM line_items WHERE line_item_type = 'SavingsPlanRecurringFee' AND sp_arn IS NOT NULL \
+             GROUP BY 1, 2, 3, 4"
+        );
+        let mut out = Vec::new();
+        for b in self.query(&sql)? {
+            let cols: Vec<_> = (0..4)
+                .map(|i| text_column(&b, i))
+                .collect::<Result<_, _>>()?;
+            for row in 0..b.num_rows() {
+                let id = text(&cols[0], row);
+                let covered = discounts.get(&id).cloned().unwrap_or_default();
+                let kind = match text(&cols[2], row).as_str() {
+                    o if o.contains("EC2Instance") => {
+                        let (family, region) = most_covered(&covered);
+                        HeldKind::Ec2InstanceSp { family, region }
+                    }
+                    o if o.contains("SageMaker") => HeldKind::SagemakerSp,
+                    _ => HeldKind::ComputeSp,
+                };
+                let per_hour = number(&b, 4, row);
+                let fee = number(&b, 5, row);
+                out.push(CommitmentRow {
+                    id,
+                    owner: text(&cols[1], row),
+                    kind,
+                    service: text(&cols[3], row),
+                    per_hour,
+                    hourly_fee: if fee > 0.0 { fee } else { per_hour },
+                    first_hour: integer(&b, 6, row),
+                    last_hour: integer(&b, 7, row),
+                    discounts: covered
+                        .iter()
+                        .filter(|c| c.public > 0.0)
+                        .map(|c| (c.key.clone(), observed_discount(c.effective, c.public)))
+                        .collect(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn reservations(&self) -> Result<Vec<CommitmentRow>, CurError> {
+        let covered = self.grouped(
+            "SELECT ri_arn, concat(COALESCE(usage_type, ''), '|', COALESCE(operation, ''), '|', COALESCE(region, '')), \
+                    sum(ri_effective_cost), sum(usage_amount), family, region \
+             FROM line_items WHERE line_item_type = 'DiscountedUsage' AND ri_arn IS NOT NULL \
+             GROUP BY 1, 2, 5, 6",
+        )?;
+        let sql = format!(
+            "SELECT ri_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(product_code, ''), billing_period, \
+                    sum(usage_amount), sum(unblended_cost), \
+                    CAST(floor(date_part('epoch', min(billing_period_start)) / 3600) AS BIGINT), \
+                    max({HOUR}) \
+             FROM line_items WHERE line_item_type = 'RIFee' AND ri_arn IS NOT NULL \
+             GROUP BY 1, 2, 3, 4"
+        );
+        let mut out = Vec::new();
+        for b in self.query(&sql)? {
+            let cols: Vec<_> = (0..4)
+                .map(|i| text_column(&b, i))
+                .collect::<Result<_, _>>()?;
+            for row in 0..b.num_rows() {
+                let id = text(&cols[0], row);
+                let period = text(&cols[3], row);
+                let hours = hours_in_period(&period).max(1) as f64;
+                let first_hour = integer(&b, 6, row);
+                let key = covered
+                    .get(&id)
+                    .and_then(|c| c.iter().max_by(|a, b| a.public.total_cmp(&b.public)))
+                    .map(|c| c.key.clone())
+                    .unwrap_or_default();
+                out.push(CommitmentRow {
+                    id,
+                    owner: text(&cols[1], row),
+                    kind: HeldKind::Reservation { key },
+                    service: text(&cols[2], row),
+                    per_hour: number(&b, 4, row) / hours,
+                    hourly_fee: number(&b, 5, row) / hours,
+                    first_hour,
+                    last_hour: first_hour + hours as i64 - 1,
+                    discounts: Vec::new(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rows of (commitment, key, effective, public-or-amount, family,
+    /// region), by commitment.
+    fn grouped(&self, sql: &str) -> Result<BTreeMap<String, Vec<Covered>>, CurError> {
+        let mut out: BTreeMap<String, Vec<Covered>> = BTreeMap::new();
+        for b in self.query(sql)? {
+            let cols: Vec<_> = [0, 1, 4, 5]
+                .iter()
+                .map(|&i| text_column(&b, i))
+                .collect::<Result<_, _>>()?;
+            for row in 0..b.num_rows() {
+                out.entry(text(&cols[0], row)).or_default().push(Covered {
+                    key: text(&cols[1], row),
+                    effective: number(&b, 2, row),
+                    public: number(&b, 3, row),
+                    family: text(&cols[2], row),
+                    region: text(&cols[3], row),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What one commitment covered of one usage key.
+#[derive(Debug, Clone, Default)]
+struct Covered {
+    key: String,
+    effective: f64,
+    public: f64,
+    family: String,
+    region: String,
+}
+
+/// A discount observed from summed costs, rounded to six decimals: AWS
+/// publishes Savings Plans rates to a few significant digits, and summing
+/// thousands of lines leaves noise in the last bits that would otherwise
+/// break the ties AWS's rules depend on (equal discounts, equal rates).
+fn observed_discount(effective: f64, public: f64) -> f64 {
+    ((1.0 - effective / public) * 1e6).round() / 1e6
+}
+
+/// The (family, region) an EC2 Instance Savings Plan covered most.
+fn most_covered(covered: &[Covered]) -> (String, String) {
+    covered
+        .iter()
+        .max_by(|a, b| a.public.total_cmp(&b.public))
+        .map(|c| (c.family.clone(), c.region.clone()))
+        .unwrap_or_default()
+}
+
+/// Hours in a `YYYY-MM` billing period (UTC).
+fn hours_in_period(period: &str) -> i64 {
+    let Some((y, m)) = period.split_once('-') else {
+        return 0;
+    };
+    let (Ok(y), Ok(m)) = (y.parse::<i32>(), m.parse::<u32>()) else {
+        return 0;
+    };
+    let start = chrono::NaiveDate::from_ymd_opt(y, m, 1);
+    let end = if m == 12 {
+        chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        chrono::NaiveDate::from_ymd_opt(y, m + 1, 1)
+    };
+    match (start, end) {
+        (Some(s), Some(e)) => (e - s).num_days() * 24,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hours_in_period;
+
+    #[test]
+    fn observed_discounts_lose_summation_noise() {
+        assert_eq!(super::observed_discount(0.73 * 1234.5678, 1234.5678), 0.27);
+        assert_eq!(super::observed_discount(73.000000000001, 100.0), 0.27);
+    }
+
+    #[test]
+    fn a_billing_period_has_its_months_hours() {
+        assert_eq!(hours_in_period("2026-02"), 28 * 24);
+        assert_eq!(hours_in_period("2024-02"), 29 * 24);
+        assert_eq!(hours_in_period("2026-12"), 31 * 24);
+        assert_eq!(hours_in_period("nope"), 0);
+    }
+}

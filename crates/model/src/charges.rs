@@ -1,0 +1,104 @@
+//! A bill's lines and the commitments behind them, as the pro forma engine
+//! consumes them: what the billing-data reader produces from any format.
+//!
+//! "Actual" is what AWS billed in the amortized view: covered usage at the
+//! commitment's effective cost, a commitment's unused part on its owner, a
+//! Savings Plan negation at zero.
+
+use serde::{Deserialize, Serialize};
+
+use crate::CommitmentClass;
+
+/// What kind of charge a row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeKind {
+    /// Usage, covered by a commitment or not.
+    Usage,
+    /// A commitment's own fee (RI fee, Savings Plan recurring or upfront fee).
+    CommitmentFee,
+    /// Tax, credits, refunds, support and other fees.
+    Other,
+}
+
+/// The charges of one account, in one hour, for one usage type and
+/// operation of one service in one region, summed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChargeRow {
+    /// Hours since the Unix epoch.
+    pub hour: i64,
+    /// Billing period, `YYYY-MM`.
+    pub period: String,
+    /// The usage account.
+    pub account: String,
+    /// Product code.
+    pub service: String,
+    /// Seller (`AWS`, `AWS Marketplace`).
+    pub billing_entity: String,
+    /// Usage type.
+    pub usage_type: String,
+    /// Operation.
+    pub operation: String,
+    /// Region code, empty when none.
+    pub region: String,
+    /// Instance family, empty when none.
+    pub family: String,
+    /// Which commitments could cover it.
+    pub class: Option<CommitmentClass>,
+    /// Usage, commitment fee or other.
+    pub kind: ChargeKind,
+    /// Usage amount.
+    pub amount: f64,
+    /// At public on-demand rates.
+    pub public_cost: f64,
+    /// What AWS billed, amortized.
+    pub actual_cost: f64,
+}
+
+/// What a commitment held in the bill is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum HeldKind {
+    /// A Compute Savings Plan.
+    ComputeSp,
+    /// An EC2 Instance Savings Plan for a family in a region.
+    Ec2InstanceSp {
+        /// Instance family.
+        family: String,
+        /// Region code.
+        region: String,
+    },
+    /// A SageMaker Savings Plan.
+    SagemakerSp,
+    /// A Reserved Instance for usage with this key
+    /// (`usage_type|operation|region`).
+    Reservation {
+        /// The reservation key.
+        key: String,
+    },
+}
+
+/// A Savings Plan or Reserved Instance, as its fee lines and the usage it
+/// covered show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitmentRow {
+    /// ARN.
+    pub id: String,
+    /// The purchasing account.
+    pub owner: String,
+    /// What it is.
+    pub kind: HeldKind,
+    /// The product code its fee is billed under.
+    pub service: String,
+    /// Per hour: dollars for a Savings Plan, units for an RI.
+    pub per_hour: f64,
+    /// Amortized cost per hour.
+    pub hourly_fee: f64,
+    /// First hour held (hours since the epoch).
+    pub first_hour: i64,
+    /// Last hour held, inclusive.
+    pub last_hour: i64,
+    /// For Savings Plans: observed discount per `usage_type|operation|region`
+    /// (1 - effective cost / public cost of the usage it covered).
+    pub discounts: Vec<(String, f64)>,
+}
