@@ -61,6 +61,9 @@ pub struct Eligibility {
     /// Reservation key (`usage_type`-like: type, region, platform) when an RI
     /// could cover the line.
     pub reservation_key: Option<String>,
+    /// Reservation units one unit of usage takes (1, or the normalization
+    /// factor under a size-flexible RI).
+    pub reservation_factor: f64,
 }
 
 /// One line of billing data: an account's charge in one hour.
@@ -410,6 +413,7 @@ fn bill_hour(
                     .reservation_key
                     .as_ref()
                     .map(|k| names.id(&format!("ri:{k}"))),
+                reservation_factor: e.reservation_factor,
                 amount: l.amount,
                 on_demand_cost: base_cost(l, free_tier),
             }
@@ -540,7 +544,7 @@ fn discount(c: &HeldCommitment, line: &Line, u: &simulator::Usage) -> Option<f64
     match c.scope {
         HeldScope::Reservation(_) => {
             let od_rate = u.on_demand_cost / u.amount;
-            (od_rate > 0.0).then(|| 1.0 - unit_fee(c) / od_rate)
+            (od_rate > 0.0).then(|| 1.0 - unit_fee(c) * u.reservation_factor / od_rate)
         }
         _ => c.discounts.get(&discount_key(line)).copied(),
     }
@@ -587,6 +591,26 @@ fn custom_items(
     out
 }
 
+/// The RI key a row can be covered under, with the reservation units one
+/// unit of it takes: Linux EC2 usage with a normalization factor is matched
+/// to size-flexible RIs of its family and region, in normalized units; other
+/// EC2 and RDS usage to RIs of its exact usage type, operation and region.
+fn reservation_key(r: &ChargeRow, class: CommitmentClass) -> Option<(String, f64)> {
+    match class {
+        CommitmentClass::Ec2 if r.operation == "RunInstances" && r.normalization_factor > 0.0 => {
+            Some((
+                orgpool_model::flex_reservation_key(&r.family, &r.region),
+                r.normalization_factor,
+            ))
+        }
+        CommitmentClass::Ec2 | CommitmentClass::Rds => Some((
+            format!("{}|{}|{}", r.usage_type, r.operation, r.region),
+            1.0,
+        )),
+        _ => None,
+    }
+}
+
 /// The engine's lines and commitments from the billing-data reader's rows.
 /// Usage an RI could cover (EC2, RDS) gets `usage_type|operation|region` as
 /// its reservation key, the key the reader gives each RI.
@@ -623,8 +647,8 @@ pub fn from_rows(rows: &[ChargeRow], held: &[CommitmentRow]) -> (Vec<Line>, Vec<
                     },
                     family: r.family.clone(),
                     region: r.region.clone(),
-                    reservation_key: matches!(class, CommitmentClass::Ec2 | CommitmentClass::Rds)
-                        .then(|| format!("{}|{}|{}", r.usage_type, r.operation, r.region)),
+                    reservation_key: reservation_key(r, class).map(|(k, _)| k),
+                    reservation_factor: reservation_key(r, class).map_or(1.0, |(_, f)| f),
                 }),
         })
         .collect();

@@ -66,6 +66,7 @@ fn duckdb_actual(glob: &str, account: &str, sp: bool) -> f64 {
         "SELECT sum(CASE line_item_line_item_type {sp_cases} \
            WHEN 'DiscountedUsage' THEN reservation_effective_cost \
            WHEN 'RIFee' THEN COALESCE(reservation_unused_recurring_fee, 0) \
+                + COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) \
            ELSE line_item_unblended_cost END) \
          FROM read_parquet('{glob}', union_by_name => true) WHERE line_item_usage_account_id = '{account}'"
     ))
@@ -103,12 +104,33 @@ fn on_the_demo_the_one_group_pro_forma_is_the_actual_bill_to_the_cent() {
 }
 
 #[test]
-fn on_the_real_files_the_reader_loads_and_reports_how_close_the_pro_forma_comes() {
+fn on_the_real_files_the_pro_forma_is_the_actual_bill() {
+    // The legacy CSV and the FOCUS sample hold no commitments: to the cent.
+    for file in ["legacy-cur-anonymized-2023-11.csv", "focus-1.0-sample.csv"] {
+        let bills = per_account(&[orgpool_testkit::real_data(file)]);
+        assert!(!bills.is_empty(), "{file}");
+        for (account, (pro_forma, actual)) in &bills {
+            assert!(
+                (pro_forma - actual).abs() < 0.01,
+                "{file} {account}: pro forma {pro_forma:.4} vs actual {actual:.4}"
+            );
+        }
+    }
+    // The workshop months hold nine RIs, size-flexible and not, partial
+    // upfront, one bought mid-October, shared by two accounts. The reader's
+    // actual bill is DuckDB's to the cent. The pro forma re-applies the RIs
+    // and lands within 0.01% of the total, but AWS's split between the two
+    // accounts differs from the simulator's by about $0.35 over three
+    // months (which of several RIs of a family AWS applies first is not
+    // documented): this guards that gap, which is short of the cent the
+    // issue asks for.
     let workshop: Vec<String> = ["10", "11", "12"]
         .iter()
         .map(|m| orgpool_testkit::real_data(&format!("workshop-cur-2018-{m}.snappy.parquet")))
         .collect();
     let bills = per_account(&workshop);
+    assert_eq!(bills.len(), 2);
+    let (mut pro_forma_total, mut actual_total) = (0.0, 0.0);
     for (account, (pro_forma, actual)) in &bills {
         let duck = duckdb_actual(
             &orgpool_testkit::real_data("workshop-cur-2018-1*.snappy.parquet"),
@@ -119,13 +141,15 @@ fn on_the_real_files_the_reader_loads_and_reports_how_close_the_pro_forma_comes(
             (actual - duck).abs() < 0.01,
             "{account}: actual {actual:.4} vs DuckDB {duck:.4}"
         );
-        eprintln!("workshop {account}: pro forma {pro_forma:.4}, actual {actual:.4}");
+        assert!(
+            (pro_forma - actual).abs() < 0.005 * actual,
+            "{account}: pro forma {pro_forma:.4} vs actual {actual:.4}"
+        );
+        pro_forma_total += pro_forma;
+        actual_total += actual;
     }
-    for file in ["legacy-cur-anonymized-2023-11.csv", "focus-1.0-sample.csv"] {
-        let bills = per_account(&[orgpool_testkit::real_data(file)]);
-        assert!(!bills.is_empty(), "{file}");
-        for (account, (pro_forma, actual)) in &bills {
-            eprintln!("{file} {account}: pro forma {pro_forma:.4}, actual {actual:.4}");
-        }
-    }
+    assert!(
+        (pro_forma_total - actual_total).abs() < 1e-4 * actual_total,
+        "{pro_forma_total} vs {actual_total}"
+    );
 }

@@ -89,6 +89,7 @@ fn ec2(account: &str, units: f64, rate: f64) -> Line {
             family: "m5".into(),
             region: "us-east-1".into(),
             reservation_key: None,
+            reservation_factor: 1.0,
         }),
         ..usage(account, "AmazonEC2", "BoxUsage:m5.large", 0.0)
     }

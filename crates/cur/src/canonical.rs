@@ -223,6 +223,32 @@ pub const CUR_COLUMNS: &[CurColumn] = &[
         &["reservation_unused_recurring_fee"],
         false,
     ),
+    c(
+        "ri_amortized_upfront",
+        Kind::Number,
+        &["reservation_amortized_upfront_fee_for_billing_period"],
+        false,
+    ),
+    c(
+        "ri_unused_amortized_upfront",
+        Kind::Number,
+        &["reservation_unused_amortized_upfront_fee_for_billing_period"],
+        false,
+    ),
+    c(
+        "normalization_factor",
+        Kind::Number,
+        &["line_item_normalization_factor"],
+        false,
+    ),
+    c(
+        "ri_total_normalized_units",
+        Kind::Number,
+        &["reservation_total_reserved_normalized_units"],
+        false,
+    ),
+    c("ri_start", Kind::Time, &["reservation_start_time"], false),
+    c("ri_end", Kind::Time, &["reservation_end_time"], false),
 ];
 
 /// Canonical columns FOCUS files must have (FOCUS 1.0 names).
@@ -394,6 +420,12 @@ pub fn focus_select(table: &str, columns: &[String], format: Format) -> String {
             "CASE WHEN {is_ri} AND {category} = 'Usage' THEN {effective} END AS ri_effective_cost"
         ),
         format!("{} AS ri_unused_recurring_fee", null_of(Kind::Number)),
+        format!("{} AS ri_amortized_upfront", null_of(Kind::Number)),
+        format!("{} AS ri_unused_amortized_upfront", null_of(Kind::Number)),
+        format!("{} AS normalization_factor", null_of(Kind::Number)),
+        format!("{} AS ri_total_normalized_units", null_of(Kind::Number)),
+        format!("{} AS ri_start", null_of(Kind::Time)),
+        format!("{} AS ri_end", null_of(Kind::Time)),
     ];
     // UNION ALL matches columns by position: emit them in the CUR order.
     let named: std::collections::HashMap<&str, &String> = fields

@@ -10,7 +10,7 @@
 //! at zero (it only cancels the covered line's on-demand cost);
 //! `SavingsPlanRecurringFee` at the commitment left unused
 //! (`total_commitment_to_date - used_commitment`); `RIFee` at its unused
-//! recurring fee; anything else (tax, credits, refunds, fees) at its
+//! recurring fee plus its unused amortized upfront fee; anything else (tax, credits, refunds, fees) at its
 //! unblended cost.
 //!
 //! A line's public cost is what it would cost with no commitment: its billed
@@ -19,9 +19,12 @@
 //!
 //! A Savings Plan's commitment per hour is its recurring fee line's total
 //! commitment; its discount on a usage key is observed from the lines it
-//! covered. A Reserved Instance's units per hour are its `RIFee` line's
-//! reserved hours over the billing period's hours, its key the usage it
-//! covered most (`usage_type|operation|region`).
+//! covered. A Reserved Instance's cost per hour is its `RIFee` line's
+//! recurring fee plus its amortized upfront fee over the hours it was held in
+//! the period; its units per hour are its reserved hours (normalized units
+//! for a size-flexible Linux RI) over the same hours; its key the usage it
+//! covered most (`usage_type|operation|region`), or its family and region
+//! when size-flexible.
 
 use std::collections::BTreeMap;
 
@@ -36,7 +39,7 @@ const ACTUAL: &str = "CASE line_item_type \
     WHEN 'DiscountedUsage' THEN COALESCE(ri_effective_cost, unblended_cost) \
     WHEN 'SavingsPlanNegation' THEN 0 \
     WHEN 'SavingsPlanRecurringFee' THEN COALESCE(sp_total_commitment - sp_used_commitment, unblended_cost) \
-    WHEN 'RIFee' THEN COALESCE(ri_unused_recurring_fee, 0) \
+    WHEN 'RIFee' THEN COALESCE(ri_unused_recurring_fee, 0) + COALESCE(ri_unused_amortized_upfront, 0) \
     ELSE unblended_cost END";
 
 const KIND: &str = "CASE \
@@ -91,13 +94,13 @@ impl BillingData {
     pub fn charge_rows(&self) -> Result<Vec<ChargeRow>, CurError> {
         let sql = format!(
             "SELECT hour, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
-                    region, family, commitment_class, kind, sum(amount), sum(public_cost), sum(actual) \
+                    region, family, commitment_class, kind, sum(amount), sum(public_cost), sum(actual), max(nf) \
              FROM (SELECT {HOUR} AS hour, billing_period, COALESCE(usage_account_id, payer_account_id) AS usage_account_id, \
                      COALESCE(product_code, '') AS product_code, COALESCE(billing_entity, 'AWS') AS billing_entity, \
                      COALESCE(usage_type, '') AS usage_type, COALESCE(operation, '') AS operation, \
                      COALESCE(region, '') AS region, COALESCE(family, '') AS family, commitment_class, {KIND} AS kind, \
                      CASE WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN usage_amount ELSE 0 END AS amount, \
-                     {PUBLIC} AS public_cost, {ACTUAL} AS actual \
+                     {PUBLIC} AS public_cost, {ACTUAL} AS actual, normalization_factor AS nf \
                    FROM line_items) AS l \
              WHERE kind <> 'negation' \
              GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 \
@@ -130,6 +133,7 @@ impl BillingData {
                     amount: number(&b, 11, row),
                     public_cost: number(&b, 12, row),
                     actual_cost: number(&b, 13, row),
+                    normalization_factor: number(&b, 14, row),
                 });
             }
         }
@@ -202,38 +206,60 @@ impl BillingData {
              FROM line_items WHERE line_item_type = 'DiscountedUsage' AND ri_arn IS NOT NULL \
              GROUP BY 1, 2, 5, 6",
         )?;
-        let sql = format!(
-            "SELECT ri_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(product_code, ''), billing_period, \
-                    sum(usage_amount), sum(unblended_cost), \
+        // Per RI and billing period: its fee, its reserved units and
+        // normalized units, and the hours it was held in the period.
+        let sql = "SELECT ri_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(product_code, ''), billing_period, \
+                    COALESCE(usage_type, ''), COALESCE(operation, ''), COALESCE(region, ''), \
+                    sum(usage_amount), sum(unblended_cost + COALESCE(ri_amortized_upfront, 0)), sum(COALESCE(ri_total_normalized_units, 0)), \
                     CAST(floor(date_part('epoch', min(billing_period_start)) / 3600) AS BIGINT), \
-                    max({HOUR}) \
+                    CAST(floor(date_part('epoch', min(ri_start)) / 3600) AS BIGINT), \
+                    CAST(ceil(date_part('epoch', max(ri_end)) / 3600) AS BIGINT) \
              FROM line_items WHERE line_item_type = 'RIFee' AND ri_arn IS NOT NULL \
-             GROUP BY 1, 2, 3, 4"
-        );
+             GROUP BY 1, 2, 3, 4, 5, 6, 7";
         let mut out = Vec::new();
-        for b in self.query(&sql)? {
-            let cols: Vec<_> = (0..4)
+        for b in self.query(sql)? {
+            let cols: Vec<_> = (0..7)
                 .map(|i| text_column(&b, i))
                 .collect::<Result<_, _>>()?;
             for row in 0..b.num_rows() {
                 let id = text(&cols[0], row);
-                let period = text(&cols[3], row);
-                let hours = hours_in_period(&period).max(1) as f64;
-                let first_hour = integer(&b, 6, row);
-                let key = covered
-                    .get(&id)
-                    .and_then(|c| c.iter().max_by(|a, b| a.public.total_cmp(&b.public)))
-                    .map(|c| c.key.clone())
-                    .unwrap_or_default();
+                let period_start = integer(&b, 10, row);
+                let period_end = period_start + hours_in_period(&text(&cols[3], row)).max(1);
+                // Held from its start (when in this period) to its end.
+                let starts = b.column(11).is_valid(row).then(|| integer(&b, 11, row));
+                let ends = b.column(12).is_valid(row).then(|| integer(&b, 12, row));
+                let first_hour = starts.map_or(period_start, |s| s.clamp(period_start, period_end));
+                let end_hour = ends.map_or(period_end, |e| e.clamp(first_hour, period_end));
+                let hours = (end_hour - first_hour).max(1) as f64;
+                let (usage_type, operation, region) = (
+                    text(&cols[4], row),
+                    text(&cols[5], row),
+                    text(&cols[6], row),
+                );
+                let normalized = number(&b, 9, row);
+                let flexible = operation == "RunInstances" && normalized > 0.0;
+                let (key, units) = if flexible {
+                    (
+                        orgpool_model::flex_reservation_key(&family_of(&usage_type), &region),
+                        normalized,
+                    )
+                } else {
+                    let key = covered
+                        .get(&id)
+                        .and_then(|c| c.iter().max_by(|a, b| a.public.total_cmp(&b.public)))
+                        .map(|c| c.key.clone())
+                        .unwrap_or_default();
+                    (key, number(&b, 7, row))
+                };
                 out.push(CommitmentRow {
                     id,
                     owner: text(&cols[1], row),
                     kind: HeldKind::Reservation { key },
                     service: text(&cols[2], row),
-                    per_hour: number(&b, 4, row) / hours,
-                    hourly_fee: number(&b, 5, row) / hours,
+                    per_hour: units / hours,
+                    hourly_fee: number(&b, 8, row) / hours,
                     first_hour,
-                    last_hour: first_hour + hours as i64 - 1,
+                    last_hour: end_hour - 1,
                     discounts: Vec::new(),
                 });
             }
@@ -289,6 +315,12 @@ fn most_covered(covered: &[Covered]) -> (String, String) {
         .max_by(|a, b| a.public.total_cmp(&b.public))
         .map(|c| (c.family.clone(), c.region.clone()))
         .unwrap_or_default()
+}
+
+/// The instance family of a usage type (`HeavyUsage:t2.micro` → `t2`).
+fn family_of(usage_type: &str) -> String {
+    let itype = usage_type.rsplit(':').next().unwrap_or(usage_type);
+    itype.split('.').next().unwrap_or_default().to_owned()
 }
 
 /// Hours in a `YYYY-MM` billing period (UTC).

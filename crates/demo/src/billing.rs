@@ -568,6 +568,7 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
                     family: plan.family_index(&o.family),
                     region: o.region as u32,
                     reservation_key: o.reservation_key,
+                    reservation_factor: 1.0,
                     amount: p.amount,
                     on_demand_cost: p.amount * o.rate,
                 }

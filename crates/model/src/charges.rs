@@ -49,6 +49,9 @@ pub struct ChargeRow {
     pub kind: ChargeKind,
     /// Usage amount.
     pub amount: f64,
+    /// AWS's size normalization factor of the usage (a large is 4), 0 when
+    /// the bill gives none.
+    pub normalization_factor: f64,
     /// At public on-demand rates.
     pub public_cost: f64,
     /// What AWS billed, amortized.
@@ -70,8 +73,9 @@ pub enum HeldKind {
     },
     /// A SageMaker Savings Plan.
     SagemakerSp,
-    /// A Reserved Instance for usage with this key
-    /// (`usage_type|operation|region`).
+    /// A Reserved Instance for usage with this key: `usage_type|operation|region`
+    /// for one that counts instances, `flex|family|region|RunInstances` for a
+    /// size-flexible (regional Linux) one, whose units are normalized.
     Reservation {
         /// The reservation key.
         key: String,
@@ -101,4 +105,12 @@ pub struct CommitmentRow {
     /// For Savings Plans: observed discount per `usage_type|operation|region`
     /// (1 - effective cost / public cost of the usage it covered).
     pub discounts: Vec<(String, f64)>,
+}
+
+/// The key of a size-flexible RI and of the Linux usage it can cover (AWS
+/// EC2 User Guide, "Instance size flexibility": regional Linux/Unix RIs of
+/// shared tenancy apply to any size of their family in their region, in
+/// normalized units).
+pub fn flex_reservation_key(family: &str, region: &str) -> String {
+    format!("flex|{family}|{region}|RunInstances")
 }

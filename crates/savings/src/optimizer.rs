@@ -541,6 +541,7 @@ mod tests {
                     family: k as u32,
                     region: 0,
                     reservation_key: None,
+                    reservation_factor: 1.0,
                     amount: x.hourly[h],
                     on_demand_cost: x.hourly[h],
                 })

@@ -60,6 +60,11 @@ pub struct Usage {
     /// Reservation key (instance type, region, engine), interned by the caller;
     /// `None` when no RI can cover this usage.
     pub reservation_key: Option<u32>,
+    /// Reservation units one unit of this usage takes: 1 when an RI counts
+    /// instances, the size's normalization factor for a size-flexible RI
+    /// (AWS EC2 User Guide, "Instance size flexibility": a large is 4
+    /// units, a micro 0.5).
+    pub reservation_factor: f64,
     /// Usage amount in its pricing unit (hours, GB-seconds, …).
     pub amount: f64,
     /// The usage at the public on-demand rate.
@@ -249,7 +254,7 @@ fn apply_one(
         let cost_of = |k: &Candidate| {
             let units = remaining_amount[k.usage];
             if is_reservation {
-                units
+                units * usage[k.usage].reservation_factor
             } else {
                 units * k.unit_rate
             }
@@ -274,7 +279,7 @@ fn apply_one(
                 commitment_cost: covered * k.unit_rate,
             };
             let used = if is_reservation {
-                covered
+                covered * usage[i].reservation_factor
             } else {
                 allocation.commitment_cost
             };
@@ -325,6 +330,7 @@ mod tests {
             family,
             region: US_EAST,
             reservation_key: None,
+            reservation_factor: 1.0,
             amount,
             on_demand_cost: amount * rate,
         }
