@@ -293,7 +293,9 @@ fn group_bill(
     lines: &[Line],
     commitments: &[HeldCommitment],
 ) -> GroupBill {
-    let member = |a: &str| group.accounts.iter().any(|m| m == a);
+    let members: std::collections::HashSet<&str> =
+        group.accounts.iter().map(String::as_str).collect();
+    let member = |a: &str| members.contains(a);
     let own: Vec<&HeldCommitment> = commitments.iter().filter(|c| member(&c.owner)).collect();
     let mut by_hour: BTreeMap<i64, Vec<&Line>> = BTreeMap::new();
     for l in lines.iter().filter(|l| member(&l.account)) {

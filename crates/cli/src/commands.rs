@@ -131,6 +131,12 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
     };
     let billing_plan =
         orgpool_billing::plan(&bundle, source, None).map_err(|e| BadInput::from_error(&e))?;
+    let proforma = crate::billing::compute_proforma(
+        &billing_plan,
+        &cur,
+        None,
+        &crate::args::AwsArgs::default(),
+    )?;
     let json = serde_json::json!({
         "schema_version": 1,
         "generated": summary,
@@ -138,11 +144,17 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
         "estimate": estimate,
         "assessment": assessment,
         "billing_plan": billing_plan,
+        "proforma": { "groups": proforma.groups },
     });
     let mut sections = vec![generation_section(&summary), org.1];
     sections.extend(estimate_sections);
     sections.extend(crate::assess::sections(&assessment));
     sections.extend(crate::billing::plan_sections(&billing_plan));
+    sections.extend(
+        crate::billing::proforma_sections(&bundle, &proforma)
+            .into_iter()
+            .take(2),
+    );
     let mut output = render(format, &json, &sections);
     if format != crate::args::Format::Json && keep.is_none() {
         output += "\n(The demo data were written to a temporary folder and removed; pass --keep DIR to keep them.)\n";

@@ -105,6 +105,7 @@ fn every_command_has_help_with_an_example() {
         &["onboarding-template", "--help"],
         &["billing", "--help"],
         &["billing", "plan", "--help"],
+        &["billing", "proforma", "--help"],
         &["billing", "cloudformation", "--help"],
     ] {
         let out = orgpool(args);
@@ -1434,6 +1435,176 @@ fn billing_bad_input_exits_2_naming_the_file_and_what_is_wrong() {
         (
             vec!["billing", "cloudformation", "--plan", &plan],
             "plan.json",
+        ),
+    ];
+    for (args, expected) in cases {
+        assert_bad_input(&args, expected);
+    }
+}
+
+#[test]
+fn billing_proforma_honours_the_json_contract_csv_and_focus_and_equals_the_bill_for_one_group() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 8, 1);
+    let org = dir.path().join("org.json");
+    let org = org.to_str().unwrap();
+    let cur = dir.path().join("cur");
+    let cur = cur.to_str().unwrap();
+    let save = |name: &str, out: &Output| {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+        let p = dir.path().join(name);
+        std::fs::write(&p, &out.stdout).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    // One group, public rates: every account's pro forma is its bill.
+    let whole = save(
+        "whole.json",
+        &orgpool(&[
+            "billing", "plan", "--org", org, "--by", "org", "--format", "json",
+        ]),
+    );
+    let j = json_of(&[
+        "billing", "proforma", "--org", org, "--plan", &whole, "--cur", cur, "--format", "json",
+    ]);
+    let groups = j["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1);
+    for a in groups[0]["accounts"].as_array().unwrap() {
+        let (total, actual) = (a["total"].as_f64().unwrap(), a["actual"].as_f64().unwrap());
+        assert!(
+            (total - actual).abs() < 0.01,
+            "{}: {total} vs {actual}",
+            a["id"]
+        );
+    }
+
+    // Groups per OU with a markup and a credit.
+    let pricing = dir.path().join("pricing.yaml");
+    std::fs::write(
+        &pricing,
+        "pricing_plans:\n  - name: plus10\n    rules:\n      - {name: up10, scope: GLOBAL, type: MARKUP, modifier_percentage: 10}\ndefault_pricing_plan: plus10\ncustom_line_items:\n  - {name: welcome, billing_group: root, type: CREDIT, charge: {flat: 5}, start: 2026-07}\n",
+    )
+    .unwrap();
+    let plan = save(
+        "plan.json",
+        &orgpool(&[
+            "billing",
+            "plan",
+            "--org",
+            org,
+            "--by",
+            "ou",
+            "--pricing-plan",
+            pricing.to_str().unwrap(),
+            "--format",
+            "json",
+        ]),
+    );
+    let focus = dir.path().join("focus.csv");
+    let j = json_of(&[
+        "billing",
+        "proforma",
+        "--org",
+        org,
+        "--plan",
+        &plan,
+        "--cur",
+        cur,
+        "--format",
+        "json",
+        "--focus",
+        focus.to_str().unwrap(),
+    ]);
+    let mut grand = 0.0;
+    for g in j["groups"].as_array().unwrap() {
+        for field in ["name", "total"] {
+            assert!(!g[field].is_null(), "{field}");
+        }
+        let total = g["total"].as_f64().unwrap();
+        let by_account: f64 = g["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                assert!(a["id"].is_string());
+                a["total"].as_f64().unwrap()
+            })
+            .sum();
+        assert!((total - by_account).abs() < 1e-6, "{}", g["name"]);
+        let margin = g["margin"].as_f64().unwrap();
+        assert!((margin - (total - g["actual"].as_f64().unwrap())).abs() < 1e-6);
+        grand += total;
+    }
+    let root = j["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "root")
+        .unwrap();
+    assert_eq!(root["custom_line_items"][0]["amount"], -5.0);
+    // The FOCUS export carries the same money, in FOCUS's columns.
+    let text = std::fs::read_to_string(&focus).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    for column in [
+        "BillingAccountId",
+        "SubAccountId",
+        "BillingPeriodStart",
+        "ChargeCategory",
+        "ServiceName",
+        "BilledCost",
+        "EffectiveCost",
+        "ListCost",
+        "BillingCurrency",
+    ] {
+        assert!(headers.iter().any(|h| h == column), "{column}");
+    }
+    let billed = headers.iter().position(|h| h == "BilledCost").unwrap();
+    let sum: f64 = reader
+        .records()
+        .map(|r| r.unwrap()[billed].parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        (sum - grand).abs() < 1e-4 * grand.abs().max(1.0),
+        "{sum} vs {grand}"
+    );
+    let table = orgpool(&[
+        "billing", "proforma", "--org", org, "--plan", &plan, "--cur", cur, "--format", "csv",
+    ]);
+    assert!(stdout(&table).starts_with("billing group,pricing plan,pro forma,actual,margin"));
+
+    // Bad input: exit 2, named.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"schema_version\": 2}").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["billing", "proforma", "--org", org, "--plan", &plan],
+            "--cur",
+        ),
+        (
+            vec![
+                "billing",
+                "proforma",
+                "--org",
+                org,
+                "--plan",
+                broken.to_str().unwrap(),
+                "--cur",
+                cur,
+            ],
+            "broken.json",
+        ),
+        (
+            vec![
+                "billing",
+                "proforma",
+                "--org",
+                org,
+                "--plan",
+                &plan,
+                "--cur",
+                "/nonexistent/cur",
+            ],
+            "/nonexistent/cur",
         ),
     ];
     for (args, expected) in cases {
