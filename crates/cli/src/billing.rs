@@ -224,7 +224,7 @@ pub fn proforma(args: &BillingProformaArgs, format: Format) -> Result<String> {
     let plan = read_plan(&args.plan, Some(&bundle))?;
     let bill = compute_proforma(&plan, &args.cur, args.input_format, &args.aws)?;
     if let Some(path) = &args.focus {
-        std::fs::write(path, focus_csv(&plan, &bill))
+        std::fs::write(path, focus_csv(&bundle, &plan, &bill))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let json = serde_json::json!({
@@ -320,12 +320,20 @@ pub fn proforma_sections(
 /// The pro forma as FOCUS 1.2 rows, one per (group, account, billing period,
 /// service); the billing group is the billing account, as it is for the
 /// customer who receives it. Custom line items are `Credit` or
-/// `Adjustment`, the rest `Usage`.
-fn focus_csv(plan: &BillingPlan, bill: &orgpool_billing::proforma::ProForma) -> String {
-    const COLUMNS: [&str; 20] = [
+/// `Adjustment`, the rest `Usage`. Rows are monthly sums, so the quantity
+/// columns FOCUS allows to be null for such rows are left empty.
+fn focus_csv(
+    bundle: &orgpool_model::OrgBundle,
+    plan: &BillingPlan,
+    bill: &orgpool_billing::proforma::ProForma,
+) -> String {
+    const COLUMNS: [&str; 28] = [
         "BillingAccountId",
         "BillingAccountName",
+        "BillingAccountType",
         "SubAccountId",
+        "SubAccountName",
+        "SubAccountType",
         "BillingPeriodStart",
         "BillingPeriodEnd",
         "ChargePeriodStart",
@@ -333,6 +341,8 @@ fn focus_csv(plan: &BillingPlan, bill: &orgpool_billing::proforma::ProForma) -> 
         "ChargeCategory",
         "ChargeClass",
         "ChargeDescription",
+        "ChargeFrequency",
+        "ServiceCategory",
         "ServiceName",
         "ProviderName",
         "PublisherName",
@@ -341,9 +351,20 @@ fn focus_csv(plan: &BillingPlan, bill: &orgpool_billing::proforma::ProForma) -> 
         "EffectiveCost",
         "ListCost",
         "ContractedCost",
+        "PricingQuantity",
+        "PricingUnit",
+        "ConsumedQuantity",
         "BillingCurrency",
         "x_BillingGroup",
     ];
+    let name_of = |id: &str| {
+        bundle
+            .accounts
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default()
+    };
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(COLUMNS);
     for g in &bill.groups {
@@ -354,18 +375,23 @@ fn focus_csv(plan: &BillingPlan, bill: &orgpool_billing::proforma::ProForma) -> 
             .map(|b| b.primary_account.clone())
             .unwrap_or_default();
         for a in &g.accounts {
+            let account_name = name_of(&a.id);
             for s in &a.services {
                 let (start, end) = period_bounds(&s.period);
-                let category = match s.service.as_str() {
-                    "CustomLineItem" if s.total < 0.0 => "Credit",
-                    "CustomLineItem" => "Adjustment",
-                    _ => "Usage",
+                let (category, frequency) = match s.service.as_str() {
+                    "CustomLineItem" if s.total < 0.0 => ("Credit", "One-Time"),
+                    "CustomLineItem" => ("Adjustment", "One-Time"),
+                    "ComputeSavingsPlans" => ("Purchase", "Recurring"),
+                    _ => ("Usage", "Usage-Based"),
                 };
                 let cost = format!("{:.10}", s.total);
                 let _ = w.write_record([
                     primary.as_str(),
                     g.name.as_str(),
+                    "Billing Group",
                     a.id.as_str(),
+                    account_name.as_str(),
+                    "Account",
                     &start,
                     &end,
                     &start,
@@ -376,6 +402,8 @@ fn focus_csv(plan: &BillingPlan, bill: &orgpool_billing::proforma::ProForma) -> 
                         "pro forma, billing group {}, pricing plan {}",
                         g.name, g.pricing_plan
                     ),
+                    frequency,
+                    service_category(&s.service),
                     s.service.as_str(),
                     "AWS",
                     "AWS",
@@ -384,6 +412,9 @@ fn focus_csv(plan: &BillingPlan, bill: &orgpool_billing::proforma::ProForma) -> 
                     &cost,
                     &format!("{:.10}", s.list),
                     &cost,
+                    "",
+                    "",
+                    "",
                     "USD",
                     g.name.as_str(),
                 ]);
@@ -391,6 +422,22 @@ fn focus_csv(plan: &BillingPlan, bill: &orgpool_billing::proforma::ProForma) -> 
         }
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// FOCUS's `ServiceCategory` for the product codes orgpool meets most; the
+/// rest are `Other`.
+fn service_category(product_code: &str) -> &'static str {
+    match product_code {
+        "AmazonEC2" | "AWSLambda" | "AmazonECS" | "AmazonEKS" | "ComputeSavingsPlans" => "Compute",
+        "AmazonRDS" | "AmazonDynamoDB" | "AmazonElastiCache" | "AmazonRedshift" => "Databases",
+        "AmazonS3" | "AmazonEFS" | "AWSBackup" => "Storage",
+        "AmazonVPC" | "AWSDataTransfer" | "AmazonCloudFront" | "AmazonRoute53" => "Networking",
+        "AmazonSageMaker" | "AmazonBedrock" => "AI and Machine Learning",
+        "AmazonCloudWatch" | "AWSCloudTrail" | "AWSConfig" => "Management and Governance",
+        "AWSSupportBusiness" | "AWSSupportEnterprise" | "AWSSupportDeveloper" => "Support",
+        "AmazonGuardDuty" | "AWSSecurityHub" | "awskms" => "Security",
+        _ => "Other",
+    }
 }
 
 /// `YYYY-MM` as its first instant and the next month's, in FOCUS's

@@ -19,11 +19,7 @@ use orgpool_testkit::{python, workspace};
 
 fn run_python(script: &str, args: &[&Path]) -> (bool, String) {
     let out = Command::new(python())
-        .arg(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests")
-                .join(script),
-        )
+        .arg(workspace().join("crates/demo/tests").join(script))
         .args(args)
         .output()
         .expect("python runs");

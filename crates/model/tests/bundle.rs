@@ -3,19 +3,22 @@
 
 use orgpool_model::{BundleError, OrgBundle, bundle_schema};
 
-const SCHEMA_DOC: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../docs/org-bundle.schema.json"
-);
+/// The schema document, found from the crate cargo runs the test in (the
+/// compile-time path can belong to another checkout sharing the target dir).
+fn schema_doc() -> std::path::PathBuf {
+    let crate_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::path::Path::new(&crate_dir).join("../../docs/org-bundle.schema.json")
+}
 
 #[test]
 fn schema_document_matches_the_types() {
     let generated = serde_json::to_string_pretty(&bundle_schema()).unwrap() + "\n";
     if std::env::var_os("ORGPOOL_BLESS").is_some() {
-        std::fs::write(SCHEMA_DOC, &generated).unwrap();
+        std::fs::write(schema_doc(), &generated).unwrap();
     }
     let committed =
-        std::fs::read_to_string(SCHEMA_DOC).expect("docs/org-bundle.schema.json exists");
+        std::fs::read_to_string(schema_doc()).expect("docs/org-bundle.schema.json exists");
     assert_eq!(
         committed, generated,
         "run ORGPOOL_BLESS=1 cargo test -p orgpool-model to refresh the schema doc"

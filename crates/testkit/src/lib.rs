@@ -4,12 +4,20 @@
 //! `scripts/test` builds (pinned DuckDB and jsonschema); this crate finds it and
 //! runs queries there, and finds the public billing files in `shared/data/real`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// The workspace root.
+///
+/// Cargo and nextest set `CARGO_MANIFEST_DIR` when they run a test (to that
+/// test's `crates/<name>`), which is preferred over the compile-time value:
+/// a target directory shared by checkouts at different paths (as `.ci/run`
+/// shares one) can reuse this crate compiled for another checkout.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    crate_dir.join("../..")
 }
 
 /// The test venv's Python (`ORGPOOL_PYTHON`, else `.venv/bin/python`).
