@@ -17,8 +17,11 @@
 //!    unused in the hour is charged to its owner.
 //! 3. Uncovered usage costs the public on-demand rate changed by the pricing
 //!    plan's rule for the line (the most granular one, see
-//!    [`crate::pricing`]); with the free tier off, the first paid tier's cost.
-//!    Commitment rates are not changed by pricing rules.
+//!    [`crate::pricing`]); with the free tier off, the first paid tier's cost
+//!    (for usage the free tier made free, its public on-demand cost, which
+//!    the bill gives: commitments may then cover it). With the free tier
+//!    on, that usage stays free and no commitment covers it, as AWS applies
+//!    the free tier to what its commitments leave. Commitment rates are not changed by pricing rules.
 //! 4. Lines that are neither usage nor commitment fees (tax, credits, refunds,
 //!    other fees) pass through at what AWS billed.
 //! 5. Custom line items are added last, per billing period: a percentage one
@@ -634,7 +637,7 @@ pub fn from_rows(rows: &[ChargeRow], held: &[CommitmentRow]) -> (Vec<Line>, Vec<
             },
             amount: r.amount,
             public_cost: r.public_cost,
-            paid_tier_cost: r.public_cost,
+            paid_tier_cost: r.paid_tier_cost,
             actual_cost: r.actual_cost,
             eligibility: r
                 .class

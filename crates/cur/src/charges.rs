@@ -56,6 +56,12 @@ const KIND: &str = "CASE \
 const PUBLIC: &str = "CASE WHEN line_item_type = 'DiscountedUsage' \
     THEN COALESCE(public_on_demand_cost, unblended_cost) ELSE unblended_cost END";
 
+/// Usage the free tier made free: billed at zero though its public
+/// on-demand cost is not. (A line the free tier made partly free stays
+/// with the paid usage.)
+const FREE: &str = "(line_item_type = 'Usage' AND unblended_cost = 0 \
+    AND COALESCE(public_on_demand_cost, 0) > 0)";
+
 const HOUR: &str = "CAST(floor(date_part('epoch', usage_hour) / 3600) AS BIGINT)";
 
 fn text_column(b: &RecordBatch, i: usize) -> Result<arrow::array::ArrayRef, CurError> {
@@ -79,6 +85,14 @@ fn number(b: &RecordBatch, i: usize, row: usize) -> f64 {
     if c.is_valid(row) { c.value(row) } else { 0.0 }
 }
 
+fn boolean(b: &RecordBatch, i: usize, row: usize) -> bool {
+    let Ok(c) = arrow::compute::cast(b.column(i), &DataType::Boolean) else {
+        return false;
+    };
+    let c = c.as_boolean();
+    c.is_valid(row) && c.value(row)
+}
+
 fn integer(b: &RecordBatch, i: usize, row: usize) -> i64 {
     let Ok(c) = arrow::compute::cast(b.column(i), &DataType::Int64) else {
         return 0;
@@ -94,16 +108,18 @@ impl BillingData {
     pub fn charge_rows(&self) -> Result<Vec<ChargeRow>, CurError> {
         let sql = format!(
             "SELECT hour, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
-                    region, family, commitment_class, kind, sum(amount), sum(public_cost), sum(actual), max(nf) \
+                    region, family, commitment_class, kind, free, sum(amount), sum(public_cost), sum(actual), max(nf), \
+                    sum(CASE WHEN free THEN list_cost ELSE public_cost END) \
              FROM (SELECT {HOUR} AS hour, billing_period, COALESCE(usage_account_id, payer_account_id) AS usage_account_id, \
                      COALESCE(product_code, '') AS product_code, COALESCE(billing_entity, 'AWS') AS billing_entity, \
                      COALESCE(usage_type, '') AS usage_type, COALESCE(operation, '') AS operation, \
                      COALESCE(region, '') AS region, COALESCE(family, '') AS family, commitment_class, {KIND} AS kind, \
+                     {FREE} AS free, \
                      CASE WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN usage_amount ELSE 0 END AS amount, \
-                     {PUBLIC} AS public_cost, {ACTUAL} AS actual, normalization_factor AS nf \
+                     {PUBLIC} AS public_cost, COALESCE(public_on_demand_cost, 0) AS list_cost, {ACTUAL} AS actual, normalization_factor AS nf \
                    FROM line_items) AS l \
              WHERE kind <> 'negation' \
-             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 \
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 \
              ORDER BY 1, 3, 6, 7"
         );
         let mut out = Vec::new();
@@ -130,20 +146,30 @@ impl BillingData {
                         "commitment_fee" => ChargeKind::CommitmentFee,
                         _ => ChargeKind::Other,
                     },
-                    amount: number(&b, 11, row),
-                    public_cost: number(&b, 12, row),
-                    actual_cost: number(&b, 13, row),
-                    normalization_factor: number(&b, 14, row),
+                    free_tier: boolean(&b, 11, row),
+                    amount: number(&b, 12, row),
+                    public_cost: number(&b, 13, row),
+                    actual_cost: number(&b, 14, row),
+                    normalization_factor: number(&b, 15, row),
+                    paid_tier_cost: number(&b, 16, row),
                 });
             }
         }
         Ok(out)
     }
 
-    /// The Savings Plans and Reserved Instances the bill shows.
+    /// The Savings Plans and Reserved Instances the bill shows, oldest
+    /// purchase first (then by ARN).
+    ///
+    /// AWS documents no order among several commitments of one kind that
+    /// could cover the same usage. The 2018 workshop bill shows it: of
+    /// six size-flexible t2 RIs of one owner, the older ones cover the
+    /// owner's instances and the newest spill to the other account, hour
+    /// after hour, so the simulator gets them in that order.
     pub fn held_commitments(&self) -> Result<Vec<CommitmentRow>, CurError> {
         let mut out = self.savings_plans()?;
         out.extend(self.reservations()?);
+        out.sort_by(|a, b| a.purchased.cmp(&b.purchased).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
     }
 
@@ -188,6 +214,7 @@ impl BillingData {
                     hourly_fee: if fee > 0.0 { fee } else { per_hour },
                     first_hour: integer(&b, 6, row),
                     last_hour: integer(&b, 7, row),
+                    purchased: integer(&b, 6, row) * 3600,
                     discounts: covered
                         .iter()
                         .filter(|c| c.public > 0.0)
@@ -213,7 +240,8 @@ impl BillingData {
                     sum(usage_amount), sum(unblended_cost + COALESCE(ri_amortized_upfront, 0)), sum(COALESCE(ri_total_normalized_units, 0)), \
                     CAST(floor(date_part('epoch', min(billing_period_start)) / 3600) AS BIGINT), \
                     CAST(floor(date_part('epoch', min(ri_start)) / 3600) AS BIGINT), \
-                    CAST(ceil(date_part('epoch', max(ri_end)) / 3600) AS BIGINT) \
+                    CAST(ceil(date_part('epoch', max(ri_end)) / 3600) AS BIGINT), \
+                    CAST(date_part('epoch', min(ri_start)) AS BIGINT) \
              FROM line_items WHERE line_item_type = 'RIFee' AND ri_arn IS NOT NULL \
              GROUP BY 1, 2, 3, 4, 5, 6, 7";
         let mut out = Vec::new();
@@ -260,6 +288,11 @@ impl BillingData {
                     hourly_fee: number(&b, 8, row) / hours,
                     first_hour,
                     last_hour: end_hour - 1,
+                    purchased: if b.column(13).is_valid(row) {
+                        integer(&b, 13, row)
+                    } else {
+                        first_hour * 3600
+                    },
                     discounts: Vec::new(),
                 });
             }

@@ -438,3 +438,46 @@ fn account_usage_spend_matches_duckdb_on_every_real_file_and_the_demo() {
     close("demo largest account", max, d_max);
     assert!(accounts > 1);
 }
+
+#[test]
+fn charge_rows_keep_free_tier_usage_apart_with_its_public_cost() {
+    let glob = real("workshop-cur-2018-1*.snappy.parquet");
+    let data = BillingData::open(std::slice::from_ref(&glob), None).unwrap();
+    let rows = data.charge_rows().unwrap();
+    let free: Vec<_> = rows.iter().filter(|r| r.free_tier).collect();
+    let free_public: f64 = free.iter().map(|r| r.public_cost).sum();
+    let free_list: f64 = free.iter().map(|r| r.paid_tier_cost).sum();
+    let free_billed: f64 = free.iter().map(|r| r.actual_cost).sum();
+    let duck_free = duckdb_scalar(&format!(
+        "SELECT sum(pricing_public_on_demand_cost) FROM read_parquet('{glob}', union_by_name=true) \
+         WHERE line_item_line_item_type = 'Usage' AND line_item_unblended_cost = 0 \
+         AND pricing_public_on_demand_cost > 0"
+    ));
+    assert!(
+        duck_free > 1.0,
+        "the workshop has free-tier usage: {duck_free}"
+    );
+    assert!(
+        (free_list - duck_free).abs() < 0.01,
+        "{free_list} vs {duck_free}"
+    );
+    assert_eq!(free_public, 0.0);
+    assert_eq!(free_billed, 0.0);
+    // Paid rows cost the same with or without the free tier, and the whole
+    // bill is kept: free rows and paid rows add up to DuckDB's usage cost.
+    assert!(
+        rows.iter()
+            .filter(|r| !r.free_tier)
+            .all(|r| r.paid_tier_cost == r.public_cost)
+    );
+    let usage_public: f64 = rows.iter().map(|r| r.public_cost).sum();
+    let duck_public = duckdb_scalar(&format!(
+        "SELECT sum(CASE WHEN line_item_line_item_type = 'DiscountedUsage' \
+           THEN pricing_public_on_demand_cost ELSE line_item_unblended_cost END) \
+         FROM read_parquet('{glob}', union_by_name=true)"
+    ));
+    assert!(
+        (usage_public - duck_public).abs() < 0.01,
+        "{usage_public} vs {duck_public}"
+    );
+}

@@ -52,8 +52,17 @@ pub struct ChargeRow {
     /// AWS's size normalization factor of the usage (a large is 4), 0 when
     /// the bill gives none.
     pub normalization_factor: f64,
-    /// At public on-demand rates.
+    /// At public on-demand rates, free tier applied (usage the free tier
+    /// made free costs 0 here).
     pub public_cost: f64,
+    /// At public on-demand rates without the free tier: for usage the free
+    /// tier made free, AWS's public on-demand cost of it; else `public_cost`.
+    pub paid_tier_cost: f64,
+    /// Whether this is usage the free tier made free. Such usage is kept
+    /// apart from paid usage of the same kind, so a commitment never covers
+    /// it while the free tier is on (AWS applied the free tier to what its
+    /// commitments left).
+    pub free_tier: bool,
     /// What AWS billed, amortized.
     pub actual_cost: f64,
 }
@@ -102,6 +111,9 @@ pub struct CommitmentRow {
     pub first_hour: i64,
     /// Last hour held, inclusive.
     pub last_hour: i64,
+    /// When it was bought, in seconds since the epoch (for a Savings Plan,
+    /// its first hour in the data). Sources list commitments oldest first.
+    pub purchased: i64,
     /// For Savings Plans: observed discount per `usage_type|operation|region`
     /// (1 - effective cost / public cost of the usage it covered).
     pub discounts: Vec<(String, f64)>,

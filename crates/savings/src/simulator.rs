@@ -23,9 +23,11 @@
 //! 4. A commitment is per hour: whatever is unused in the hour is lost.
 //!
 //! AWS does not document the order among several plans of the same type; the
-//! simulator applies them in the order given, and sources order them by start
-//! time. An RI here covers exactly the usage whose reservation key it shares
-//! (instance type, region, engine); size flexibility is not modelled yet.
+//! simulator applies them in the order given, and sources order them by
+//! purchase time, oldest first (the order the 2018 workshop bill shows). An
+//! RI covers the usage whose reservation key it shares: the instance type,
+//! region and platform, or for a size-flexible Linux RI the family and
+//! region, counted in normalized units ([`Usage::reservation_factor`]).
 
 use orgpool_model::PlanKind;
 
