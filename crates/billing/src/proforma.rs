@@ -616,47 +616,54 @@ fn reservation_key(r: &ChargeRow, class: CommitmentClass) -> Option<(String, f64
     }
 }
 
+/// One reader row as the engine's line (the row's strings move, not copy:
+/// a large export has millions of rows).
+fn line_of(r: ChargeRow) -> Line {
+    let class = r.class.filter(|_| r.kind == ChargeKind::Usage);
+    let reserved = class.and_then(|c| reservation_key(&r, c));
+    let (reservation_key, reservation_factor) = match reserved {
+        Some((key, factor)) => (Some(key), factor),
+        None => (None, 1.0),
+    };
+    let eligibility = class.map(|class| Eligibility {
+        service: match class {
+            CommitmentClass::Ec2 => Service::Ec2,
+            CommitmentClass::Fargate => Service::Fargate,
+            CommitmentClass::Lambda => Service::Lambda,
+            CommitmentClass::Sagemaker => Service::SageMaker,
+            CommitmentClass::Rds => Service::Rds,
+        },
+        family: r.family,
+        region: r.region,
+        reservation_key,
+        reservation_factor,
+    });
+    Line {
+        hour: r.hour,
+        period: r.period,
+        account: r.account,
+        service: r.service,
+        billing_entity: r.billing_entity,
+        usage_type: r.usage_type,
+        operation: r.operation,
+        kind: match r.kind {
+            ChargeKind::Usage => LineKind::Usage,
+            ChargeKind::CommitmentFee => LineKind::CommitmentFee,
+            ChargeKind::Other => LineKind::Other,
+        },
+        amount: r.amount,
+        public_cost: r.public_cost,
+        paid_tier_cost: r.paid_tier_cost,
+        actual_cost: r.actual_cost,
+        eligibility,
+    }
+}
+
 /// The engine's lines and commitments from the billing-data reader's rows.
 /// Usage an RI could cover (EC2, RDS) gets `usage_type|operation|region` as
 /// its reservation key, the key the reader gives each RI.
-pub fn from_rows(rows: &[ChargeRow], held: &[CommitmentRow]) -> (Vec<Line>, Vec<HeldCommitment>) {
-    let lines = rows
-        .iter()
-        .map(|r| Line {
-            hour: r.hour,
-            period: r.period.clone(),
-            account: r.account.clone(),
-            service: r.service.clone(),
-            billing_entity: r.billing_entity.clone(),
-            usage_type: r.usage_type.clone(),
-            operation: r.operation.clone(),
-            kind: match r.kind {
-                ChargeKind::Usage => LineKind::Usage,
-                ChargeKind::CommitmentFee => LineKind::CommitmentFee,
-                ChargeKind::Other => LineKind::Other,
-            },
-            amount: r.amount,
-            public_cost: r.public_cost,
-            paid_tier_cost: r.paid_tier_cost,
-            actual_cost: r.actual_cost,
-            eligibility: r
-                .class
-                .filter(|_| r.kind == ChargeKind::Usage)
-                .map(|class| Eligibility {
-                    service: match class {
-                        CommitmentClass::Ec2 => Service::Ec2,
-                        CommitmentClass::Fargate => Service::Fargate,
-                        CommitmentClass::Lambda => Service::Lambda,
-                        CommitmentClass::Sagemaker => Service::SageMaker,
-                        CommitmentClass::Rds => Service::Rds,
-                    },
-                    family: r.family.clone(),
-                    region: r.region.clone(),
-                    reservation_key: reservation_key(r, class).map(|(k, _)| k),
-                    reservation_factor: reservation_key(r, class).map_or(1.0, |(_, f)| f),
-                }),
-        })
-        .collect();
+pub fn from_rows(rows: Vec<ChargeRow>, held: &[CommitmentRow]) -> (Vec<Line>, Vec<HeldCommitment>) {
+    let lines = rows.into_iter().map(line_of).collect();
     let commitments = held
         .iter()
         .map(|c| HeldCommitment {

@@ -47,7 +47,7 @@ fn per_account_with(inputs: &[String], rules: Vec<PricingRule>) -> BTreeMap<Stri
     let mut accounts: Vec<String> = rows.iter().map(|r| r.account.clone()).collect();
     accounts.sort();
     accounts.dedup();
-    let (lines, commitments) = from_rows(&rows, &held);
+    let (lines, commitments) = from_rows(rows, &held);
     let mut plan = one_group(accounts);
     plan.pricing_plans[0].rules = rules;
     let bill = proforma(&plan, &lines, &commitments);
