@@ -274,10 +274,16 @@ fn text(expr: &str, csv: bool) -> String {
     }
 }
 
-fn typed(expr: &str, kind: Kind, csv: bool) -> String {
-    let t = text(expr, csv);
-    match (kind, csv) {
-        (Kind::Text, _) => t,
+/// `expr` as a canonical column of `kind`. `csv`: the file is CSV (every
+/// value is text, empty means null). `text_source`: this Parquet column is
+/// text though the canonical column is a number or a time (legacy Parquet
+/// CURs write RI units and terms so, empty on lines without them): empty
+/// means null there too, and anything else must parse.
+fn typed(expr: &str, kind: Kind, csv: bool, text_source: bool) -> String {
+    let textual = csv || text_source;
+    let t = text(expr, textual);
+    match (kind, textual) {
+        (Kind::Text, _) => text(expr, csv),
         (Kind::Number, true) => format!("CAST({t} AS DOUBLE)"),
         (Kind::Number, false) => format!("CAST({expr} AS DOUBLE)"),
         (Kind::Time, true) => format!("CAST({t} AS TIMESTAMP)"),
@@ -308,14 +314,21 @@ pub fn resolve<'a>(columns: &'a [String], snake: &str, format: Format) -> Option
 }
 
 /// The `SELECT` mapping one CUR-shaped table into canonical columns.
-pub fn cur_select(table: &str, columns: &[String], format: Format) -> String {
+/// `text_columns`: the Parquet columns stored as text.
+pub fn cur_select(
+    table: &str,
+    columns: &[String],
+    text_columns: &[String],
+    format: Format,
+) -> String {
     let csv = format.is_csv();
+    let is_text = |c: &str| text_columns.iter().any(|t| t == c);
     let fields: Vec<String> = CUR_COLUMNS
         .iter()
         .map(|col| {
             let source = col.sources.iter().find_map(|s| resolve(columns, s, format));
             let expr = match source {
-                Some(s) => typed(&quote(s), col.kind, csv),
+                Some(s) => typed(&quote(s), col.kind, csv, is_text(s)),
                 None => null_of(col.kind).to_owned(),
             };
             format!("{expr} AS {}", col.name)
@@ -328,12 +341,19 @@ pub fn cur_select(table: &str, columns: &[String], format: Format) -> String {
 }
 
 /// The `SELECT` mapping one FOCUS table into canonical columns.
-pub fn focus_select(table: &str, columns: &[String], format: Format) -> String {
+/// `text_columns`: the Parquet columns stored as text.
+pub fn focus_select(
+    table: &str,
+    columns: &[String],
+    text_columns: &[String],
+    format: Format,
+) -> String {
     let csv = format.is_csv();
+    let is_text = |c: &str| text_columns.iter().any(|t| t == c);
     let has = |c: &str| columns.iter().any(|x| x == c);
     let col = |name: &str, kind: Kind| {
         if has(name) {
-            typed(&quote(name), kind, csv)
+            typed(&quote(name), kind, csv, is_text(name))
         } else {
             null_of(kind).to_owned()
         }
@@ -519,10 +539,11 @@ mod tests {
 
     #[test]
     fn every_format_yields_the_same_columns_in_the_same_order() {
-        let cur = output_names(&cur_select("t", &[], Format::Cur2Parquet));
+        let cur = output_names(&cur_select("t", &[], &[], Format::Cur2Parquet));
         let focus = output_names(&focus_select(
             "t",
             &["ChargeCategory".to_owned()],
+            &[],
             Format::FocusCsv,
         ));
         assert_eq!(cur, focus);

@@ -167,24 +167,51 @@ impl BillingData {
     /// owner's instances and the newest spill to the other account, hour
     /// after hour, so the simulator gets them in that order.
     pub fn held_commitments(&self) -> Result<Vec<CommitmentRow>, CurError> {
-        let mut out = self.savings_plans()?;
-        out.extend(self.reservations()?);
+        self.ensure_commitment_fees()?;
+        let covered = self.grouped(
+            "SELECT CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' THEN sp_arn ELSE ri_arn END, \
+                    concat(COALESCE(usage_type, ''), '|', COALESCE(operation, ''), '|', COALESCE(region, '')), \
+                    sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' THEN sp_effective_cost ELSE ri_effective_cost END), \
+                    sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' THEN public_on_demand_cost ELSE usage_amount END), \
+                    family, region \
+             FROM line_items \
+             WHERE (line_item_type = 'SavingsPlanCoveredUsage' AND sp_arn IS NOT NULL) \
+                OR (line_item_type = 'DiscountedUsage' AND ri_arn IS NOT NULL) \
+             GROUP BY 1, 2, 5, 6",
+        )?;
+        let mut out = self.savings_plans(&covered)?;
+        out.extend(self.reservations(&covered)?);
         out.sort_by(|a, b| a.purchased.cmp(&b.purchased).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
     }
 
-    fn savings_plans(&self) -> Result<Vec<CommitmentRow>, CurError> {
-        let discounts = self.grouped(
-            "SELECT sp_arn, concat(COALESCE(usage_type, ''), '|', COALESCE(operation, ''), '|', COALESCE(region, '')), \
-                    sum(sp_effective_cost), sum(public_on_demand_cost), family, region \
-             FROM line_items WHERE line_item_type = 'SavingsPlanCoveredUsage' AND sp_arn IS NOT NULL \
-             GROUP BY 1, 2, 5, 6",
-        )?;
+    /// The commitments' fee lines (a few per commitment and hour), in memory:
+    /// one scan for the two queries that read them.
+    fn ensure_commitment_fees(&self) -> Result<(), CurError> {
+        let result = self.commitment_fees.get_or_init(|| {
+            let sql = "CREATE TABLE commitment_fees AS \
+                SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
+                       usage_type, operation, region, usage_hour, billing_period, billing_period_start, \
+                       usage_amount, unblended_cost, sp_offering_type, sp_total_commitment, \
+                       ri_amortized_upfront, ri_total_normalized_units, ri_start, ri_end \
+                FROM line_items \
+                WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')";
+            self.query(sql).map(|_| ()).map_err(|e| e.to_string())
+        });
+        result.clone().map_err(CurError::Engine)
+    }
+
+    /// Savings Plans from their recurring fees; `covered` holds what each
+    /// covered, by ARN.
+    fn savings_plans(
+        &self,
+        covered: &BTreeMap<String, Vec<Covered>>,
+    ) -> Result<Vec<CommitmentRow>, CurError> {
         let sql = format!(
             "SELECT sp_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(sp_offering_type, ''), \
                     COALESCE(product_code, 'ComputeSavingsPlans'), \
                     avg(COALESCE(sp_total_commitment, unblended_cost)), avg(unblended_cost), min({HOUR}), max({HOUR}) \
-             FROM line_items WHERE line_item_type = 'SavingsPlanRecurringFee' AND sp_arn IS NOT NULL \
+             FROM commitment_fees WHERE line_item_type = 'SavingsPlanRecurringFee' AND sp_arn IS NOT NULL \
              GROUP BY 1, 2, 3, 4"
         );
         let mut out = Vec::new();
@@ -194,7 +221,7 @@ impl BillingData {
                 .collect::<Result<_, _>>()?;
             for row in 0..b.num_rows() {
                 let id = text(&cols[0], row);
-                let covered = discounts.get(&id).cloned().unwrap_or_default();
+                let covered = covered.get(&id).cloned().unwrap_or_default();
                 let kind = match text(&cols[2], row).as_str() {
                     o if o.contains("EC2Instance") => {
                         let (family, region) = most_covered(&covered);
@@ -226,13 +253,12 @@ impl BillingData {
         Ok(out)
     }
 
-    fn reservations(&self) -> Result<Vec<CommitmentRow>, CurError> {
-        let covered = self.grouped(
-            "SELECT ri_arn, concat(COALESCE(usage_type, ''), '|', COALESCE(operation, ''), '|', COALESCE(region, '')), \
-                    sum(ri_effective_cost), sum(usage_amount), family, region \
-             FROM line_items WHERE line_item_type = 'DiscountedUsage' AND ri_arn IS NOT NULL \
-             GROUP BY 1, 2, 5, 6",
-        )?;
+    /// Reserved Instances from their fees; `covered` holds what each covered,
+    /// by ARN.
+    fn reservations(
+        &self,
+        covered: &BTreeMap<String, Vec<Covered>>,
+    ) -> Result<Vec<CommitmentRow>, CurError> {
         // Per RI and billing period: its fee, its reserved units and
         // normalized units, and the hours it was held in the period.
         let sql = "SELECT ri_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(product_code, ''), billing_period, \
@@ -242,7 +268,7 @@ impl BillingData {
                     CAST(floor(date_part('epoch', min(ri_start)) / 3600) AS BIGINT), \
                     CAST(ceil(date_part('epoch', max(ri_end)) / 3600) AS BIGINT), \
                     CAST(date_part('epoch', min(ri_start)) AS BIGINT) \
-             FROM line_items WHERE line_item_type = 'RIFee' AND ri_arn IS NOT NULL \
+             FROM commitment_fees WHERE line_item_type = 'RIFee' AND ri_arn IS NOT NULL \
              GROUP BY 1, 2, 3, 4, 5, 6, 7";
         let mut out = Vec::new();
         for b in self.query(sql)? {

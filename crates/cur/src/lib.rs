@@ -97,6 +97,8 @@ pub struct BillingData {
     pub warnings: Vec<String>,
     /// Whether the hourly summary table (see [`queries`]) has been built.
     summarized: std::sync::OnceLock<Result<(), String>>,
+    /// Whether the commitments' fee table exists (see `held_commitments`).
+    commitment_fees: std::sync::OnceLock<Result<(), String>>,
 }
 
 /// A delivery: files of one format in one folder, read as one table.
@@ -151,6 +153,7 @@ impl BillingData {
             files: files.clone(),
             warnings: Vec::new(),
             summarized: std::sync::OnceLock::new(),
+            commitment_fees: std::sync::OnceLock::new(),
         };
         let deliveries = group_deliveries(files);
         let mut selects = Vec::new();
@@ -225,7 +228,7 @@ impl BillingData {
                 self.check_csv_numbers(&name, file)?;
                 parts.push(format!(
                     "({})",
-                    select_for(&name, &file.columns, file.format)
+                    select_for(&name, &file.columns, &[], file.format)
                 ));
             }
             return Ok(parts.join(" UNION ALL "));
@@ -258,7 +261,18 @@ impl BillingData {
             .register_table(table.as_str(), Arc::new(listing))
             .map_err(CurError::engine)?;
         let columns: Vec<String> = merged.fields().iter().map(|f| f.name().clone()).collect();
-        Ok(select_for(&table, &columns, delivery.format))
+        let text_columns: Vec<String> = merged
+            .fields()
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.data_type(),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                )
+            })
+            .map(|f| f.name().clone())
+            .collect();
+        Ok(select_for(&table, &columns, &text_columns, delivery.format))
     }
 
     fn register_csv(&mut self, name: &str, file: &SourceFile) -> Result<(), CurError> {
@@ -454,10 +468,12 @@ fn annotate(e: CurError, dir: &Path) -> CurError {
     }
 }
 
-fn select_for(table: &str, columns: &[String], format: Format) -> String {
+fn select_for(table: &str, columns: &[String], text_columns: &[String], format: Format) -> String {
     match format {
-        Format::FocusCsv | Format::FocusParquet => canonical::focus_select(table, columns, format),
-        _ => canonical::cur_select(table, columns, format),
+        Format::FocusCsv | Format::FocusParquet => {
+            canonical::focus_select(table, columns, text_columns, format)
+        }
+        _ => canonical::cur_select(table, columns, text_columns, format),
     }
 }
 

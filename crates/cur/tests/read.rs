@@ -481,3 +481,26 @@ fn charge_rows_keep_free_tier_usage_apart_with_its_public_cost() {
         "{usage_public} vs {duck_public}"
     );
 }
+
+#[test]
+fn numbers_and_times_a_parquet_cur_writes_as_text_read_with_empty_as_null() {
+    // The workshop writes RI units and terms as text, empty on every line
+    // but the RI's fee: whole-column sums and ranges still read.
+    let glob = real("workshop-cur-2018-1*.snappy.parquet");
+    let data = BillingData::open(std::slice::from_ref(&glob), None).unwrap();
+    let units = scalar(
+        &data,
+        "SELECT sum(ri_total_normalized_units) FROM line_items",
+    );
+    let duck_units = duckdb_scalar(&format!(
+        "SELECT sum(CAST(NULLIF(reservation_total_reserved_normalized_units, '') AS DOUBLE)) \
+         FROM read_parquet('{glob}', union_by_name=true)"
+    ));
+    assert!(duck_units > 1000.0, "{duck_units}");
+    assert!((units - duck_units).abs() < 1e-6, "{units} vs {duck_units}");
+    let starts = count(&data, "SELECT count(ri_start) FROM line_items");
+    let duck_starts = duckdb_scalar(&format!(
+        "SELECT count(NULLIF(reservation_start_time, '')) FROM read_parquet('{glob}', union_by_name=true)"
+    ));
+    assert_eq!(starts as f64, duck_starts);
+}
