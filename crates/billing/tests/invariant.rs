@@ -42,8 +42,7 @@ fn per_account(inputs: &[String]) -> BTreeMap<String, (f64, f64)> {
 /// The same, priced with `rules`.
 fn per_account_with(inputs: &[String], rules: Vec<PricingRule>) -> BTreeMap<String, (f64, f64)> {
     let data = BillingData::open(inputs, None).unwrap();
-    let rows = data.charge_rows().unwrap();
-    let held = data.held_commitments().unwrap();
+    let (rows, held) = data.charges().unwrap();
     let mut accounts: Vec<String> = rows.iter().map(|r| r.account.clone()).collect();
     accounts.sort();
     accounts.dedup();

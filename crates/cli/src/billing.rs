@@ -209,12 +209,12 @@ pub fn compute_proforma(
     let lap = |what: &str| tracing::info!("{what}: {:.2} s", clock.elapsed().as_secs_f64());
     let data = crate::estimate::open_billing(cur, input_format, aws)?;
     lap("opened and checked the billing data");
-    let rows = data.charge_rows().map_err(crate::estimate::cur_error)?;
-    lap(&format!("read {} charge rows", rows.len()));
-    let held = data
-        .held_commitments()
-        .map_err(crate::estimate::cur_error)?;
-    lap(&format!("read {} held commitments", held.len()));
+    let (rows, held) = data.charges().map_err(crate::estimate::cur_error)?;
+    lap(&format!(
+        "read {} charge rows and {} held commitments",
+        rows.len(),
+        held.len()
+    ));
     let (lines, commitments) = orgpool_billing::proforma::from_rows(rows, &held);
     let bill = orgpool_billing::proforma::proforma(plan, &lines, &commitments);
     lap("computed the pro forma");

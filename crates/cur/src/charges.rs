@@ -103,31 +103,48 @@ fn integer(b: &RecordBatch, i: usize, row: usize) -> i64 {
 
 impl BillingData {
     /// Every line of the bill, summed per hour, account, service, usage
-    /// type, operation, region and kind (negations left out: they carry no
-    /// amortized cost).
+    /// type, operation, region, kind and covering commitment (negations
+    /// left out: they carry no amortized cost).
     pub fn charge_rows(&self) -> Result<Vec<ChargeRow>, CurError> {
+        Ok(self.charges()?.0)
+    }
+
+    /// The bill's rows ([`Self::charge_rows`]) and its commitments
+    /// ([`Self::held_commitments`]) from one scan of the usage (and one of
+    /// the commitments' fee lines): what each commitment covered comes from
+    /// the rows.
+    pub fn charges(&self) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), CurError> {
+        let (rows, covered) = self.rows_and_coverage()?;
+        let held = self.commitments_from(&covered)?;
+        Ok((rows, held))
+    }
+
+    fn rows_and_coverage(&self) -> Result<(Vec<ChargeRow>, CoverageByCommitment), CurError> {
         let sql = format!(
             "SELECT hour, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
                     region, family, commitment_class, kind, free, sum(amount), sum(public_cost), sum(actual), max(nf), \
-                    sum(CASE WHEN free THEN list_cost ELSE public_cost END) \
+                    sum(CASE WHEN free THEN list_cost ELSE public_cost END), commitment, sum(list_cost) \
              FROM (SELECT {HOUR} AS hour, billing_period, COALESCE(usage_account_id, payer_account_id) AS usage_account_id, \
                      COALESCE(product_code, '') AS product_code, COALESCE(billing_entity, 'AWS') AS billing_entity, \
                      COALESCE(usage_type, '') AS usage_type, COALESCE(operation, '') AS operation, \
                      COALESCE(region, '') AS region, COALESCE(family, '') AS family, commitment_class, {KIND} AS kind, \
                      {FREE} AS free, \
                      CASE WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN usage_amount ELSE 0 END AS amount, \
-                     {PUBLIC} AS public_cost, COALESCE(public_on_demand_cost, 0) AS list_cost, {ACTUAL} AS actual, normalization_factor AS nf \
+                     {PUBLIC} AS public_cost, COALESCE(public_on_demand_cost, 0) AS list_cost, {ACTUAL} AS actual, normalization_factor AS nf, \
+                     CASE line_item_type WHEN 'SavingsPlanCoveredUsage' THEN sp_arn WHEN 'DiscountedUsage' THEN ri_arn END AS commitment \
                    FROM line_items) AS l \
              WHERE kind <> 'negation' \
-             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 \
-             ORDER BY 1, 3, 6, 7"
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18"
         );
+        let mut covered: BTreeMap<String, BTreeMap<(String, String, String), Covered>> =
+            BTreeMap::new();
         let mut out = Vec::new();
         for b in self.query(&sql)? {
             let cols: Vec<arrow::array::ArrayRef> = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
                 .iter()
                 .map(|&i| text_column(&b, i))
                 .collect::<Result<_, _>>()?;
+            let commitment = text_column(&b, 17)?;
             for row in 0..b.num_rows() {
                 let t = |i: usize| text(&cols[i - 1], row);
                 out.push(ChargeRow {
@@ -153,9 +170,31 @@ impl BillingData {
                     normalization_factor: number(&b, 15, row),
                     paid_tier_cost: number(&b, 16, row),
                 });
+                let Some(arn) = b.column(17).is_valid(row).then(|| text(&commitment, row)) else {
+                    continue;
+                };
+                let r = out.last().expect("just pushed");
+                let key = (r.usage_type.clone(), r.operation.clone(), r.region.clone());
+                let c = covered
+                    .entry(arn)
+                    .or_default()
+                    .entry(key)
+                    .or_insert_with(|| Covered {
+                        key: format!("{}|{}|{}", r.usage_type, r.operation, r.region),
+                        family: r.family.clone(),
+                        region: r.region.clone(),
+                        ..Covered::default()
+                    });
+                c.effective += r.actual_cost;
+                c.public += number(&b, 18, row);
+                c.amount += r.amount;
             }
         }
-        Ok(out)
+        let covered = covered
+            .into_iter()
+            .map(|(arn, keys)| (arn, keys.into_values().collect()))
+            .collect();
+        Ok((out, covered))
     }
 
     /// The Savings Plans and Reserved Instances the bill shows, oldest
@@ -167,20 +206,16 @@ impl BillingData {
     /// owner's instances and the newest spill to the other account, hour
     /// after hour, so the simulator gets them in that order.
     pub fn held_commitments(&self) -> Result<Vec<CommitmentRow>, CurError> {
+        Ok(self.charges()?.1)
+    }
+
+    fn commitments_from(
+        &self,
+        covered: &CoverageByCommitment,
+    ) -> Result<Vec<CommitmentRow>, CurError> {
         self.ensure_commitment_fees()?;
-        let covered = self.grouped(
-            "SELECT CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' THEN sp_arn ELSE ri_arn END, \
-                    concat(COALESCE(usage_type, ''), '|', COALESCE(operation, ''), '|', COALESCE(region, '')), \
-                    sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' THEN sp_effective_cost ELSE ri_effective_cost END), \
-                    sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' THEN public_on_demand_cost ELSE usage_amount END), \
-                    family, region \
-             FROM line_items \
-             WHERE (line_item_type = 'SavingsPlanCoveredUsage' AND sp_arn IS NOT NULL) \
-                OR (line_item_type = 'DiscountedUsage' AND ri_arn IS NOT NULL) \
-             GROUP BY 1, 2, 5, 6",
-        )?;
-        let mut out = self.savings_plans(&covered)?;
-        out.extend(self.reservations(&covered)?);
+        let mut out = self.savings_plans(covered)?;
+        out.extend(self.reservations(covered)?);
         out.sort_by(|a, b| a.purchased.cmp(&b.purchased).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
     }
@@ -205,7 +240,7 @@ impl BillingData {
     /// covered, by ARN.
     fn savings_plans(
         &self,
-        covered: &BTreeMap<String, Vec<Covered>>,
+        covered: &CoverageByCommitment,
     ) -> Result<Vec<CommitmentRow>, CurError> {
         let sql = format!(
             "SELECT sp_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(sp_offering_type, ''), \
@@ -255,10 +290,7 @@ impl BillingData {
 
     /// Reserved Instances from their fees; `covered` holds what each covered,
     /// by ARN.
-    fn reservations(
-        &self,
-        covered: &BTreeMap<String, Vec<Covered>>,
-    ) -> Result<Vec<CommitmentRow>, CurError> {
+    fn reservations(&self, covered: &CoverageByCommitment) -> Result<Vec<CommitmentRow>, CurError> {
         // Per RI and billing period: its fee, its reserved units and
         // normalized units, and the hours it was held in the period.
         let sql = "SELECT ri_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(product_code, ''), billing_period, \
@@ -300,7 +332,7 @@ impl BillingData {
                 } else {
                     let key = covered
                         .get(&id)
-                        .and_then(|c| c.iter().max_by(|a, b| a.public.total_cmp(&b.public)))
+                        .and_then(|c| c.iter().max_by(|a, b| a.amount.total_cmp(&b.amount)))
                         .map(|c| c.key.clone())
                         .unwrap_or_default();
                     (key, number(&b, 7, row))
@@ -325,36 +357,19 @@ impl BillingData {
         }
         Ok(out)
     }
-
-    /// Rows of (commitment, key, effective, public-or-amount, family,
-    /// region), by commitment.
-    fn grouped(&self, sql: &str) -> Result<BTreeMap<String, Vec<Covered>>, CurError> {
-        let mut out: BTreeMap<String, Vec<Covered>> = BTreeMap::new();
-        for b in self.query(sql)? {
-            let cols: Vec<_> = [0, 1, 4, 5]
-                .iter()
-                .map(|&i| text_column(&b, i))
-                .collect::<Result<_, _>>()?;
-            for row in 0..b.num_rows() {
-                out.entry(text(&cols[0], row)).or_default().push(Covered {
-                    key: text(&cols[1], row),
-                    effective: number(&b, 2, row),
-                    public: number(&b, 3, row),
-                    family: text(&cols[2], row),
-                    region: text(&cols[3], row),
-                });
-            }
-        }
-        Ok(out)
-    }
 }
 
-/// What one commitment covered of one usage key.
+/// What each commitment covered, by its ARN.
+type CoverageByCommitment = BTreeMap<String, Vec<Covered>>;
+
+/// What one commitment covered of one usage key (`usage_type|operation|region`):
+/// at its effective cost, at the public on-demand cost, in usage units.
 #[derive(Debug, Clone, Default)]
 struct Covered {
     key: String,
     effective: f64,
     public: f64,
+    amount: f64,
     family: String,
     region: String,
 }
