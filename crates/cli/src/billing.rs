@@ -251,7 +251,7 @@ pub fn proforma_sections(
             .map(|a| a.name.clone())
             .unwrap_or_default()
     };
-    let money = |v: f64| format!("{v:.2}");
+    let money = crate::render::money;
     let mut groups = Section::new(
         "Pro forma per billing group",
         &[

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::BadInput;
 use crate::args::{EstimateArgs, Format};
+use crate::render::money;
 use crate::render::{Section, render, svg_curve};
 
 /// A billing-data error, as bad input (exit 2) where the user can fix it.
@@ -295,10 +296,6 @@ fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> R
         })).collect::<Vec<_>>(),
     });
     Ok(Backtest { json, section })
-}
-
-fn money(x: f64) -> String {
-    format!("{x:.2}")
 }
 
 fn percent(x: f64) -> String {

@@ -46,6 +46,13 @@ pub fn render(format: Format, json: &serde_json::Value, sections: &[Section]) ->
 }
 
 /// A section as CSV: its headers, then its rows.
+/// A money cell: two decimals, and never `-0.00` (a difference that
+/// rounds to nothing prints as `0.00`).
+pub fn money(v: f64) -> String {
+    let v = if v.abs() < 0.005 { 0.0 } else { v };
+    format!("{v:.2}")
+}
+
 fn csv(s: &Section) -> String {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(&s.headers);
@@ -177,6 +184,15 @@ pub fn svg_curve(points: &[orgpool_savings::estimate::CurvePoint], chosen: f64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_rounds_to_cents_without_negative_zero() {
+        assert_eq!(money(-0.004), "0.00");
+        assert_eq!(money(0.004), "0.00");
+        assert_eq!(money(-0.005), "-0.01");
+        assert_eq!(money(1234.567), "1234.57");
+        assert_eq!(money(-2.0), "-2.00");
+    }
 
     #[test]
     fn markdown_escapes_pipes_and_json_is_the_value() {
