@@ -463,18 +463,85 @@ pub fn focus_select(
     format!("SELECT {} FROM {table}", ordered.join(", "))
 }
 
-/// Derived columns over the union of canonical rows: billing period text,
-/// instance family, and the commitment class that may cover the line.
-///
+/// One commitment class and the lines it may cover: the products it applies
+/// to and, in SQL over `usage_type` and `operation`, which of their lines.
+struct ClassRule {
+    class: &'static str,
+    products: &'static [&'static str],
+    lines: &'static str,
+}
+
 /// Savings Plans eligibility (AWS Savings Plans User Guide, "Savings Plans
 /// overview"): EC2 instance usage (not Spot), Fargate, Lambda duration and
 /// provisioned concurrency for Compute SPs; EC2 for EC2 Instance SPs; SageMaker
-/// ML instances for SageMaker SPs. Data transfer is never covered.
-pub fn enrich(union: &str) -> String {
+/// ML instances for SageMaker SPs. Data transfer is never covered. RDS
+/// Reserved Instances cover RDS instance hours.
+const CLASS_RULES: &[ClassRule] = &[
+    ClassRule {
+        class: "ec2",
+        products: &["AmazonEC2"],
+        lines: "operation LIKE 'RunInstances%' AND usage_type NOT LIKE '%SpotUsage%' \
+                AND usage_type NOT LIKE '%Bytes%' AND usage_type NOT LIKE '%DataXfer%'",
+    },
+    ClassRule {
+        class: "fargate",
+        products: &["AmazonECS", "AmazonEKS"],
+        lines: "usage_type LIKE '%Fargate%'",
+    },
+    ClassRule {
+        class: "lambda",
+        products: &["AWSLambda"],
+        lines: "usage_type LIKE '%Lambda-GB-Second%' OR usage_type LIKE '%Lambda-Provisioned%'",
+    },
+    ClassRule {
+        class: "sagemaker",
+        products: &["AmazonSageMaker"],
+        lines: "usage_type LIKE '%ml.%'",
+    },
+    ClassRule {
+        class: "rds",
+        products: &["AmazonRDS"],
+        lines: "usage_type LIKE '%InstanceUsage%'",
+    },
+];
+
+fn sql_list(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A cheap necessary condition for `commitment_class IS NOT NULL`: the line's
+/// product is one some commitment applies to. Scans use it to drop most other
+/// lines before any string function runs.
+pub fn may_be_eligible() -> String {
+    let products: Vec<&str> = CLASS_RULES
+        .iter()
+        .flat_map(|r| r.products.iter().copied())
+        .collect();
+    format!("product_code IN ({})", sql_list(&products))
+}
+
+/// `rows` with the commitment class that may cover each line, its instance
+/// type (`itype`) and its family. They depend only on `product_code`,
+/// `usage_type`, `operation` and `instance_type`, so this may run on rows
+/// already grouped by those.
+pub fn classify(rows: &str) -> String {
+    let cases: String = CLASS_RULES
+        .iter()
+        .map(|r| {
+            format!(
+                "WHEN product_code IN ({}) AND ({}) THEN '{}' ",
+                sql_list(r.products),
+                r.lines,
+                r.class
+            )
+        })
+        .collect();
     format!(
         "SELECT *, \
-           to_char(billing_period_start, '%Y-%m') AS billing_period, \
-           date_trunc('hour', usage_start) AS usage_hour, \
            CASE WHEN commitment_class IS NULL THEN NULL \
                 WHEN commitment_class IN ('lambda', 'fargate') THEN commitment_class \
                 WHEN starts_with(itype, 'db.') OR starts_with(itype, 'ml.') THEN split_part(itype, '.', 2) \
@@ -482,16 +549,22 @@ pub fn enrich(union: &str) -> String {
          FROM ( \
            SELECT *, \
              COALESCE(NULLIF(instance_type, ''), CASE WHEN strpos(usage_type, ':') > 0 THEN split_part(usage_type, ':', 2) END) AS itype, \
-             CASE \
-               WHEN product_code = 'AmazonEC2' AND operation LIKE 'RunInstances%' AND usage_type NOT LIKE '%SpotUsage%' \
-                    AND usage_type NOT LIKE '%Bytes%' AND usage_type NOT LIKE '%DataXfer%' THEN 'ec2' \
-               WHEN product_code IN ('AmazonECS', 'AmazonEKS') AND usage_type LIKE '%Fargate%' THEN 'fargate' \
-               WHEN product_code = 'AWSLambda' AND (usage_type LIKE '%Lambda-GB-Second%' OR usage_type LIKE '%Lambda-Provisioned%') THEN 'lambda' \
-               WHEN product_code = 'AmazonSageMaker' AND usage_type LIKE '%ml.%' THEN 'sagemaker' \
-               WHEN product_code = 'AmazonRDS' AND usage_type LIKE '%InstanceUsage%' THEN 'rds' \
-             END AS commitment_class \
-           FROM ({union}) AS u \
-         ) AS e"
+             CASE {cases}END AS commitment_class \
+           FROM ({rows}) AS r \
+         ) AS c"
+    )
+}
+
+/// Derived columns over the union of canonical rows: billing period text,
+/// the hour of use, and (see [`classify`]) instance family and the commitment
+/// class that may cover the line.
+pub fn enrich(union: &str) -> String {
+    format!(
+        "SELECT *, \
+           to_char(billing_period_start, '%Y-%m') AS billing_period, \
+           date_trunc('hour', usage_start) AS usage_hour \
+         FROM ({}) AS e",
+        classify(union)
     )
 }
 
@@ -548,6 +621,17 @@ mod tests {
         ));
         assert_eq!(cur, focus);
         assert_eq!(cur.len(), CUR_COLUMNS.len() + 1);
+    }
+
+    #[test]
+    fn the_eligibility_prefilter_names_every_product_a_class_rule_covers() {
+        let filter = may_be_eligible();
+        for rule in CLASS_RULES {
+            for product in rule.products {
+                assert!(filter.contains(&format!("'{product}'")), "{product}");
+            }
+        }
+        assert!(classify("t").contains("WHEN product_code IN ('AmazonECS', 'AmazonEKS') AND (usage_type LIKE '%Fargate%') THEN 'fargate'"));
     }
 
     #[test]

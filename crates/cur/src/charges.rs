@@ -34,33 +34,78 @@ use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldK
 
 use crate::{BillingData, CurError};
 
+/// The bill's lines grouped by their raw columns, negations left out (they
+/// carry no amortized cost). Every measure is a plain sum, with `FILTER`
+/// where a line counts only under a condition, so no string function and
+/// no `CASE` runs per line; [`LINE_COSTS`] then applies each line type's
+/// rule to these far fewer grouped rows. A `COALESCE(a, b)` per line is
+/// `sum(a)` plus `sum(b) FILTER (WHERE a IS NULL)`.
+const RAW_GROUPS: &str = "SELECT usage_start, billing_period_start, usage_account_id, payer_account_id, product_code, \
+        billing_entity, usage_type, operation, region, instance_type, line_item_type, sp_arn, ri_arn, \
+        COALESCE(unblended_cost = 0 AND public_on_demand_cost > 0, false) AS zero_billed_with_list_price, \
+        sum(usage_amount) AS usage_amount, \
+        sum(unblended_cost) AS unblended, \
+        sum(public_on_demand_cost) AS list_cost, \
+        sum(unblended_cost) FILTER (WHERE public_on_demand_cost IS NULL) AS unblended_without_list_cost, \
+        sum(sp_effective_cost) AS sp_effective, \
+        sum(unblended_cost) FILTER (WHERE sp_effective_cost IS NULL) AS unblended_without_sp_effective, \
+        sum(ri_effective_cost) AS ri_effective, \
+        sum(unblended_cost) FILTER (WHERE ri_effective_cost IS NULL) AS unblended_without_ri_effective, \
+        sum(sp_total_commitment - sp_used_commitment) AS sp_unused, \
+        sum(unblended_cost) FILTER (WHERE sp_total_commitment IS NULL OR sp_used_commitment IS NULL) AS unblended_without_sp_unused, \
+        sum(ri_unused_recurring_fee) AS ri_unused_fee, \
+        sum(ri_unused_amortized_upfront) AS ri_unused_upfront, \
+        max(normalization_factor) AS nf \
+    FROM line_items \
+    WHERE line_item_type IS DISTINCT FROM 'SavingsPlanNegation' \
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14";
+
+/// Each group of [`RAW_GROUPS`] at its amortized actual cost, by line type
+/// (see the module doc).
 const ACTUAL: &str = "CASE line_item_type \
-    WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(sp_effective_cost, unblended_cost) \
-    WHEN 'DiscountedUsage' THEN COALESCE(ri_effective_cost, unblended_cost) \
-    WHEN 'SavingsPlanNegation' THEN 0 \
-    WHEN 'SavingsPlanRecurringFee' THEN COALESCE(sp_total_commitment - sp_used_commitment, unblended_cost) \
-    WHEN 'RIFee' THEN COALESCE(ri_unused_recurring_fee, 0) + COALESCE(ri_unused_amortized_upfront, 0) \
-    ELSE unblended_cost END";
+    WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(sp_effective, 0) + COALESCE(unblended_without_sp_effective, 0) \
+    WHEN 'DiscountedUsage' THEN COALESCE(ri_effective, 0) + COALESCE(unblended_without_ri_effective, 0) \
+    WHEN 'SavingsPlanRecurringFee' THEN COALESCE(sp_unused, 0) + COALESCE(unblended_without_sp_unused, 0) \
+    WHEN 'RIFee' THEN COALESCE(ri_unused_fee, 0) + COALESCE(ri_unused_upfront, 0) \
+    ELSE unblended END";
 
 const KIND: &str = "CASE \
     WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'usage' \
     WHEN line_item_type IN ('SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee') THEN 'commitment_fee' \
-    WHEN line_item_type = 'SavingsPlanNegation' THEN 'negation' \
     ELSE 'other' END";
 
-/// What a line costs at the rates a billing family without commitments
+/// What a group costs at the rates a billing family without commitments
 /// pays: the billed (unblended) cost, which already carries Spot prices and
 /// volume tiers; for RI-covered usage, billed at zero, the public on-demand
 /// cost. (A Savings Plan covered line is billed at on-demand and cancelled
 /// by its negation.)
 const PUBLIC: &str = "CASE WHEN line_item_type = 'DiscountedUsage' \
-    THEN COALESCE(public_on_demand_cost, unblended_cost) ELSE unblended_cost END";
+    THEN COALESCE(list_cost, 0) + COALESCE(unblended_without_list_cost, 0) ELSE unblended END";
 
 /// Usage the free tier made free: billed at zero though its public
 /// on-demand cost is not. (A line the free tier made partly free stays
 /// with the paid usage.)
-const FREE: &str = "(line_item_type = 'Usage' AND unblended_cost = 0 \
-    AND COALESCE(public_on_demand_cost, 0) > 0)";
+const FREE: &str = "(line_item_type = 'Usage' AND zero_billed_with_list_price)";
+
+/// [`RAW_GROUPS`] with what the pro forma needs of each: its hour, billing
+/// period, kind, class and family (by the view's own
+/// [`crate::canonical::classify`]), and its costs.
+fn line_costs() -> String {
+    format!(
+        "SELECT CAST(floor(date_part('epoch', usage_start) / 3600) AS BIGINT) AS hour, \
+                to_char(billing_period_start, '%Y-%m') AS billing_period, \
+                COALESCE(usage_account_id, payer_account_id) AS usage_account_id, \
+                COALESCE(product_code, '') AS product_code, COALESCE(billing_entity, 'AWS') AS billing_entity, \
+                COALESCE(usage_type, '') AS usage_type, COALESCE(operation, '') AS operation, \
+                COALESCE(region, '') AS region, COALESCE(family, '') AS family, commitment_class, {KIND} AS kind, \
+                {FREE} AS free, \
+                CASE WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN usage_amount ELSE 0 END AS amount, \
+                {PUBLIC} AS public_cost, COALESCE(list_cost, 0) AS list_cost, {ACTUAL} AS actual, nf, \
+                CASE line_item_type WHEN 'SavingsPlanCoveredUsage' THEN sp_arn WHEN 'DiscountedUsage' THEN ri_arn END AS commitment \
+         FROM ({}) AS g",
+        crate::canonical::classify(RAW_GROUPS)
+    )
+}
 
 const HOUR: &str = "CAST(floor(date_part('epoch', usage_hour) / 3600) AS BIGINT)";
 
@@ -124,17 +169,9 @@ impl BillingData {
             "SELECT hour, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
                     region, family, commitment_class, kind, free, sum(amount), sum(public_cost), sum(actual), max(nf), \
                     sum(CASE WHEN free THEN list_cost ELSE public_cost END), commitment, sum(list_cost) \
-             FROM (SELECT {HOUR} AS hour, billing_period, COALESCE(usage_account_id, payer_account_id) AS usage_account_id, \
-                     COALESCE(product_code, '') AS product_code, COALESCE(billing_entity, 'AWS') AS billing_entity, \
-                     COALESCE(usage_type, '') AS usage_type, COALESCE(operation, '') AS operation, \
-                     COALESCE(region, '') AS region, COALESCE(family, '') AS family, commitment_class, {KIND} AS kind, \
-                     {FREE} AS free, \
-                     CASE WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN usage_amount ELSE 0 END AS amount, \
-                     {PUBLIC} AS public_cost, COALESCE(public_on_demand_cost, 0) AS list_cost, {ACTUAL} AS actual, normalization_factor AS nf, \
-                     CASE line_item_type WHEN 'SavingsPlanCoveredUsage' THEN sp_arn WHEN 'DiscountedUsage' THEN ri_arn END AS commitment \
-                   FROM line_items) AS l \
-             WHERE kind <> 'negation' \
-             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18"
+             FROM ({}) AS l \
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18",
+            line_costs()
         );
         let mut covered: BTreeMap<String, BTreeMap<(String, String, String), Covered>> =
             BTreeMap::new();

@@ -182,8 +182,18 @@ impl BillingData {
     /// once instead of once per question.
     pub(crate) fn ensure_summary(&self) -> Result<(), CurError> {
         let result = self.summarized.get_or_init(|| {
-            let sql = format!("CREATE TABLE hourly AS {}", queries::SUMMARY_SQL);
-            self.query(&sql).map(|_| ()).map_err(|e| e.to_string())
+            let steps = [
+                format!(
+                    "CREATE TABLE hourly_lines AS {}",
+                    queries::summary_scan_sql()
+                ),
+                format!("CREATE TABLE hourly AS {}", queries::summary_sql()),
+                "DROP TABLE hourly_lines".to_owned(),
+            ];
+            steps
+                .iter()
+                .try_for_each(|sql| self.query(sql).map(|_| ()))
+                .map_err(|e| e.to_string())
         });
         result.clone().map_err(CurError::Engine)
     }
@@ -255,7 +265,7 @@ impl BillingData {
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
-            .with_schema(Arc::new(merged.clone()));
+            .with_schema(Arc::new(as_string_views(&merged)));
         let listing = ListingTable::try_new(config).map_err(CurError::engine)?;
         self.ctx
             .register_table(table.as_str(), Arc::new(listing))
@@ -553,4 +563,21 @@ fn text_pairs(batches: &[RecordBatch]) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// `schema` with its text columns read as Arrow string views: the Parquet
+/// reader then points each value at the column chunk's dictionary instead of
+/// copying its bytes, and the canonical view's casts to text cost nothing.
+fn as_string_views(schema: &Schema) -> Schema {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 => {
+                f.as_ref().clone().with_data_type(DataType::Utf8View)
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Schema::new_with_metadata(fields, schema.metadata().clone())
 }

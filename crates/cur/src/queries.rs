@@ -52,20 +52,69 @@ fn window_filter(w: &Window) -> String {
 
 /// The one scan of the export the estimate makes: commitment-relevant lines
 /// summed by everything later queries group or filter on.
-pub(crate) const SUMMARY_SQL: &str = "SELECT usage_hour, usage_account_id, product_code, commitment_class, region, family, \
-    line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
-    sum(unblended_cost) AS unblended, \
-    sum(COALESCE(public_on_demand_cost, unblended_cost)) AS od_or_billed, \
-    sum(COALESCE(sp_effective_cost, 0)) AS sp_effective, \
-    sum(COALESCE(ri_effective_cost, 0)) AS ri_effective, \
-    sum(COALESCE(sp_used_commitment, 0)) AS sp_used, \
-    sum(COALESCE(sp_total_commitment, unblended_cost)) AS sp_total, \
-    sum(COALESCE(ri_unused_recurring_fee, 0)) AS ri_unused, \
-    sum(CASE WHEN public_on_demand_cost > 0 AND COALESCE(sp_effective_cost, ri_effective_cost) IS NOT NULL THEN public_on_demand_cost END) AS observed_public, \
-    sum(CASE WHEN public_on_demand_cost > 0 THEN COALESCE(sp_effective_cost, ri_effective_cost) END) AS observed_effective \
-  FROM line_items \
-  WHERE commitment_class IS NOT NULL OR line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') \
-  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12";
+///
+/// It runs in two statements, so that the second's filter on derived columns
+/// cannot be pushed down into the scan:
+/// 1. this query groups the raw canonical columns of the lines that
+///    may matter (usage lines of a product some commitment applies to, and
+///    commitment fee lines) into the table `hourly_lines`. Every measure is a
+///    plain sum, with `FILTER` where a line counts only under a condition:
+///    no string function and no `CASE` runs per line.
+/// 2. [`summary_sql`] derives the commitment class, family and hour on those
+///    far fewer grouped rows, by the same [`crate::canonical::classify`] as the
+///    view (they are functions of the grouped columns, so the result is the
+///    same as deriving them per line), and groups again by what the questions
+///    need.
+pub(crate) fn summary_scan_sql() -> String {
+    format!(
+        "SELECT usage_start, usage_account_id, product_code, usage_type, operation, instance_type, region, \
+            line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
+            sum(unblended_cost) AS unblended, \
+            sum(public_on_demand_cost) AS public_cost, \
+            sum(unblended_cost) FILTER (WHERE public_on_demand_cost IS NULL) AS unblended_without_public, \
+            sum(sp_effective_cost) AS sp_effective, \
+            sum(ri_effective_cost) AS ri_effective, \
+            sum(sp_used_commitment) AS sp_used, \
+            sum(sp_total_commitment) AS sp_total, \
+            sum(unblended_cost) FILTER (WHERE sp_total_commitment IS NULL) AS unblended_without_total, \
+            sum(ri_unused_recurring_fee) AS ri_unused, \
+            sum(public_on_demand_cost) FILTER (WHERE public_on_demand_cost > 0 \
+                AND (sp_effective_cost IS NOT NULL OR ri_effective_cost IS NOT NULL)) AS observed_public, \
+            sum(sp_effective_cost) FILTER (WHERE public_on_demand_cost > 0) AS observed_sp_effective, \
+            sum(ri_effective_cost) FILTER (WHERE public_on_demand_cost > 0 AND sp_effective_cost IS NULL) AS observed_ri_effective \
+          FROM line_items \
+          WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') \
+             OR (line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') AND {}) \
+          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13",
+        crate::canonical::may_be_eligible()
+    )
+}
+
+/// The second step of the summary (see [`summary_scan_sql`]), over
+/// `hourly_lines`. The measures keep the meaning they have per line:
+/// `od_or_billed` is the public on-demand cost, or the billed cost where a
+/// line has none; `sp_total` the Savings Plan's total commitment, or the
+/// billed cost where a line has none; `observed_effective` what a commitment
+/// charged on covered lines that have a public cost.
+pub(crate) fn summary_sql() -> String {
+    format!(
+        "SELECT date_trunc('hour', usage_start) AS usage_hour, usage_account_id, product_code, commitment_class, region, family, \
+            line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
+            sum(unblended) AS unblended, \
+            sum(COALESCE(public_cost, 0) + COALESCE(unblended_without_public, 0)) AS od_or_billed, \
+            sum(COALESCE(sp_effective, 0)) AS sp_effective, \
+            sum(COALESCE(ri_effective, 0)) AS ri_effective, \
+            sum(COALESCE(sp_used, 0)) AS sp_used, \
+            sum(COALESCE(sp_total, 0) + COALESCE(unblended_without_total, 0)) AS sp_total, \
+            sum(COALESCE(ri_unused, 0)) AS ri_unused, \
+            sum(observed_public) AS observed_public, \
+            sum(COALESCE(observed_sp_effective, 0) + COALESCE(observed_ri_effective, 0)) AS observed_effective \
+          FROM ({}) AS h \
+          WHERE commitment_class IS NOT NULL OR line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') \
+          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
+        crate::canonical::classify("SELECT * FROM hourly_lines")
+    )
+}
 
 /// First and last hour of some usage.
 pub type HourRange = (DateTime<Utc>, DateTime<Utc>);
