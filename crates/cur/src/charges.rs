@@ -260,17 +260,14 @@ impl BillingData {
     /// The commitments' fee lines (a few per commitment and hour), in memory:
     /// one scan for the two queries that read them.
     fn ensure_commitment_fees(&self) -> Result<(), CurError> {
-        let result = self.commitment_fees.get_or_init(|| {
-            let sql = "CREATE TABLE commitment_fees AS \
+        let sql = "CREATE TABLE commitment_fees AS \
                 SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
                        usage_type, operation, region, usage_hour, billing_period, billing_period_start, \
                        usage_amount, unblended_cost, sp_offering_type, sp_total_commitment, \
                        ri_amortized_upfront, ri_total_normalized_units, ri_start, ri_end \
                 FROM line_items \
                 WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')";
-            self.query(sql).map(|_| ()).map_err(|e| e.to_string())
-        });
-        result.clone().map_err(CurError::Engine)
+        self.build_once(&self.commitment_fees, &[sql.to_owned()])
     }
 
     /// Savings Plans from their recurring fees; `covered` holds what each

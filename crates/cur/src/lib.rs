@@ -96,10 +96,58 @@ pub struct BillingData {
     /// Things the user should know (a billing period delivered twice, …).
     pub warnings: Vec<String>,
     /// Whether the hourly summary table (see [`queries`]) has been built.
-    summarized: std::sync::OnceLock<Result<(), String>>,
+    summarized: BuiltOnce,
     /// Whether the commitments' fee table exists (see `held_commitments`).
-    commitment_fees: std::sync::OnceLock<Result<(), String>>,
+    commitment_fees: BuiltOnce,
 }
+
+/// The numeric and time columns of `file` that are stored as text (all of
+/// a CSV's), with the kind of value each must hold.
+fn text_value_checks(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
+    let is_text = |name: &str| {
+        file.format.is_csv()
+            || file.schema.as_ref().is_some_and(|schema| {
+                schema.field_with_name(name).is_ok_and(|f| {
+                    matches!(
+                        f.data_type(),
+                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                    )
+                })
+            })
+    };
+    let mut checks = Vec::new();
+    if file.format.is_focus() {
+        for name in [
+            "BilledCost",
+            "ListCost",
+            "EffectiveCost",
+            "ConsumedQuantity",
+        ] {
+            checks.push((name.to_owned(), canonical::Kind::Number));
+        }
+        for name in ["ChargePeriodStart", "BillingPeriodStart"] {
+            checks.push((name.to_owned(), canonical::Kind::Time));
+        }
+    } else {
+        for col in canonical::CUR_COLUMNS
+            .iter()
+            .filter(|c| c.kind != canonical::Kind::Text)
+        {
+            if let Some(source) = col
+                .sources
+                .iter()
+                .find_map(|s| canonical::resolve(&file.columns, s, file.format))
+            {
+                checks.push((source.to_owned(), col.kind));
+            }
+        }
+    }
+    checks.retain(|(name, _)| file.columns.iter().any(|c| c == name) && is_text(name));
+    checks
+}
+
+/// A table built once per session (see [`BillingData::build_once`]).
+type BuiltOnce = std::sync::OnceLock<Result<(), (bool, String)>>;
 
 /// A delivery: files of one format in one folder, read as one table.
 struct Delivery {
@@ -181,21 +229,43 @@ impl BillingData {
     /// commitment terms. Every estimate query reads it, so the export is scanned
     /// once instead of once per question.
     pub(crate) fn ensure_summary(&self) -> Result<(), CurError> {
-        let result = self.summarized.get_or_init(|| {
-            let steps = [
+        self.build_once(
+            &self.summarized,
+            &[
                 format!(
                     "CREATE TABLE hourly_lines AS {}",
                     queries::summary_scan_sql()
                 ),
                 format!("CREATE TABLE hourly AS {}", queries::summary_sql()),
                 "DROP TABLE hourly_lines".to_owned(),
-            ];
-            steps
+            ],
+        )
+    }
+
+    /// Runs `statements` the first time only; a failure is kept, with its
+    /// kind (bad input or not), and returned to every later caller too.
+    pub(crate) fn build_once(
+        &self,
+        cell: &BuiltOnce,
+        statements: &[String],
+    ) -> Result<(), CurError> {
+        let result = cell.get_or_init(|| {
+            statements
                 .iter()
                 .try_for_each(|sql| self.query(sql).map(|_| ()))
-                .map_err(|e| e.to_string())
+                .map_err(|e| match e {
+                    CurError::BadInput(m) => (true, m),
+                    CurError::Engine(m) => (false, m),
+                    other => (other.is_bad_input(), other.to_string()),
+                })
         });
-        result.clone().map_err(CurError::Engine)
+        result.clone().map_err(|(bad_input, message)| {
+            if bad_input {
+                CurError::BadInput(message)
+            } else {
+                CurError::Engine(message)
+            }
+        })
     }
 
     fn block<T>(
@@ -235,7 +305,7 @@ impl BillingData {
             for (j, file) in delivery.files.iter().enumerate() {
                 let name = format!("{table}_{j}");
                 self.register_csv(&name, file)?;
-                self.check_csv_numbers(&name, file)?;
+                self.check_text_values(&name, file)?;
                 parts.push(format!(
                     "({})",
                     select_for(&name, &file.columns, &[], file.format)
@@ -256,20 +326,18 @@ impl BillingData {
                 ))
             })?;
         }
-        let urls = delivery
-            .files
-            .iter()
-            .map(|f| ListingTableUrl::parse(f.path.to_string_lossy()).map_err(CurError::engine))
-            .collect::<Result<Vec<_>, _>>()?;
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(options)
-            .with_schema(Arc::new(as_string_views(&merged)));
-        let listing = ListingTable::try_new(config).map_err(CurError::engine)?;
-        self.ctx
-            .register_table(table.as_str(), Arc::new(listing))
-            .map_err(CurError::engine)?;
+        for (j, file) in delivery.files.iter().enumerate() {
+            if !text_value_checks(file).is_empty() {
+                let name = format!("{table}_check_{j}");
+                self.register_parquet(&name, std::slice::from_ref(file), &merged)?;
+                let checked = self.check_text_values(&name, file);
+                self.ctx
+                    .deregister_table(name.as_str())
+                    .map_err(CurError::engine)?;
+                checked?;
+            }
+        }
+        self.register_parquet(&table, &delivery.files, &merged)?;
         let columns: Vec<String> = merged.fields().iter().map(|f| f.name().clone()).collect();
         let text_columns: Vec<String> = merged
             .fields()
@@ -283,6 +351,30 @@ impl BillingData {
             .map(|f| f.name().clone())
             .collect();
         Ok(select_for(&table, &columns, &text_columns, delivery.format))
+    }
+
+    /// Registers Parquet `files` as one table with `schema` (text read as
+    /// string views).
+    fn register_parquet(
+        &self,
+        name: &str,
+        files: &[SourceFile],
+        schema: &Schema,
+    ) -> Result<(), CurError> {
+        let urls = files
+            .iter()
+            .map(|f| ListingTableUrl::parse(f.path.to_string_lossy()).map_err(CurError::engine))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .with_schema(Arc::new(as_string_views(schema)));
+        let listing = ListingTable::try_new(config).map_err(CurError::engine)?;
+        self.ctx
+            .register_table(name, Arc::new(listing))
+            .map_err(CurError::engine)?;
+        Ok(())
     }
 
     fn register_csv(&mut self, name: &str, file: &SourceFile) -> Result<(), CurError> {
@@ -309,39 +401,11 @@ impl BillingData {
             .map_err(|e| CurError::BadInput(format!("{}: {e}", file.path.display())))
     }
 
-    /// Refuses a CSV whose numeric or date column holds something else, naming
-    /// the file, the column and the value.
-    fn check_csv_numbers(&self, table: &str, file: &SourceFile) -> Result<(), CurError> {
-        let mut checks = Vec::new();
-        for col in canonical::CUR_COLUMNS
-            .iter()
-            .filter(|c| c.kind != canonical::Kind::Text)
-        {
-            if let Some(source) = col
-                .sources
-                .iter()
-                .find_map(|s| canonical::resolve(&file.columns, s, file.format))
-            {
-                checks.push((source.to_owned(), col.kind));
-            }
-        }
-        if file.format == Format::FocusCsv {
-            for name in [
-                "BilledCost",
-                "ListCost",
-                "EffectiveCost",
-                "ConsumedQuantity",
-            ] {
-                if file.columns.iter().any(|c| c == name) {
-                    checks.push((name.to_owned(), canonical::Kind::Number));
-                }
-            }
-            for name in ["ChargePeriodStart", "BillingPeriodStart"] {
-                if file.columns.iter().any(|c| c == name) {
-                    checks.push((name.to_owned(), canonical::Kind::Time));
-                }
-            }
-        }
+    /// Refuses a file whose numeric or date column, stored as text, holds
+    /// something else, naming the file, the column and the value. (Every
+    /// column of a CSV is text; a Parquet CUR may store some so.)
+    fn check_text_values(&self, table: &str, file: &SourceFile) -> Result<(), CurError> {
+        let checks = text_value_checks(file);
         for (column, kind) in checks {
             let quoted = format!("\"{}\"", column.replace('"', "\"\""));
             let value = format!("NULLIF(NULLIF({quoted}, ''), 'NULL')");

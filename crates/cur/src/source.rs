@@ -83,6 +83,11 @@ impl Format {
     pub fn is_csv(self) -> bool {
         matches!(self, Format::Cur2Csv | Format::LegacyCsv | Format::FocusCsv)
     }
+
+    /// True for the FOCUS formats.
+    pub fn is_focus(self) -> bool {
+        matches!(self, Format::FocusParquet | Format::FocusCsv)
+    }
 }
 
 /// A billing file found in the inputs.

@@ -504,3 +504,39 @@ fn numbers_and_times_a_parquet_cur_writes_as_text_read_with_empty_as_null() {
     ));
     assert_eq!(starts as f64, duck_starts);
 }
+
+#[test]
+fn a_bad_number_a_parquet_cur_stores_as_text_is_refused_with_file_column_and_value() {
+    // The workshop stores RI units as text; one file with a value that is
+    // no number is refused when opened, not halfway through a question.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad-units.snappy.parquet");
+    let source = real("workshop-cur-2018-10.snappy.parquet");
+    let column = "reservation_total_reserved_normalized_units";
+    let out = Command::new(python())
+        .args(["-c", &format!(
+            "import duckdb; duckdb.connect().execute(\"COPY (SELECT * REPLACE (CASE WHEN {column} <> '' THEN 'lots' ELSE {column} END AS {column}) \
+             FROM read_parquet('{source}')) TO '{}' (FORMAT parquet)\")",
+            bad.display()
+        )])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e = BillingData::open(&[bad.to_string_lossy().into_owned()], None)
+        .err()
+        .expect("a text number that does not parse must be refused");
+    assert!(e.is_bad_input(), "{e}");
+    let message = e.to_string();
+    assert!(
+        message.contains("bad-units.snappy.parquet")
+            && message.contains(column)
+            && message.contains("\"lots\""),
+        "{message}"
+    );
+    // The same file with its values intact opens.
+    assert!(BillingData::open(&[source], None).is_ok());
+}
