@@ -241,8 +241,8 @@ struct Tally {
     total: f64,
     actual: f64,
     savings: f64,
-    /// (period, service) → (pro forma, actual, list).
-    services: BTreeMap<(String, String), (f64, f64, f64)>,
+    /// period → service → (pro forma, actual, list).
+    services: BTreeMap<String, BTreeMap<String, (f64, f64, f64)>>,
 }
 
 /// One charge to an account.
@@ -258,10 +258,15 @@ impl Tally {
     fn charge(&mut self, c: Charge<'_>) {
         self.total += c.pro_forma;
         self.actual += c.actual;
-        let s = self
-            .services
-            .entry((c.period.to_owned(), c.service.to_owned()))
-            .or_default();
+        // Looked up by reference first: a key is allocated once, not per charge.
+        if !self.services.contains_key(c.period) {
+            self.services.insert(c.period.to_owned(), BTreeMap::new());
+        }
+        let services = self.services.get_mut(c.period).expect("just inserted");
+        if !services.contains_key(c.service) {
+            services.insert(c.service.to_owned(), (0.0, 0.0, 0.0));
+        }
+        let s = services.get_mut(c.service).expect("just inserted");
         s.0 += c.pro_forma;
         s.1 += c.actual;
         s.2 += c.list;
@@ -326,7 +331,7 @@ fn group_bill(
             if by_hour.contains_key(hour) {
                 continue;
             }
-            tallies.entry(c.owner.clone()).or_default().charge(Charge {
+            tally(&mut tallies, &c.owner).charge(Charge {
                 period,
                 service: &c.service,
                 pro_forma: c.hourly_fee,
@@ -347,12 +352,16 @@ fn group_bill(
             services: t
                 .services
                 .into_iter()
-                .map(|((period, service), (total, actual, list))| ServiceBill {
-                    service,
-                    period,
-                    total,
-                    actual,
-                    list,
+                .flat_map(|(period, services)| {
+                    services
+                        .into_iter()
+                        .map(move |(service, (total, actual, list))| ServiceBill {
+                            service,
+                            period: period.clone(),
+                            total,
+                            actual,
+                            list,
+                        })
                 })
                 .collect(),
         })
@@ -380,21 +389,39 @@ fn hour_periods(lines: &[Line]) -> BTreeMap<i64, String> {
     out
 }
 
-/// Interns strings into the `u32`s the simulator takes.
-#[derive(Default)]
-struct Interner(HashMap<String, u32>);
+/// The tally of `account`, created on first use (looked up by reference, so
+/// a key is allocated once per account, not per charge).
+fn tally<'t>(tallies: &'t mut BTreeMap<String, Tally>, account: &str) -> &'t mut Tally {
+    if !tallies.contains_key(account) {
+        tallies.insert(account.to_owned(), Tally::default());
+    }
+    tallies.get_mut(account).expect("just inserted")
+}
 
-impl Interner {
-    fn id(&mut self, s: &str) -> u32 {
+/// What an interned name is: the same text may name an account and a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Name {
+    Account,
+    Family,
+    Region,
+    Reservation,
+}
+
+/// Interns names into the `u32`s the simulator takes, borrowing the text.
+#[derive(Default)]
+struct Interner<'a>(HashMap<(Name, &'a str), u32>);
+
+impl<'a> Interner<'a> {
+    fn id(&mut self, kind: Name, s: &'a str) -> u32 {
         let next = self.0.len() as u32;
-        *self.0.entry(s.to_owned()).or_insert(next)
+        *self.0.entry((kind, s)).or_insert(next)
     }
 }
 
-fn bill_hour(
+fn bill_hour<'a>(
     hour: i64,
-    lines: &[&Line],
-    own: &[&HeldCommitment],
+    lines: &[&'a Line],
+    own: &[&'a HeldCommitment],
     pricing: &PricingPlan,
     free_tier: bool,
     tallies: &mut BTreeMap<String, Tally>,
@@ -410,14 +437,14 @@ fn bill_hour(
         .map(|l| {
             let e = l.eligibility.as_ref().expect("filtered on eligibility");
             simulator::Usage {
-                account: names.id(&format!("account:{}", l.account)),
+                account: names.id(Name::Account, &l.account),
                 service: e.service,
-                family: names.id(&format!("family:{}", e.family)),
-                region: names.id(&format!("region:{}", e.region)),
+                family: names.id(Name::Family, &e.family),
+                region: names.id(Name::Region, &e.region),
                 reservation_key: e
                     .reservation_key
                     .as_ref()
-                    .map(|k| names.id(&format!("ri:{k}"))),
+                    .map(|k| names.id(Name::Reservation, k)),
                 reservation_factor: e.reservation_factor,
                 amount: l.amount,
                 on_demand_cost: base_cost(l, free_tier),
@@ -430,22 +457,23 @@ fn bill_hour(
         .map(|c| simulator::Commitment {
             scope: match &c.scope {
                 HeldScope::Reservation(k) => CommitmentScope::Reservation {
-                    key: names.id(&format!("ri:{k}")),
+                    key: names.id(Name::Reservation, k),
                 },
                 HeldScope::Ec2InstanceSp { family, region } => CommitmentScope::Ec2InstanceSp {
-                    family: names.id(&format!("family:{family}")),
-                    region: names.id(&format!("region:{region}")),
+                    family: names.id(Name::Family, family),
+                    region: names.id(Name::Region, region),
                 },
                 HeldScope::ComputeSp => CommitmentScope::ComputeSp,
                 HeldScope::SagemakerSp => CommitmentScope::SagemakerSp,
             },
-            owner: names.id(&format!("account:{}", c.owner)),
+            owner: names.id(Name::Account, &c.owner),
             shared: true,
             per_hour: c.per_hour,
         })
         .collect();
+    let keys: Vec<String> = eligible.iter().map(|l| discount_key(l)).collect();
     let outcome = simulator::simulate_hour(&usage, &held, |ci, u| {
-        discount(active[ci], eligible[index_in(&usage, u)?], u)
+        discount(active[ci], &keys[index_in(&usage, u)?], u)
     });
     // Covered parts at the commitment's rate; what is left, priced.
     let mut covered_cost = vec![0.0; eligible.len()];
@@ -458,7 +486,7 @@ fn bill_hour(
         let uncovered = outcome.uncovered_on_demand_cost[i];
         let key = line_key(l);
         let cost = covered_cost[i] + pricing.price(&key, uncovered);
-        let t = tallies.entry(l.account.clone()).or_default();
+        let t = tally(tallies, &l.account);
         t.charge(Charge {
             period: &l.period,
             service: &l.service,
@@ -476,7 +504,7 @@ fn bill_hour(
         };
         let unused = (c.hourly_fee - used_cost).max(0.0);
         if unused > 0.0 {
-            tallies.entry(c.owner.clone()).or_default().charge(Charge {
+            tally(tallies, &c.owner).charge(Charge {
                 period: &lines[0].period,
                 service: &c.service,
                 pro_forma: unused,
@@ -486,7 +514,7 @@ fn bill_hour(
         }
     }
     for l in lines {
-        let t = tallies.entry(l.account.clone()).or_default();
+        let t = tally(tallies, &l.account);
         let (pro_forma, list) = match l.kind {
             LineKind::Usage if l.eligibility.is_some() && l.amount > 0.0 => continue,
             LineKind::Usage => {
@@ -543,15 +571,15 @@ fn unit_fee(c: &HeldCommitment) -> f64 {
     }
 }
 
-/// A commitment's discount on a usage line: observed for a Savings Plan,
+/// A commitment's discount on a usage line (of discount key `key`): observed for a Savings Plan,
 /// derived from the fee for an RI.
-fn discount(c: &HeldCommitment, line: &Line, u: &simulator::Usage) -> Option<f64> {
+fn discount(c: &HeldCommitment, key: &str, u: &simulator::Usage) -> Option<f64> {
     match c.scope {
         HeldScope::Reservation(_) => {
             let od_rate = u.on_demand_cost / u.amount;
             (od_rate > 0.0).then(|| 1.0 - unit_fee(c) * u.reservation_factor / od_rate)
         }
-        _ => c.discounts.get(&discount_key(line)).copied(),
+        _ => c.discounts.get(key).copied(),
     }
 }
 
@@ -578,7 +606,7 @@ fn custom_items(
                 .account_id
                 .clone()
                 .unwrap_or_else(|| group.primary_account.clone());
-            tallies.entry(account.clone()).or_default().charge(Charge {
+            tally(tallies, &account).charge(Charge {
                 period,
                 service: "CustomLineItem",
                 pro_forma: amount,

@@ -28,7 +28,7 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 
@@ -109,41 +109,72 @@ fn line_costs() -> String {
 
 const HOUR: &str = "CAST(floor(date_part('epoch', usage_hour) / 3600) AS BIGINT)";
 
-fn text_column(b: &RecordBatch, i: usize) -> Result<arrow::array::ArrayRef, CurError> {
-    arrow::compute::cast(b.column(i), &DataType::Utf8).map_err(|e| CurError::Engine(e.to_string()))
-}
+/// A result batch with each column cast once to the type rows are read as:
+/// text as `Utf8`, decimals and floats as `Float64`, integers as `Int64`.
+struct Columns(Vec<ArrayRef>);
 
-fn text(col: &arrow::array::ArrayRef, row: usize) -> String {
-    let c = col.as_string::<i32>();
-    if c.is_valid(row) {
-        c.value(row).to_owned()
-    } else {
-        String::new()
+impl Columns {
+    fn read(b: &RecordBatch) -> Result<Self, CurError> {
+        b.columns()
+            .iter()
+            .map(|c| {
+                let to = match c.data_type() {
+                    DataType::Boolean => DataType::Boolean,
+                    DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+                        DataType::Int64
+                    }
+                    t if t.is_numeric() => DataType::Float64,
+                    _ => DataType::Utf8,
+                };
+                arrow::compute::cast(c, &to).map_err(|e| CurError::Engine(e.to_string()))
+            })
+            .collect::<Result<_, _>>()
+            .map(Columns)
     }
-}
 
-fn number(b: &RecordBatch, i: usize, row: usize) -> f64 {
-    let Ok(c) = arrow::compute::cast(b.column(i), &DataType::Float64) else {
-        return 0.0;
-    };
-    let c = c.as_primitive::<Float64Type>();
-    if c.is_valid(row) { c.value(row) } else { 0.0 }
-}
+    fn is_valid(&self, i: usize, row: usize) -> bool {
+        self.0[i].is_valid(row)
+    }
 
-fn boolean(b: &RecordBatch, i: usize, row: usize) -> bool {
-    let Ok(c) = arrow::compute::cast(b.column(i), &DataType::Boolean) else {
-        return false;
-    };
-    let c = c.as_boolean();
-    c.is_valid(row) && c.value(row)
-}
+    /// Text, empty when null.
+    fn text(&self, i: usize, row: usize) -> String {
+        match self.0[i].as_string_opt::<i32>() {
+            Some(c) if c.is_valid(row) => c.value(row).to_owned(),
+            _ => String::new(),
+        }
+    }
 
-fn integer(b: &RecordBatch, i: usize, row: usize) -> i64 {
-    let Ok(c) = arrow::compute::cast(b.column(i), &DataType::Int64) else {
-        return 0;
-    };
-    let c = c.as_primitive::<Int64Type>();
-    if c.is_valid(row) { c.value(row) } else { 0 }
+    /// A number, 0 when null.
+    fn number(&self, i: usize, row: usize) -> f64 {
+        let c = &self.0[i];
+        if !c.is_valid(row) {
+            return 0.0;
+        }
+        if let Some(f) = c.as_primitive_opt::<Float64Type>() {
+            f.value(row)
+        } else if let Some(n) = c.as_primitive_opt::<Int64Type>() {
+            n.value(row) as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// An integer, 0 when null.
+    fn integer(&self, i: usize, row: usize) -> i64 {
+        let c = &self.0[i];
+        match c.as_primitive_opt::<Int64Type>() {
+            Some(n) if n.is_valid(row) => n.value(row),
+            _ => 0,
+        }
+    }
+
+    /// True only when true.
+    fn boolean(&self, i: usize, row: usize) -> bool {
+        match self.0[i].as_boolean_opt() {
+            Some(c) => c.is_valid(row) && c.value(row),
+            None => false,
+        }
+    }
 }
 
 impl BillingData {
@@ -159,8 +190,11 @@ impl BillingData {
     /// the commitments' fee lines): what each commitment covered comes from
     /// the rows.
     pub fn charges(&self) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), CurError> {
+        let clock = std::time::Instant::now();
         let (rows, covered) = self.rows_and_coverage()?;
+        tracing::debug!("charge rows: {:.2} s", clock.elapsed().as_secs_f64());
         let held = self.commitments_from(&covered)?;
+        tracing::debug!("held commitments: {:.2} s", clock.elapsed().as_secs_f64());
         Ok((rows, held))
     }
 
@@ -176,16 +210,15 @@ impl BillingData {
         let mut covered: BTreeMap<String, BTreeMap<(String, String, String), Covered>> =
             BTreeMap::new();
         let mut out = Vec::new();
-        for b in self.query(&sql)? {
-            let cols: Vec<arrow::array::ArrayRef> = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-                .iter()
-                .map(|&i| text_column(&b, i))
-                .collect::<Result<_, _>>()?;
-            let commitment = text_column(&b, 17)?;
+        let clock = std::time::Instant::now();
+        let batches = self.query(&sql)?;
+        tracing::debug!("charge rows query: {:.2} s", clock.elapsed().as_secs_f64());
+        for b in batches {
+            let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
-                let t = |i: usize| text(&cols[i - 1], row);
+                let t = |i: usize| c.text(i, row);
                 out.push(ChargeRow {
-                    hour: integer(&b, 0, row),
+                    hour: c.integer(0, row),
                     period: t(1),
                     account: t(2),
                     service: t(3),
@@ -200,19 +233,19 @@ impl BillingData {
                         "commitment_fee" => ChargeKind::CommitmentFee,
                         _ => ChargeKind::Other,
                     },
-                    free_tier: boolean(&b, 11, row),
-                    amount: number(&b, 12, row),
-                    public_cost: number(&b, 13, row),
-                    actual_cost: number(&b, 14, row),
-                    normalization_factor: number(&b, 15, row),
-                    paid_tier_cost: number(&b, 16, row),
+                    free_tier: c.boolean(11, row),
+                    amount: c.number(12, row),
+                    public_cost: c.number(13, row),
+                    actual_cost: c.number(14, row),
+                    normalization_factor: c.number(15, row),
+                    paid_tier_cost: c.number(16, row),
                 });
-                let Some(arn) = b.column(17).is_valid(row).then(|| text(&commitment, row)) else {
+                let Some(arn) = c.is_valid(17, row).then(|| c.text(17, row)) else {
                     continue;
                 };
                 let r = out.last().expect("just pushed");
                 let key = (r.usage_type.clone(), r.operation.clone(), r.region.clone());
-                let c = covered
+                let cov = covered
                     .entry(arn)
                     .or_default()
                     .entry(key)
@@ -222,9 +255,9 @@ impl BillingData {
                         region: r.region.clone(),
                         ..Covered::default()
                     });
-                c.effective += r.actual_cost;
-                c.public += number(&b, 18, row);
-                c.amount += r.amount;
+                cov.effective += r.actual_cost;
+                cov.public += c.number(18, row);
+                cov.amount += r.amount;
             }
         }
         let covered = covered
@@ -267,7 +300,16 @@ impl BillingData {
                        ri_amortized_upfront, ri_total_normalized_units, ri_start, ri_end \
                 FROM line_items \
                 WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')";
-        self.build_once(&self.commitment_fees, &[sql.to_owned()])
+        // Few lines match: with the filter pushed into the Parquet reader,
+        // the other columns are decoded for those lines only.
+        self.build_once(
+            &self.commitment_fees,
+            &[
+                "SET datafusion.execution.parquet.pushdown_filters = true".to_owned(),
+                sql.to_owned(),
+                "SET datafusion.execution.parquet.pushdown_filters = false".to_owned(),
+            ],
+        )
     }
 
     /// Savings Plans from their recurring fees; `covered` holds what each
@@ -284,14 +326,15 @@ impl BillingData {
              GROUP BY 1, 2, 3, 4"
         );
         let mut out = Vec::new();
-        for b in self.query(&sql)? {
-            let cols: Vec<_> = (0..4)
-                .map(|i| text_column(&b, i))
-                .collect::<Result<_, _>>()?;
+        let clock = std::time::Instant::now();
+        let batches = self.query(&sql)?;
+        tracing::debug!("charge rows query: {:.2} s", clock.elapsed().as_secs_f64());
+        for b in batches {
+            let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
-                let id = text(&cols[0], row);
+                let id = c.text(0, row);
                 let covered = covered.get(&id).cloned().unwrap_or_default();
-                let kind = match text(&cols[2], row).as_str() {
+                let kind = match c.text(2, row).as_str() {
                     o if o.contains("EC2Instance") => {
                         let (family, region) = most_covered(&covered);
                         HeldKind::Ec2InstanceSp { family, region }
@@ -299,18 +342,18 @@ impl BillingData {
                     o if o.contains("SageMaker") => HeldKind::SagemakerSp,
                     _ => HeldKind::ComputeSp,
                 };
-                let per_hour = number(&b, 4, row);
-                let fee = number(&b, 5, row);
+                let per_hour = c.number(4, row);
+                let fee = c.number(5, row);
                 out.push(CommitmentRow {
                     id,
-                    owner: text(&cols[1], row),
+                    owner: c.text(1, row),
                     kind,
-                    service: text(&cols[3], row),
+                    service: c.text(3, row),
                     per_hour,
                     hourly_fee: if fee > 0.0 { fee } else { per_hour },
-                    first_hour: integer(&b, 6, row),
-                    last_hour: integer(&b, 7, row),
-                    purchased: integer(&b, 6, row) * 3600,
+                    first_hour: c.integer(6, row),
+                    last_hour: c.integer(7, row),
+                    purchased: c.integer(6, row) * 3600,
                     discounts: covered
                         .iter()
                         .filter(|c| c.public > 0.0)
@@ -338,25 +381,20 @@ impl BillingData {
              GROUP BY 1, 2, 3, 4, 5, 6, 7";
         let mut out = Vec::new();
         for b in self.query(sql)? {
-            let cols: Vec<_> = (0..7)
-                .map(|i| text_column(&b, i))
-                .collect::<Result<_, _>>()?;
+            let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
-                let id = text(&cols[0], row);
-                let period_start = integer(&b, 10, row);
-                let period_end = period_start + hours_in_period(&text(&cols[3], row)).max(1);
+                let id = c.text(0, row);
+                let period_start = c.integer(10, row);
+                let period_end = period_start + hours_in_period(&c.text(3, row)).max(1);
                 // Held from its start (when in this period) to its end.
-                let starts = b.column(11).is_valid(row).then(|| integer(&b, 11, row));
-                let ends = b.column(12).is_valid(row).then(|| integer(&b, 12, row));
+                let starts = c.is_valid(11, row).then(|| c.integer(11, row));
+                let ends = c.is_valid(12, row).then(|| c.integer(12, row));
                 let first_hour = starts.map_or(period_start, |s| s.clamp(period_start, period_end));
                 let end_hour = ends.map_or(period_end, |e| e.clamp(first_hour, period_end));
                 let hours = (end_hour - first_hour).max(1) as f64;
-                let (usage_type, operation, region) = (
-                    text(&cols[4], row),
-                    text(&cols[5], row),
-                    text(&cols[6], row),
-                );
-                let normalized = number(&b, 9, row);
+                let (usage_type, operation, region) =
+                    (c.text(4, row), c.text(5, row), c.text(6, row));
+                let normalized = c.number(9, row);
                 let flexible = operation == "RunInstances" && normalized > 0.0;
                 let (key, units) = if flexible {
                     (
@@ -369,19 +407,19 @@ impl BillingData {
                         .and_then(|c| c.iter().max_by(|a, b| a.amount.total_cmp(&b.amount)))
                         .map(|c| c.key.clone())
                         .unwrap_or_default();
-                    (key, number(&b, 7, row))
+                    (key, c.number(7, row))
                 };
                 out.push(CommitmentRow {
                     id,
-                    owner: text(&cols[1], row),
+                    owner: c.text(1, row),
                     kind: HeldKind::Reservation { key },
-                    service: text(&cols[2], row),
+                    service: c.text(2, row),
                     per_hour: units / hours,
-                    hourly_fee: number(&b, 8, row) / hours,
+                    hourly_fee: c.number(8, row) / hours,
                     first_hour,
                     last_hour: end_hour - 1,
-                    purchased: if b.column(13).is_valid(row) {
-                        integer(&b, 13, row)
+                    purchased: if c.is_valid(13, row) {
+                        c.integer(13, row)
                     } else {
                         first_hour * 3600
                     },

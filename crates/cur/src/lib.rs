@@ -288,10 +288,11 @@ impl BillingData {
     /// Turns an engine error into a user-facing one where the data are at fault.
     fn explain(&self, e: datafusion::error::DataFusionError) -> CurError {
         let message = e.to_string();
-        if message.contains("Cast error")
-            || message.contains("Parser error")
-            || message.contains("Parquet error")
-        {
+        if message.contains("Cast error") {
+            self.locate_bad_text_value().unwrap_or_else(|| {
+                CurError::BadInput(format!("bad value in the billing data: {message}"))
+            })
+        } else if message.contains("Parser error") || message.contains("Parquet error") {
             CurError::BadInput(format!("bad value in the billing data: {message}"))
         } else {
             CurError::Engine(message)
@@ -326,17 +327,6 @@ impl BillingData {
                 ))
             })?;
         }
-        for (j, file) in delivery.files.iter().enumerate() {
-            if !text_value_checks(file).is_empty() {
-                let name = format!("{table}_check_{j}");
-                self.register_parquet(&name, std::slice::from_ref(file), &merged)?;
-                let checked = self.check_text_values(&name, file);
-                self.ctx
-                    .deregister_table(name.as_str())
-                    .map_err(CurError::engine)?;
-                checked?;
-            }
-        }
         self.register_parquet(&table, &delivery.files, &merged)?;
         let columns: Vec<String> = merged.fields().iter().map(|f| f.name().clone()).collect();
         let text_columns: Vec<String> = merged
@@ -351,6 +341,29 @@ impl BillingData {
             .map(|f| f.name().clone())
             .collect();
         Ok(select_for(&table, &columns, &text_columns, delivery.format))
+    }
+
+    /// The error naming the file, column and value behind a failed cast: a
+    /// Parquet number or time stored as text that does not parse. (Checked
+    /// only once a query has failed, so reading good files costs nothing;
+    /// CSV files are checked when opened.)
+    fn locate_bad_text_value(&self) -> Option<CurError> {
+        let suspects = self
+            .files
+            .iter()
+            .filter(|f| !f.format.is_csv() && !text_value_checks(f).is_empty());
+        for (i, file) in suspects.enumerate() {
+            let schema = file.schema.as_deref()?;
+            let name = format!("text_value_check_{i}");
+            self.register_parquet(&name, std::slice::from_ref(file), schema)
+                .ok()?;
+            let checked = self.check_text_values(&name, file);
+            self.ctx.deregister_table(name.as_str()).ok()?;
+            if let Err(e) = checked {
+                return Some(e);
+            }
+        }
+        None
     }
 
     /// Registers Parquet `files` as one table with `schema` (text read as

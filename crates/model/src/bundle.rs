@@ -185,6 +185,20 @@ pub enum AccountStatus {
     PendingClosure,
 }
 
+impl AccountStatus {
+    /// The status from the Organizations API's `State` and its deprecated
+    /// `Status` (empty when absent). `State` supersedes `Status` and is read
+    /// first; a `CLOSED` account counts as suspended (Organizations API
+    /// reference, Account data type).
+    pub fn from_api(state: &str, status: &str) -> AccountStatus {
+        match (state, status) {
+            ("SUSPENDED" | "CLOSED", _) | ("", "SUSPENDED") => AccountStatus::Suspended,
+            ("PENDING_CLOSURE", _) | ("", "PENDING_CLOSURE") => AccountStatus::PendingClosure,
+            _ => AccountStatus::Active,
+        }
+    }
+}
+
 /// How an account joined the organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -681,4 +695,30 @@ fn unknown_parent(kind: &'static str, id: &str, parent: &str) -> BundleError {
 pub fn bundle_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(OrgBundle);
     serde_json::to_value(schema).expect("a schema always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AccountStatus;
+
+    #[test]
+    fn account_status_reads_state_first_then_the_deprecated_status() {
+        let cases = [
+            ("ACTIVE", "", AccountStatus::Active),
+            ("SUSPENDED", "ACTIVE", AccountStatus::Suspended),
+            ("CLOSED", "", AccountStatus::Suspended),
+            ("PENDING_CLOSURE", "ACTIVE", AccountStatus::PendingClosure),
+            ("ACTIVE", "SUSPENDED", AccountStatus::Active),
+            ("", "SUSPENDED", AccountStatus::Suspended),
+            ("", "PENDING_CLOSURE", AccountStatus::PendingClosure),
+            ("", "", AccountStatus::Active),
+        ];
+        for (state, status, want) in cases {
+            assert_eq!(
+                AccountStatus::from_api(state, status),
+                want,
+                "{state:?} {status:?}"
+            );
+        }
+    }
 }

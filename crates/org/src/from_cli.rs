@@ -289,13 +289,7 @@ fn tree(
                     id: required_text(&path, a, "Id")?,
                     name: text(a, "Name"),
                     email: text(a, "Email"),
-                    status: match (state.as_str(), status.as_str()) {
-                        ("SUSPENDED" | "CLOSED", _) | ("", "SUSPENDED") => AccountStatus::Suspended,
-                        ("PENDING_CLOSURE", _) | ("", "PENDING_CLOSURE") => {
-                            AccountStatus::PendingClosure
-                        }
-                        _ => AccountStatus::Active,
-                    },
+                    status: AccountStatus::from_api(&state, &status),
                     state: (!state.is_empty()).then(|| state.clone()),
                     joined_method: if text(a, "JoinedMethod") == "INVITED" {
                         JoinedMethod::Invited

@@ -628,13 +628,10 @@ fn account(a: &aws::Account, parent: &str) -> Account {
     // Account data type); both are read, `State` first.
     #[allow(deprecated)]
     let legacy_status = a.status();
-    let status = match (a.state(), legacy_status) {
-        (Some(aws::AccountState::Suspended | aws::AccountState::Closed), _)
-        | (None, Some(aws::AccountStatus::Suspended)) => AccountStatus::Suspended,
-        (Some(aws::AccountState::PendingClosure), _)
-        | (None, Some(aws::AccountStatus::PendingClosure)) => AccountStatus::PendingClosure,
-        _ => AccountStatus::Active,
-    };
+    let status = AccountStatus::from_api(
+        a.state().map_or("", |s| s.as_str()),
+        legacy_status.map_or("", |s| s.as_str()),
+    );
     Account {
         id: text(a.id()),
         name: text(a.name()),
