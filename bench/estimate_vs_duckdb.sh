@@ -4,7 +4,7 @@
 # over the same files (issue 3 asks duckdb/orgpool >= 1.0 at 5 million lines,
 # and peak memory under 2 GiB at 50 million). Both are timed in the same run.
 #
-# Usage: bench/estimate_vs_duckdb.sh [ROWS]   (default 5000000)
+# Usage: [RUNS=N] bench/estimate_vs_duckdb.sh [ROWS]   (default 5000000 rows, 3 runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-5000000}"
@@ -16,8 +16,10 @@ if [ ! -d "$out/demo" ]; then
 fi
 lines=$("$python" -c "import duckdb; print(duckdb.connect().execute(\"SELECT count(*) FROM read_parquet('$out/demo/cur/**/*.parquet')\").fetchone()[0])")
 
-read -r o_secs o_rss < <(timed "$out" orgpool "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json)
-read -r d_secs d_rss < <(timed "$out" duckdb "$python" -c "
+rm -f "$out"/*.runs
+for _ in $(seq "$runs"); do
+  measure "$out" orgpool "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json
+  measure "$out" duckdb "$python" -c "
 import duckdb
 con = duckdb.connect()
 con.execute('SET threads TO $(nproc)')
@@ -32,13 +34,17 @@ rows = con.execute('''
       OR (line_item_usage_type LIKE '%Fargate%'))
   GROUP BY 1, 2, 3''').fetchall()
 print(len(rows))
-")
-# For scale: DuckDB running only the aggregation the estimate starts with.
-read -r s_secs s_rss < <(timed "$out" duckdb-summary "$python" bench/duckdb_summary_scan.py "$out/demo/cur/**/*.parquet" "$(nproc)")
-printf '\nline items: %s on %s cores\n' "$lines" "$(nproc)"
-printf '%-58s %10s %12s\n' "task" "seconds" "peak MiB"
-printf '%-58s %10.2f %12.0f\n' "orgpool estimate (read, posture, optimize, backtest)" "$o_secs" "$((o_rss / 1024))"
-printf '%-58s %10.2f %12.0f\n' "duckdb hourly eligible-spend aggregation only" "$d_secs" "$((d_rss / 1024))"
-printf '%-58s %10.2f %12.0f\n' "duckdb running orgpool's summary scan only" "$s_secs" "$((s_rss / 1024))"
+"
+  # For scale: DuckDB running only the aggregation the estimate starts with.
+  measure "$out" duckdb-summary "$python" bench/duckdb_summary_scan.py "$out/demo/cur/**/*.parquet" "$(nproc)"
+done
+read -r o_secs o_rss o_min o_max < <(result "$out" orgpool)
+read -r d_secs d_rss d_min d_max < <(result "$out" duckdb)
+read -r s_secs s_rss s_min s_max < <(result "$out" duckdb-summary)
+printf '\nline items: %s on %s cores; median of %s interleaved runs\n' "$lines" "$(nproc)" "$runs"
+printf '%-54s %8s %13s %9s\n' "task" "seconds" "range" "peak MiB"
+printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "orgpool estimate (read, posture, optimize, backtest)" "$o_secs" "$o_min" "$o_max" "$((o_rss / 1024))"
+printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "duckdb hourly eligible-spend aggregation only" "$d_secs" "$d_min" "$d_max" "$((d_rss / 1024))"
+printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "duckdb running orgpool's summary scan only" "$s_secs" "$s_min" "$s_max" "$((s_rss / 1024))"
 awk -v o="$o_secs" -v d="$d_secs" 'BEGIN { printf "ratio duckdb/orgpool time: %.2f (target >= 1.0)\n", d / o }'
 awk -v o="$o_secs" -v s="$s_secs" 'BEGIN { printf "ratio (duckdb summary scan only)/(whole orgpool estimate): %.2f\n", s / o }'

@@ -15,3 +15,24 @@ timed() {
   awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%s ", s}
               /Maximum resident set size/ {print $2}' "$dir/$label.time"
 }
+
+# Single runs on a small shared machine vary by a quarter or more, so the scripts
+# run each command RUNS times (default 3), interleaved, and report the median time
+# with its range and the highest peak memory.
+runs="${RUNS:-3}"
+
+# measure DIR LABEL COMMAND... : one timed run of COMMAND, appended to DIR/LABEL.runs.
+measure() {
+  local dir="$1" label="$2"
+  timed "$@" >> "$dir/$label.runs"
+}
+
+# result DIR LABEL : "median_seconds peak_kib min_seconds max_seconds" of the runs.
+result() {
+  sort -g -k1,1 "$1/$2.runs" | awk '
+    { t[NR] = $1; if ($2 > rss) rss = $2 }
+    END {
+      m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+      print m, rss, t[1], t[NR]
+    }'
+}

@@ -5,7 +5,7 @@
 # timed in the same run, on the same plan: billing groups per top-level OU, so
 # each group applies only its own commitments.
 #
-# Usage: bench/proforma_vs_estimate.sh [ROWS]   (default 5000000)
+# Usage: [RUNS=N] bench/proforma_vs_estimate.sh [ROWS]   (default 5000000 rows, 3 runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-5000000}"
@@ -18,10 +18,15 @@ fi
 "$bin" billing plan --org "$out/demo/org.json" --by ou --format json > "$out/plan.json"
 lines=$("$python" -c "import duckdb; print(duckdb.connect().execute(\"SELECT count(*) FROM read_parquet('$out/demo/cur/**/*.parquet')\").fetchone()[0])")
 
-read -r p_secs p_rss < <(timed "$out" proforma "$bin" billing proforma --org "$out/demo/org.json" --plan "$out/plan.json" --cur "$out/demo/cur" --format json)
-read -r e_secs e_rss < <(timed "$out" estimate "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json)
-printf '\nline items: %s on %s cores\n' "$lines" "$(nproc)"
-printf '%-58s %10s %12s\n' "task" "seconds" "peak MiB"
-printf '%-58s %10.2f %12.0f\n' "orgpool billing proforma (groups per top-level OU)" "$p_secs" "$((p_rss / 1024))"
-printf '%-58s %10.2f %12.0f\n' "orgpool estimate (read, posture, optimize, backtest)" "$e_secs" "$((e_rss / 1024))"
+rm -f "$out"/*.runs
+for _ in $(seq "$runs"); do
+  measure "$out" proforma "$bin" billing proforma --org "$out/demo/org.json" --plan "$out/plan.json" --cur "$out/demo/cur" --format json
+  measure "$out" estimate "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json
+done
+read -r p_secs p_rss p_min p_max < <(result "$out" proforma)
+read -r e_secs e_rss e_min e_max < <(result "$out" estimate)
+printf '\nline items: %s on %s cores; median of %s interleaved runs\n' "$lines" "$(nproc)" "$runs"
+printf '%-54s %8s %13s %9s\n' "task" "seconds" "range" "peak MiB"
+printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "orgpool billing proforma (groups per top-level OU)" "$p_secs" "$p_min" "$p_max" "$((p_rss / 1024))"
+printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "orgpool estimate (read, posture, optimize, backtest)" "$e_secs" "$e_min" "$e_max" "$((e_rss / 1024))"
 awk -v p="$p_secs" -v e="$e_secs" 'BEGIN { printf "ratio proforma/estimate time: %.2f (target <= 1.5)\n", p / e }'
