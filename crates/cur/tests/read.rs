@@ -4,13 +4,12 @@
 //! bad input is refused with the file, the column and the reason.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use orgpool_cur::{BillingData, Format};
 
-use orgpool_testkit::{duckdb_scalar, python, real_data as real};
+use orgpool_testkit::{duckdb_execute, duckdb_scalar, real_data as real};
 
 fn scalar(data: &BillingData, sql: &str) -> f64 {
     let batches = data.query(sql).unwrap();
@@ -121,18 +120,10 @@ fn gzip_csv_and_focus_parquet_read_like_their_plain_twins() {
     // FOCUS as Parquet, written by DuckDB from the CSV sample.
     let focus = real("focus-1.0-sample.csv");
     let parquet = dir.path().join("focus.parquet");
-    let out = Command::new(python())
-        .args(["-c", &format!(
-            "import duckdb; duckdb.connect().execute(\"COPY (SELECT * FROM read_csv('{focus}', header=true, nullstr='NULL')) TO '{}' (FORMAT parquet)\")",
-            parquet.display()
-        )])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    duckdb_execute(&format!(
+        "COPY (SELECT * FROM read_csv('{focus}', header=true, nullstr='NULL')) TO '{}' (FORMAT parquet)",
+        parquet.display()
+    ));
     let csv = BillingData::open(std::slice::from_ref(&focus), None).unwrap();
     let pq = BillingData::open(&[parquet.to_string_lossy().into_owned()], None).unwrap();
     assert_eq!(pq.files[0].format, Format::FocusParquet);
@@ -512,19 +503,11 @@ fn a_bad_number_a_parquet_cur_stores_as_text_is_refused_with_file_column_and_val
     let bad = dir.path().join("bad-units.snappy.parquet");
     let source = real("workshop-cur-2018-10.snappy.parquet");
     let column = "reservation_total_reserved_normalized_units";
-    let out = Command::new(python())
-        .args(["-c", &format!(
-            "import duckdb; duckdb.connect().execute(\"COPY (SELECT * REPLACE (CASE WHEN {column} <> '' THEN 'lots' ELSE {column} END AS {column}) \
-             FROM read_parquet('{source}')) TO '{}' (FORMAT parquet)\")",
-            bad.display()
-        )])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    duckdb_execute(&format!(
+        "COPY (SELECT * REPLACE (CASE WHEN {column} <> '' THEN 'lots' ELSE {column} END AS {column}) \
+         FROM read_parquet('{source}')) TO '{}' (FORMAT parquet)",
+        bad.display()
+    ));
     // It is found when a question reads the column (reading good files
     // costs nothing), and the error names the file, the column and the value.
     let data = BillingData::open(&[bad.to_string_lossy().into_owned()], None).unwrap();

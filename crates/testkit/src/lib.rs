@@ -36,10 +36,25 @@ pub fn python() -> PathBuf {
 /// Runs a DuckDB query in the venv and returns its first value as a number
 /// (NULL reads as 0).
 pub fn duckdb_scalar(sql: &str) -> f64 {
-    let program =
-        format!("import duckdb; print(duckdb.connect().execute({sql:?}).fetchone()[0] or 0)");
+    let text = run_duckdb(&format!(
+        "print(duckdb.connect().execute({sql:?}).fetchone()[0] or 0)"
+    ));
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("duckdb printed {text:?}"))
+}
+
+/// Runs a DuckDB statement in the venv, such as a `COPY … TO …` that writes
+/// a test file.
+pub fn duckdb_execute(sql: &str) {
+    run_duckdb(&format!("duckdb.connect().execute({sql:?})"));
+}
+
+/// Runs Python `code` with `duckdb` imported; panics with its error if it
+/// fails, else returns what it printed.
+fn run_duckdb(code: &str) -> String {
     let out = Command::new(python())
-        .args(["-c", &program])
+        .args(["-c", &format!("import duckdb; {code}")])
         .output()
         .expect("python runs");
     assert!(
@@ -47,10 +62,7 @@ pub fn duckdb_scalar(sql: &str) -> f64 {
         "duckdb failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("duckdb printed {text:?}"))
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A file of the public billing data beside the checkout (`../shared/data/real`).
