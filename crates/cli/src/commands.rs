@@ -36,8 +36,25 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             BillingAction::Cloudformation(args) => crate::billing::cloudformation(&args)?,
         },
     };
-    print!("{output}");
+    write_output(&output)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a command's output to stdout. When the reader has gone away
+/// (`orgpool demo | head`), stops quietly and successfully, as Unix tools do,
+/// instead of panicking as `print!` would.
+fn write_output(output: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write the output: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn config_from(args: &GenerateArgs) -> DemoConfig {

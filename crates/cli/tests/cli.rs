@@ -1611,3 +1611,21 @@ fn billing_proforma_honours_the_json_contract_csv_and_focus_and_equals_the_bill_
         assert_bad_input(&args, expected);
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly_not_with_a_panic() {
+    // `orgpool … | head`: the pipe closes before the output is written.
+    for _ in 0..3 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_orgpool"))
+            .arg("onboarding-template")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+    }
+}
