@@ -258,15 +258,7 @@ impl Tally {
     fn charge(&mut self, c: Charge<'_>) {
         self.total += c.pro_forma;
         self.actual += c.actual;
-        // Looked up by reference first: a key is allocated once, not per charge.
-        if !self.services.contains_key(c.period) {
-            self.services.insert(c.period.to_owned(), BTreeMap::new());
-        }
-        let services = self.services.get_mut(c.period).expect("just inserted");
-        if !services.contains_key(c.service) {
-            services.insert(c.service.to_owned(), (0.0, 0.0, 0.0));
-        }
-        let s = services.get_mut(c.service).expect("just inserted");
+        let s = entry(entry(&mut self.services, c.period), c.service);
         s.0 += c.pro_forma;
         s.1 += c.actual;
         s.2 += c.list;
@@ -331,7 +323,7 @@ fn group_bill(
             if by_hour.contains_key(hour) {
                 continue;
             }
-            tally(&mut tallies, &c.owner).charge(Charge {
+            entry(&mut tallies, &c.owner).charge(Charge {
                 period,
                 service: &c.service,
                 pro_forma: c.hourly_fee,
@@ -389,13 +381,13 @@ fn hour_periods(lines: &[Line]) -> BTreeMap<i64, String> {
     out
 }
 
-/// The tally of `account`, created on first use (looked up by reference, so
-/// a key is allocated once per account, not per charge).
-fn tally<'t>(tallies: &'t mut BTreeMap<String, Tally>, account: &str) -> &'t mut Tally {
-    if !tallies.contains_key(account) {
-        tallies.insert(account.to_owned(), Tally::default());
+/// The value at `key`, created on first use. Looked up by reference, so the
+/// key is allocated once, not per charge as `entry(key.to_owned())` would.
+fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
     }
-    tallies.get_mut(account).expect("just inserted")
+    map.get_mut(key).expect("just inserted")
 }
 
 /// What an interned name is: the same text may name an account and a family.
@@ -486,7 +478,7 @@ fn bill_hour<'a>(
         let uncovered = outcome.uncovered_on_demand_cost[i];
         let key = line_key(l);
         let cost = covered_cost[i] + pricing.price(&key, uncovered);
-        let t = tally(tallies, &l.account);
+        let t = entry(tallies, &l.account);
         t.charge(Charge {
             period: &l.period,
             service: &l.service,
@@ -504,7 +496,7 @@ fn bill_hour<'a>(
         };
         let unused = (c.hourly_fee - used_cost).max(0.0);
         if unused > 0.0 {
-            tally(tallies, &c.owner).charge(Charge {
+            entry(tallies, &c.owner).charge(Charge {
                 period: &lines[0].period,
                 service: &c.service,
                 pro_forma: unused,
@@ -514,7 +506,7 @@ fn bill_hour<'a>(
         }
     }
     for l in lines {
-        let t = tally(tallies, &l.account);
+        let t = entry(tallies, &l.account);
         let (pro_forma, list) = match l.kind {
             LineKind::Usage if l.eligibility.is_some() && l.amount > 0.0 => continue,
             LineKind::Usage => {
@@ -606,7 +598,7 @@ fn custom_items(
                 .account_id
                 .clone()
                 .unwrap_or_else(|| group.primary_account.clone());
-            tally(tallies, &account).charge(Charge {
+            entry(tallies, &account).charge(Charge {
                 period,
                 service: "CustomLineItem",
                 pro_forma: amount,

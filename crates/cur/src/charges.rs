@@ -28,16 +28,15 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 
+use crate::batch::Columns;
 use crate::{BillingData, CurError};
 
 /// The bill's lines grouped by their raw columns, negations left out (they
 /// carry no amortized cost). Every measure is a plain sum, with `FILTER`
 /// where a line counts only under a condition, so no string function and
-/// no `CASE` runs per line; [`LINE_COSTS`] then applies each line type's
+/// no `CASE` runs per line; [`line_costs`] then applies each line type's
 /// rule to these far fewer grouped rows. A `COALESCE(a, b)` per line is
 /// `sum(a)` plus `sum(b) FILTER (WHERE a IS NULL)`.
 const RAW_GROUPS: &str = "SELECT usage_start, billing_period_start, usage_account_id, payer_account_id, product_code, \
@@ -92,7 +91,7 @@ const FREE: &str = "(line_item_type = 'Usage' AND zero_billed_with_list_price)";
 /// [`crate::canonical::classify`]), and its costs.
 fn line_costs() -> String {
     format!(
-        "SELECT CAST(floor(date_part('epoch', usage_start) / 3600) AS BIGINT) AS hour, \
+        "SELECT {hour} AS hour, \
                 to_char(billing_period_start, '%Y-%m') AS billing_period, \
                 COALESCE(usage_account_id, payer_account_id) AS usage_account_id, \
                 COALESCE(product_code, '') AS product_code, COALESCE(billing_entity, 'AWS') AS billing_entity, \
@@ -102,79 +101,15 @@ fn line_costs() -> String {
                 CASE WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN usage_amount ELSE 0 END AS amount, \
                 {PUBLIC} AS public_cost, COALESCE(list_cost, 0) AS list_cost, {ACTUAL} AS actual, nf, \
                 CASE line_item_type WHEN 'SavingsPlanCoveredUsage' THEN sp_arn WHEN 'DiscountedUsage' THEN ri_arn END AS commitment \
-         FROM ({}) AS g",
-        crate::canonical::classify(RAW_GROUPS)
+         FROM ({groups}) AS g",
+        hour = epoch_hour("usage_start"),
+        groups = crate::canonical::classify(RAW_GROUPS)
     )
 }
 
-const HOUR: &str = "CAST(floor(date_part('epoch', usage_hour) / 3600) AS BIGINT)";
-
-/// A result batch with each column cast once to the type rows are read as:
-/// text as `Utf8`, decimals and floats as `Float64`, integers as `Int64`.
-struct Columns(Vec<ArrayRef>);
-
-impl Columns {
-    fn read(b: &RecordBatch) -> Result<Self, CurError> {
-        b.columns()
-            .iter()
-            .map(|c| {
-                let to = match c.data_type() {
-                    DataType::Boolean => DataType::Boolean,
-                    DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
-                        DataType::Int64
-                    }
-                    t if t.is_numeric() => DataType::Float64,
-                    _ => DataType::Utf8,
-                };
-                arrow::compute::cast(c, &to).map_err(|e| CurError::Engine(e.to_string()))
-            })
-            .collect::<Result<_, _>>()
-            .map(Columns)
-    }
-
-    fn is_valid(&self, i: usize, row: usize) -> bool {
-        self.0[i].is_valid(row)
-    }
-
-    /// Text, empty when null.
-    fn text(&self, i: usize, row: usize) -> String {
-        match self.0[i].as_string_opt::<i32>() {
-            Some(c) if c.is_valid(row) => c.value(row).to_owned(),
-            _ => String::new(),
-        }
-    }
-
-    /// A number, 0 when null.
-    fn number(&self, i: usize, row: usize) -> f64 {
-        let c = &self.0[i];
-        if !c.is_valid(row) {
-            return 0.0;
-        }
-        if let Some(f) = c.as_primitive_opt::<Float64Type>() {
-            f.value(row)
-        } else if let Some(n) = c.as_primitive_opt::<Int64Type>() {
-            n.value(row) as f64
-        } else {
-            0.0
-        }
-    }
-
-    /// An integer, 0 when null.
-    fn integer(&self, i: usize, row: usize) -> i64 {
-        let c = &self.0[i];
-        match c.as_primitive_opt::<Int64Type>() {
-            Some(n) if n.is_valid(row) => n.value(row),
-            _ => 0,
-        }
-    }
-
-    /// True only when true.
-    fn boolean(&self, i: usize, row: usize) -> bool {
-        match self.0[i].as_boolean_opt() {
-            Some(c) => c.is_valid(row) && c.value(row),
-            None => false,
-        }
-    }
+/// SQL for the hour (since the epoch) that time `expr` falls in.
+fn epoch_hour(expr: &str) -> String {
+    format!("CAST(floor(date_part('epoch', {expr}) / 3600) AS BIGINT)")
 }
 
 impl BillingData {
@@ -321,15 +256,13 @@ impl BillingData {
         let sql = format!(
             "SELECT sp_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(sp_offering_type, ''), \
                     COALESCE(product_code, 'ComputeSavingsPlans'), \
-                    avg(COALESCE(sp_total_commitment, unblended_cost)), avg(unblended_cost), min({HOUR}), max({HOUR}) \
+                    avg(COALESCE(sp_total_commitment, unblended_cost)), avg(unblended_cost), min({hour}), max({hour}) \
              FROM commitment_fees WHERE line_item_type = 'SavingsPlanRecurringFee' AND sp_arn IS NOT NULL \
-             GROUP BY 1, 2, 3, 4"
+             GROUP BY 1, 2, 3, 4",
+            hour = epoch_hour("usage_hour")
         );
         let mut out = Vec::new();
-        let clock = std::time::Instant::now();
-        let batches = self.query(&sql)?;
-        tracing::debug!("charge rows query: {:.2} s", clock.elapsed().as_secs_f64());
-        for b in batches {
+        for b in self.query(&sql)? {
             let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
                 let id = c.text(0, row);
@@ -370,17 +303,20 @@ impl BillingData {
     fn reservations(&self, covered: &CoverageByCommitment) -> Result<Vec<CommitmentRow>, CurError> {
         // Per RI and billing period: its fee, its reserved units and
         // normalized units, and the hours it was held in the period.
-        let sql = "SELECT ri_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(product_code, ''), billing_period, \
+        let sql = format!(
+            "SELECT ri_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(product_code, ''), billing_period, \
                     COALESCE(usage_type, ''), COALESCE(operation, ''), COALESCE(region, ''), \
                     sum(usage_amount), sum(unblended_cost + COALESCE(ri_amortized_upfront, 0)), sum(COALESCE(ri_total_normalized_units, 0)), \
-                    CAST(floor(date_part('epoch', min(billing_period_start)) / 3600) AS BIGINT), \
-                    CAST(floor(date_part('epoch', min(ri_start)) / 3600) AS BIGINT), \
+                    {}, {}, \
                     CAST(ceil(date_part('epoch', max(ri_end)) / 3600) AS BIGINT), \
                     CAST(date_part('epoch', min(ri_start)) AS BIGINT) \
              FROM commitment_fees WHERE line_item_type = 'RIFee' AND ri_arn IS NOT NULL \
-             GROUP BY 1, 2, 3, 4, 5, 6, 7";
+             GROUP BY 1, 2, 3, 4, 5, 6, 7",
+            epoch_hour("min(billing_period_start)"),
+            epoch_hour("min(ri_start)")
+        );
         let mut out = Vec::new();
-        for b in self.query(sql)? {
+        for b in self.query(&sql)? {
             let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
                 let id = c.text(0, row);

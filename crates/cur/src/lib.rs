@@ -12,6 +12,7 @@
 //! Queries stream: DataFusion reads files in bounded batches, and callers
 //! aggregate in SQL, so no export is ever held in memory whole.
 
+mod batch;
 pub mod canonical;
 pub mod charges;
 pub mod cur2;
@@ -107,12 +108,9 @@ fn text_value_checks(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
     let is_text = |name: &str| {
         file.format.is_csv()
             || file.schema.as_ref().is_some_and(|schema| {
-                schema.field_with_name(name).is_ok_and(|f| {
-                    matches!(
-                        f.data_type(),
-                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                    )
-                })
+                schema
+                    .field_with_name(name)
+                    .is_ok_and(|f| is_text_type(f.data_type()))
             })
     };
     let mut checks = Vec::new();
@@ -332,12 +330,7 @@ impl BillingData {
         let text_columns: Vec<String> = merged
             .fields()
             .iter()
-            .filter(|f| {
-                matches!(
-                    f.data_type(),
-                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                )
-            })
+            .filter(|f| is_text_type(f.data_type()))
             .map(|f| f.name().clone())
             .collect();
         Ok(select_for(&table, &columns, &text_columns, delivery.format))
@@ -353,12 +346,18 @@ impl BillingData {
             .iter()
             .filter(|f| !f.format.is_csv() && !text_value_checks(f).is_empty());
         for (i, file) in suspects.enumerate() {
-            let schema = file.schema.as_deref()?;
+            let Some(schema) = file.schema.as_deref() else {
+                continue;
+            };
             let name = format!("text_value_check_{i}");
-            self.register_parquet(&name, std::slice::from_ref(file), schema)
-                .ok()?;
+            if self
+                .register_parquet(&name, std::slice::from_ref(file), schema)
+                .is_err()
+            {
+                continue;
+            }
             let checked = self.check_text_values(&name, file);
-            self.ctx.deregister_table(name.as_str()).ok()?;
+            let _ = self.ctx.deregister_table(name.as_str());
             if let Err(e) = checked {
                 return Some(e);
             }
@@ -642,6 +641,11 @@ fn text_pairs(batches: &[RecordBatch]) -> Vec<(String, String)> {
     out
 }
 
+/// Whether an Arrow type holds text.
+fn is_text_type(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
 /// `schema` with its text columns read as Arrow string views: the Parquet
 /// reader then points each value at the column chunk's dictionary instead of
 /// copying its bytes, and the canonical view's casts to text cost nothing.
@@ -649,11 +653,13 @@ fn as_string_views(schema: &Schema) -> Schema {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 | DataType::LargeUtf8 => {
-                f.as_ref().clone().with_data_type(DataType::Utf8View)
+        .map(|f| {
+            let field = f.as_ref().clone();
+            if is_text_type(f.data_type()) {
+                field.with_data_type(DataType::Utf8View)
+            } else {
+                field
             }
-            _ => f.as_ref().clone(),
         })
         .collect();
     Schema::new_with_metadata(fields, schema.metadata().clone())

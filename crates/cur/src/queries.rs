@@ -5,13 +5,13 @@
 //! billed cost; covered usage is `SavingsPlanCoveredUsage` and `DiscountedUsage`
 //! at the public on-demand cost, which is what it would have cost uncovered.
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use arrow::array::RecordBatch;
 use chrono::{DateTime, Utc};
 use orgpool_model::{
     AccountUsage, CommitmentClass, Payment, PlanKind, Posture, Term, UsageSeries, Window,
 };
 
+use crate::batch::Columns;
 use crate::{BillingData, CurError};
 
 /// A slice of the bill to break the posture down by.
@@ -159,19 +159,12 @@ impl BillingData {
         );
         let mut out = Vec::new();
         for b in self.query(&sql)? {
-            let key = arrow::compute::cast(b.column(0), &DataType::Utf8)
-                .map_err(|e| CurError::Engine(e.to_string()))?;
-            let key = key.as_string::<i32>();
-            let cols: Vec<_> = (0..7).map(|i| numbers(&b, i)).collect();
-            let num = |i: usize, row: usize| value(&cols[i], row);
+            let c = Columns::read(&b)?;
+            let num = |i: usize, row: usize| c.number(i, row);
             for row in 0..b.num_rows() {
                 let (uncovered, covered) = (num(1, row), num(2, row));
                 out.push(Posture {
-                    key: if key.is_valid(row) {
-                        key.value(row).to_owned()
-                    } else {
-                        "?".to_owned()
-                    },
+                    key: c.str(0, row).unwrap_or("?").to_owned(),
                     on_demand_equivalent_cost: uncovered + covered,
                     covered_on_demand_equivalent_cost: covered,
                     uncovered_on_demand_cost: uncovered,
@@ -198,37 +191,20 @@ impl BillingData {
             Default::default();
         let start_us = window.start.timestamp_micros();
         for b in self.query(&sql)? {
-            let text = |i: usize| {
-                arrow::compute::cast(b.column(i), &DataType::Utf8)
-                    .map_err(|e| CurError::Engine(e.to_string()))
-            };
-            let (class, region, family) = (text(0)?, text(1)?, text(2)?);
-            let (class, region, family) = (
-                class.as_string::<i32>(),
-                region.as_string::<i32>(),
-                family.as_string::<i32>(),
-            );
-            let hours = arrow::compute::cast(
-                b.column(3),
-                &DataType::Timestamp(TimeUnit::Microsecond, None),
-            )
-            .map_err(|e| CurError::Engine(e.to_string()))?;
-            let hours = hours.as_primitive::<TimestampMicrosecondType>();
-            let cost = numbers(&b, 4);
+            let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
-                let Some(class) = CommitmentClass::parse(class.value(row)) else {
+                let (Some(class), Some(hour)) = (
+                    c.str(0, row).and_then(CommitmentClass::parse),
+                    c.micros(3, row),
+                ) else {
                     continue;
                 };
-                let h = ((hours.value(row) - start_us) / 3_600_000_000) as usize;
+                let h = ((hour - start_us) / 3_600_000_000) as usize;
                 let values = series
-                    .entry((
-                        class,
-                        region.value(row).to_owned(),
-                        family.value(row).to_owned(),
-                    ))
+                    .entry((class, c.text(1, row), c.text(2, row)))
                     .or_insert_with(|| vec![0.0; window.hours as usize]);
                 if let Some(v) = values.get_mut(h) {
-                    *v += value(&cost, row);
+                    *v += c.number(4, row);
                 }
             }
         }
@@ -280,21 +256,9 @@ impl BillingData {
         );
         let mut out = Vec::new();
         for b in self.query(&sql)? {
-            let text = |i: usize| {
-                arrow::compute::cast(b.column(i), &DataType::Utf8)
-                    .map_err(|e| CurError::Engine(e.to_string()))
-            };
-            let cols = [text(0)?, text(1)?, text(2)?, text(3)?, text(4)?];
-            let discount = numbers(&b, 5);
+            let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
-                let t = |i: usize| {
-                    let c = cols[i].as_string::<i32>();
-                    if c.is_valid(row) {
-                        c.value(row).to_owned()
-                    } else {
-                        String::new()
-                    }
-                };
+                let t = |i: usize| c.text(i, row);
                 let (Some(plan), Some(term), Some(payment)) =
                     (plan_of(&t(0)), term_of(&t(1)), payment_of(&t(2)))
                 else {
@@ -306,7 +270,7 @@ impl BillingData {
                     payment,
                     region: t(3),
                     family: t(4),
-                    discount: value(&discount, row),
+                    discount: c.number(5, row),
                 });
             }
         }
@@ -344,31 +308,14 @@ fn payment_of(text: &str) -> Option<Payment> {
     }
 }
 
-fn numbers(b: &RecordBatch, column: usize) -> Option<arrow::array::ArrayRef> {
-    arrow::compute::cast(b.column(column), &DataType::Float64).ok()
-}
-
-fn value(col: &Option<arrow::array::ArrayRef>, row: usize) -> f64 {
-    let Some(col) = col else { return 0.0 };
-    let col = col.as_primitive::<Float64Type>();
-    if col.is_valid(row) {
-        col.value(row)
-    } else {
-        0.0
-    }
-}
-
 fn time_at(b: &RecordBatch, column: usize, row: usize) -> Option<DateTime<Utc>> {
-    let col = arrow::compute::cast(
-        b.column(column),
-        &DataType::Timestamp(TimeUnit::Microsecond, None),
-    )
-    .ok()?;
-    let col = col.as_primitive::<TimestampMicrosecondType>();
-    if b.num_rows() == 0 || !col.is_valid(row) {
+    if row >= b.num_rows() {
         return None;
     }
-    DateTime::from_timestamp_micros(col.value(row))
+    Columns::read(b)
+        .ok()?
+        .micros(column, row)
+        .and_then(DateTime::from_timestamp_micros)
 }
 
 /// Line item types that are usage; everything else (tax, fees, credits,
@@ -403,17 +350,9 @@ impl BillingData {
         );
         let mut cost_by_account = std::collections::BTreeMap::new();
         for b in self.query(&sql)? {
-            let ids = arrow::compute::cast(b.column(0), &DataType::Utf8)
-                .map_err(|e| CurError::Engine(e.to_string()))?;
-            let ids = ids.as_string::<i32>();
-            let cost = numbers(&b, 1);
+            let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
-                let id = if ids.is_valid(row) {
-                    ids.value(row)
-                } else {
-                    ""
-                };
-                *cost_by_account.entry(id.to_owned()).or_insert(0.0) += value(&cost, row);
+                *cost_by_account.entry(c.text(0, row)).or_insert(0.0) += c.number(1, row);
             }
         }
         Ok(Some(AccountUsage {
