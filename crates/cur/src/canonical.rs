@@ -517,11 +517,15 @@ fn sql_list(values: &[&str]) -> String {
 /// product is one some commitment applies to. Scans use it to drop most other
 /// lines before any string function runs.
 pub fn may_be_eligible() -> String {
-    let products: Vec<&str> = CLASS_RULES
+    format!("product_code IN ({})", sql_list(&eligible_products()))
+}
+
+/// The products some commitment may cover (every [`ClassRule`]'s).
+pub(crate) fn eligible_products() -> Vec<&'static str> {
+    CLASS_RULES
         .iter()
         .flat_map(|r| r.products.iter().copied())
-        .collect();
-    format!("product_code IN ({})", sql_list(&products))
+        .collect()
 }
 
 /// `rows` with the commitment class that may cover each line, its instance

@@ -31,15 +31,109 @@ use std::collections::BTreeMap;
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 
 use crate::batch::Columns;
+use crate::line_groups::{Keep, Layout};
 use crate::{BillingData, CurError};
 
 /// The bill's lines grouped by their raw columns, negations left out (they
-/// carry no amortized cost). Every measure is a plain sum, with `FILTER`
-/// where a line counts only under a condition, so no string function and
-/// no `CASE` runs per line; [`line_costs`] then applies each line type's
-/// rule to these far fewer grouped rows. A `COALESCE(a, b)` per line is
-/// `sum(a)` plus `sum(b) FILTER (WHERE a IS NULL)`.
-const RAW_GROUPS: &str = "SELECT usage_start, billing_period_start, usage_account_id, payer_account_id, product_code, \
+/// carry no amortized cost), in the table `raw_groups`. Every measure is a
+/// plain sum, some over the lines that meet a condition only, so no string
+/// function and no `CASE` runs per line; [`line_costs`] then applies each
+/// line type's rule to these far fewer grouped rows. A `COALESCE(a, b)` per
+/// line is `sum(a)` plus the sum of `b` where `a` is null.
+/// [`RAW_GROUPS`] says the same in SQL; the tests hold the grouper to it.
+pub(crate) static CHARGES: Layout = Layout {
+    times: &["usage_start", "billing_period_start"],
+    texts: &[
+        "usage_account_id",
+        "payer_account_id",
+        "product_code",
+        "billing_entity",
+        "usage_type",
+        "operation",
+        "region",
+        "instance_type",
+        "line_item_type",
+        "sp_arn",
+        "ri_arn",
+    ],
+    flag: Some(("zero_billed_with_list_price", zero_billed_with_list_price)),
+    inputs: &[
+        "usage_amount",
+        "unblended_cost",
+        "public_on_demand_cost",
+        "sp_effective_cost",
+        "ri_effective_cost",
+        "sp_total_commitment",
+        "sp_used_commitment",
+        "ri_unused_recurring_fee",
+        "ri_unused_amortized_upfront",
+        "normalization_factor",
+    ],
+    outputs: &[
+        "usage_amount",
+        "unblended",
+        "list_cost",
+        "unblended_without_list_cost",
+        "sp_effective",
+        "unblended_without_sp_effective",
+        "ri_effective",
+        "unblended_without_ri_effective",
+        "sp_unused",
+        "unblended_without_sp_unused",
+        "ri_unused_fee",
+        "ri_unused_upfront",
+        "nf",
+    ],
+    max_outputs: 1 << 12,
+    terms: charge_terms,
+    keep: Keep::AllBut("SavingsPlanNegation"),
+};
+
+/// Billed at zero though it has a public on-demand cost (the free tier's
+/// doing, for usage).
+fn zero_billed_with_list_price(v: &[Option<f64>]) -> bool {
+    v[1] == Some(0.0) && v[2].is_some_and(|p| p > 0.0)
+}
+
+/// What one line adds to each of [`CHARGES`]'s outputs.
+fn charge_terms(v: &[Option<f64>], out: &mut [Option<f64>]) {
+    let &[
+        amount,
+        unblended,
+        list,
+        sp_effective,
+        ri_effective,
+        sp_total,
+        sp_used,
+        ri_fee,
+        ri_upfront,
+        nf,
+    ] = v
+    else {
+        unreachable!("the charges layout reads ten numbers");
+    };
+    let unless = |x: Option<f64>| unblended.filter(|_| x.is_none());
+    let sp_unused = sp_total.zip(sp_used).map(|(t, u)| t - u);
+    out.copy_from_slice(&[
+        amount,
+        unblended,
+        list,
+        unless(list),
+        sp_effective,
+        unless(sp_effective),
+        ri_effective,
+        unless(ri_effective),
+        sp_unused,
+        unless(sp_unused),
+        ri_fee,
+        ri_upfront,
+        nf,
+    ]);
+}
+
+/// [`CHARGES`] in SQL, for the tests.
+#[cfg(test)]
+pub(crate) const RAW_GROUPS: &str = "SELECT usage_start, billing_period_start, usage_account_id, payer_account_id, product_code, \
         billing_entity, usage_type, operation, region, instance_type, line_item_type, sp_arn, ri_arn, \
         COALESCE(unblended_cost = 0 AND public_on_demand_cost > 0, false) AS zero_billed_with_list_price, \
         sum(usage_amount) AS usage_amount, \
@@ -59,7 +153,7 @@ const RAW_GROUPS: &str = "SELECT usage_start, billing_period_start, usage_accoun
     WHERE line_item_type IS DISTINCT FROM 'SavingsPlanNegation' \
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14";
 
-/// Each group of [`RAW_GROUPS`] at its amortized actual cost, by line type
+/// Each group of [`CHARGES`] at its amortized actual cost, by line type
 /// (see the module doc).
 const ACTUAL: &str = "CASE line_item_type \
     WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(sp_effective, 0) + COALESCE(unblended_without_sp_effective, 0) \
@@ -86,7 +180,7 @@ const PUBLIC: &str = "CASE WHEN line_item_type = 'DiscountedUsage' \
 /// with the paid usage.)
 const FREE: &str = "(line_item_type = 'Usage' AND zero_billed_with_list_price)";
 
-/// [`RAW_GROUPS`] with what the pro forma needs of each: its hour, billing
+/// `raw_groups` ([`CHARGES`]) with what the pro forma needs of each: its hour, billing
 /// period, kind, class and family (by the view's own
 /// [`crate::canonical::classify`]), and its costs.
 fn line_costs() -> String {
@@ -103,7 +197,7 @@ fn line_costs() -> String {
                 CASE line_item_type WHEN 'SavingsPlanCoveredUsage' THEN sp_arn WHEN 'DiscountedUsage' THEN ri_arn END AS commitment \
          FROM ({groups}) AS g",
         hour = epoch_hour("usage_start"),
-        groups = crate::canonical::classify(RAW_GROUPS)
+        groups = crate::canonical::classify("SELECT * FROM raw_groups")
     )
 }
 
@@ -146,7 +240,7 @@ impl BillingData {
             BTreeMap::new();
         let mut out = Vec::new();
         let clock = std::time::Instant::now();
-        let batches = self.query(&sql)?;
+        let batches = self.with_groups(&CHARGES, "raw_groups", || self.query(&sql))?;
         tracing::debug!("charge rows query: {:.2} s", clock.elapsed().as_secs_f64());
         for b in batches {
             let c = Columns::read(&b)?;
@@ -237,7 +331,7 @@ impl BillingData {
                 WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')";
         // Few lines match: with the filter pushed into the Parquet reader,
         // the other columns are decoded for those lines only.
-        self.build_once(
+        self.run_once(
             &self.commitment_fees,
             &[
                 "SET datafusion.execution.parquet.pushdown_filters = true".to_owned(),

@@ -16,6 +16,7 @@ mod batch;
 pub mod canonical;
 pub mod charges;
 pub mod cur2;
+mod line_groups;
 pub mod queries;
 pub mod s3;
 pub mod source;
@@ -33,6 +34,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::prelude::{CsvReadOptions, SessionContext};
+use futures::StreamExt;
 
 pub use s3::S3Options;
 pub use source::{Format, SourceFile};
@@ -226,36 +228,112 @@ impl BillingData {
     /// aggregated by hour, account, product, class, region, family, line type and
     /// commitment terms. Every estimate query reads it, so the export is scanned
     /// once instead of once per question.
+    ///
+    /// The scan's lines are grouped by [`line_groups`] into `hourly_lines`;
+    /// [`queries::summary_sql`] derives `hourly` from that.
     pub(crate) fn ensure_summary(&self) -> Result<(), CurError> {
-        self.build_once(
-            &self.summarized,
-            &[
-                format!(
-                    "CREATE TABLE hourly_lines AS {}",
-                    queries::summary_scan_sql()
-                ),
-                format!("CREATE TABLE hourly AS {}", queries::summary_sql()),
-                "DROP TABLE hourly_lines".to_owned(),
-            ],
-        )
+        self.build_once(&self.summarized, || {
+            self.with_groups(&line_groups::ESTIMATE, "hourly_lines", || {
+                let sql = format!("CREATE TABLE hourly AS {}", queries::summary_sql());
+                self.query(&sql).map(|_| ())
+            })
+        })
     }
 
-    /// Runs `statements` the first time only; a failure is kept, with its
-    /// kind (bad input or not), and returned to every later caller too.
-    pub(crate) fn build_once(
+    /// Runs `then` with the lines of `line_items` grouped by `layout` in the
+    /// table `name`, which is dropped afterwards.
+    pub(crate) fn with_groups<T>(
         &self,
-        cell: &BuiltOnce,
-        statements: &[String],
-    ) -> Result<(), CurError> {
-        let result = cell.get_or_init(|| {
+        layout: &'static line_groups::Layout,
+        name: &str,
+        then: impl FnOnce() -> Result<T, CurError>,
+    ) -> Result<T, CurError> {
+        let partitions = self.group_lines_of(layout, "line_items")?;
+        let table = datafusion::datasource::MemTable::try_new(
+            layout.output_schema(),
+            partitions.into_iter().map(|b| vec![b]).collect(),
+        )
+        .map_err(CurError::engine)?;
+        self.ctx
+            .register_table(name, Arc::new(table))
+            .map_err(CurError::engine)?;
+        let result = then();
+        self.ctx.deregister_table(name).map_err(CurError::engine)?;
+        result
+    }
+
+    /// Runs `layout`'s scan over `table` and groups each partition of its
+    /// result in a task of its own: one batch of groups per partition. The
+    /// same key may appear in two partitions' batches; whoever reads them
+    /// sums again.
+    fn group_lines_of(
+        &self,
+        layout: &'static line_groups::Layout,
+        table: &str,
+    ) -> Result<Vec<RecordBatch>, CurError> {
+        type Grouped = Result<RecordBatch, CurError>;
+        let outcome = self.runtime.block_on(async {
+            let df = self.ctx.sql(&layout.scan_sql(table)).await?;
+            let tasks: Vec<tokio::task::JoinHandle<datafusion::error::Result<Grouped>>> = df
+                .execute_stream_partitioned()
+                .await?
+                .into_iter()
+                .map(|mut stream| {
+                    tokio::spawn(async move {
+                        let mut grouper = line_groups::Grouper::new(layout);
+                        let mut spent = std::time::Duration::ZERO;
+                        let mut rows = 0;
+                        while let Some(batch) = stream.next().await {
+                            let batch = batch?;
+                            let t = std::time::Instant::now();
+                            rows += batch.num_rows();
+                            if let Err(e) = grouper.add(&batch) {
+                                return Ok(Err(e));
+                            }
+                            spent += t.elapsed();
+                        }
+                        tracing::debug!(
+                            "grouped {rows} lines ({:.3} s of it grouping)",
+                            spent.as_secs_f64()
+                        );
+                        Ok(grouper.finish())
+                    })
+                })
+                .collect();
+            let mut grouped = Vec::new();
+            for task in tasks {
+                grouped
+                    .push(task.await.map_err(|e| {
+                        datafusion::error::DataFusionError::External(Box::new(e))
+                    })??);
+            }
+            Ok::<_, datafusion::error::DataFusionError>(grouped)
+        });
+        outcome.map_err(|e| self.explain(e))?.into_iter().collect()
+    }
+
+    /// Runs `statements` once, as [`BillingData::build_once`] does.
+    pub(crate) fn run_once(&self, cell: &BuiltOnce, statements: &[String]) -> Result<(), CurError> {
+        self.build_once(cell, || {
             statements
                 .iter()
                 .try_for_each(|sql| self.query(sql).map(|_| ()))
-                .map_err(|e| match e {
-                    CurError::BadInput(m) => (true, m),
-                    CurError::Engine(m) => (false, m),
-                    other => (other.is_bad_input(), other.to_string()),
-                })
+        })
+    }
+
+    /// Runs `build` the first time only; a failure is kept, with its kind
+    /// (bad input or not), and returned to every later caller too.
+    pub(crate) fn build_once(
+        &self,
+        cell: &BuiltOnce,
+        build: impl FnOnce() -> Result<(), CurError>,
+    ) -> Result<(), CurError> {
+        let result = cell.get_or_init(|| {
+            build().map_err(|e| match e {
+                CurError::BadInput(m) => (true, m),
+                CurError::Engine(m) => (false, m),
+                other => (other.is_bad_input(), other.to_string()),
+            })
         });
         result.clone().map_err(|(bad_input, message)| {
             if bad_input {

@@ -51,20 +51,18 @@ fn window_filter(w: &Window) -> String {
 }
 
 /// The one scan of the export the estimate makes: commitment-relevant lines
-/// summed by everything later queries group or filter on.
-///
-/// It runs in two statements, so that the second's filter on derived columns
-/// cannot be pushed down into the scan:
-/// 1. this query groups the raw canonical columns of the lines that
-///    may matter (usage lines of a product some commitment applies to, and
-///    commitment fee lines) into the table `hourly_lines`. Every measure is a
-///    plain sum, with `FILTER` where a line counts only under a condition:
-///    no string function and no `CASE` runs per line.
+/// summed by everything later queries group or filter on. It has two steps:
+/// 1. [`crate::line_groups`] groups the raw canonical columns of the lines
+///    that may matter (usage lines of a product some commitment applies to,
+///    and commitment fee lines) into the table `hourly_lines`. Every measure
+///    is a plain sum, some over the lines that meet a condition only. This
+///    statement says the same in SQL; the tests hold the grouper to it.
 /// 2. [`summary_sql`] derives the commitment class, family and hour on those
 ///    far fewer grouped rows, by the same [`crate::canonical::classify`] as the
 ///    view (they are functions of the grouped columns, so the result is the
 ///    same as deriving them per line), and groups again by what the questions
 ///    need.
+#[cfg(test)]
 pub(crate) fn summary_scan_sql() -> String {
     format!(
         "SELECT usage_start, usage_account_id, product_code, usage_type, operation, instance_type, region, \
@@ -83,14 +81,13 @@ pub(crate) fn summary_scan_sql() -> String {
             sum(sp_effective_cost) FILTER (WHERE public_on_demand_cost > 0) AS observed_sp_effective, \
             sum(ri_effective_cost) FILTER (WHERE public_on_demand_cost > 0 AND sp_effective_cost IS NULL) AS observed_ri_effective \
           FROM line_items \
-          WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') \
-             OR (line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') AND {}) \
+          WHERE {} \
           GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13",
-        crate::canonical::may_be_eligible()
+        crate::line_groups::ESTIMATE.kept_lines_sql()
     )
 }
 
-/// The second step of the summary (see [`summary_scan_sql`]), over
+/// The second step of the summary (see `summary_scan_sql`), over
 /// `hourly_lines`. The measures keep the meaning they have per line:
 /// `od_or_billed` is the public on-demand cost, or the billed cost where a
 /// line has none; `sp_total` the Savings Plan's total commitment, or the
