@@ -10,7 +10,8 @@
 //!   files, bad numbers, mixed currencies and billing periods delivered twice.
 //!
 //! Queries stream: DataFusion reads files in bounded batches, and callers
-//! aggregate in SQL, so no export is ever held in memory whole.
+//! aggregate in SQL, or batch by batch in `line_groups` (the two scans that
+//! read every line), so no export is ever held in memory whole.
 
 mod batch;
 pub mod canonical;

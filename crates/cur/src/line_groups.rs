@@ -25,6 +25,7 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringViewArray,
     StringViewBuilder, TimestampNanosecondArray,
 };
+use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit};
 use rustc_hash::FxHashMap;
 
@@ -153,39 +154,51 @@ impl TextIds {
 
     /// The id of each row of `column`, written into `out`.
     fn ids_of(&mut self, column: &StringViewArray, out: &mut Vec<u32>) {
-        out.clear();
         if column.null_count() == column.len() {
+            out.clear();
             out.resize(column.len(), 0);
             return;
         }
         self.by_view.clear();
-        let mut last: Option<(u128, u32)> = None;
-        for (row, &view) in column.views().iter().enumerate() {
-            if column.is_null(row) {
-                out.push(0);
-                continue;
+        number_rows(column.views(), column.nulls(), out, |row, view| {
+            if let Some(&id) = self.by_view.get(&view) {
+                return id;
             }
-            let id = match last {
-                Some((v, id)) if v == view => id,
-                _ => {
-                    let id = match self.by_view.get(&view) {
-                        Some(&id) => id,
-                        None => {
-                            let id = self.id_of(column.value(row));
-                            self.by_view.insert(view, id);
-                            id
-                        }
-                    };
-                    last = Some((view, id));
-                    id
-                }
-            };
-            out.push(id);
-        }
+            let id = self.id_of(column.value(row));
+            self.by_view.insert(view, id);
+            id
+        });
     }
 
     fn value(&self, id: u32) -> Option<&str> {
         (id > 0).then(|| &*self.values[id as usize - 1])
+    }
+}
+
+/// Writes into `out` an id for each row of a column, whose keys are `keys`:
+/// 0 for a null, the last row's id when its key repeats, else `lookup(row, key)`.
+fn number_rows<K: Copy + PartialEq>(
+    keys: &[K],
+    nulls: Option<&NullBuffer>,
+    out: &mut Vec<u32>,
+    mut lookup: impl FnMut(usize, K) -> u32,
+) {
+    out.clear();
+    let mut last: Option<(K, u32)> = None;
+    for (row, &key) in keys.iter().enumerate() {
+        if nulls.is_some_and(|n| n.is_null(row)) {
+            out.push(0);
+            continue;
+        }
+        let id = match last {
+            Some((k, id)) if k == key => id,
+            _ => {
+                let id = lookup(row, key);
+                last = Some((key, id));
+                id
+            }
+        };
+        out.push(id);
     }
 }
 
@@ -225,26 +238,12 @@ struct TimeIds {
 
 impl TimeIds {
     fn ids_of(&mut self, column: &TimestampNanosecondArray, out: &mut Vec<u32>) {
-        out.clear();
-        let mut last: Option<(i64, u32)> = None;
-        for (row, &t) in column.values().iter().enumerate() {
-            if column.is_null(row) {
-                out.push(0);
-                continue;
-            }
-            let id = match last {
-                Some((v, id)) if v == t => id,
-                _ => {
-                    let id = *self.ids.entry(t).or_insert_with(|| {
-                        self.values.push(t);
-                        self.values.len() as u32
-                    });
-                    last = Some((t, id));
-                    id
-                }
-            };
-            out.push(id);
-        }
+        number_rows(column.values(), column.nulls(), out, |_, t| {
+            *self.ids.entry(t).or_insert_with(|| {
+                self.values.push(t);
+                self.values.len() as u32
+            })
+        });
     }
 
     fn value(&self, id: u32) -> Option<i64> {
