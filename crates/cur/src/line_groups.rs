@@ -713,17 +713,21 @@ mod tests {
         }
     }
 
+    /// A demo CUR 2.0 export in `dir`, as the input to open.
+    fn demo_cur(dir: &std::path::Path, accounts: usize, months: u32) -> String {
+        let config = orgpool_demo::DemoConfig {
+            accounts,
+            months,
+            ..Default::default()
+        };
+        orgpool_demo::generate(&config, dir).unwrap();
+        dir.join("cur").to_string_lossy().into_owned()
+    }
+
     #[test]
     fn the_demo_exports_lines_group_as_sql_groups_them() {
         let dir = tempfile::tempdir().unwrap();
-        let config = orgpool_demo::DemoConfig {
-            accounts: 8,
-            months: 2,
-            ..Default::default()
-        };
-        orgpool_demo::generate(&config, dir.path()).unwrap();
-        let cur = dir.path().join("cur").to_string_lossy().into_owned();
-        grouped_as_sql_groups(&[cur], true);
+        grouped_as_sql_groups(&[demo_cur(dir.path(), 8, 2)], true);
     }
 
     #[test]
@@ -745,17 +749,7 @@ mod tests {
     #[test]
     fn an_export_with_no_lines_to_group_gives_no_groups() {
         let dir = tempfile::tempdir().unwrap();
-        let config = orgpool_demo::DemoConfig {
-            accounts: 2,
-            months: 1,
-            ..Default::default()
-        };
-        orgpool_demo::generate(&config, dir.path()).unwrap();
-        let data = BillingData::open(
-            &[dir.path().join("cur").to_string_lossy().into_owned()],
-            None,
-        )
-        .unwrap();
+        let data = BillingData::open(&[demo_cur(dir.path(), 2, 1)], None).unwrap();
         data.query("CREATE VIEW nothing AS SELECT * FROM line_items WHERE false")
             .unwrap();
         let batches = data.group_lines_of(&ESTIMATE, "nothing").unwrap();
