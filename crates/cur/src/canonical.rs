@@ -505,7 +505,7 @@ const CLASS_RULES: &[ClassRule] = &[
     },
 ];
 
-fn sql_list(values: &[&str]) -> String {
+pub(crate) fn sql_list(values: &[&str]) -> String {
     values
         .iter()
         .map(|v| format!("'{v}'"))

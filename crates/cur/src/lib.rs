@@ -282,21 +282,11 @@ impl BillingData {
                 .map(|mut stream| {
                     tokio::spawn(async move {
                         let mut grouper = line_groups::Grouper::new(layout);
-                        let mut spent = std::time::Duration::ZERO;
-                        let mut rows = 0;
                         while let Some(batch) = stream.next().await {
-                            let batch = batch?;
-                            let t = std::time::Instant::now();
-                            rows += batch.num_rows();
-                            if let Err(e) = grouper.add(&batch) {
+                            if let Err(e) = grouper.add(&batch?) {
                                 return Ok(Err(e));
                             }
-                            spent += t.elapsed();
                         }
-                        tracing::debug!(
-                            "grouped {rows} lines ({:.3} s of it grouping)",
-                            spent.as_secs_f64()
-                        );
                         Ok(grouper.finish())
                     })
                 })

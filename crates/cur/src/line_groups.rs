@@ -87,12 +87,7 @@ impl Layout {
     /// The lines [`Layout::keep`] keeps, as SQL.
     #[cfg(test)]
     pub(crate) fn kept_lines_sql(&self) -> String {
-        let list = |v: &[&str]| {
-            v.iter()
-                .map(|t| format!("'{t}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let list = crate::canonical::sql_list;
         match self.keep {
             Keep::CommitmentRelevant => format!(
                 "line_item_type IN ({}) OR (line_item_type IN ({}) AND {})",
@@ -206,21 +201,34 @@ fn number_rows<K: Copy + PartialEq>(
 /// per id.
 struct IdTest {
     values: Vec<&'static str>,
-    /// By id; index 0 (null) is false.
+    /// Whether the test is "not one of them" (a null is then not one of them).
+    negated: bool,
+    /// By id; index 0 is null.
     known: Vec<bool>,
 }
 
 impl IdTest {
-    fn new(values: Vec<&'static str>) -> Self {
+    /// One of `values`.
+    fn any_of(values: Vec<&'static str>) -> Self {
         IdTest {
             values,
+            negated: false,
             known: vec![false],
+        }
+    }
+
+    /// Not one of `values`, null included, as SQL's `IS DISTINCT FROM`.
+    fn none_of(values: Vec<&'static str>) -> Self {
+        IdTest {
+            values,
+            negated: true,
+            known: vec![true],
         }
     }
 
     fn update(&mut self, ids: &TextIds) {
         for v in &ids.values[self.known.len() - 1..] {
-            self.known.push(self.values.contains(&&**v));
+            self.known.push(self.values.contains(&&**v) != self.negated);
         }
     }
 
@@ -255,18 +263,18 @@ impl TimeIds {
 type Combination = [u32; MAX_KEYS];
 
 /// How a [`Grouper`] tells kept lines, by text ids.
-enum KeepTest {
-    CommitmentRelevant {
-        line_type: usize,
-        product: usize,
-        fee: IdTest,
-        usage: IdTest,
-        products: IdTest,
-    },
-    AllBut {
-        line_type: usize,
-        dropped: IdTest,
-    },
+/// A line is kept when its line type passes `always`, or passes `by_product`'s
+/// line type test and its product that test's product test.
+struct KeepTest {
+    line_type: usize,
+    always: IdTest,
+    by_product: Option<ByProduct>,
+}
+
+struct ByProduct {
+    product: usize,
+    line_types: IdTest,
+    products: IdTest,
 }
 
 /// Sums per group, for the lines of one stream of batches. A group is a
@@ -302,17 +310,21 @@ impl Grouper {
             layout.outputs.len() <= 32,
             "a layout has at most 32 outputs"
         );
+        let line_type = layout.text_index("line_item_type");
         let keep = match layout.keep {
-            Keep::CommitmentRelevant => KeepTest::CommitmentRelevant {
-                line_type: layout.text_index("line_item_type"),
-                product: layout.text_index("product_code"),
-                fee: IdTest::new(FEE_TYPES.to_vec()),
-                usage: IdTest::new(USAGE_TYPES.to_vec()),
-                products: IdTest::new(crate::canonical::eligible_products()),
+            Keep::CommitmentRelevant => KeepTest {
+                line_type,
+                always: IdTest::any_of(FEE_TYPES.to_vec()),
+                by_product: Some(ByProduct {
+                    product: layout.text_index("product_code"),
+                    line_types: IdTest::any_of(USAGE_TYPES.to_vec()),
+                    products: IdTest::any_of(crate::canonical::eligible_products()),
+                }),
             },
-            Keep::AllBut(t) => KeepTest::AllBut {
-                line_type: layout.text_index("line_item_type"),
-                dropped: IdTest::new(vec![t]),
+            Keep::AllBut(t) => KeepTest {
+                line_type,
+                always: IdTest::none_of(vec![t]),
+                by_product: None,
             },
         };
         Grouper {
@@ -397,19 +409,11 @@ impl Grouper {
             let column = cast(batch.column(times + c), &DataType::Utf8View)?;
             ids.ids_of(column.as_string_view(), &mut self.column_ids[times + c]);
         }
-        match &mut self.keep {
-            KeepTest::CommitmentRelevant {
-                line_type,
-                product,
-                fee,
-                usage,
-                products,
-            } => {
-                fee.update(&self.texts[*line_type]);
-                usage.update(&self.texts[*line_type]);
-                products.update(&self.texts[*product]);
-            }
-            KeepTest::AllBut { line_type, dropped } => dropped.update(&self.texts[*line_type]),
+        let keep = &mut self.keep;
+        keep.always.update(&self.texts[keep.line_type]);
+        if let Some(p) = &mut keep.by_product {
+            p.line_types.update(&self.texts[keep.line_type]);
+            p.products.update(&self.texts[p.product]);
         }
         Ok(())
     }
@@ -418,19 +422,13 @@ impl Grouper {
     fn is_kept(&self, row: usize) -> bool {
         let times = self.times.len();
         let id = |text: usize| self.column_ids[times + text][row];
-        match &self.keep {
-            KeepTest::CommitmentRelevant {
-                line_type,
-                product,
-                fee,
-                usage,
-                products,
-            } => {
-                let t = id(*line_type);
-                fee.holds(t) || (usage.holds(t) && products.holds(id(*product)))
-            }
-            KeepTest::AllBut { line_type, dropped } => !dropped.holds(id(*line_type)),
-        }
+        let keep = &self.keep;
+        let line_type = id(keep.line_type);
+        keep.always.holds(line_type)
+            || keep
+                .by_product
+                .as_ref()
+                .is_some_and(|p| p.line_types.holds(line_type) && p.products.holds(id(p.product)))
     }
 
     fn combination_of(&mut self, combination: Combination) -> u32 {

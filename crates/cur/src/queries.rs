@@ -50,18 +50,9 @@ fn window_filter(w: &Window) -> String {
     )
 }
 
-/// The one scan of the export the estimate makes: commitment-relevant lines
-/// summed by everything later queries group or filter on. It has two steps:
-/// 1. [`crate::line_groups`] groups the raw canonical columns of the lines
-///    that may matter (usage lines of a product some commitment applies to,
-///    and commitment fee lines) into the table `hourly_lines`. Every measure
-///    is a plain sum, some over the lines that meet a condition only. This
-///    statement says the same in SQL; the tests hold the grouper to it.
-/// 2. [`summary_sql`] derives the commitment class, family and hour on those
-///    far fewer grouped rows, by the same [`crate::canonical::classify`] as the
-///    view (they are functions of the grouped columns, so the result is the
-///    same as deriving them per line), and groups again by what the questions
-///    need.
+/// Step 1 of the summary (see [`summary_sql`]) in SQL: what
+/// [`crate::line_groups`]'s `ESTIMATE` layout computes, kept as the tests'
+/// oracle for it.
 #[cfg(test)]
 pub(crate) fn summary_scan_sql() -> String {
     format!(
@@ -87,8 +78,19 @@ pub(crate) fn summary_scan_sql() -> String {
     )
 }
 
-/// The second step of the summary (see `summary_scan_sql`), over
-/// `hourly_lines`. The measures keep the meaning they have per line:
+/// The one scan of the export the estimate makes: commitment-relevant lines
+/// summed by everything later queries group or filter on. It has two steps:
+/// 1. [`crate::line_groups`] groups the raw canonical columns of the lines
+///    that may matter (usage lines of a product some commitment applies to,
+///    and commitment fee lines) into the table `hourly_lines`. Every measure
+///    is a plain sum, some over the lines that meet a condition only.
+/// 2. this statement, over `hourly_lines`, derives the commitment class,
+///    family and hour on those far fewer grouped rows, by the same
+///    [`crate::canonical::classify`] as the view (they are functions of the
+///    grouped columns, so the result is the same as deriving them per line),
+///    and groups again by what the questions need.
+///
+/// The measures keep the meaning they have per line:
 /// `od_or_billed` is the public on-demand cost, or the billed cost where a
 /// line has none; `sp_total` the Savings Plan's total commitment, or the
 /// billed cost where a line has none; `observed_effective` what a commitment
