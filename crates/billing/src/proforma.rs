@@ -267,23 +267,56 @@ impl Tally {
 
 /// Computes the pro forma bill of every group of `plan`. Lines of accounts
 /// outside every group are ignored.
+///
+/// Billing groups share nothing (each applies only its own commitments), so
+/// they are billed on as many threads as the machine has cores, each
+/// thread taking the next group not yet billed; the bills keep the plan's
+/// order.
 pub fn proforma(plan: &BillingPlan, lines: &[Line], commitments: &[HeldCommitment]) -> ProForma {
-    let groups = plan
-        .billing_groups
-        .iter()
-        .map(|g| {
-            let pricing = plan
-                .pricing_plan(&g.pricing_plan)
-                .cloned()
-                .unwrap_or(PricingPlan {
-                    name: g.pricing_plan.clone(),
-                    description: String::new(),
-                    rules: Vec::new(),
-                });
-            group_bill(plan, g, &pricing, lines, commitments)
-        })
-        .collect();
-    ProForma { groups }
+    let bill = |g: &BillingGroup| {
+        let pricing = plan
+            .pricing_plan(&g.pricing_plan)
+            .cloned()
+            .unwrap_or(PricingPlan {
+                name: g.pricing_plan.clone(),
+                description: String::new(),
+                rules: Vec::new(),
+            });
+        group_bill(plan, g, &pricing, lines, commitments)
+    };
+    ProForma {
+        groups: on_threads(&plan.billing_groups, bill),
+    }
+}
+
+/// `f` of each item, in order, worked out on up to one thread per core.
+fn on_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take = || next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    std::iter::from_fn(|| Some(take()))
+                        .take_while(|&i| i < items.len())
+                        .map(|i| (i, f(&items[i])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 fn group_bill(
@@ -707,4 +740,21 @@ pub fn from_rows(rows: Vec<ChargeRow>, held: &[CommitmentRow]) -> (Vec<Line>, Ve
         })
         .collect();
     (lines, commitments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_threads;
+
+    #[test]
+    fn work_on_threads_comes_back_in_the_items_order() {
+        // The first items take longest, so later ones finish first.
+        let items: Vec<u64> = (0..12).collect();
+        let out = on_threads(&items, |&i| {
+            std::thread::sleep(std::time::Duration::from_millis(2 * (12 - i)));
+            i * i
+        });
+        assert_eq!(out, items.iter().map(|i| i * i).collect::<Vec<_>>());
+        assert!(on_threads(&[] as &[u64], |&i| i).is_empty());
+    }
 }

@@ -97,8 +97,20 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         target_utilization: args.target_utilization,
     };
     lap("posture, series and observed rates");
-    let result = estimate::recommend(&series, &request);
-    lap("optimized the purchase");
+    // The backtest reads the data again and optimizes on its own: it runs on
+    // a thread of its own, beside the recommendation (both are pure given the
+    // summary, so the order does not change the results).
+    let (result, backtest) = std::thread::scope(|scope| {
+        let backtest = scope.spawn(|| run_backtest(&data, &window, &request));
+        let result = estimate::recommend(&series, &request);
+        lap("optimized the purchase");
+        let backtest = backtest
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (result, backtest)
+    });
+    let backtest = backtest?;
+    lap("backtested");
     let hours = f64::from(window.hours.max(1));
     let new_savings = result.outcome.savings;
     let actual_now = total.on_demand_equivalent_cost * (1.0 - total.effective_savings_rate());
@@ -107,8 +119,6 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     } else {
         0.0
     };
-    let backtest = run_backtest(&data, &window, &request)?;
-    lap("backtested");
     if let Some(path) = &args.chart {
         let chosen = result.outcome.commitment_cost / hours;
         std::fs::write(path, svg_curve(&result.curve, chosen))

@@ -220,8 +220,21 @@ impl BillingData {
     /// the rows.
     pub fn charges(&self) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), CurError> {
         let clock = std::time::Instant::now();
-        let (rows, covered) = self.rows_and_coverage()?;
-        tracing::debug!("charge rows: {:.2} s", clock.elapsed().as_secs_f64());
+        // The fee lines' scan needs nothing from the usage's: both run at once.
+        let (rows, fees) = std::thread::scope(|scope| {
+            let fees = scope.spawn(|| self.ensure_commitment_fees());
+            let rows = self.rows_and_coverage();
+            let fees = fees
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (rows, fees)
+        });
+        let (rows, covered) = rows?;
+        fees?;
+        tracing::debug!(
+            "charge rows and fee lines: {:.2} s",
+            clock.elapsed().as_secs_f64()
+        );
         let held = self.commitments_from(&covered)?;
         tracing::debug!("held commitments: {:.2} s", clock.elapsed().as_secs_f64());
         Ok((rows, held))
@@ -331,14 +344,9 @@ impl BillingData {
                 WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')";
         // Few lines match: with the filter pushed into the Parquet reader,
         // the other columns are decoded for those lines only.
-        self.run_once(
-            &self.commitment_fees,
-            &[
-                "SET datafusion.execution.parquet.pushdown_filters = true".to_owned(),
-                sql.to_owned(),
-                "SET datafusion.execution.parquet.pushdown_filters = false".to_owned(),
-            ],
-        )
+        self.build_once(&self.commitment_fees, || {
+            self.query_with_pushdown(sql).map(|_| ())
+        })
     }
 
     /// Savings Plans from their recurring fees; `covered` holds what each

@@ -303,15 +303,6 @@ impl BillingData {
         outcome.map_err(|e| self.explain(e))?.into_iter().collect()
     }
 
-    /// Runs `statements` once, as [`BillingData::build_once`] does.
-    pub(crate) fn run_once(&self, cell: &BuiltOnce, statements: &[String]) -> Result<(), CurError> {
-        self.build_once(cell, || {
-            statements
-                .iter()
-                .try_for_each(|sql| self.query(sql).map(|_| ()))
-        })
-    }
-
     /// Runs `build` the first time only; a failure is kept, with its kind
     /// (bad input or not), and returned to every later caller too.
     pub(crate) fn build_once(
@@ -349,6 +340,24 @@ impl BillingData {
                 let df = self.ctx.sql(sql).await?;
                 df.collect().await
             })
+            .map_err(|e| self.explain(e))
+    }
+
+    /// Runs `sql` as [`BillingData::query`] does, with filters pushed into
+    /// the Parquet reader: in a session of its own, which shares this one's
+    /// tables (a table it creates is this one's too) but not its settings,
+    /// so queries running at the same time are not affected.
+    pub(crate) fn query_with_pushdown(&self, sql: &str) -> Result<Vec<RecordBatch>, CurError> {
+        let mut state = self.ctx.state();
+        state
+            .config_mut()
+            .options_mut()
+            .execution
+            .parquet
+            .pushdown_filters = true;
+        let ctx = SessionContext::new_with_state(state);
+        self.runtime
+            .block_on(async { ctx.sql(sql).await?.collect().await })
             .map_err(|e| self.explain(e))
     }
 
