@@ -34,6 +34,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 use orgpool_savings::simulator::{self, CommitmentScope, Service};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::plan::{BillingGroup, BillingPlan};
@@ -269,9 +270,7 @@ impl Tally {
 /// outside every group are ignored.
 ///
 /// Billing groups share nothing (each applies only its own commitments), so
-/// they are billed on as many threads as the machine has cores, each
-/// thread taking the next group not yet billed; the bills keep the plan's
-/// order.
+/// they are billed in parallel; the bills keep the plan's order.
 pub fn proforma(plan: &BillingPlan, lines: &[Line], commitments: &[HeldCommitment]) -> ProForma {
     let bill = |g: &BillingGroup| {
         let pricing = plan
@@ -285,38 +284,8 @@ pub fn proforma(plan: &BillingPlan, lines: &[Line], commitments: &[HeldCommitmen
         group_bill(plan, g, &pricing, lines, commitments)
     };
     ProForma {
-        groups: on_threads(&plan.billing_groups, bill),
+        groups: plan.billing_groups.par_iter().map(bill).collect(),
     }
-}
-
-/// `f` of each item, in order, worked out on up to one thread per core.
-fn on_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let take = || next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    std::iter::from_fn(|| Some(take()))
-                        .take_while(|&i| i < items.len())
-                        .map(|i| (i, f(&items[i])))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    done.sort_by_key(|&(i, _)| i);
-    done.into_iter().map(|(_, r)| r).collect()
 }
 
 fn group_bill(
@@ -740,21 +709,4 @@ pub fn from_rows(rows: Vec<ChargeRow>, held: &[CommitmentRow]) -> (Vec<Line>, Ve
         })
         .collect();
     (lines, commitments)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::on_threads;
-
-    #[test]
-    fn work_on_threads_comes_back_in_the_items_order() {
-        // The first items take longest, so later ones finish first.
-        let items: Vec<u64> = (0..12).collect();
-        let out = on_threads(&items, |&i| {
-            std::thread::sleep(std::time::Duration::from_millis(2 * (12 - i)));
-            i * i
-        });
-        assert_eq!(out, items.iter().map(|i| i * i).collect::<Vec<_>>());
-        assert!(on_threads(&[] as &[u64], |&i| i).is_empty());
-    }
 }

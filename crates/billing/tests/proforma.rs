@@ -272,3 +272,36 @@ fn tax_and_credits_pass_through_and_commitment_fees_are_replaced_by_the_simulati
     close(a.total, 8.0);
     close(a.actual, 8.0);
 }
+
+#[test]
+fn groups_come_back_in_the_plans_order_though_billed_in_parallel() {
+    let mut p = plan(Vec::new());
+    // Many groups, the first with far more hours than the rest, so the
+    // later groups are done first.
+    let accounts: Vec<String> = (0..12).map(|i| format!("{:012}", 900 + i)).collect();
+    p.billing_groups = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| BillingGroup {
+            name: format!("g{i:02}"),
+            primary_account: a.clone(),
+            accounts: vec![a.clone()],
+            pricing_plan: "p".into(),
+            description: String::new(),
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for (i, a) in accounts.iter().enumerate() {
+        for h in 0..(if i == 0 { 2_000 } else { 3 }) {
+            let mut l = usage(a, "AmazonS3", "TimedStorage-ByteHrs", 1.0 + i as f64);
+            l.hour = HOUR + h;
+            lines.push(l);
+        }
+    }
+    let bill = proforma(&p, &lines, &[]);
+    let names: Vec<&str> = bill.groups.iter().map(|g| g.name.as_str()).collect();
+    let expected: Vec<String> = (0..12).map(|i| format!("g{i:02}")).collect();
+    assert_eq!(names, expected);
+    close(bill.groups[0].total, 2_000.0);
+    close(bill.groups[11].total, 3.0 * 12.0);
+}

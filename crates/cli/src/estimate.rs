@@ -97,20 +97,15 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         target_utilization: args.target_utilization,
     };
     lap("posture, series and observed rates");
-    // The backtest reads the data again and optimizes on its own: it runs on
-    // a thread of its own, beside the recommendation (both are pure given the
-    // summary, so the order does not change the results).
-    let (result, backtest) = std::thread::scope(|scope| {
-        let backtest = scope.spawn(|| run_backtest(&data, &window, &request));
-        let result = estimate::recommend(&series, &request);
-        lap("optimized the purchase");
-        let backtest = backtest
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (result, backtest)
-    });
+    // The backtest reads the data again and optimizes on its own: it runs
+    // beside the recommendation (both are pure given the summary, so the
+    // order does not change the results).
+    let (result, backtest) = rayon::join(
+        || estimate::recommend(&series, &request),
+        || run_backtest(&data, &window, &request),
+    );
     let backtest = backtest?;
-    lap("backtested");
+    lap("optimized the purchase and backtested");
     let hours = f64::from(window.hours.max(1));
     let new_savings = result.outcome.savings;
     let actual_now = total.on_demand_equivalent_cost * (1.0 - total.effective_savings_rate());

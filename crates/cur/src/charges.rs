@@ -221,14 +221,10 @@ impl BillingData {
     pub fn charges(&self) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), CurError> {
         let clock = std::time::Instant::now();
         // The fee lines' scan needs nothing from the usage's: both run at once.
-        let (rows, fees) = std::thread::scope(|scope| {
-            let fees = scope.spawn(|| self.ensure_commitment_fees());
-            let rows = self.rows_and_coverage();
-            let fees = fees
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (rows, fees)
-        });
+        let (rows, fees) = rayon::join(
+            || self.rows_and_coverage(),
+            || self.ensure_commitment_fees(),
+        );
         let (rows, covered) = rows?;
         fees?;
         tracing::debug!(

@@ -17,8 +17,6 @@ pub mod sink;
 pub mod workload;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, NaiveDate, Utc};
 use serde::Serialize;
@@ -257,51 +255,19 @@ fn calibrate(
     Ok(scale)
 }
 
+/// `work` of each job, in the jobs' order, on `threads` threads; the first
+/// failure stops the others.
 fn run_parallel<J: Sync, T: Send>(
     jobs: &[J],
     threads: usize,
     work: impl Fn(&J) -> Result<T, DemoError> + Sync,
 ) -> Result<Vec<T>, DemoError> {
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<Result<T, DemoError>>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let result = work(job);
-                    let failed = result.is_err();
-                    if let Ok(mut slots) = slots.lock() {
-                        slots[i] = Some(result);
-                    }
-                    if failed {
-                        next.store(jobs.len(), Ordering::Relaxed);
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    let slots = slots
-        .into_inner()
-        .map_err(|_| DemoError::Internal("a worker panicked".to_owned()))?;
-    if let Some(pos) = slots.iter().position(|s| matches!(s, Some(Err(_)))) {
-        if let Some(Some(Err(e))) = slots.into_iter().nth(pos) {
-            return Err(e);
-        }
-        return Err(DemoError::Internal("a job failed".to_owned()));
-    }
-    let mut out = Vec::with_capacity(jobs.len());
-    for slot in slots {
-        match slot {
-            Some(Ok(t)) => out.push(t),
-            Some(Err(e)) => return Err(e),
-            None => return Err(DemoError::Internal("a job was not run".to_owned())),
-        }
-    }
-    Ok(out)
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| DemoError::Internal(format!("cannot start {threads} threads: {e}")))?;
+    pool.install(|| jobs.par_iter().map(&work).collect())
 }
 
 fn write_manifest(export: &Path, period: &str, parts: &[u32], rows: u64) -> Result<(), DemoError> {
