@@ -58,7 +58,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// What you would save: current commitment posture, the best purchase, a backtest.
     #[command(
-        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain)."
+        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain).\n\nThe export's hourly summary is cached (see --cache-dir), so asking again of the same files with another term, payment, window or plan list skips the scan; a changed, added or removed file, or another orgpool build, is scanned afresh."
     )]
     Estimate(EstimateArgs),
     /// Break up the organization or import it whole: the decision, its impacts, leave readiness and a runbook.
@@ -339,6 +339,14 @@ pub struct EstimateArgs {
     /// Write the savings-versus-commitment curve as an SVG chart.
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
+    /// Keep the export's hourly summary here, so that asking again of the same
+    /// files skips the scan (default: $XDG_CACHE_HOME/orgpool or ~/.cache/orgpool).
+    #[arg(long, value_name = "DIR", env = "ORGPOOL_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Scan the export even if its summary is cached, and cache nothing
+    /// (overrides --cache-dir and ORGPOOL_CACHE_DIR).
+    #[arg(long)]
+    pub no_cache: bool,
     /// AWS access, for `s3://` inputs.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -384,6 +392,17 @@ impl EstimateArgs {
             args: EstimateArgs,
         }
         Wrapper::parse_from(argv).args
+    }
+
+    /// Where to keep the summary, per `--cache-dir` and `--no-cache`.
+    pub fn cache(&self) -> Option<orgpool_cur::SummaryCache> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache_dir
+            .clone()
+            .or_else(orgpool_cur::SummaryCache::default_dir)
+            .map(orgpool_cur::SummaryCache::at)
     }
 }
 

@@ -128,7 +128,10 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
     let bundle = OrgBundle::from_json(&text)
         .map_err(|e| BadInput(format!("{}: {e}", summary.org_path.display())))?;
     let org = org_overview(&bundle);
-    let estimate_args = crate::args::EstimateArgs::for_folder(&summary.cur_path);
+    let mut estimate_args = crate::args::EstimateArgs::for_folder(&summary.cur_path);
+    // A summary of files in a folder that is about to be deleted would never
+    // be read again.
+    estimate_args.no_cache = keep.is_none();
     let (estimate, estimate_sections) = crate::estimate::compute(&estimate_args)?;
     let thresholds = orgpool_assess::Thresholds::default();
     let cur = vec![summary.cur_path.to_string_lossy().into_owned()];

@@ -31,12 +31,22 @@ pub fn open_billing(
     format: Option<orgpool_cur::Format>,
     aws: &crate::args::AwsArgs,
 ) -> Result<BillingData> {
+    open_billing_with_cache(inputs, format, aws, None)
+}
+
+/// [`open_billing`], keeping the estimate's summary in `cache`.
+fn open_billing_with_cache(
+    inputs: &[String],
+    format: Option<orgpool_cur::Format>,
+    aws: &crate::args::AwsArgs,
+    cache: Option<orgpool_cur::SummaryCache>,
+) -> Result<BillingData> {
     let s3 = if inputs.iter().any(|c| orgpool_cur::source::is_s3(c)) {
         crate::aws::s3_options(aws)?
     } else {
         orgpool_cur::S3Options::default()
     };
-    let options = orgpool_cur::OpenOptions { format, s3 };
+    let options = orgpool_cur::OpenOptions { format, s3, cache };
     let data = BillingData::open_with(inputs, &options).map_err(cur_error)?;
     for w in &data.warnings {
         tracing::warn!("{w}");
@@ -54,7 +64,7 @@ pub fn run(args: &EstimateArgs, format: Format) -> Result<String> {
 pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)> {
     let clock = std::time::Instant::now();
     let lap = |what: &str| tracing::info!("{what}: {:.2} s", clock.elapsed().as_secs_f64());
-    let data = open_billing(&args.cur, args.input_format, &args.aws)?;
+    let data = open_billing_with_cache(&args.cur, args.input_format, &args.aws, args.cache())?;
     lap("opened and checked the billing data");
     let window = choose_window(&data, args)?;
     lap("summarized the export (one scan)");

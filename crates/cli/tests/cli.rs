@@ -6,11 +6,18 @@ use std::process::{Command, Output};
 
 use orgpool_testkit::{duckdb_scalar, real_data as real};
 
+/// The summary cache the tests' runs share: in the build's folder, not the
+/// user's home (entries of other builds are never read, and few are kept).
+fn test_cache_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("orgpool-cache")
+}
+
 fn orgpool(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_orgpool"))
         .args(args)
         .env_remove("RUST_LOG")
         .env_remove("ORGPOOL_FORMAT")
+        .env("ORGPOOL_CACHE_DIR", test_cache_dir())
         .output()
         .expect("the binary runs")
 }
@@ -449,6 +456,60 @@ fn estimate_reads_the_real_billing_files() {
 }
 
 #[test]
+fn estimate_caches_the_summary_where_told_and_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let workshop = real("workshop-cur-2018-1*.snappy.parquet");
+    let entries = || std::fs::read_dir(&cache).map_or(0, |d| d.count());
+    let run = |extra: &[&str], env: &[(&str, String)]| {
+        let mut args = vec!["estimate", "--cur", &workshop, "--format", "json"];
+        args.extend_from_slice(extra);
+        let mut env = env.to_vec();
+        env.push(("RUST_LOG", "info".to_owned()));
+        let out = orgpool_env(&args, &env);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        (json, stderr(&out).contains("summary was read from"))
+    };
+    let dir_flag = cache.to_str().unwrap();
+
+    // --no-cache reads nothing and writes nothing, even with the variable set.
+    let (uncached, hit) = run(&["--no-cache"], &[("ORGPOOL_CACHE_DIR", dir_flag.into())]);
+    assert!(!hit);
+    assert_eq!(entries(), 0);
+    // The first run with --cache-dir scans and stores; the second reads.
+    let (first, hit) = run(&["--cache-dir", dir_flag], &[]);
+    assert!(!hit);
+    assert_eq!(entries(), 1);
+    let (second, hit) = run(&["--cache-dir", dir_flag], &[]);
+    assert!(hit, "the second run reads the cached summary");
+    assert_eq!(entries(), 1);
+    // Another term or window asks the same summary other questions.
+    let (three_year, hit) = run(
+        &[
+            "--cache-dir",
+            dir_flag,
+            "--term",
+            "3y",
+            "--lookback-days",
+            "45",
+        ],
+        &[],
+    );
+    assert!(hit);
+    assert_eq!(three_year["window"]["hours"], 45 * 24);
+    // ORGPOOL_CACHE_DIR names the folder when --cache-dir is not given.
+    let (from_env, hit) = run(&[], &[("ORGPOOL_CACHE_DIR", dir_flag.into())]);
+    assert!(hit);
+    for j in [&first, &second, &from_env] {
+        assert_json_close(&uncached, j, "estimate");
+    }
+    // --no-cache wins over --cache-dir too.
+    let (_, hit) = run(&["--no-cache", "--cache-dir", dir_flag], &[]);
+    assert!(!hit);
+}
+
+#[test]
 fn estimate_bad_input_exits_2_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let bad_rates = dir.path().join("rates.csv");
@@ -510,6 +571,7 @@ fn orgpool_env(args: &[&str], env: &[(&str, String)]) -> Output {
         .env_remove("RUST_LOG")
         .env_remove("ORGPOOL_FORMAT")
         .env_remove("AWS_PROFILE")
+        .env("ORGPOOL_CACHE_DIR", test_cache_dir())
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .expect("the binary runs")

@@ -22,6 +22,7 @@ pub mod queries;
 pub mod s3;
 pub mod source;
 mod stats;
+pub mod summary_cache;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -39,6 +40,7 @@ use futures::StreamExt;
 
 pub use s3::S3Options;
 pub use source::{Format, SourceFile};
+pub use summary_cache::SummaryCache;
 
 /// How to open billing data.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +49,8 @@ pub struct OpenOptions {
     pub format: Option<Format>,
     /// How to reach S3, for `s3://` inputs.
     pub s3: S3Options,
+    /// Where to keep the estimate's summary between runs (none: scan every time).
+    pub cache: Option<SummaryCache>,
 }
 
 /// Why billing data could not be read.
@@ -101,6 +105,11 @@ pub struct BillingData {
     pub warnings: Vec<String>,
     /// Whether the hourly summary table (see [`queries`]) has been built.
     summarized: BuiltOnce,
+    /// Where the summary may be found or kept, with its key (see
+    /// [`summary_cache`]).
+    cache: Option<(SummaryCache, String)>,
+    /// Set when the summary was read from the cache.
+    summary_cached: std::sync::atomic::AtomicBool,
     /// Whether the commitments' fee table exists (see `held_commitments`).
     commitment_fees: BuiltOnce,
 }
@@ -202,6 +211,8 @@ impl BillingData {
             files: files.clone(),
             warnings: Vec::new(),
             summarized: std::sync::OnceLock::new(),
+            cache: None,
+            summary_cached: Default::default(),
             commitment_fees: std::sync::OnceLock::new(),
         };
         let deliveries = group_deliveries(files);
@@ -222,6 +233,10 @@ impl BillingData {
             .flat_map(|&i| deliveries[i].files.iter())
             .collect();
         data.check_currencies(&kept_files)?;
+        data.cache = options
+            .cache
+            .clone()
+            .map(|cache| (cache, summary_key(&view, &kept_files)));
         Ok(data)
     }
 
@@ -232,13 +247,62 @@ impl BillingData {
     ///
     /// The scan's lines are grouped by [`line_groups`] into `hourly_lines`;
     /// [`queries::summary_sql`] derives `hourly` from that.
+    ///
+    /// With a [`SummaryCache`], the table is read from it when these files
+    /// were summarized before, and stored in it otherwise.
     pub(crate) fn ensure_summary(&self) -> Result<(), CurError> {
         self.build_once(&self.summarized, || {
+            if let Some((cache, key)) = &self.cache
+                && let Some((schema, batches)) = cache.load(key)
+            {
+                tracing::info!(
+                    "the export's summary was read from {}",
+                    cache.dir().display()
+                );
+                self.summary_cached
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                return self.register_batches("hourly", schema, batches);
+            }
             self.with_groups(&line_groups::ESTIMATE, "hourly_lines", || {
                 let sql = format!("CREATE TABLE hourly AS {}", queries::summary_sql());
                 self.query(&sql).map(|_| ())
-            })
+            })?;
+            if let Some((cache, key)) = &self.cache {
+                let table = self.block(self.ctx.table("hourly"))?;
+                let schema = Arc::new(table.schema().as_arrow().clone());
+                let batches = self.block(table.collect())?;
+                cache.store(key, &schema, &batches);
+            }
+            Ok(())
         })
+    }
+
+    /// Whether the summary, once built, was read from the cache rather than
+    /// scanned.
+    pub fn summary_was_cached(&self) -> bool {
+        self.summary_cached
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Registers `batches` as the in-memory table `name`, spread over as many
+    /// partitions as the session scans in parallel.
+    fn register_batches(
+        &self,
+        name: &str,
+        schema: arrow::datatypes::SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(), CurError> {
+        let width = self.ctx.state().config().target_partitions().max(1);
+        let mut partitions = vec![Vec::new(); width];
+        for (i, b) in batches.into_iter().enumerate() {
+            partitions[i % width].push(b);
+        }
+        let table = datafusion::datasource::MemTable::try_new(schema, partitions)
+            .map_err(CurError::engine)?;
+        self.ctx
+            .register_table(name, Arc::new(table))
+            .map_err(CurError::engine)?;
+        Ok(())
     }
 
     /// Runs `then` with the lines of `line_items` grouped by `layout` in the
@@ -694,6 +758,33 @@ fn group_deliveries(files: Vec<SourceFile>) -> Vec<Delivery> {
             }
         })
         .collect()
+}
+
+/// The [`summary_cache`] key of the summary of `files` read through `view`:
+/// everything the table `hourly` depends on.
+fn summary_key(view: &str, files: &[&SourceFile]) -> String {
+    let mut key = format!(
+        "{}\nlayout: {}\nsummary: {}\nview: {view}\n",
+        summary_cache::program_identity(),
+        line_groups::ESTIMATE.scan_sql("line_items"),
+        queries::summary_sql()
+    );
+    let mut files: Vec<&&SourceFile> = files.iter().collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in files {
+        let rows = f
+            .metadata
+            .as_ref()
+            .map_or(-1, |m| m.file_metadata().num_rows());
+        key.push_str(&format!(
+            "file: {} format={} gzip={} {} rows={rows}\n",
+            f.path.display(),
+            f.format.name(),
+            f.gzip,
+            f.identity
+        ));
+    }
+    key
 }
 
 fn first_text(batches: &[RecordBatch]) -> Option<String> {

@@ -211,6 +211,13 @@ async fn recognise(
     let key = meta.location.as_ref().to_owned();
     let address = format!("s3://{bucket}/{key}");
     let modified = Some(std::time::SystemTime::from(meta.last_modified));
+    let identity = format!(
+        "size={} modified={} etag={} version={}",
+        meta.size,
+        meta.last_modified.to_rfc3339(),
+        meta.e_tag.as_deref().unwrap_or("-"),
+        meta.version.as_deref().unwrap_or("-")
+    );
     let path = PathBuf::from(&address);
     if key.ends_with(".parquet") {
         let (schema, metadata) = parquet_footer(store, &meta).await.map_err(|e| {
@@ -227,6 +234,7 @@ async fn recognise(
             format,
             gzip: false,
             modified,
+            identity,
             schema: Some(schema),
             metadata: Some(metadata),
         });
@@ -247,6 +255,7 @@ async fn recognise(
         columns,
         gzip,
         modified,
+        identity,
         schema: None,
         metadata: None,
     })

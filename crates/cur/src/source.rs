@@ -103,6 +103,10 @@ pub struct SourceFile {
     pub gzip: bool,
     /// When it was last written (a rewritten billing period wins by it).
     pub modified: Option<std::time::SystemTime>,
+    /// What tells this version of the file from another one at the same
+    /// path: its size and modification time, and its inode locally or its
+    /// ETag and version on S3. Empty when unknown.
+    pub identity: String,
     /// The Arrow schema from a Parquet file's footer (none for CSV).
     pub schema: Option<SchemaRef>,
     /// A Parquet file's footer: row groups and their statistics (none for CSV).
@@ -208,7 +212,9 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), CurError> {
 fn recognise(path: &Path, forced: Option<Format>) -> Result<SourceFile, CurError> {
     let name = path.to_string_lossy();
     let gzip = name.ends_with(".gz");
-    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let stat = std::fs::metadata(path).ok();
+    let modified = stat.as_ref().and_then(|m| m.modified().ok());
+    let identity = stat.as_ref().map(local_identity).unwrap_or_default();
     let (columns, detected, footer) = if name.ends_with(".parquet") {
         let (schema, metadata) = parquet_footer(path)?;
         let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -227,9 +233,27 @@ fn recognise(path: &Path, forced: Option<Format>) -> Result<SourceFile, CurError
         columns,
         gzip,
         modified,
+        identity,
         schema,
         metadata,
     })
+}
+
+/// A local file's [`SourceFile::identity`].
+fn local_identity(stat: &std::fs::Metadata) -> String {
+    let nanos = stat
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    #[cfg(unix)]
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        format!(" dev={} ino={}", stat.dev(), stat.ino())
+    };
+    #[cfg(not(unix))]
+    let inode = String::new();
+    format!("size={} mtime_ns={nanos}{inode}", stat.len())
 }
 
 pub(crate) fn unknown(path: &Path) -> CurError {

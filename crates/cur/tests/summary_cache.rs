@@ -1,0 +1,225 @@
+//! The summary cache: a second look at the same files reads the cached
+//! summary and answers exactly as the scan did; a file rewritten, added or
+//! removed is scanned afresh and never answered from a stale summary.
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use orgpool_cur::queries::Dimension;
+use orgpool_cur::{BillingData, Format, OpenOptions, SummaryCache};
+use orgpool_model::{Posture, Window};
+
+fn open(input: &Path, cache: Option<&Path>, format: Option<Format>) -> BillingData {
+    let options = OpenOptions {
+        format,
+        cache: cache.map(SummaryCache::at),
+        ..OpenOptions::default()
+    };
+    BillingData::open_with(&[input.to_string_lossy().into_owned()], &options).unwrap()
+}
+
+/// Every answer the estimate asks of the summary, over the whole of 2018's
+/// last quarter (the workshop files' months).
+struct Answers {
+    range: Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)>,
+    postures: Vec<Vec<Posture>>,
+    series: Vec<(String, String, Vec<f64>)>,
+    /// (plan, term, payment, region, family) and discount, sorted.
+    rates: Vec<(String, f64)>,
+}
+
+fn answers(data: &BillingData) -> Answers {
+    let window = Window::new(
+        Utc.with_ymd_and_hms(2018, 9, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2019, 1, 1, 0, 0, 0).unwrap(),
+    );
+    let postures = [
+        Dimension::Total,
+        Dimension::Account,
+        Dimension::Service,
+        Dimension::FamilyRegion,
+    ]
+    .into_iter()
+    .map(|d| data.posture(&window, d).unwrap())
+    .collect();
+    let series = data
+        .uncovered_series(&window)
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.region, s.family, s.hourly))
+        .collect();
+    let mut rates: Vec<(String, f64)> = data
+        .observed_rates(&window)
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let key = format!(
+                "{:?} {:?} {:?} {} {}",
+                r.plan, r.term, r.payment, r.region, r.family
+            );
+            (key, r.discount)
+        })
+        .collect();
+    rates.sort_by(|a, b| a.0.cmp(&b.0));
+    Answers {
+        range: data.eligible_range().unwrap(),
+        postures,
+        series,
+        rates,
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Equal but for the last bits of sums taken in another order.
+fn assert_same(a: &Answers, b: &Answers, what: &str) {
+    assert_eq!(a.range, b.range, "{what}: range");
+    assert_eq!(a.postures.len(), b.postures.len());
+    for (pa, pb) in a.postures.iter().zip(&b.postures) {
+        let keys = |p: &[Posture]| {
+            let mut k: Vec<String> = p.iter().map(|x| x.key.clone()).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(pa), keys(pb), "{what}: posture keys");
+        for x in pa {
+            let y = pb.iter().find(|y| y.key == x.key).unwrap();
+            for (u, v) in [
+                (x.on_demand_equivalent_cost, y.on_demand_equivalent_cost),
+                (
+                    x.covered_on_demand_equivalent_cost,
+                    y.covered_on_demand_equivalent_cost,
+                ),
+                (x.uncovered_on_demand_cost, y.uncovered_on_demand_cost),
+                (x.commitment_cost, y.commitment_cost),
+                (x.used_commitment, y.used_commitment),
+                (x.total_commitment, y.total_commitment),
+            ] {
+                assert!(close(u, v), "{what}: posture {}: {u} vs {v}", x.key);
+            }
+        }
+    }
+    assert_eq!(a.series.len(), b.series.len(), "{what}: series");
+    for (x, y) in a.series.iter().zip(&b.series) {
+        assert_eq!((&x.0, &x.1), (&y.0, &y.1), "{what}: series order");
+        assert_eq!(x.2.len(), y.2.len());
+        assert!(
+            x.2.iter().zip(&y.2).all(|(u, v)| close(*u, *v)),
+            "{what}: series {} {}",
+            x.0,
+            x.1
+        );
+    }
+    assert_eq!(a.rates.len(), b.rates.len(), "{what}: rates");
+    for (x, y) in a.rates.iter().zip(&b.rates) {
+        assert_eq!(x.0, y.0, "{what}: rates");
+        assert!(close(x.1, y.1), "{what}: rate {x:?} vs {y:?}");
+    }
+}
+
+fn copy(from: &str, to: &Path) {
+    std::fs::copy(orgpool_testkit::real_data(from), to).unwrap();
+}
+
+#[test]
+fn a_second_look_reads_the_cached_summary_and_answers_as_the_scan_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cur = dir.path().join("cur");
+    std::fs::create_dir(&cur).unwrap();
+    for month in ["10", "11", "12"] {
+        let name = format!("workshop-cur-2018-{month}.snappy.parquet");
+        copy(&name, &cur.join(&name));
+    }
+    let uncached = open(&cur, None, None);
+    let expected = answers(&uncached);
+    assert!(!uncached.summary_was_cached());
+    assert!(!expected.series.is_empty() && !expected.rates.is_empty());
+
+    let first = open(&cur, Some(&cache), None);
+    assert_same(&answers(&first), &expected, "first, scanned");
+    assert!(!first.summary_was_cached());
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+
+    let second = open(&cur, Some(&cache), None);
+    assert_same(&answers(&second), &expected, "second, cached");
+    assert!(
+        second.summary_was_cached(),
+        "the second look reads the cache"
+    );
+    // Reading it wrote nothing new.
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+}
+
+#[test]
+fn a_rewritten_added_or_removed_file_or_another_format_is_scanned_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cur = dir.path().join("cur");
+    std::fs::create_dir(&cur).unwrap();
+    let file = cur.join("export.snappy.parquet");
+    copy("workshop-cur-2018-10.snappy.parquet", &file);
+    let look = |what: &str| {
+        let cached = open(&cur, Some(&cache), None);
+        let fresh = answers(&cached);
+        assert!(!cached.summary_was_cached(), "{what}: must be scanned");
+        assert_same(&fresh, &answers(&open(&cur, None, None)), what);
+        // And the next look at the same files reads what this one stored.
+        let again = open(&cur, Some(&cache), None);
+        assert_same(&answers(&again), &fresh, what);
+        assert!(again.summary_was_cached(), "{what}: then cached");
+        fresh
+    };
+    let october = look("October");
+
+    // AWS rewrites the file in place: same path, other content.
+    copy("workshop-cur-2018-11.snappy.parquet", &file);
+    let november = look("November at October's path");
+    assert_ne!(october.range, november.range);
+
+    // A file is added, then removed again.
+    copy(
+        "workshop-cur-2018-12.snappy.parquet",
+        &cur.join("december.snappy.parquet"),
+    );
+    let both = look("November and December");
+    assert_ne!(both.range, november.range);
+    std::fs::remove_file(cur.join("december.snappy.parquet")).unwrap();
+    let cached = open(&cur, Some(&cache), None);
+    assert_same(&answers(&cached), &november, "December removed");
+
+    // Forcing the format the files were recognised as reads them the same
+    // way: the same summary.
+    let forced = open(&cur, Some(&cache), Some(Format::LegacyParquet));
+    assert_same(&answers(&forced), &november, "forced format");
+    assert!(forced.summary_was_cached());
+}
+
+#[test]
+fn a_damaged_cache_entry_is_scanned_around_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cur = dir.path().join("cur");
+    std::fs::create_dir(&cur).unwrap();
+    copy(
+        "workshop-cur-2018-12.snappy.parquet",
+        &cur.join("dec.snappy.parquet"),
+    );
+    let expected = answers(&open(&cur, Some(&cache), None));
+    let entry = std::fs::read_dir(&cache)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&entry).unwrap();
+    std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+    let after_damage = open(&cur, Some(&cache), None);
+    assert_same(&answers(&after_damage), &expected, "damaged entry");
+    assert!(!after_damage.summary_was_cached());
+    let repaired = open(&cur, Some(&cache), None);
+    assert_same(&answers(&repaired), &expected, "repaired entry");
+    assert!(repaired.summary_was_cached());
+}
