@@ -663,6 +663,71 @@ print(sum(1 for _ in s3.list_objects_v2(Bucket="orgpool-cur")["Contents"]))
         "workshop",
     );
 
+    // The summary is cached by each object's ETag: asking again reads it,
+    // and an object rewritten in place is read afresh.
+    let cache = dir.path().join("s3-cache");
+    let upload = |month: &str| {
+        moto.boto3(&format!(
+            r#"
+import boto3, os
+s3 = boto3.client("s3", endpoint_url=os.environ["MOTO_ENDPOINT"])
+s3.upload_file({path:?}, "orgpool-cur", "rewritten/cur.snappy.parquet")
+"#,
+            path = real(&format!("workshop-cur-2018-{month}.snappy.parquet"))
+        ));
+    };
+    let cached = || {
+        let mut env = env.clone();
+        env.push(("RUST_LOG", "info".to_owned()));
+        let out = orgpool_env(
+            &[
+                "estimate",
+                "--cur",
+                "s3://orgpool-cur/rewritten/",
+                "--endpoint-url",
+                endpoint,
+                "--lookback-days",
+                "3660",
+                "--format",
+                "json",
+                "--cache-dir",
+                cache.to_str().unwrap(),
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        (json, stderr(&out).contains("summary was read from"))
+    };
+    let local_month = |month: &str| {
+        json_of(&[
+            "estimate",
+            "--cur",
+            &real(&format!("workshop-cur-2018-{month}.snappy.parquet")),
+            "--lookback-days",
+            "3660",
+            "--format",
+            "json",
+            "--no-cache",
+        ])
+    };
+    upload("10");
+    let (first, hit) = cached();
+    assert!(!hit);
+    let (again, hit) = cached();
+    assert!(hit, "the same objects: the cached summary");
+    assert_json_close(&first, &again, "cached S3 estimate");
+    upload("11");
+    let (rewritten, hit) = cached();
+    assert!(!hit, "a rewritten object has another ETag");
+    let november = local_month("11");
+    assert_eq!(rewritten["window"], november["window"]);
+    assert_json_close(
+        &rewritten["savings_plans_eligible"],
+        &november["savings_plans_eligible"],
+        "rewritten object",
+    );
+
     // Gzip CSV in S3: only its first bytes are fetched to recognise it.
     let legacy = orgpool_env(
         &[

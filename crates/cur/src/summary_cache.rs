@@ -19,7 +19,8 @@
 //! that cannot be written is skipped with a warning. So the cache can make a
 //! run faster, but never wrong and never failed. Writes go to a temporary
 //! file renamed into place, so two runs at once each see a whole entry or
-//! none. The folder keeps the [`SummaryCache::KEEP`] newest entries.
+//! none. The folder keeps the [`SummaryCache::KEEP`] newest entries, of at
+//! most [`SummaryCache::MAX_BYTES`] together (by default).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,8 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummaryCache {
     dir: PathBuf,
+    keep: usize,
+    max_bytes: u64,
 }
 
 /// What an entry starts with, so that a stray file is not taken for one.
@@ -41,12 +44,29 @@ const MAGIC: &[u8; 8] = b"orgpool1";
 const CHECKSUM_BYTES: usize = 32;
 
 impl SummaryCache {
-    /// Entries kept in the folder; older ones are removed after a write.
+    /// Entries kept in the folder by default; older ones are removed after a
+    /// write.
     pub const KEEP: usize = 16;
+    /// Bytes kept in the folder by default, all entries together.
+    pub const MAX_BYTES: u64 = 1 << 30;
 
     /// A cache in `dir` (created when first written).
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        SummaryCache { dir: dir.into() }
+        SummaryCache {
+            dir: dir.into(),
+            keep: Self::KEEP,
+            max_bytes: Self::MAX_BYTES,
+        }
+    }
+
+    /// The same cache, keeping at most `entries` entries of at most `bytes`
+    /// together (the newest entry always stays).
+    pub fn with_limits(self, entries: usize, bytes: u64) -> Self {
+        SummaryCache {
+            keep: entries.max(1),
+            max_bytes: bytes,
+            ..self
+        }
     }
 
     /// The cache folder: `$ORGPOOL_CACHE_DIR`, else `$XDG_CACHE_HOME/orgpool`,
@@ -96,6 +116,12 @@ impl SummaryCache {
             );
             return;
         }
+        tracing::debug!(
+            "cached the summary ({} rows, {} bytes) in {}",
+            batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+            std::fs::metadata(&path).map_or(0, |m| m.len()),
+            path.display()
+        );
         self.evict(&path);
     }
 
@@ -121,23 +147,46 @@ impl SummaryCache {
         Ok(())
     }
 
-    /// Removes all but the [`SummaryCache::KEEP`] newest entries (`just_written`
-    /// always stays).
+    /// Removes the oldest entries until at most `keep` are left, of at most
+    /// `max_bytes` together (`just_written` always stays), and temporary
+    /// files an interrupted write left over an hour ago.
     fn evict(&self, just_written: &Path) {
         let Ok(listing) = std::fs::read_dir(&self.dir) else {
             return;
         };
-        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = listing
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| is_entry(p) && p != just_written)
-            .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
-            .collect();
-        entries.sort_by(|a, b| b.0.cmp(&a.0));
-        for (_, old) in entries.into_iter().skip(Self::KEEP - 1) {
-            let _ = std::fs::remove_file(old);
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let mut entries = Vec::new();
+        for path in listing.filter_map(Result::ok).map(|e| e.path()) {
+            let Some((modified, size)) = std::fs::metadata(&path)
+                .ok()
+                .and_then(|m| Some((m.modified().ok()?, m.len())))
+            else {
+                continue;
+            };
+            if is_entry(&path) && path != just_written {
+                entries.push((modified, size, path));
+            } else if is_leftover(&path) && modified < hour_ago {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+        let mut count = 1;
+        let mut bytes = std::fs::metadata(just_written).map_or(0, |m| m.len());
+        for (_, size, path) in entries {
+            count += 1;
+            bytes += size;
+            if count > self.keep || bytes > self.max_bytes {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
+}
+
+/// A temporary file of [`SummaryCache::write`] (as `tempfile` names them).
+fn is_leftover(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(".tmp"))
 }
 
 fn is_entry(path: &Path) -> bool {
@@ -350,5 +399,54 @@ mod tests {
             dir.path().join("unrelated.txt").exists(),
             "other files stay"
         );
+    }
+
+    fn age(path: &Path, seconds_ago: u64) {
+        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(seconds_ago);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+
+    #[test]
+    fn the_folder_stays_under_its_byte_limit_but_keeps_the_newest_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let (schema, batches) = summary(2000);
+        let probe = SummaryCache::at(dir.path().join("probe"));
+        probe.store("probe", &schema, &batches);
+        let size = std::fs::metadata(probe.entry("probe")).unwrap().len();
+        // Room for two entries and a half.
+        let cache = SummaryCache::at(dir.path().join("c")).with_limits(100, size * 5 / 2);
+        for (i, seconds_ago) in [(0, 40), (1, 30), (2, 20)] {
+            cache.store(&format!("k{i}"), &schema, &batches);
+            age(&cache.entry(&format!("k{i}")), seconds_ago);
+        }
+        let kept: Vec<bool> = (0..3)
+            .map(|i| cache.entry(&format!("k{i}")).exists())
+            .collect();
+        assert_eq!(kept, [false, true, true], "the oldest goes");
+        // An entry larger than the limit on its own still stays, alone.
+        let tiny = SummaryCache::at(dir.path().join("c")).with_limits(100, 1);
+        tiny.store("big", &schema, &batches);
+        assert!(tiny.load("big").is_some());
+        assert!(!cache.entry("k2").exists());
+    }
+
+    #[test]
+    fn an_interrupted_writes_leftover_is_cleared_once_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SummaryCache::at(dir.path());
+        let (schema, batches) = summary(3);
+        let stale = dir.path().join(".tmpAbC123");
+        let fresh = dir.path().join(".tmpXyZ789");
+        std::fs::write(&stale, "half an entry").unwrap();
+        std::fs::write(&fresh, "another run writing now").unwrap();
+        age(&stale, 2 * 3600);
+        cache.store("k", &schema, &batches);
+        assert!(!stale.exists());
+        assert!(fresh.exists(), "it may be another run's write in progress");
     }
 }
