@@ -9,6 +9,7 @@ use orgpool_model::{Posture, Window};
 use orgpool_savings::RateTable;
 use orgpool_savings::estimate::{self, BacktestRow, HOURS_PER_MONTH, RateChain, Request};
 use orgpool_savings::rates::{RateRow, RateSource};
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::BadInput;
@@ -68,21 +69,39 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     lap("opened and checked the billing data");
     let window = choose_window(&data, args)?;
     lap("summarized the export (one scan)");
-    let posture = |d| data.posture(&window, d).map_err(cur_error);
-    let total = posture(Dimension::Total)?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let accounts = posture(Dimension::Account)?;
-    let services = posture(Dimension::Service)?;
-    let families = posture(Dimension::FamilyRegion)?;
-    let series = data.uncovered_series(&window).map_err(cur_error)?;
+    // Six small queries of the summary, each mostly planning and one pass
+    // over it: they run side by side.
+    let dimensions = [
+        Dimension::Total,
+        Dimension::Account,
+        Dimension::Service,
+        Dimension::FamilyRegion,
+    ];
+    let ((postures, series), observed) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    dimensions
+                        .par_iter()
+                        .map(|&d| data.posture(&window, d))
+                        .collect::<Result<Vec<_>, _>>()
+                },
+                || data.uncovered_series(&window),
+            )
+        },
+        || data.observed_rates(&window),
+    );
+    let [total, accounts, services, families] =
+        <[Vec<Posture>; 4]>::try_from(postures.map_err(cur_error)?)
+            .map_err(|_| anyhow::anyhow!("one posture per dimension"))?;
+    let total = total.into_iter().next().unwrap_or_default();
+    let series = series.map_err(cur_error)?;
 
     let file_rates = match &args.rates {
         Some(path) => Some(RateTable::from_path(path).map_err(|e| BadInput(e.to_string()))?),
         None => None,
     };
-    let observed = data.observed_rates(&window).map_err(cur_error)?;
+    let observed = observed.map_err(cur_error)?;
     let observed_rates = RateTable::from_rows(
         observed.into_iter().map(|o| RateRow {
             plan: o.plan,
