@@ -28,6 +28,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 
 use crate::batch::Columns;
@@ -245,57 +247,34 @@ impl BillingData {
              GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18",
             line_costs()
         );
-        let mut covered: BTreeMap<String, BTreeMap<(String, String, String), Covered>> =
-            BTreeMap::new();
-        let mut out = Vec::new();
         let clock = std::time::Instant::now();
         let batches = self.with_groups(&CHARGES, "raw_groups", || self.query(&sql))?;
         tracing::debug!("charge rows query: {:.2} s", clock.elapsed().as_secs_f64());
-        for b in batches {
-            let c = Columns::read(&b)?;
-            for row in 0..b.num_rows() {
-                let t = |i: usize| c.text(i, row);
-                out.push(ChargeRow {
-                    hour: c.integer(0, row),
-                    period: t(1),
-                    account: t(2),
-                    service: t(3),
-                    billing_entity: t(4),
-                    usage_type: t(5),
-                    operation: t(6),
-                    region: t(7),
-                    family: t(8),
-                    class: CommitmentClass::parse(&t(9)),
-                    kind: match t(10).as_str() {
-                        "usage" => ChargeKind::Usage,
-                        "commitment_fee" => ChargeKind::CommitmentFee,
-                        _ => ChargeKind::Other,
-                    },
-                    free_tier: c.boolean(11, row),
-                    amount: c.number(12, row),
-                    public_cost: c.number(13, row),
-                    actual_cost: c.number(14, row),
-                    normalization_factor: c.number(15, row),
-                    paid_tier_cost: c.number(16, row),
-                });
-                let Some(arn) = c.is_valid(17, row).then(|| c.text(17, row)) else {
-                    continue;
-                };
-                let r = out.last().expect("just pushed");
-                let key = (r.usage_type.clone(), r.operation.clone(), r.region.clone());
-                let cov = covered
-                    .entry(arn)
-                    .or_default()
-                    .entry(key)
-                    .or_insert_with(|| Covered {
-                        key: format!("{}|{}|{}", r.usage_type, r.operation, r.region),
-                        family: r.family.clone(),
-                        region: r.region.clone(),
-                        ..Covered::default()
-                    });
-                cov.effective += r.actual_cost;
-                cov.public += c.number(18, row);
-                cov.amount += r.amount;
+        // Each batch's rows are read on a thread of their own, then put
+        // together in the batches' order.
+        let parts = batches
+            .par_iter()
+            .map(rows_of_batch)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(parts.iter().map(|(rows, _)| rows.len()).sum());
+        let mut covered: CoverageByKey = BTreeMap::new();
+        for (rows, part) in parts {
+            out.extend(rows);
+            for (arn, keys) in part {
+                let mine = covered.entry(arn).or_default();
+                for (key, c) in keys {
+                    match mine.entry(key) {
+                        std::collections::btree_map::Entry::Vacant(v) => {
+                            v.insert(c);
+                        }
+                        std::collections::btree_map::Entry::Occupied(mut o) => {
+                            let o = o.get_mut();
+                            o.effective += c.effective;
+                            o.public += c.public;
+                            o.amount += c.amount;
+                        }
+                    }
+                }
             }
         }
         let covered = covered
@@ -341,7 +320,10 @@ impl BillingData {
         // Few lines match: with the filter pushed into the Parquet reader,
         // the other columns are decoded for those lines only.
         self.build_once(&self.commitment_fees, || {
-            self.query_with_pushdown(sql).map(|_| ())
+            let clock = std::time::Instant::now();
+            self.query_with_pushdown(sql)?;
+            tracing::debug!("fee lines scan: {:.2} s", clock.elapsed().as_secs_f64());
+            Ok(())
         })
     }
 
@@ -467,6 +449,65 @@ impl BillingData {
 
 /// What each commitment covered, by its ARN.
 type CoverageByCommitment = BTreeMap<String, Vec<Covered>>;
+
+/// [`CoverageByCommitment`] while it is summed: by ARN, then by usage type,
+/// operation and region.
+type CoverageByKey = BTreeMap<String, BTreeMap<(String, String, String), Covered>>;
+
+/// The charge rows of one batch of `rows_and_coverage`'s query, and what
+/// each commitment covered in them.
+fn rows_of_batch(
+    b: &arrow::array::RecordBatch,
+) -> Result<(Vec<ChargeRow>, CoverageByKey), CurError> {
+    let c = Columns::read(b)?;
+    let mut out = Vec::with_capacity(b.num_rows());
+    let mut covered = CoverageByKey::new();
+    for row in 0..b.num_rows() {
+        let t = |i: usize| c.text(i, row);
+        out.push(ChargeRow {
+            hour: c.integer(0, row),
+            period: t(1),
+            account: t(2),
+            service: t(3),
+            billing_entity: t(4),
+            usage_type: t(5),
+            operation: t(6),
+            region: t(7),
+            family: t(8),
+            class: CommitmentClass::parse(&t(9)),
+            kind: match t(10).as_str() {
+                "usage" => ChargeKind::Usage,
+                "commitment_fee" => ChargeKind::CommitmentFee,
+                _ => ChargeKind::Other,
+            },
+            free_tier: c.boolean(11, row),
+            amount: c.number(12, row),
+            public_cost: c.number(13, row),
+            actual_cost: c.number(14, row),
+            normalization_factor: c.number(15, row),
+            paid_tier_cost: c.number(16, row),
+        });
+        let Some(arn) = c.is_valid(17, row).then(|| c.text(17, row)) else {
+            continue;
+        };
+        let r = out.last().expect("just pushed");
+        let key = (r.usage_type.clone(), r.operation.clone(), r.region.clone());
+        let cov = covered
+            .entry(arn)
+            .or_default()
+            .entry(key)
+            .or_insert_with(|| Covered {
+                key: format!("{}|{}|{}", r.usage_type, r.operation, r.region),
+                family: r.family.clone(),
+                region: r.region.clone(),
+                ..Covered::default()
+            });
+        cov.effective += r.actual_cost;
+        cov.public += c.number(18, row);
+        cov.amount += r.amount;
+    }
+    Ok((out, covered))
+}
 
 /// What one commitment covered of one usage key (`usage_type|operation|region`):
 /// at its effective cost, at the public on-demand cost, in usage units.
