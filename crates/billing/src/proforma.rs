@@ -295,8 +295,7 @@ fn group_bill(
     lines: &[Line],
     commitments: &[HeldCommitment],
 ) -> GroupBill {
-    let members: std::collections::HashSet<&str> =
-        group.accounts.iter().map(String::as_str).collect();
+    let members: rustc_hash::FxHashSet<&str> = group.accounts.iter().map(String::as_str).collect();
     let member = |a: &str| members.contains(a);
     let own: Vec<&HeldCommitment> = commitments.iter().filter(|c| member(&c.owner)).collect();
     let mut by_hour: BTreeMap<i64, Vec<&Line>> = BTreeMap::new();
@@ -403,7 +402,7 @@ enum Name {
 
 /// Interns names into the `u32`s the simulator takes, borrowing the text.
 #[derive(Default)]
-struct Interner<'a>(HashMap<(Name, &'a str), u32>);
+struct Interner<'a>(rustc_hash::FxHashMap<(Name, &'a str), u32>);
 
 impl<'a> Interner<'a> {
     fn id(&mut self, kind: Name, s: &'a str) -> u32 {
