@@ -611,24 +611,29 @@ print(sum(1 for _ in s3.list_objects_v2(Bucket="orgpool-cur")["Contents"]))
     assert!(listed.trim().parse::<u32>().unwrap() >= 6, "{listed}");
     let env = moto.env();
     let endpoint = moto.endpoint.as_str();
-    let estimate = |input: &str| {
-        let out = orgpool_env(
-            &[
-                "estimate",
-                "--cur",
-                input,
-                "--endpoint-url",
-                endpoint,
-                "--lookback-days",
-                "3660",
-                "--format",
-                "json",
-            ],
-            &env,
-        );
+    // The estimate of `input` in S3, with `extra` arguments, and whether its
+    // summary was read from the cache.
+    let estimate_with = |input: &str, extra: &[&str]| {
+        let mut args = vec![
+            "estimate",
+            "--cur",
+            input,
+            "--endpoint-url",
+            endpoint,
+            "--lookback-days",
+            "3660",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let mut env = env.clone();
+        env.push(("RUST_LOG", "info".to_owned()));
+        let out = orgpool_env(&args, &env);
         assert_eq!(out.status.code(), Some(0), "{input}: {}", stderr(&out));
-        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+        let json = serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap();
+        (json, stderr(&out).contains("summary was read from"))
     };
+    let estimate = |input: &str| estimate_with(input, &[]).0;
     let local = json_of(&[
         "estimate",
         "--cur",
@@ -677,27 +682,10 @@ s3.upload_file({path:?}, "orgpool-cur", "rewritten/cur.snappy.parquet")
         ));
     };
     let cached = || {
-        let mut env = env.clone();
-        env.push(("RUST_LOG", "info".to_owned()));
-        let out = orgpool_env(
-            &[
-                "estimate",
-                "--cur",
-                "s3://orgpool-cur/rewritten/",
-                "--endpoint-url",
-                endpoint,
-                "--lookback-days",
-                "3660",
-                "--format",
-                "json",
-                "--cache-dir",
-                cache.to_str().unwrap(),
-            ],
-            &env,
-        );
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-        (json, stderr(&out).contains("summary was read from"))
+        estimate_with(
+            "s3://orgpool-cur/rewritten/",
+            &["--cache-dir", cache.to_str().unwrap()],
+        )
     };
     let local_month = |month: &str| {
         json_of(&[

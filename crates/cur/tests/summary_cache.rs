@@ -123,16 +123,24 @@ fn copy(from: &str, to: &Path) {
     std::fs::copy(orgpool_testkit::real_data(from), to).unwrap();
 }
 
+/// A cache folder and an export folder holding `files` of the public data,
+/// each under its own name or the name given.
+fn export(dir: &Path, files: &[(&str, &str)]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let cache = dir.join("cache");
+    let cur = dir.join("cur");
+    std::fs::create_dir(&cur).unwrap();
+    for (from, name) in files {
+        copy(from, &cur.join(name));
+    }
+    (cache, cur)
+}
+
 #[test]
 fn a_second_look_reads_the_cached_summary_and_answers_as_the_scan_did() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    let cur = dir.path().join("cur");
-    std::fs::create_dir(&cur).unwrap();
-    for month in ["10", "11", "12"] {
-        let name = format!("workshop-cur-2018-{month}.snappy.parquet");
-        copy(&name, &cur.join(&name));
-    }
+    let months = ["10", "11", "12"].map(|m| format!("workshop-cur-2018-{m}.snappy.parquet"));
+    let files: Vec<(&str, &str)> = months.iter().map(|m| (m.as_str(), m.as_str())).collect();
+    let (cache, cur) = export(dir.path(), &files);
     let uncached = open(&cur, None, None);
     let expected = answers(&uncached);
     assert!(!uncached.summary_was_cached());
@@ -154,13 +162,16 @@ fn a_second_look_reads_the_cached_summary_and_answers_as_the_scan_did() {
 }
 
 #[test]
-fn a_rewritten_added_or_removed_file_or_another_format_is_scanned_afresh() {
+fn a_rewritten_added_or_removed_file_is_scanned_afresh() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    let cur = dir.path().join("cur");
-    std::fs::create_dir(&cur).unwrap();
+    let (cache, cur) = export(
+        dir.path(),
+        &[(
+            "workshop-cur-2018-10.snappy.parquet",
+            "export.snappy.parquet",
+        )],
+    );
     let file = cur.join("export.snappy.parquet");
-    copy("workshop-cur-2018-10.snappy.parquet", &file);
     let look = |what: &str| {
         let cached = open(&cur, Some(&cache), None);
         let fresh = answers(&cached);
@@ -200,12 +211,9 @@ fn a_rewritten_added_or_removed_file_or_another_format_is_scanned_afresh() {
 #[test]
 fn a_damaged_cache_entry_is_scanned_around_and_replaced() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    let cur = dir.path().join("cur");
-    std::fs::create_dir(&cur).unwrap();
-    copy(
-        "workshop-cur-2018-12.snappy.parquet",
-        &cur.join("dec.snappy.parquet"),
+    let (cache, cur) = export(
+        dir.path(),
+        &[("workshop-cur-2018-12.snappy.parquet", "dec.snappy.parquet")],
     );
     let expected = answers(&open(&cur, Some(&cache), None));
     let entry = std::fs::read_dir(&cache)
