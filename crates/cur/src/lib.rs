@@ -8,6 +8,8 @@
 //! - [`BillingData`]: a DataFusion session with the view `line_items` registered,
 //!   after the checks that make bad input a clear error: missing columns, corrupt
 //!   files, bad numbers, mixed currencies and billing periods delivered twice.
+//! - [`summary_cache`]: the estimate's hourly summary kept between runs, keyed
+//!   by the files read and the orgpool build.
 //!
 //! Queries stream: DataFusion reads files in bounded batches, and callers
 //! aggregate in SQL, or batch by batch in `line_groups` (the two scans that
