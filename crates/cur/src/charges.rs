@@ -263,17 +263,7 @@ impl BillingData {
             for (arn, keys) in part {
                 let mine = covered.entry(arn).or_default();
                 for (key, c) in keys {
-                    match mine.entry(key) {
-                        std::collections::btree_map::Entry::Vacant(v) => {
-                            v.insert(c);
-                        }
-                        std::collections::btree_map::Entry::Occupied(mut o) => {
-                            let o = o.get_mut();
-                            o.effective += c.effective;
-                            o.public += c.public;
-                            o.amount += c.amount;
-                        }
-                    }
+                    mine.entry(key).and_modify(|o| o.add(&c)).or_insert(c);
                 }
             }
         }
@@ -519,6 +509,15 @@ struct Covered {
     amount: f64,
     family: String,
     region: String,
+}
+
+impl Covered {
+    /// Adds what `other` covered of the same key.
+    fn add(&mut self, other: &Covered) {
+        self.effective += other.effective;
+        self.public += other.public;
+        self.amount += other.amount;
+    }
 }
 
 /// A discount observed from summed costs, rounded to six decimals: AWS

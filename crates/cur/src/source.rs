@@ -239,13 +239,17 @@ fn recognise(path: &Path, forced: Option<Format>) -> Result<SourceFile, CurError
     })
 }
 
-/// A local file's [`SourceFile::identity`].
-fn local_identity(stat: &std::fs::Metadata) -> String {
-    let nanos = stat
-        .modified()
+/// When a file was last written, in nanoseconds since 1970 (0 if unknown).
+pub(crate) fn modified_nanos(stat: &std::fs::Metadata) -> u128 {
+    stat.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// A local file's [`SourceFile::identity`].
+fn local_identity(stat: &std::fs::Metadata) -> String {
+    let nanos = modified_nanos(stat);
     #[cfg(unix)]
     let inode = {
         use std::os::unix::fs::MetadataExt;

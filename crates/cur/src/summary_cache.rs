@@ -270,11 +270,7 @@ pub(crate) fn program_identity() -> String {
         .ok()
         .and_then(|p| std::fs::metadata(p).ok());
     let stamp = exe.map_or_else(String::new, |m| {
-        let nanos = m
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
+        let nanos = crate::source::modified_nanos(&m);
         format!(" exe_size={} exe_mtime_ns={nanos}", m.len())
     });
     format!("orgpool {}{stamp}", env!("CARGO_PKG_VERSION"))
