@@ -16,7 +16,7 @@ if [ ! -d "$out/demo" ]; then
 fi
 lines=$("$python" -c "import duckdb; print(duckdb.connect().execute(\"SELECT count(*) FROM read_parquet('$out/demo/cur/**/*.parquet')\").fetchone()[0])")
 
-rm -f "$out"/*.runs
+rm -f "$out"/*.runs "$out"/*.digests
 # The warm runs read the summary that this first, unmeasured run leaves in a
 # cache of their own.
 cache="$out/summary-cache"
@@ -25,6 +25,7 @@ rm -rf "$cache"
 for _ in $(seq "$runs"); do
   # Cold: the whole export is scanned (--no-cache), as on a first run.
   measure "$out" orgpool "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json --no-cache
+  md5sum < "$out/orgpool.stdout" >> "$out/orgpool.digests"
   measure "$out" orgpool-warm "$bin" estimate --cur "$out/demo/cur" --lookback-days 3660 --format json --cache-dir "$cache"
   measure "$out" duckdb "$python" -c "
 import duckdb
@@ -55,6 +56,9 @@ printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "orgpool estimate (read, posture, op
 printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "orgpool estimate again, its summary cached" "$w_secs" "$w_min" "$w_max" "$((w_rss / 1024))"
 printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "duckdb hourly eligible-spend aggregation only" "$d_secs" "$d_min" "$d_max" "$((d_rss / 1024))"
 printf '%-54s %8.2f %6.2f–%-6.2f %9.0f\n' "duckdb running orgpool's summary scan only" "$s_secs" "$s_min" "$s_max" "$((s_rss / 1024))"
+# The same export must give the same estimate, bit for bit, run after run.
+printf 'cold runs whose JSON is byte-identical to the first: %s of %s\n' \
+  "$(grep -c -x -F "$(head -1 "$out/orgpool.digests")" "$out/orgpool.digests")" "$runs"
 awk -v o="$o_secs" -v d="$d_secs" 'BEGIN { printf "ratio duckdb/orgpool time: %.2f (target >= 1.0)\n", d / o }'
 awk -v o="$o_secs" -v s="$s_secs" 'BEGIN { printf "ratio (duckdb summary scan only)/(whole orgpool estimate): %.2f\n", s / o }'
 awk -v w="$w_secs" -v d="$d_secs" 'BEGIN { printf "ratio duckdb/(orgpool estimate, summary cached): %.2f (not the target: the target is the cold run)\n", d / w }'

@@ -8,6 +8,9 @@
 //! - [`BillingData`]: a DataFusion session with the view `line_items` registered,
 //!   after the checks that make bad input a clear error: missing columns, corrupt
 //!   files, bad numbers, mixed currencies and billing periods delivered twice.
+//! - `line_groups` and `summary`: the estimate's one scan, grouped, then
+//!   summed by hour and commitment class in our own code, the same bit for
+//!   bit from run to run.
 //! - [`summary_cache`]: the estimate's hourly summary kept between runs, keyed
 //!   by the files read and the orgpool build.
 //!
@@ -24,6 +27,7 @@ pub mod queries;
 pub mod s3;
 pub mod source;
 mod stats;
+mod summary;
 pub mod summary_cache;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -194,7 +198,7 @@ impl BillingData {
             .map(String::as_str)
             .filter(|i| source::is_s3(i))
             .collect();
-        let ctx = SessionContext::new();
+        let ctx = session();
         if !remote.is_empty() {
             let (found, stores) = runtime.block_on(s3::discover(&remote, forced, &options.s3))?;
             for (bucket, store) in stores {
@@ -247,8 +251,8 @@ impl BillingData {
     /// commitment terms. Every estimate query reads it, so the export is scanned
     /// once instead of once per question.
     ///
-    /// The scan's lines are grouped by [`line_groups`] into `hourly_lines`;
-    /// [`queries::summary_sql`] derives `hourly` from that.
+    /// The scan's lines are grouped by [`line_groups`]; [`summary`] derives
+    /// `hourly` from those groups.
     ///
     /// With a [`SummaryCache`], the table is read from it when these files
     /// were summarized before, and stored in it otherwise.
@@ -265,16 +269,23 @@ impl BillingData {
                     .store(true, std::sync::atomic::Ordering::Relaxed);
                 return self.register_batches("hourly", schema, batches);
             }
-            self.with_groups(&line_groups::ESTIMATE, "hourly_lines", || {
-                let sql = format!("CREATE TABLE hourly AS {}", queries::summary_sql());
-                self.query(&sql).map(|_| ())
-            })?;
+            let clock = std::time::Instant::now();
+            let groups = self.group_lines_of(&line_groups::ESTIMATE, "line_items")?;
+            tracing::debug!(
+                "line scan and grouping: {} groups, {:.2} s",
+                groups.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                clock.elapsed().as_secs_f64()
+            );
+            let (schema, batches) = summary::summarize(self, &groups)?;
+            tracing::debug!(
+                "summary of the groups: {} rows, {:.2} s",
+                batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                clock.elapsed().as_secs_f64()
+            );
             if let Some((cache, key)) = &self.cache {
-                let table = self.block(self.ctx.table("hourly"))?;
-                let schema = Arc::new(table.schema().as_arrow().clone());
-                let batches = self.block(table.collect())?;
                 cache.store(key, &schema, &batches);
             }
+            self.register_batches("hourly", schema, batches)?;
             Ok(())
         })
     }
@@ -321,6 +332,24 @@ impl BillingData {
             partitions.into_iter().map(|b| vec![b]).collect(),
         )
         .map_err(CurError::engine)?;
+        self.ctx
+            .register_table(name, Arc::new(table))
+            .map_err(CurError::engine)?;
+        let result = then();
+        self.ctx.deregister_table(name).map_err(CurError::engine)?;
+        result
+    }
+
+    /// Runs `then` with `batch` registered as the table `name`, which is
+    /// dropped afterwards.
+    pub(crate) fn with_table<T>(
+        &self,
+        name: &str,
+        batch: RecordBatch,
+        then: impl FnOnce() -> Result<T, CurError>,
+    ) -> Result<T, CurError> {
+        let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])
+            .map_err(CurError::engine)?;
         self.ctx
             .register_table(name, Arc::new(table))
             .map_err(CurError::engine)?;
@@ -762,14 +791,31 @@ fn group_deliveries(files: Vec<SourceFile>) -> Vec<Delivery> {
         .collect()
 }
 
+/// A DataFusion session for reading billing data.
+///
+/// Work stealing between the scan's partitions is off: each partition reads
+/// its own files' byte ranges, as planned. The scans' groups are then the
+/// same from run to run, and so are their sums, which [`summary`] adds up
+/// in partition order: the same export gives the same estimate, bit for bit.
+/// (The files are split into ranges of equal size, so the partitions stay
+/// balanced without it.)
+fn session() -> SessionContext {
+    let mut config = datafusion::prelude::SessionConfig::new();
+    config
+        .options_mut()
+        .execution
+        .enable_file_stream_work_stealing = false;
+    SessionContext::new_with_config(config)
+}
+
 /// The [`summary_cache`] key of the summary of `files` read through `view`:
 /// everything the table `hourly` depends on.
 fn summary_key(view: &str, files: &[&SourceFile]) -> String {
     let mut key = format!(
-        "{}\nlayout: {}\nsummary: {}\nview: {view}\n",
+        "{}\nlayout: {}\nsummary: {:?}\nview: {view}\n",
         summary_cache::program_identity(),
         line_groups::ESTIMATE.scan_sql("line_items"),
-        queries::summary_sql()
+        summary::schema()
     );
     let mut files: Vec<&&SourceFile> = files.iter().collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));

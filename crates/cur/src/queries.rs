@@ -78,6 +78,9 @@ pub(crate) fn summary_scan_sql() -> String {
     )
 }
 
+/// Step 2 of the summary in SQL: what [`crate::summary`] computes, kept as
+/// the tests' oracle for it.
+///
 /// The one scan of the export the estimate makes: commitment-relevant lines
 /// summed by everything later queries group or filter on. It has two steps:
 /// 1. [`crate::line_groups`] groups the raw canonical columns of the lines
@@ -95,6 +98,7 @@ pub(crate) fn summary_scan_sql() -> String {
 /// line has none; `sp_total` the Savings Plan's total commitment, or the
 /// billed cost where a line has none; `observed_effective` what a commitment
 /// charged on covered lines that have a public cost.
+#[cfg(test)]
 pub(crate) fn summary_sql() -> String {
     format!(
         "SELECT date_trunc('hour', usage_start) AS usage_hour, usage_account_id, product_code, commitment_class, region, family, \
