@@ -283,6 +283,9 @@ fn typed(expr: &str, kind: Kind, csv: bool, text_source: bool) -> String {
     let textual = csv || text_source;
     let t = text(expr, textual);
     match (kind, textual) {
+        // Parquet text as it is read (dictionaries, see `dictionary_text`):
+        // a cast would turn each line's key back into its string.
+        (Kind::Text, true) if !csv => expr.to_owned(),
         (Kind::Text, _) => text(expr, csv),
         (Kind::Number, true) => format!("CAST({t} AS DOUBLE)"),
         (Kind::Number, false) => format!("CAST({expr} AS DOUBLE)"),

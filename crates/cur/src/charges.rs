@@ -315,6 +315,7 @@ impl BillingData {
             tracing::debug!("fee lines scan: {:.2} s", clock.elapsed().as_secs_f64());
             Ok(())
         })
+        .map(|_| ())
     }
 
     /// Savings Plans from their recurring fees; `covered` holds what each

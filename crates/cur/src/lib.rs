@@ -22,6 +22,7 @@ mod batch;
 pub mod canonical;
 pub mod charges;
 pub mod cur2;
+mod dictionary_text;
 mod line_groups;
 pub mod queries;
 pub mod s3;
@@ -109,8 +110,8 @@ pub struct BillingData {
     pub files: Vec<SourceFile>,
     /// Things the user should know (a billing period delivered twice, …).
     pub warnings: Vec<String>,
-    /// Whether the hourly summary table (see [`queries`]) has been built.
-    summarized: BuiltOnce,
+    /// The estimate's hourly summary (see [`queries`]), once built.
+    summary: BuiltOnce<summary::Summary>,
     /// Where the summary may be found or kept, with its key (see
     /// [`summary_cache`]).
     cache: Option<(SummaryCache, String)>,
@@ -128,7 +129,7 @@ fn text_value_checks(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
             || file.schema.as_ref().is_some_and(|schema| {
                 schema
                     .field_with_name(name)
-                    .is_ok_and(|f| is_text_type(f.data_type()))
+                    .is_ok_and(|f| dictionary_text::is_text(f.data_type()))
             })
     };
     let mut checks = Vec::new();
@@ -162,8 +163,8 @@ fn text_value_checks(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
     checks
 }
 
-/// A table built once per session (see [`BillingData::build_once`]).
-type BuiltOnce = std::sync::OnceLock<Result<(), (bool, String)>>;
+/// Something built once per session (see [`BillingData::build_once`]).
+type BuiltOnce<T = ()> = std::sync::OnceLock<Result<T, (bool, String)>>;
 
 /// A delivery: files of one format in one folder, read as one table.
 struct Delivery {
@@ -216,7 +217,7 @@ impl BillingData {
             ctx,
             files: files.clone(),
             warnings: Vec::new(),
-            summarized: std::sync::OnceLock::new(),
+            summary: std::sync::OnceLock::new(),
             cache: None,
             summary_cached: Default::default(),
             commitment_fees: std::sync::OnceLock::new(),
@@ -246,20 +247,22 @@ impl BillingData {
         Ok(data)
     }
 
-    /// Builds, once, the in-memory table `hourly`: the commitment-relevant lines
-    /// aggregated by hour, account, product, class, region, family, line type and
-    /// commitment terms. Every estimate query reads it, so the export is scanned
-    /// once instead of once per question.
+    /// Builds, once, the estimate's hourly summary: the commitment-relevant
+    /// lines summed by hour, account, product, class, region, family, line
+    /// type and commitment terms (the table `hourly`, see
+    /// [`summary::schema`]). Every estimate question reads it, so the export
+    /// is scanned once instead of once per question.
     ///
     /// The scan's lines are grouped by [`line_groups`]; [`summary`] derives
-    /// `hourly` from those groups.
+    /// the summary from those groups.
     ///
-    /// With a [`SummaryCache`], the table is read from it when these files
+    /// With a [`SummaryCache`], the summary is read from it when these files
     /// were summarized before, and stored in it otherwise.
-    pub(crate) fn ensure_summary(&self) -> Result<(), CurError> {
-        self.build_once(&self.summarized, || {
+    pub(crate) fn summary(&self) -> Result<&summary::Summary, CurError> {
+        self.build_once(&self.summary, || {
             if let Some((cache, key)) = &self.cache
-                && let Some((schema, batches)) = cache.load(key)
+                && let Some((_, batches)) = cache.load(key)
+                && let Ok(summary) = summary::Summary::from_batches(&batches)
             {
                 tracing::info!(
                     "the export's summary was read from {}",
@@ -267,26 +270,25 @@ impl BillingData {
                 );
                 self.summary_cached
                     .store(true, std::sync::atomic::Ordering::Relaxed);
-                return self.register_batches("hourly", schema, batches);
+                return Ok(summary);
             }
             let clock = std::time::Instant::now();
-            let groups = self.group_lines_of(&line_groups::ESTIMATE, "line_items")?;
+            let groups = self.line_groups_of(&line_groups::ESTIMATE, "line_items")?;
             tracing::debug!(
                 "line scan and grouping: {} groups, {:.2} s",
-                groups.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                groups.iter().map(|g| g.keys.len()).sum::<usize>(),
                 clock.elapsed().as_secs_f64()
             );
-            let (schema, batches) = summary::summarize(self, &groups)?;
+            let summary = summary::summarize(self, &groups)?;
             tracing::debug!(
                 "summary of the groups: {} rows, {:.2} s",
-                batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                summary.len(),
                 clock.elapsed().as_secs_f64()
             );
             if let Some((cache, key)) = &self.cache {
-                cache.store(key, &schema, &batches);
+                cache.store(key, &summary::schema(), &summary.to_batches()?);
             }
-            self.register_batches("hourly", schema, batches)?;
-            Ok(())
+            Ok(summary)
         })
     }
 
@@ -297,23 +299,15 @@ impl BillingData {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Registers `batches` as the in-memory table `name`, spread over as many
-    /// partitions as the session scans in parallel.
-    fn register_batches(
-        &self,
-        name: &str,
-        schema: arrow::datatypes::SchemaRef,
-        batches: Vec<RecordBatch>,
-    ) -> Result<(), CurError> {
-        let width = self.ctx.state().config().target_partitions().max(1);
-        let mut partitions = vec![Vec::new(); width];
-        for (i, b) in batches.into_iter().enumerate() {
-            partitions[i % width].push(b);
-        }
-        let table = datafusion::datasource::MemTable::try_new(schema, partitions)
+    /// Registers the summary as the in-memory table `hourly`, for tests that
+    /// put the questions to it in SQL.
+    #[cfg(test)]
+    pub(crate) fn register_summary(&self) -> Result<(), CurError> {
+        let batches = self.summary()?.to_batches()?;
+        let table = datafusion::datasource::MemTable::try_new(summary::schema(), vec![batches])
             .map_err(CurError::engine)?;
         self.ctx
-            .register_table(name, Arc::new(table))
+            .register_table("hourly", Arc::new(table))
             .map_err(CurError::engine)?;
         Ok(())
     }
@@ -326,7 +320,13 @@ impl BillingData {
         name: &str,
         then: impl FnOnce() -> Result<T, CurError>,
     ) -> Result<T, CurError> {
+        let clock = std::time::Instant::now();
         let partitions = self.group_lines_of(layout, "line_items")?;
+        tracing::debug!(
+            "{name}: {} groups, {:.2} s",
+            partitions.iter().map(RecordBatch::num_rows).sum::<usize>(),
+            clock.elapsed().as_secs_f64()
+        );
         let table = datafusion::datasource::MemTable::try_new(
             layout.output_schema(),
             partitions.into_iter().map(|b| vec![b]).collect(),
@@ -367,7 +367,20 @@ impl BillingData {
         layout: &'static line_groups::Layout,
         table: &str,
     ) -> Result<Vec<RecordBatch>, CurError> {
-        type Grouped = Result<RecordBatch, CurError>;
+        self.line_groups_of(layout, table)?
+            .iter()
+            .map(line_groups::LineGroups::to_batch)
+            .collect()
+    }
+
+    /// [`BillingData::group_lines_of`], each partition's groups as they
+    /// come from its [`line_groups::Grouper`], in the partitions' order.
+    fn line_groups_of(
+        &self,
+        layout: &'static line_groups::Layout,
+        table: &str,
+    ) -> Result<Vec<line_groups::LineGroups>, CurError> {
+        type Grouped = Result<line_groups::LineGroups, CurError>;
         let outcome = self.runtime.block_on(async {
             let df = self.ctx.sql(&layout.scan_sql(table)).await?;
             let tasks: Vec<tokio::task::JoinHandle<datafusion::error::Result<Grouped>>> = df
@@ -382,7 +395,7 @@ impl BillingData {
                                 return Ok(Err(e));
                             }
                         }
-                        Ok(grouper.finish())
+                        Ok(Ok(grouper.finish()))
                     })
                 })
                 .collect();
@@ -400,11 +413,11 @@ impl BillingData {
 
     /// Runs `build` the first time only; a failure is kept, with its kind
     /// (bad input or not), and returned to every later caller too.
-    pub(crate) fn build_once(
+    pub(crate) fn build_once<'a, T>(
         &self,
-        cell: &BuiltOnce,
-        build: impl FnOnce() -> Result<(), CurError>,
-    ) -> Result<(), CurError> {
+        cell: &'a BuiltOnce<T>,
+        build: impl FnOnce() -> Result<T, CurError>,
+    ) -> Result<&'a T, CurError> {
         let result = cell.get_or_init(|| {
             build().map_err(|e| match e {
                 CurError::BadInput(m) => (true, m),
@@ -412,11 +425,11 @@ impl BillingData {
                 other => (other.is_bad_input(), other.to_string()),
             })
         });
-        result.clone().map_err(|(bad_input, message)| {
-            if bad_input {
-                CurError::BadInput(message)
+        result.as_ref().map_err(|(bad_input, message)| {
+            if *bad_input {
+                CurError::BadInput(message.clone())
             } else {
-                CurError::Engine(message)
+                CurError::Engine(message.clone())
             }
         })
     }
@@ -503,7 +516,7 @@ impl BillingData {
         let text_columns: Vec<String> = merged
             .fields()
             .iter()
-            .filter(|f| is_text_type(f.data_type()))
+            .filter(|f| dictionary_text::is_text(f.data_type()))
             .map(|f| f.name().clone())
             .collect();
         Ok(select_for(&table, &columns, &text_columns, delivery.format))
@@ -538,26 +551,35 @@ impl BillingData {
         None
     }
 
-    /// Registers Parquet `files` as one table with `schema` (text read as
-    /// string views).
+    /// Registers Parquet `files` as one table with `schema`, text read as
+    /// dictionaries (see [`dictionary_text`]).
     fn register_parquet(
         &self,
         name: &str,
         files: &[SourceFile],
         schema: &Schema,
     ) -> Result<(), CurError> {
-        let urls = files
-            .iter()
-            .map(|f| ListingTableUrl::parse(f.path.to_string_lossy()).map_err(CurError::engine))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut urls = Vec::new();
+        let mut file_schemas = std::collections::HashMap::new();
+        for f in files {
+            let url = ListingTableUrl::parse(f.path.to_string_lossy()).map_err(CurError::engine)?;
+            if let Some(own) = &f.schema {
+                file_schemas.insert(
+                    url.prefix().to_string(),
+                    Arc::new(dictionary_text::with_dictionary_text(own)),
+                );
+            }
+            urls.push(url);
+        }
         let options =
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
-            .with_schema(Arc::new(as_string_views(schema)));
+            .with_schema(Arc::new(dictionary_text::with_dictionary_text(schema)));
         let listing = ListingTable::try_new(config).map_err(CurError::engine)?;
+        let table = dictionary_text::DictionaryTextTable::new(listing, file_schemas);
         self.ctx
-            .register_table(name, Arc::new(listing))
+            .register_table(name, Arc::new(table))
             .map_err(CurError::engine)?;
         Ok(())
     }
@@ -856,28 +878,4 @@ fn text_pairs(batches: &[RecordBatch]) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-/// Whether an Arrow type holds text.
-fn is_text_type(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
-
-/// `schema` with its text columns read as Arrow string views: the Parquet
-/// reader then points each value at the column chunk's dictionary instead of
-/// copying its bytes, and the canonical view's casts to text cost nothing.
-fn as_string_views(schema: &Schema) -> Schema {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            let field = f.as_ref().clone();
-            if is_text_type(f.data_type()) {
-                field.with_data_type(DataType::Utf8View)
-            } else {
-                field
-            }
-        })
-        .collect();
-    Schema::new_with_metadata(fields, schema.metadata().clone())
 }

@@ -22,11 +22,11 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringViewArray,
-    StringViewBuilder, TimestampNanosecondArray,
+    Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, Float64Array, RecordBatch,
+    StringViewArray, StringViewBuilder, TimestampNanosecondArray,
 };
 use arrow::buffer::NullBuffer;
-use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema, SchemaRef, TimeUnit};
 use rustc_hash::FxHashMap;
 
 use crate::CurError;
@@ -134,6 +134,11 @@ struct TextIds {
     /// This batch's views already seen: a view names its bytes within one
     /// batch only, so this is cleared for each batch.
     by_view: FxHashMap<u128, u32>,
+    /// The last dictionary's values, and the id of each. The Parquet reader
+    /// gives every batch of a column chunk the same values array, so this
+    /// is worked out once per chunk. (Holding the array keeps its address
+    /// from being reused by another.)
+    dictionary: Option<(ArrayRef, Vec<u32>)>,
 }
 
 impl TextIds {
@@ -145,6 +150,58 @@ impl TextIds {
         let id = self.values.len() as u32;
         self.ids.insert(text.into(), id);
         id
+    }
+
+    /// The id of each row of `column`, text of any kind, written into `out`.
+    fn ids_of_text(&mut self, column: &ArrayRef, out: &mut Vec<u32>) -> Result<(), CurError> {
+        if let Some(dictionary) = column.as_dictionary_opt::<Int32Type>() {
+            return self.ids_of_dictionary(dictionary, out);
+        }
+        let column = cast(column, &DataType::Utf8View)?;
+        self.ids_of(column.as_string_view(), out);
+        Ok(())
+    }
+
+    /// The id of each row of a dictionary-encoded `column`: its key's.
+    fn ids_of_dictionary(
+        &mut self,
+        column: &DictionaryArray<Int32Type>,
+        out: &mut Vec<u32>,
+    ) -> Result<(), CurError> {
+        let values = column.values();
+        let known =
+            matches!(&self.dictionary, Some((v, _)) if v.to_data().ptr_eq(&values.to_data()));
+        if !known {
+            let texts = cast(values, &DataType::Utf8)?;
+            let texts = texts.as_string::<i32>();
+            let ids = (0..texts.len())
+                .map(|i| {
+                    if texts.is_valid(i) {
+                        self.id_of(texts.value(i))
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            self.dictionary = Some((Arc::clone(values), ids));
+        }
+        let Some((_, ids)) = &self.dictionary else {
+            unreachable!("set above")
+        };
+        // A null line's key may be anything: it reads as null (0).
+        let id = |key: &i32| usize::try_from(*key).ok().and_then(|k| ids.get(k)).copied();
+        out.clear();
+        match column.nulls() {
+            None => out.extend(column.keys().values().iter().map(|k| id(k).unwrap_or(0))),
+            Some(nulls) => out.extend(column.keys().values().iter().enumerate().map(|(row, k)| {
+                if nulls.is_null(row) {
+                    0
+                } else {
+                    id(k).unwrap_or(0)
+                }
+            })),
+        }
+        Ok(())
     }
 
     /// The id of each row of `column`, written into `out`.
@@ -163,10 +220,6 @@ impl TextIds {
             self.by_view.insert(view, id);
             id
         });
-    }
-
-    fn value(&self, id: u32) -> Option<&str> {
-        (id > 0).then(|| &*self.values[id as usize - 1])
     }
 }
 
@@ -253,14 +306,155 @@ impl TimeIds {
             })
         });
     }
-
-    fn value(&self, id: u32) -> Option<i64> {
-        (id > 0).then(|| self.values[id as usize - 1])
-    }
 }
 
 /// The ids of a line's keys but its own time: further times, texts, flag.
-type Combination = [u32; MAX_KEYS];
+pub(crate) type Combination = [u32; MAX_KEYS];
+
+/// Combinations of key ids, numbered from 0 in the order first seen.
+///
+/// A line's combination is looked up packed into one `u128`, each key's id in
+/// as many bits as that key's ids need so far: one integer to compare and
+/// hash instead of 16 ids. When a key gets more ids than its bits hold, the
+/// widths grow and the packed index is rebuilt from the combinations kept;
+/// when all the widths together outgrow 128 bits, the ids themselves are
+/// looked up from then on.
+struct Combinations {
+    /// By number.
+    keys: Vec<Combination>,
+    /// Each key's bits and where they start; `None` once they outgrow 128.
+    packing: Option<Packing>,
+    packed_ids: FxHashMap<u128, u32>,
+    ids: FxHashMap<Combination, u32>,
+    /// The bits of the packed index: 128, or fewer in tests.
+    capacity: u32,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Packing {
+    widths: [u32; MAX_KEYS],
+    shifts: [u32; MAX_KEYS],
+}
+
+impl Combinations {
+    fn new(keys: usize) -> Self {
+        Self::with_capacity(keys, u128::BITS)
+    }
+
+    fn with_capacity(keys: usize, capacity: u32) -> Self {
+        let mut packing = Packing::default();
+        packing.widths[..keys].fill(1);
+        let mut combinations = Combinations {
+            keys: Vec::new(),
+            packing: None,
+            packed_ids: FxHashMap::default(),
+            ids: FxHashMap::default(),
+            capacity,
+        };
+        combinations.repack(packing);
+        combinations
+    }
+
+    /// Widens the packing, if need be, for keys with `counts` ids each.
+    fn fit(&mut self, counts: &[usize]) {
+        let Some(packing) = self.packing else { return };
+        let fits = |k: usize, count: usize| (count as u128) <= (1u128 << packing.widths[k]);
+        if counts.iter().enumerate().all(|(k, &c)| fits(k, c)) {
+            return;
+        }
+        let mut wider = packing;
+        for (k, &count) in counts.iter().enumerate() {
+            if !fits(k, count) {
+                // One bit to spare, so a key that keeps growing is repacked
+                // once per doubling at most.
+                wider.widths[k] = (usize::BITS - count.leading_zeros()) + 1;
+            }
+        }
+        self.repack(wider);
+    }
+
+    /// Packs the combinations kept with `packing`, or gives up packing when
+    /// its widths outgrow the capacity.
+    fn repack(&mut self, mut packing: Packing) {
+        let mut shift = 0;
+        for k in 0..MAX_KEYS {
+            // A key lies in one 64-bit half: each half is packed on its own.
+            if shift < 64 && shift + packing.widths[k] > 64 {
+                shift = 64;
+            }
+            packing.shifts[k] = shift;
+            shift += packing.widths[k];
+        }
+        if shift > self.capacity {
+            self.packing = None;
+            self.packed_ids = FxHashMap::default();
+            self.ids = (0..).zip(&self.keys).map(|(id, c)| (*c, id)).collect();
+            return;
+        }
+        self.packing = Some(packing);
+        self.packed_ids = (0..)
+            .zip(&self.keys)
+            .map(|(id, c)| (Self::pack_one(&packing, c), id))
+            .collect();
+    }
+
+    fn pack_one(packing: &Packing, combination: &Combination) -> u128 {
+        combination
+            .iter()
+            .zip(&packing.shifts)
+            .fold(0, |code, (&id, &shift)| code | (u128::from(id) << shift))
+    }
+
+    /// The packed combination of each of `rows` rows whose key ids are
+    /// `columns`, into `halves` (low, high); false when not packing.
+    fn pack(&self, columns: &[Vec<u32>], rows: usize, halves: &mut [Vec<u64>; 2]) -> bool {
+        let Some(packing) = &self.packing else {
+            return false;
+        };
+        for half in halves.iter_mut() {
+            half.clear();
+            half.resize(rows, 0);
+        }
+        for (ids, &shift) in columns.iter().zip(&packing.shifts) {
+            let (half, shift) = if shift < 64 {
+                (&mut halves[0], shift)
+            } else {
+                (&mut halves[1], shift - 64)
+            };
+            for (code, &id) in half.iter_mut().zip(ids) {
+                *code |= u64::from(id) << shift;
+            }
+        }
+        true
+    }
+
+    /// Key `k`'s id `id`, packed (0 when not packing).
+    fn packed(&self, k: usize, id: u32) -> u128 {
+        self.packing
+            .as_ref()
+            .map_or(0, |p| u128::from(id) << p.shifts[k])
+    }
+
+    /// The number of the combination packed as `code`, whose ids `ids` gives.
+    fn id_of_packed(&mut self, code: u128, ids: impl FnOnce() -> Combination) -> u32 {
+        let next = self.keys.len() as u32;
+        let id = *self.packed_ids.entry(code).or_insert(next);
+        if id == next {
+            self.keys.push(ids());
+        }
+        id
+    }
+
+    /// The number of the combination `combination` (when not packing).
+    fn id_of(&mut self, combination: Combination) -> u32 {
+        let next = self.keys.len() as u32;
+        let id = *self.ids.entry(combination).or_insert(next);
+        if id == next {
+            self.keys.push(combination);
+        }
+        id
+    }
+}
 
 /// How a [`Grouper`] tells kept lines, by text ids.
 /// A line is kept when its line type passes `always`, or passes `by_product`'s
@@ -286,9 +480,13 @@ pub(crate) struct Grouper {
     times: Vec<TimeIds>,
     texts: Vec<TextIds>,
     keep: KeepTest,
-    combinations: FxHashMap<Combination, u32>,
-    combination_keys: Vec<Combination>,
+    combinations: Combinations,
+    /// This batch's combinations packed without the flag, in two halves
+    /// (see [`Combinations::pack`]).
+    codes: [Vec<u64>; 2],
     groups: FxHashMap<u64, u32>,
+    /// Per combination, the time id and group of its last line.
+    last_group: Vec<(u32, u32)>,
     keys: Vec<(u32, u32)>,
     /// `outputs.len()` values per group.
     sums: Vec<f64>,
@@ -336,9 +534,10 @@ impl Grouper {
                 .take(layout.texts.len())
                 .collect(),
             keep,
-            combinations: FxHashMap::default(),
-            combination_keys: Vec::new(),
+            combinations: Combinations::new(keys),
+            codes: [Vec::new(), Vec::new()],
             groups: FxHashMap::default(),
+            last_group: Vec::new(),
             keys: Vec::new(),
             sums: Vec::new(),
             seen: Vec::new(),
@@ -368,7 +567,13 @@ impl Grouper {
             .collect();
         let mut values = vec![None; inputs.len()];
         let mut terms = vec![None; layout.outputs.len()];
-        let mut last: Option<(Combination, u32)> = None;
+        let counts = self.key_counts();
+        self.combinations.fit(&counts);
+        let packed =
+            self.combinations
+                .pack(&self.column_ids[1..], batch.num_rows(), &mut self.codes);
+        let flag_key = keys - 1;
+        let mut last: Option<(u128, u32)> = None;
         for row in 0..batch.num_rows() {
             if !self.is_kept(row) {
                 continue;
@@ -376,26 +581,47 @@ impl Grouper {
             for (v, a) in values.iter_mut().zip(&inputs) {
                 *v = a.is_valid(row).then(|| a.value(row));
             }
-            let mut combination: Combination = [0; MAX_KEYS];
-            for (k, ids) in combination.iter_mut().zip(&self.column_ids[1..]) {
-                *k = ids[row];
-            }
-            if let Some((_, flag)) = layout.flag {
-                combination[keys - 1] = u32::from(flag(&values));
-            }
-            let combination = match last {
-                Some((c, id)) if c == combination => id,
-                _ => {
-                    let id = self.combination_of(combination);
-                    last = Some((combination, id));
-                    id
+            let flag = layout.flag.map(|(_, flag)| u32::from(flag(&values)));
+            let ids = || {
+                let mut combination: Combination = [0; MAX_KEYS];
+                for (k, ids) in combination.iter_mut().zip(&self.column_ids[1..]) {
+                    *k = ids[row];
                 }
+                if let Some(flag) = flag {
+                    combination[flag_key] = flag;
+                }
+                combination
+            };
+            let combination = if packed {
+                let mut code =
+                    (u128::from(self.codes[1][row]) << 64) | u128::from(self.codes[0][row]);
+                if let Some(flag) = flag {
+                    code |= self.combinations.packed(flag_key, flag);
+                }
+                match last {
+                    Some((c, id)) if c == code => id,
+                    _ => {
+                        let id = self.combinations.id_of_packed(code, ids);
+                        last = Some((code, id));
+                        id
+                    }
+                }
+            } else {
+                self.combinations.id_of(ids())
             };
             let group = self.group_of(self.column_ids[0][row], combination);
             (layout.terms)(&values, &mut terms);
             self.accumulate(group, &terms);
         }
         Ok(())
+    }
+
+    /// How many ids each key of a combination has so far (null included).
+    fn key_counts(&self) -> Vec<usize> {
+        let times = self.times.iter().skip(1).map(|t| t.values.len() + 1);
+        let texts = self.texts.iter().map(|t| t.values.len() + 1);
+        let flag = self.layout.flag.iter().map(|_| 2);
+        times.chain(texts).chain(flag).collect()
     }
 
     /// Fills `column_ids` with each key column's ids for `batch`.
@@ -406,8 +632,7 @@ impl Grouper {
             ids.ids_of(column.as_primitive(), &mut self.column_ids[c]);
         }
         for (c, ids) in self.texts.iter_mut().enumerate() {
-            let column = cast(batch.column(times + c), &DataType::Utf8View)?;
-            ids.ids_of(column.as_string_view(), &mut self.column_ids[times + c]);
+            ids.ids_of_text(batch.column(times + c), &mut self.column_ids[times + c])?;
         }
         let keep = &mut self.keep;
         keep.always.update(&self.texts[keep.line_type]);
@@ -431,16 +656,16 @@ impl Grouper {
                 .is_some_and(|p| p.line_types.holds(line_type) && p.products.holds(id(p.product)))
     }
 
-    fn combination_of(&mut self, combination: Combination) -> u32 {
-        let next = self.combination_keys.len() as u32;
-        let id = *self.combinations.entry(combination).or_insert(next);
-        if id == next {
-            self.combination_keys.push(combination);
-        }
-        id
-    }
-
     fn group_of(&mut self, time: u32, combination: u32) -> usize {
+        // Lines come in time order: a combination's line is most often in
+        // the group of its last one.
+        let slot = combination as usize;
+        if slot >= self.last_group.len() {
+            self.last_group.resize(slot + 1, (u32::MAX, 0));
+        }
+        if self.last_group[slot].0 == time {
+            return self.last_group[slot].1 as usize;
+        }
         let next = self.keys.len() as u32;
         let key = (u64::from(time) << 32) | u64::from(combination);
         let group = *self.groups.entry(key).or_insert(next);
@@ -450,6 +675,7 @@ impl Grouper {
                 .extend(std::iter::repeat_n(0.0, self.layout.outputs.len()));
             self.seen.push(0);
         }
+        self.last_group[slot] = (time, group);
         group as usize
     }
 
@@ -469,30 +695,86 @@ impl Grouper {
         }
     }
 
+    /// The groups, with the values their ids stand for.
+    pub(crate) fn finish(self) -> LineGroups {
+        LineGroups {
+            layout: self.layout,
+            times: self.times.into_iter().map(|t| t.values).collect(),
+            texts: self.texts.into_iter().map(|t| t.values).collect(),
+            combinations: self.combinations.keys,
+            keys: self.keys,
+            sums: self.sums,
+            seen: self.seen,
+        }
+    }
+}
+
+/// One [`Grouper`]'s groups: each a time and a combination of the other
+/// keys, both as ids into the distinct values of their keys.
+pub(crate) struct LineGroups {
+    pub(crate) layout: &'static Layout,
+    /// Per time key, its distinct times (id `i` is `[i - 1]`, 0 is null).
+    times: Vec<Vec<i64>>,
+    /// Per text key, its distinct texts (id `i` is `[i - 1]`, 0 is null).
+    texts: Vec<Vec<Box<str>>>,
+    /// Combinations of the keys but the group's time (see [`Combination`]):
+    /// further times, texts, then the flag.
+    pub(crate) combinations: Vec<Combination>,
+    /// Per group, its time id and combination number.
+    pub(crate) keys: Vec<(u32, u32)>,
+    /// `layout.outputs.len()` values per group.
+    sums: Vec<f64>,
+    /// Per group, a bit per output: whether any line added to it.
+    seen: Vec<u32>,
+}
+
+impl LineGroups {
+    /// The time of time key `key`'s id `id`.
+    pub(crate) fn time(&self, key: usize, id: u32) -> Option<i64> {
+        (id > 0).then(|| self.times[key][id as usize - 1])
+    }
+
+    /// Output `output` of group `group` (`None`: no line added to it).
+    pub(crate) fn output(&self, group: usize, output: usize) -> Option<f64> {
+        let width = self.layout.outputs.len();
+        (self.seen[group] & (1 << output) != 0).then(|| self.sums[group * width + output])
+    }
+
+    /// Text key `name`: its place in a [`Combination`], and its distinct
+    /// texts (id `i` is `[i - 1]`, 0 is null).
+    pub(crate) fn text_key(&self, name: &str) -> Option<(usize, &[Box<str>])> {
+        let text = self.layout.texts.iter().position(|t| *t == name)?;
+        Some((self.layout.times.len() - 1 + text, &self.texts[text]))
+    }
+
     /// The groups as one batch of [`Layout::output_schema`].
-    pub(crate) fn finish(self) -> Result<RecordBatch, CurError> {
+    pub(crate) fn to_batch(&self) -> Result<RecordBatch, CurError> {
         let layout = self.layout;
         let mut columns: Vec<ArrayRef> = Vec::new();
-        let combination_id = |c: u32, k: usize| self.combination_keys[c as usize][k];
-        for (t, ids) in self.times.iter().enumerate() {
+        let combination_id = |c: u32, k: usize| self.combinations[c as usize][k];
+        for t in 0..self.times.len() {
             let times: TimestampNanosecondArray = self
                 .keys
                 .iter()
                 .map(|&(time, c)| {
-                    ids.value(if t == 0 {
-                        time
-                    } else {
-                        combination_id(c, t - 1)
-                    })
+                    self.time(
+                        t,
+                        if t == 0 {
+                            time
+                        } else {
+                            combination_id(c, t - 1)
+                        },
+                    )
                 })
                 .collect();
             columns.push(Arc::new(times));
         }
         let before_texts = self.times.len() - 1;
-        for (i, ids) in self.texts.iter().enumerate() {
+        for (i, values) in self.texts.iter().enumerate() {
             let mut column = StringViewBuilder::with_capacity(self.keys.len());
             for &(_, c) in &self.keys {
-                column.append_option(ids.value(combination_id(c, before_texts + i)));
+                let id = combination_id(c, before_texts + i);
+                column.append_option((id > 0).then(|| &*values[id as usize - 1]));
             }
             columns.push(Arc::new(column.finish()));
         }
@@ -505,11 +787,8 @@ impl Grouper {
                 .collect();
             columns.push(Arc::new(flags));
         }
-        let width = layout.outputs.len();
-        for i in 0..width {
-            let outputs: Float64Array = (0..self.keys.len())
-                .map(|g| (self.seen[g] & (1 << i) != 0).then(|| self.sums[g * width + i]))
-                .collect();
+        for i in 0..layout.outputs.len() {
+            let outputs: Float64Array = (0..self.keys.len()).map(|g| self.output(g, i)).collect();
             columns.push(Arc::new(outputs));
         }
         RecordBatch::try_new(layout.output_schema(), columns)

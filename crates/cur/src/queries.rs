@@ -1,9 +1,15 @@
-//! The aggregations the engines need, as SQL over the view `line_items`.
+//! The aggregations the engines need: the estimate's questions, answered
+//! from its hourly summary in memory (one pass over its rows each), and
+//! account usage, as SQL over the view `line_items`.
 //!
 //! Commitment-eligible usage is `commitment_class IS NOT NULL` (see
 //! [`crate::canonical::enrich`]). Uncovered usage is `Usage` lines at their
 //! billed cost; covered usage is `SavingsPlanCoveredUsage` and `DiscountedUsage`
 //! at the public on-demand cost, which is what it would have cost uncovered.
+//!
+//! Each question was first written as SQL over the summary (the table
+//! `hourly`). Those statements are kept, for tests only, as the oracle the
+//! answers are held to: they state the rules more plainly than the loops.
 
 use arrow::array::RecordBatch;
 use chrono::{DateTime, Utc};
@@ -12,7 +18,11 @@ use orgpool_model::{
 };
 
 use crate::batch::Columns;
+use crate::summary::{Key, Measure, Row, Summary};
 use crate::{BillingData, CurError};
+
+/// One hour, in nanoseconds.
+const HOUR_NS: i64 = 3_600_000_000_000;
 
 /// A slice of the bill to break the posture down by.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +38,7 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    #[cfg(test)]
     fn expr(self) -> &'static str {
         match self {
             Dimension::Total => "'total'",
@@ -42,6 +53,7 @@ fn ts(t: DateTime<Utc>) -> String {
     format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S"))
 }
 
+#[cfg(test)]
 fn window_filter(w: &Window) -> String {
     format!(
         "usage_hour >= {} AND usage_hour < {}",
@@ -122,101 +134,221 @@ pub(crate) fn summary_sql() -> String {
 /// First and last hour of some usage.
 pub type HourRange = (DateTime<Utc>, DateTime<Utc>);
 
+/// What the questions need to know of a summary row's texts, worked out
+/// once per combination of them.
+#[derive(Clone, Copy, PartialEq)]
+enum LineType {
+    /// `Usage`.
+    Usage,
+    /// `SavingsPlanCoveredUsage`.
+    SpCovered,
+    /// `DiscountedUsage`.
+    RiCovered,
+    /// `SavingsPlanRecurringFee`.
+    SpFee,
+    /// `RIFee`.
+    RiFee,
+    /// Anything else.
+    Other,
+}
+
+impl LineType {
+    fn of(text: Option<&str>) -> Self {
+        match text {
+            Some("Usage") => LineType::Usage,
+            Some("SavingsPlanCoveredUsage") => LineType::SpCovered,
+            Some("DiscountedUsage") => LineType::RiCovered,
+            Some("SavingsPlanRecurringFee") => LineType::SpFee,
+            Some("RIFee") => LineType::RiFee,
+            _ => LineType::Other,
+        }
+    }
+}
+
+/// Per combination of a summary's texts: its line type, and whether a
+/// commitment may cover its lines (`commitment_class IS NOT NULL`).
+fn facts(summary: &Summary) -> Vec<(LineType, bool)> {
+    (0..summary.combinations() as u32)
+        .map(|c| {
+            (
+                LineType::of(summary.text(c, Key::LineType)),
+                summary.text(c, Key::Class).is_some(),
+            )
+        })
+        .collect()
+}
+
+/// Whether an hour (in nanoseconds) lies in `w`, compared at the second as
+/// [`window_filter`] does.
+fn in_window(w: &Window) -> impl Fn(Option<i64>) -> bool {
+    let ns = |t: DateTime<Utc>| i128::from(t.timestamp()) * 1_000_000_000;
+    let (start, end) = (ns(w.start), ns(w.end));
+    move |hour| hour.is_some_and(|h| (start..end).contains(&i128::from(h)))
+}
+
+/// One posture's sums, as [`Posture`] needs them.
+#[derive(Default, Clone, Copy)]
+struct PostureSums {
+    uncovered: f64,
+    covered: f64,
+    effective: f64,
+    fees: f64,
+    used: f64,
+    total: f64,
+}
+
+impl PostureSums {
+    /// Adds a row whose texts are `(line_type, eligible)`.
+    fn add(&mut self, row: &Row<'_>, (line_type, eligible): (LineType, bool)) {
+        use Measure::*;
+        match (line_type, eligible) {
+            (LineType::Usage, true) => self.uncovered += row.value(Unblended),
+            (LineType::SpCovered, true) => {
+                self.covered += row.value(OdOrBilled);
+                self.effective += row.value(SpEffective);
+            }
+            (LineType::RiCovered, true) => {
+                self.covered += row.value(OdOrBilled);
+                self.effective += row.value(RiEffective);
+            }
+            (LineType::SpFee, _) => {
+                self.fees += row.value(Unblended);
+                self.used += row.value(SpUsed);
+                self.total += row.value(SpTotal);
+            }
+            (LineType::RiFee, _) => {
+                // A null billed cost leaves `used` as it is (SQL's null).
+                self.fees += row.value(Unblended);
+                self.used += row.get(Unblended).map_or(0.0, |u| u - row.value(RiUnused));
+                self.total += row.value(Unblended);
+            }
+            _ => {}
+        }
+    }
+}
+
 impl BillingData {
     /// The first and last hour of commitment-eligible usage, if any.
     pub fn eligible_range(&self) -> Result<Option<HourRange>, CurError> {
-        self.ensure_summary()?;
-        let batches = self.query("SELECT min(usage_hour), max(usage_hour) FROM hourly WHERE commitment_class IS NOT NULL")?;
-        let Some(b) = batches.first() else {
+        let summary = self.summary()?;
+        let facts = facts(summary);
+        let hours = summary
+            .rows()
+            .filter(|r| facts[r.combination() as usize].1)
+            .filter_map(|r| r.hour_ns());
+        let Some((lo, hi)) = hours.fold(None, |range: Option<(i64, i64)>, h| {
+            Some(range.map_or((h, h), |(lo, hi)| (lo.min(h), hi.max(h))))
+        }) else {
             return Ok(None);
         };
-        let lo = time_at(b, 0, 0);
-        let hi = time_at(b, 1, 0);
-        Ok(lo.zip(hi))
+        Ok(Some((
+            DateTime::from_timestamp_nanos(lo),
+            DateTime::from_timestamp_nanos(hi),
+        )))
     }
 
-    /// The posture over `window`, broken down by `dimension`, largest first.
+    /// The posture over `window`, broken down by `dimension`, largest first
+    /// (ties by key).
     pub fn posture(&self, window: &Window, dimension: Dimension) -> Result<Vec<Posture>, CurError> {
-        let mut filter = window_filter(window);
-        if matches!(dimension, Dimension::FamilyRegion) {
-            // Fees carry no family: this slice is about usage only.
-            filter += " AND commitment_class IS NOT NULL";
-        }
-        self.ensure_summary()?;
-        let sql = format!(
-            "SELECT {key} AS key, \
-               sum(CASE WHEN line_item_type = 'Usage' AND commitment_class IS NOT NULL THEN unblended ELSE 0 END) AS uncovered, \
-               sum(CASE WHEN line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL \
-                        THEN od_or_billed ELSE 0 END) AS covered, \
-               sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' AND commitment_class IS NOT NULL THEN sp_effective \
-                        WHEN line_item_type = 'DiscountedUsage' AND commitment_class IS NOT NULL THEN ri_effective ELSE 0 END) AS effective, \
-               sum(CASE WHEN line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN unblended ELSE 0 END) AS fees, \
-               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_used \
-                        WHEN line_item_type = 'RIFee' THEN unblended - ri_unused ELSE 0 END) AS used, \
-               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_total \
-                        WHEN line_item_type = 'RIFee' THEN unblended ELSE 0 END) AS total \
-             FROM hourly WHERE {filter} \
-             GROUP BY 1 \
-             ORDER BY 2 + 3 DESC, 1",
-            key = dimension.expr()
-        );
-        let mut out = Vec::new();
-        for b in self.query(&sql)? {
-            let c = Columns::read(&b)?;
-            let num = |i: usize, row: usize| c.number(i, row);
-            for row in 0..b.num_rows() {
-                let (uncovered, covered) = (num(1, row), num(2, row));
-                out.push(Posture {
-                    key: c.str(0, row).unwrap_or("?").to_owned(),
-                    on_demand_equivalent_cost: uncovered + covered,
-                    covered_on_demand_equivalent_cost: covered,
-                    uncovered_on_demand_cost: uncovered,
-                    covered_effective_cost: num(3, row),
-                    commitment_cost: num(4, row),
-                    used_commitment: num(5, row),
-                    total_commitment: num(6, row),
-                });
+        let summary = self.summary()?;
+        let facts = facts(summary);
+        let in_window = in_window(window);
+        // Each combination's key, as text (`None`: null, shown as `?`).
+        let key_of = |c: u32| -> Option<String> {
+            match dimension {
+                Dimension::Total => Some("total".to_owned()),
+                Dimension::Account => summary.text(c, Key::Account).map(str::to_owned),
+                Dimension::Service => summary.text(c, Key::Product).map(str::to_owned),
+                Dimension::FamilyRegion => Some(format!(
+                    "{} {}",
+                    summary.text(c, Key::Family).unwrap_or("?"),
+                    summary.text(c, Key::Region).unwrap_or("?")
+                )),
             }
+        };
+        let keys: Vec<Option<String>> = (0..summary.combinations() as u32).map(key_of).collect();
+        let mut sums: std::collections::HashMap<&Option<String>, PostureSums> = Default::default();
+        for row in summary.rows().filter(|r| in_window(r.hour_ns())) {
+            let c = row.combination() as usize;
+            // Fees carry no family: that slice is about usage only.
+            if matches!(dimension, Dimension::FamilyRegion) && !facts[c].1 {
+                continue;
+            }
+            sums.entry(&keys[c]).or_default().add(&row, facts[c]);
         }
-        Ok(out)
+        let mut out: Vec<(Option<&str>, Posture)> = sums
+            .into_iter()
+            .map(|(key, s)| {
+                let posture = Posture {
+                    key: key.as_deref().unwrap_or("?").to_owned(),
+                    on_demand_equivalent_cost: s.uncovered + s.covered,
+                    covered_on_demand_equivalent_cost: s.covered,
+                    uncovered_on_demand_cost: s.uncovered,
+                    covered_effective_cost: s.effective,
+                    commitment_cost: s.fees,
+                    used_commitment: s.used,
+                    total_commitment: s.total,
+                };
+                (key.as_deref(), posture)
+            })
+            .collect();
+        // Largest first, then by key with null last, as SQL's
+        // `ORDER BY uncovered + covered DESC, key`.
+        out.sort_by(|(ka, a), (kb, b)| {
+            b.on_demand_equivalent_cost
+                .total_cmp(&a.on_demand_equivalent_cost)
+                .then_with(|| match (ka, kb) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (a, b) => b.is_some().cmp(&a.is_some()),
+                })
+        });
+        Ok(out.into_iter().map(|(_, p)| p).collect())
     }
 
     /// Uncovered eligible on-demand spend per (class, region, family), hour by hour.
     pub fn uncovered_series(&self, window: &Window) -> Result<Vec<UsageSeries>, CurError> {
-        self.ensure_summary()?;
-        let sql = format!(
-            "SELECT commitment_class, COALESCE(region, ''), COALESCE(family, ''), usage_hour, sum(unblended) \
-             FROM hourly WHERE line_item_type = 'Usage' AND commitment_class IS NOT NULL AND {} \
-             GROUP BY 1, 2, 3, 4",
-            window_filter(window)
-        );
-        let mut series: std::collections::BTreeMap<(CommitmentClass, String, String), Vec<f64>> =
+        let summary = self.summary()?;
+        let facts = facts(summary);
+        let in_window = in_window(window);
+        let start_ns = window.start.timestamp() * 1_000_000_000;
+        // Each combination's series key, when its lines are uncovered
+        // eligible usage of a known class.
+        let series_of = |c: u32| -> Option<(CommitmentClass, String, String)> {
+            if facts[c as usize] != (LineType::Usage, true) {
+                return None;
+            }
+            let class = summary
+                .text(c, Key::Class)
+                .and_then(CommitmentClass::parse)?;
+            let text = |k: Key| summary.text(c, k).unwrap_or_default().to_owned();
+            Some((class, text(Key::Region), text(Key::Family)))
+        };
+        let keys: Vec<_> = (0..summary.combinations() as u32).map(series_of).collect();
+        let mut series: std::collections::BTreeMap<&(CommitmentClass, String, String), Vec<f64>> =
             Default::default();
-        let start_us = window.start.timestamp_micros();
-        for b in self.query(&sql)? {
-            let c = Columns::read(&b)?;
-            for row in 0..b.num_rows() {
-                let (Some(class), Some(hour)) = (
-                    c.str(0, row).and_then(CommitmentClass::parse),
-                    c.micros(3, row),
-                ) else {
-                    continue;
-                };
-                let h = ((hour - start_us) / 3_600_000_000) as usize;
-                let values = series
-                    .entry((class, c.text(1, row), c.text(2, row)))
-                    .or_insert_with(|| vec![0.0; window.hours as usize]);
-                if let Some(v) = values.get_mut(h) {
-                    *v += c.number(4, row);
-                }
+        for row in summary.rows() {
+            let (Some(key), Some(hour)) = (&keys[row.combination() as usize], row.hour_ns()) else {
+                continue;
+            };
+            if !in_window(Some(hour)) {
+                continue;
+            }
+            let values = series
+                .entry(key)
+                .or_insert_with(|| vec![0.0; window.hours as usize]);
+            if let Some(v) = usize::try_from((hour - start_ns) / HOUR_NS)
+                .ok()
+                .and_then(|h| values.get_mut(h))
+            {
+                *v += row.value(Measure::Unblended);
             }
         }
         Ok(series
             .into_iter()
             .map(|((class, region, family), hourly)| UsageSeries {
-                class,
-                region,
-                family,
+                class: *class,
+                region: region.clone(),
+                family: family.clone(),
                 hourly,
             })
             .collect())
@@ -247,37 +379,59 @@ impl BillingData {
     /// plan charged for the line and `pricing_public_on_demand_cost` what it would
     /// have cost on demand (table dictionary, savings plan and pricing pages).
     pub fn observed_rates(&self, window: &Window) -> Result<Vec<ObservedRate>, CurError> {
-        self.ensure_summary()?;
-        let sql = format!(
-            "SELECT COALESCE(sp_offering_type, 'RDS'), COALESCE(sp_purchase_term, lease_contract_length), \
-                    COALESCE(sp_payment_option, purchase_option), COALESCE(region, ''), COALESCE(family, ''), \
-                    1 - sum(observed_effective) / sum(observed_public) \
-             FROM hourly \
-             WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL AND {} \
-             GROUP BY 1, 2, 3, 4, 5 HAVING sum(observed_public) > 0",
-            window_filter(window)
-        );
-        let mut out = Vec::new();
-        for b in self.query(&sql)? {
-            let c = Columns::read(&b)?;
-            for row in 0..b.num_rows() {
-                let t = |i: usize| c.text(i, row);
-                let (Some(plan), Some(term), Some(payment)) =
-                    (plan_of(&t(0)), term_of(&t(1)), payment_of(&t(2)))
-                else {
-                    continue;
-                };
-                out.push(ObservedRate {
-                    plan,
-                    term,
-                    payment,
-                    region: t(3),
-                    family: t(4),
-                    discount: c.number(5, row),
-                });
+        let summary = self.summary()?;
+        let facts = facts(summary);
+        let in_window = in_window(window);
+        // Each covered combination's rate key: plan, term, payment, region
+        // and family, the RI's lease and purchase option standing in for an
+        // SP's term and payment.
+        let key_of = |c: u32| -> Option<[String; 5]> {
+            let (line_type, eligible) = facts[c as usize];
+            if !eligible || !matches!(line_type, LineType::SpCovered | LineType::RiCovered) {
+                return None;
+            }
+            let text = |k: Key| summary.text(c, k);
+            let either = |a: Key, b: Key| text(a).or(text(b)).unwrap_or_default().to_owned();
+            Some([
+                text(Key::SpOfferingType).unwrap_or("RDS").to_owned(),
+                either(Key::SpPurchaseTerm, Key::LeaseContractLength),
+                either(Key::SpPaymentOption, Key::PurchaseOption),
+                text(Key::Region).unwrap_or_default().to_owned(),
+                text(Key::Family).unwrap_or_default().to_owned(),
+            ])
+        };
+        let keys: Vec<_> = (0..summary.combinations() as u32).map(key_of).collect();
+        // Per key, in the order first seen: sum(observed_effective) and
+        // sum(observed_public), the latter null until some row has one.
+        let mut sums: Vec<(&[String; 5], f64, Option<f64>)> = Vec::new();
+        let mut index: std::collections::HashMap<&[String; 5], usize> = Default::default();
+        for row in summary.rows().filter(|r| in_window(r.hour_ns())) {
+            let Some(key) = &keys[row.combination() as usize] else {
+                continue;
+            };
+            let i = *index.entry(key).or_insert_with(|| {
+                sums.push((key, 0.0, None));
+                sums.len() - 1
+            });
+            sums[i].1 += row.value(Measure::ObservedEffective);
+            if let Some(public) = row.get(Measure::ObservedPublic) {
+                sums[i].2 = Some(sums[i].2.unwrap_or(0.0) + public);
             }
         }
-        Ok(out)
+        Ok(sums
+            .into_iter()
+            .filter_map(|(key, effective, public)| {
+                let public = public.filter(|p| *p > 0.0)?;
+                Some(ObservedRate {
+                    plan: plan_of(&key[0])?,
+                    term: term_of(&key[1])?,
+                    payment: payment_of(&key[2])?,
+                    region: key[3].clone(),
+                    family: key[4].clone(),
+                    discount: 1.0 - effective / public,
+                })
+            })
+            .collect())
     }
 }
 
@@ -363,5 +517,258 @@ impl BillingData {
             end,
             cost_by_account,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The answers from the summary in memory against the SQL statements
+    //! they replace, run over the same summary as the table `hourly`.
+
+    use super::*;
+
+    fn eligible_range_sql(data: &BillingData) -> Option<HourRange> {
+        let batches = data
+            .query("SELECT min(usage_hour), max(usage_hour) FROM hourly WHERE commitment_class IS NOT NULL")
+            .unwrap();
+        let b = batches.first()?;
+        time_at(b, 0, 0).zip(time_at(b, 1, 0))
+    }
+
+    fn posture_sql(data: &BillingData, window: &Window, dimension: Dimension) -> Vec<Posture> {
+        let mut filter = window_filter(window);
+        if matches!(dimension, Dimension::FamilyRegion) {
+            filter += " AND commitment_class IS NOT NULL";
+        }
+        let sql = format!(
+            "SELECT {key} AS key, \
+               sum(CASE WHEN line_item_type = 'Usage' AND commitment_class IS NOT NULL THEN unblended ELSE 0 END) AS uncovered, \
+               sum(CASE WHEN line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL \
+                        THEN od_or_billed ELSE 0 END) AS covered, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' AND commitment_class IS NOT NULL THEN sp_effective \
+                        WHEN line_item_type = 'DiscountedUsage' AND commitment_class IS NOT NULL THEN ri_effective ELSE 0 END) AS effective, \
+               sum(CASE WHEN line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN unblended ELSE 0 END) AS fees, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_used \
+                        WHEN line_item_type = 'RIFee' THEN unblended - ri_unused ELSE 0 END) AS used, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_total \
+                        WHEN line_item_type = 'RIFee' THEN unblended ELSE 0 END) AS total \
+             FROM hourly WHERE {filter} \
+             GROUP BY 1 \
+             ORDER BY uncovered + covered DESC, key",
+            key = dimension.expr()
+        );
+        let mut out = Vec::new();
+        for b in data.query(&sql).unwrap() {
+            let c = Columns::read(&b).unwrap();
+            let num = |i: usize, row: usize| c.number(i, row);
+            for row in 0..b.num_rows() {
+                let (uncovered, covered) = (num(1, row), num(2, row));
+                out.push(Posture {
+                    key: c.str(0, row).unwrap_or("?").to_owned(),
+                    on_demand_equivalent_cost: uncovered + covered,
+                    covered_on_demand_equivalent_cost: covered,
+                    uncovered_on_demand_cost: uncovered,
+                    covered_effective_cost: num(3, row),
+                    commitment_cost: num(4, row),
+                    used_commitment: num(5, row),
+                    total_commitment: num(6, row),
+                });
+            }
+        }
+        out
+    }
+
+    fn uncovered_series_sql(data: &BillingData, window: &Window) -> Vec<UsageSeries> {
+        let sql = format!(
+            "SELECT commitment_class, COALESCE(region, ''), COALESCE(family, ''), usage_hour, sum(unblended) \
+             FROM hourly WHERE line_item_type = 'Usage' AND commitment_class IS NOT NULL AND {} \
+             GROUP BY 1, 2, 3, 4",
+            window_filter(window)
+        );
+        let mut series: std::collections::BTreeMap<(CommitmentClass, String, String), Vec<f64>> =
+            Default::default();
+        let start_us = window.start.timestamp_micros();
+        for b in data.query(&sql).unwrap() {
+            let c = Columns::read(&b).unwrap();
+            for row in 0..b.num_rows() {
+                let (Some(class), Some(hour)) = (
+                    c.str(0, row).and_then(CommitmentClass::parse),
+                    c.micros(3, row),
+                ) else {
+                    continue;
+                };
+                let h = ((hour - start_us) / 3_600_000_000) as usize;
+                let values = series
+                    .entry((class, c.text(1, row), c.text(2, row)))
+                    .or_insert_with(|| vec![0.0; window.hours as usize]);
+                if let Some(v) = values.get_mut(h) {
+                    *v += c.number(4, row);
+                }
+            }
+        }
+        series
+            .into_iter()
+            .map(|((class, region, family), hourly)| UsageSeries {
+                class,
+                region,
+                family,
+                hourly,
+            })
+            .collect()
+    }
+
+    fn observed_rates_sql(data: &BillingData, window: &Window) -> Vec<ObservedRate> {
+        let sql = format!(
+            "SELECT COALESCE(sp_offering_type, 'RDS'), COALESCE(sp_purchase_term, lease_contract_length), \
+                    COALESCE(sp_payment_option, purchase_option), COALESCE(region, ''), COALESCE(family, ''), \
+                    1 - sum(observed_effective) / sum(observed_public) \
+             FROM hourly \
+             WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND commitment_class IS NOT NULL AND {} \
+             GROUP BY 1, 2, 3, 4, 5 HAVING sum(observed_public) > 0",
+            window_filter(window)
+        );
+        let mut out = Vec::new();
+        for b in data.query(&sql).unwrap() {
+            let c = Columns::read(&b).unwrap();
+            for row in 0..b.num_rows() {
+                let t = |i: usize| c.text(i, row);
+                let (Some(plan), Some(term), Some(payment)) =
+                    (plan_of(&t(0)), term_of(&t(1)), payment_of(&t(2)))
+                else {
+                    continue;
+                };
+                out.push(ObservedRate {
+                    plan,
+                    term,
+                    payment,
+                    region: t(3),
+                    family: t(4),
+                    discount: c.number(5, row),
+                });
+            }
+        }
+        out
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    fn same_postures(ours: &[Posture], sql: &[Posture], what: &str) {
+        assert_eq!(ours.len(), sql.len(), "{what}: how many keys");
+        for (a, b) in ours.iter().zip(sql) {
+            let (ka, kb) = (&a.key, &b.key);
+            assert_eq!(ka, kb, "{what}: keys in order");
+            for (x, y) in [
+                (a.on_demand_equivalent_cost, b.on_demand_equivalent_cost),
+                (
+                    a.covered_on_demand_equivalent_cost,
+                    b.covered_on_demand_equivalent_cost,
+                ),
+                (a.uncovered_on_demand_cost, b.uncovered_on_demand_cost),
+                (a.covered_effective_cost, b.covered_effective_cost),
+                (a.commitment_cost, b.commitment_cost),
+                (a.used_commitment, b.used_commitment),
+                (a.total_commitment, b.total_commitment),
+            ] {
+                assert!(close(x, y), "{what} {ka}: ours {x}, SQL {y}");
+            }
+        }
+    }
+
+    /// Every question, over the whole range and over a window inside it,
+    /// answered from the summary and by its SQL statement. Returns how
+    /// many series the whole range has.
+    fn same_answers_as_sql(inputs: &[String]) -> usize {
+        let data = BillingData::open(inputs, None).unwrap();
+        data.register_summary().unwrap();
+        let range = data.eligible_range().unwrap();
+        assert_eq!(range, eligible_range_sql(&data), "{inputs:?}: range");
+        let Some((first, last)) = range else {
+            return 0;
+        };
+        let end = last + chrono::Duration::hours(1);
+        let whole = Window::new(first, end);
+        let mid = first + (end - first) / 3;
+        let part = Window::new(
+            mid - chrono::Duration::minutes(30),
+            end - chrono::Duration::hours(5),
+        );
+        let mut series_count = 0;
+        for window in [whole, part] {
+            let what = format!("{inputs:?} from {} to {}", window.start, window.end);
+            for d in [
+                Dimension::Total,
+                Dimension::Account,
+                Dimension::Service,
+                Dimension::FamilyRegion,
+            ] {
+                same_postures(
+                    &data.posture(&window, d).unwrap(),
+                    &posture_sql(&data, &window, d),
+                    &format!("{what} {d:?}"),
+                );
+            }
+            let ours = data.uncovered_series(&window).unwrap();
+            let sql = uncovered_series_sql(&data, &window);
+            assert_eq!(ours.len(), sql.len(), "{what}: series");
+            for (a, b) in ours.iter().zip(&sql) {
+                assert_eq!(
+                    (a.class, &a.region, &a.family),
+                    (b.class, &b.region, &b.family)
+                );
+                assert!(
+                    a.hourly.iter().zip(&b.hourly).all(|(x, y)| close(*x, *y)),
+                    "{what}"
+                );
+                assert_eq!(a.hourly.len(), b.hourly.len());
+            }
+            series_count = series_count.max(ours.len());
+            let key = |r: &ObservedRate| {
+                format!(
+                    "{:?} {:?} {:?} {} {}",
+                    r.plan, r.term, r.payment, r.region, r.family
+                )
+            };
+            let mut ours = data.observed_rates(&window).unwrap();
+            let mut sql = observed_rates_sql(&data, &window);
+            ours.sort_by_key(key);
+            sql.sort_by_key(key);
+            assert_eq!(ours.len(), sql.len(), "{what}: observed rates");
+            for (a, b) in ours.iter().zip(&sql) {
+                assert_eq!(key(a), key(b));
+                assert!(close(a.discount, b.discount), "{what}: {}", key(a));
+            }
+        }
+        series_count
+    }
+
+    #[test]
+    fn the_demo_exports_answers_equal_their_sql_statements() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = orgpool_demo::DemoConfig {
+            accounts: 8,
+            months: 2,
+            ..Default::default()
+        };
+        orgpool_demo::generate(&config, dir.path()).unwrap();
+        let cur = dir.path().join("cur").to_string_lossy().into_owned();
+        assert!(same_answers_as_sql(&[cur]) > 3);
+    }
+
+    #[test]
+    fn every_public_files_answers_equal_their_sql_statements() {
+        use orgpool_testkit::real_data as real;
+        let workshop = same_answers_as_sql(&[
+            real("workshop-cur-2018-10.snappy.parquet"),
+            real("workshop-cur-2018-11.snappy.parquet"),
+            real("workshop-cur-2018-12.snappy.parquet"),
+        ]);
+        assert!(workshop > 0);
+        assert_eq!(
+            same_answers_as_sql(&[real("legacy-cur-anonymized-2023-11.csv")]),
+            0
+        );
+        assert!(same_answers_as_sql(&[real("focus-1.0-sample.csv")]) > 0);
     }
 }

@@ -1,6 +1,6 @@
 //! Step 2 of the estimate's summary, in our code: from the line groups of
-//! [`crate::line_groups::ESTIMATE`] to the table `hourly` every question of
-//! the estimate reads.
+//! [`crate::line_groups::ESTIMATE`] to the [`Summary`], the table `hourly`
+//! (see [`schema`]) every question of the estimate reads.
 //!
 //! A group's commitment class and family are functions of its product,
 //! usage type, operation and instance type. Those combinations are few, so
@@ -10,6 +10,9 @@
 //! commitment terms, here rather than by a second `GROUP BY`:
 //! - it takes about half the time of the engine's `GROUP BY` of 12 text
 //!   columns (about 0.05 s against 0.1 s at 5 million lines);
+//! - it reads the groups as the grouper left them, ids into each key's
+//!   distinct values: a text is looked up once per partition, not once per
+//!   group;
 //! - the sums are taken in one fixed order (the scan's partitions in turn,
 //!   each in its own order; the session keeps the partitions as planned, see
 //!   `session` in the crate root) and the rows come out in the order their
@@ -19,7 +22,6 @@
 //! `queries::summary_sql` (built for tests only) states the same step in SQL;
 //! the tests hold this code to it.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -29,6 +31,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit};
 use rustc_hash::FxHashMap;
 
+use crate::line_groups::LineGroups;
 use crate::{BillingData, CurError};
 
 /// The summary's text keys, in its column order: the group's own column, or
@@ -100,111 +103,238 @@ const BATCH_ROWS: usize = 8192;
 /// One nanosecond-timestamp hour.
 const HOUR_NS: i64 = 3_600_000_000_000;
 
-/// The groups' columns this step reads, by name.
-struct GroupColumns<'a> {
-    start: &'a TimestampNanosecondArray,
-    texts: Vec<&'a StringViewArray>,
-    /// [`RULE_INPUTS`]' columns.
-    rule_inputs: [&'a StringViewArray; 4],
-    /// Per measure, its parts (`None` for a part that is always 0).
-    parts: Vec<Vec<Option<&'a Float64Array>>>,
+/// The estimate's hourly summary, in memory: rows of an hour, a
+/// combination of [`TEXT_KEYS`]' ids and [`MEASURES`]' values.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Summary {
+    /// Per text key, its distinct texts: id `i` is `[i - 1]`, 0 is null.
+    texts: Vec<Vec<Box<str>>>,
+    /// The rows' combinations of text ids, by number.
+    combinations: Vec<Combination>,
+    /// Per row, its hour (hours since the epoch, `i64::MIN` when null) and
+    /// its combination's number.
+    rows: Vec<(i64, u32)>,
+    /// `MEASURES.len()` per row.
+    measures: Vec<Option<f64>>,
 }
 
-impl<'a> GroupColumns<'a> {
-    fn of(batch: &'a RecordBatch) -> Result<Self, CurError> {
-        let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .ok_or_else(|| CurError::Engine(format!("the line groups have no column {name}")))
-        };
-        let text = |name: &str| -> Result<&'a StringViewArray, CurError> {
-            let c = batch.column_by_name(name).ok_or_else(|| {
-                CurError::Engine(format!("the line groups have no column {name}"))
-            })?;
-            c.as_string_view_opt()
-                .ok_or_else(|| CurError::Engine(format!("line group column {name} is not text")))
-        };
-        let start = column("usage_start")?.as_primitive_opt().ok_or_else(|| {
-            CurError::Engine("line group column usage_start is not a time".into())
-        })?;
-        let texts = TEXT_KEYS
+/// A summary row's text key, by its place in [`TEXT_KEYS`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Key {
+    /// `usage_account_id`.
+    Account = 0,
+    /// `product_code`.
+    Product = 1,
+    /// `commitment_class`.
+    Class = 2,
+    /// `region`.
+    Region = 3,
+    /// `family`.
+    Family = 4,
+    /// `line_item_type`.
+    LineType = 5,
+    /// `sp_offering_type`.
+    SpOfferingType = 6,
+    /// `sp_purchase_term`.
+    SpPurchaseTerm = 7,
+    /// `sp_payment_option`.
+    SpPaymentOption = 8,
+    /// `lease_contract_length`.
+    LeaseContractLength = 9,
+    /// `purchase_option`.
+    PurchaseOption = 10,
+}
+
+/// A summary row's measure, by its place in [`MEASURES`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Measure {
+    /// `unblended`.
+    Unblended = 0,
+    /// `od_or_billed`.
+    OdOrBilled = 1,
+    /// `sp_effective`.
+    SpEffective = 2,
+    /// `ri_effective`.
+    RiEffective = 3,
+    /// `sp_used`.
+    SpUsed = 4,
+    /// `sp_total`.
+    SpTotal = 5,
+    /// `ri_unused`.
+    RiUnused = 6,
+    /// `observed_public`.
+    ObservedPublic = 7,
+    /// `observed_effective`.
+    ObservedEffective = 8,
+}
+
+/// One row of a [`Summary`].
+#[derive(Clone, Copy)]
+pub(crate) struct Row<'a> {
+    summary: &'a Summary,
+    row: usize,
+}
+
+impl Row<'_> {
+    /// The row's hour, in nanoseconds since the epoch.
+    pub(crate) fn hour_ns(&self) -> Option<i64> {
+        let hour = self.summary.rows[self.row].0;
+        (hour != i64::MIN).then(|| hour * HOUR_NS)
+    }
+
+    /// The number of the row's combination of texts.
+    pub(crate) fn combination(&self) -> u32 {
+        self.summary.rows[self.row].1
+    }
+
+    /// A measure, `None` where SQL's would be null.
+    pub(crate) fn get(&self, m: Measure) -> Option<f64> {
+        self.summary.measures[self.row * MEASURES.len() + m as usize]
+    }
+
+    /// A measure, 0 where it is null.
+    pub(crate) fn value(&self, m: Measure) -> f64 {
+        self.get(m).unwrap_or(0.0)
+    }
+}
+
+impl Summary {
+    /// How many rows.
+    pub(crate) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The rows, in order.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+        (0..self.rows.len()).map(|row| Row { summary: self, row })
+    }
+
+    /// How many distinct combinations of texts the rows have.
+    pub(crate) fn combinations(&self) -> usize {
+        self.combinations.len()
+    }
+
+    /// Text key `key` of combination `combination` (`None` when null).
+    pub(crate) fn text(&self, combination: u32, key: Key) -> Option<&str> {
+        let id = self.combinations[combination as usize][key as usize];
+        (id > 0).then(|| &*self.texts[key as usize][id as usize - 1])
+    }
+
+    /// The summary as batches of [`schema`].
+    pub(crate) fn to_batches(&self) -> Result<Vec<RecordBatch>, CurError> {
+        let engine = |e: arrow::error::ArrowError| CurError::Engine(e.to_string());
+        // Each key's distinct texts once; a row takes its text's view.
+        let distinct: Vec<StringViewArray> = self
+            .texts
             .iter()
-            .filter_map(|(_, from)| *from)
-            .map(text)
-            .collect::<Result<_, _>>()?;
-        let rule_inputs = [
-            text(RULE_INPUTS[0])?,
-            text(RULE_INPUTS[1])?,
-            text(RULE_INPUTS[2])?,
-            text(RULE_INPUTS[3])?,
-        ];
-        let parts = MEASURES
-            .iter()
-            .map(|(_, parts)| {
-                parts
+            .map(|t| t.iter().map(|v| Some(&**v)).collect())
+            .collect();
+        let width = MEASURES.len();
+        let mut batches = Vec::new();
+        for (chunk, first) in self.rows.chunks(BATCH_ROWS).zip((0..).step_by(BATCH_ROWS)) {
+            let hours: TimestampNanosecondArray = chunk
+                .iter()
+                .map(|(h, _)| (*h != i64::MIN).then(|| h * HOUR_NS))
+                .collect();
+            let mut columns: Vec<ArrayRef> = vec![Arc::new(hours)];
+            for (k, values) in distinct.iter().enumerate() {
+                let rows: UInt32Array = chunk
                     .iter()
-                    .map(|p| {
-                        if p.is_empty() {
-                            return Ok(None);
-                        }
-                        column(p)?
-                            .as_primitive_opt::<Float64Type>()
-                            .map(Some)
-                            .ok_or_else(|| {
-                                CurError::Engine(format!("line group column {p} is not a number"))
-                            })
-                    })
-                    .collect()
-            })
-            .collect::<Result<_, CurError>>()?;
-        Ok(GroupColumns {
-            start,
-            texts,
-            rule_inputs,
-            parts,
+                    .map(|&(_, c)| self.combinations[c as usize][k].checked_sub(1))
+                    .collect();
+                columns.push(arrow::compute::take(values, &rows, None).map_err(engine)?);
+            }
+            for m in 0..width {
+                let mut b = Float64Builder::with_capacity(chunk.len());
+                for row in first..first + chunk.len() {
+                    b.append_option(self.measures[row * width + m]);
+                }
+                columns.push(Arc::new(b.finish()));
+            }
+            batches.push(RecordBatch::try_new(schema(), columns).map_err(engine)?);
+        }
+        Ok(batches)
+    }
+
+    /// The summary held in `batches` of [`schema`] (as [`Summary::to_batches`]
+    /// writes them).
+    pub(crate) fn from_batches(batches: &[RecordBatch]) -> Result<Self, CurError> {
+        let mut texts: Vec<Texts> = std::iter::repeat_with(Texts::default)
+            .take(TEXT_KEYS.len())
+            .collect();
+        let mut combinations: Numbered<Combination> = Numbered::default();
+        let mut rows = Vec::new();
+        let mut measures = Vec::new();
+        let expected = schema();
+        for b in batches {
+            if b.schema().fields() != expected.fields() {
+                return Err(CurError::Engine(
+                    "a stored summary does not have the summary's columns".into(),
+                ));
+            }
+            let hours = b
+                .column(0)
+                .as_primitive::<arrow::datatypes::TimestampNanosecondType>();
+            let columns: Vec<&StringViewArray> = (1..=TEXT_KEYS.len())
+                .map(|i| b.column(i).as_string_view())
+                .collect();
+            let values: Vec<&Float64Array> = (0..MEASURES.len())
+                .map(|m| {
+                    b.column(1 + TEXT_KEYS.len() + m)
+                        .as_primitive::<Float64Type>()
+                })
+                .collect();
+            for row in 0..b.num_rows() {
+                let mut combination: Combination = [0; TEXT_KEYS.len()];
+                for (k, column) in columns.iter().enumerate() {
+                    combination[k] = if column.is_valid(row) {
+                        texts[k].intern(column.value(row))
+                    } else {
+                        0
+                    };
+                }
+                let hour = if hours.is_valid(row) {
+                    hours.value(row).div_euclid(HOUR_NS)
+                } else {
+                    i64::MIN
+                };
+                rows.push((hour, combinations.id(combination)));
+                measures.extend(values.iter().map(|v| v.is_valid(row).then(|| v.value(row))));
+            }
+        }
+        Ok(Summary {
+            texts: texts.into_iter().map(|t| t.values).collect(),
+            combinations: combinations.keys,
+            rows,
+            measures,
         })
     }
 }
 
-/// Distinct texts of one key, numbered from 1 (0 is null): borrowed from the
-/// groups, or owned when this step derives them.
+/// Distinct texts of one key, numbered from 1 (0 is null).
 #[derive(Default)]
-struct Texts<'a> {
-    ids: FxHashMap<Cow<'a, str>, u32>,
-    values: Vec<Cow<'a, str>>,
+struct Texts {
+    ids: FxHashMap<Box<str>, u32>,
+    values: Vec<Box<str>>,
 }
 
-impl<'a> Texts<'a> {
-    /// The id of the text at `row` of `column`.
-    fn id(&mut self, column: &'a StringViewArray, row: usize) -> u32 {
-        if column.is_null(row) {
-            return 0;
-        }
-        self.intern(Cow::Borrowed(column.value(row)))
-    }
-
-    /// [`Texts::id`], or `last`'s id when the row's view is `last`'s (which
-    /// is then updated).
-    fn id_after(&mut self, last: &mut (u128, u32), column: &'a StringViewArray, row: usize) -> u32 {
-        let view = if column.is_null(row) {
-            u128::MAX - 1
-        } else {
-            column.views()[row]
-        };
-        if view != last.0 {
-            *last = (view, self.id(column, row));
-        }
-        last.1
-    }
-
-    fn intern(&mut self, text: Cow<'a, str>) -> u32 {
-        if let Some(&id) = self.ids.get(&*text) {
+impl Texts {
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
             return id;
         }
-        self.values.push(text.clone());
+        self.values.push(text.into());
         let id = self.values.len() as u32;
-        self.ids.insert(text, id);
+        self.ids.insert(text.into(), id);
         id
+    }
+
+    /// The ids, in this key's numbering, of `values` numbered from 1 in
+    /// another's: `[0]` is null's.
+    fn ids_of(&mut self, values: &[Box<str>]) -> Vec<u32> {
+        std::iter::once(0)
+            .chain(values.iter().map(|v| self.intern(v)))
+            .collect()
     }
 
     fn value(&self, id: u32) -> Option<&str> {
@@ -212,9 +342,9 @@ impl<'a> Texts<'a> {
     }
 }
 
-/// A combination of a group's text keys: [`TEXT_KEYS`]' ids. Until class
-/// and family are known, the class's place holds the id of the group's
-/// [`Rule`] and the family's is 0.
+/// A combination of a summary row's text keys: [`TEXT_KEYS`]' ids. Until
+/// class and family are known, the class's place holds the id of the
+/// group's [`Rule`] and the family's is 0.
 type Combination = [u32; TEXT_KEYS.len()];
 
 /// The ids of a group's [`RULE_INPUTS`].
@@ -268,14 +398,8 @@ enum RowIds {
 const MAX_TABLE: usize = 1 << 24;
 
 impl RowIds {
-    /// For `rows` (hour, combination) whose final combinations, of
-    /// `combinations`, are `final_of`.
-    fn new(rows: &[(i64, u32)], final_of: &[Option<u32>], combinations: usize) -> Self {
-        let hours = rows
-            .iter()
-            .filter(|(_, c)| final_of[*c as usize].is_some())
-            .map(|(h, _)| *h);
-        let (lo, hi) = hours.fold((i64::MAX, i64::MIN), |(lo, hi), h| (lo.min(h), hi.max(h)));
+    /// For hours from `lo` to `hi` and `combinations` final combinations.
+    fn new(lo: i64, hi: i64, combinations: usize) -> Self {
         let size = hi
             .checked_sub(lo)
             .and_then(|span| usize::try_from(span).ok())
@@ -310,35 +434,57 @@ impl RowIds {
         }
     }
 
-    fn keys(&self) -> &[(i64, u32)] {
+    fn into_keys(self) -> Vec<(i64, u32)> {
         match self {
             RowIds::Table { keys, .. } => keys,
-            RowIds::Hashed(numbered) => &numbered.keys,
+            RowIds::Hashed(numbered) => numbered.keys,
         }
     }
 }
 
-/// The hour of a group (`i64::MIN` when its time is null), in hours since
+/// The hour of a time in nanoseconds (`i64::MIN` when null), in hours since
 /// the epoch.
-fn hour_of(start: &TimestampNanosecondArray, row: usize) -> i64 {
-    if start.is_null(row) {
-        i64::MIN
-    } else {
-        start.value(row).div_euclid(HOUR_NS)
-    }
+fn hour_of(time: Option<i64>) -> i64 {
+    time.map_or(i64::MIN, |t| t.div_euclid(HOUR_NS))
 }
 
-/// The groups read: each one's hour and combination (with its rule).
-struct Read<'a> {
-    texts: Vec<Texts<'a>>,
-    rule_texts: Vec<Texts<'a>>,
+/// Where a part of a measure comes from: the group output of that name.
+fn part_outputs(groups: &LineGroups) -> Result<Vec<Vec<Option<usize>>>, CurError> {
+    MEASURES
+        .iter()
+        .map(|(_, parts)| {
+            parts
+                .iter()
+                .map(|p| {
+                    if p.is_empty() {
+                        return Ok(None);
+                    }
+                    groups
+                        .layout
+                        .outputs
+                        .iter()
+                        .position(|o| o == p)
+                        .map(Some)
+                        .ok_or_else(|| CurError::Engine(format!("the line groups have no {p}")))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The groups' combinations, numbered across partitions: each partition's
+/// combinations' numbers, with the rules found.
+struct Read {
+    texts: Vec<Texts>,
+    rule_texts: Vec<Texts>,
     rules: Numbered<Rule>,
     combinations: Numbered<Combination>,
-    rows: Vec<(i64, u32)>,
+    /// Per partition, per combination of its groups, its number.
+    numbers: Vec<Vec<u32>>,
 }
 
-/// Numbers the groups' keys, in the groups' order.
-fn read<'a>(columns: &[GroupColumns<'a>]) -> Read<'a> {
+/// Numbers the partitions' combinations, in their order.
+fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
     let mut r = Read {
         texts: std::iter::repeat_with(Texts::default)
             .take(TEXT_KEYS.len())
@@ -346,50 +492,55 @@ fn read<'a>(columns: &[GroupColumns<'a>]) -> Read<'a> {
         rule_texts: std::iter::repeat_with(Texts::default).take(4).collect(),
         rules: Numbered::default(),
         combinations: Numbered::default(),
-        rows: Vec::new(),
+        numbers: Vec::new(),
     };
-    let own_keys: Vec<usize> = (0..TEXT_KEYS.len())
-        .filter(|&k| TEXT_KEYS[k].1.is_some())
-        .collect();
-    for c in columns {
-        // Each column's last view and its id: a view equal to the row
-        // above's, in the same array, is the same text.
-        let mut last = [(u128::MAX, 0u32); TEXT_KEYS.len()];
-        let mut last_rule = [(u128::MAX, 0u32); 4];
-        for row in 0..c.start.len() {
-            let mut combination: Combination = [0; TEXT_KEYS.len()];
-            for (&k, column) in own_keys.iter().zip(&c.texts) {
-                combination[k] = r.texts[k].id_after(&mut last[k], column, row);
+    let missing = |name: &str| CurError::Engine(format!("the line groups have no column {name}"));
+    for part in parts {
+        // Per key: its place in the part's combinations, and the part's ids
+        // in the summary's numbering.
+        let mut own = Vec::new();
+        for (k, (_, from)) in TEXT_KEYS.iter().enumerate() {
+            if let Some(name) = from {
+                let (slot, values) = part.text_key(name).ok_or_else(|| missing(name))?;
+                own.push((k, slot, r.texts[k].ids_of(values)));
             }
-            let mut rule: Rule = [0; 4];
-            for (i, column) in c.rule_inputs.iter().enumerate() {
-                rule[i] = r.rule_texts[i].id_after(&mut last_rule[i], column, row);
-            }
-            combination[CLASS] = r.rules.id(rule);
-            r.rows
-                .push((hour_of(c.start, row), r.combinations.id(combination)));
         }
+        let mut rule_inputs = Vec::new();
+        for (i, name) in RULE_INPUTS.iter().enumerate() {
+            let (slot, values) = part.text_key(name).ok_or_else(|| missing(name))?;
+            rule_inputs.push((slot, r.rule_texts[i].ids_of(values)));
+        }
+        let numbers = part
+            .combinations
+            .iter()
+            .map(|c| {
+                let mut combination: Combination = [0; TEXT_KEYS.len()];
+                for (k, slot, ids) in &own {
+                    combination[*k] = ids[c[*slot] as usize];
+                }
+                let mut rule: Rule = [0; 4];
+                for (i, (slot, ids)) in rule_inputs.iter().enumerate() {
+                    rule[i] = ids[c[*slot] as usize];
+                }
+                combination[CLASS] = r.rules.id(rule);
+                r.combinations.id(combination)
+            })
+            .collect();
+        r.numbers.push(numbers);
     }
-    r
+    Ok(r)
 }
 
-/// The table `hourly` from the line groups: its schema and batches.
-pub(crate) fn summarize(
-    data: &BillingData,
-    groups: &[RecordBatch],
-) -> Result<(SchemaRef, Vec<RecordBatch>), CurError> {
-    let columns: Vec<GroupColumns> = groups
-        .iter()
-        .filter(|b| b.num_rows() > 0)
-        .map(GroupColumns::of)
-        .collect::<Result<_, _>>()?;
+/// The [`Summary`] of the line groups of the scan's partitions, in their
+/// order.
+pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summary, CurError> {
     let Read {
         mut texts,
         rule_texts,
         rules,
         combinations,
-        rows,
-    } = read(&columns);
+        numbers,
+    } = read(parts)?;
     let classes = classify(data, &rules.keys, &rule_texts)?;
     // Each combination's final one, with class and family, or `None` for
     // lines no commitment covers that are no fee either.
@@ -407,53 +558,69 @@ pub(crate) fn summarize(
                 return None;
             }
             let mut c = c;
-            let mut id = |k: usize, t: &Option<String>| {
-                t.clone().map_or(0, |t| texts[k].intern(Cow::Owned(t)))
-            };
+            let mut id =
+                |k: usize, t: &Option<String>| t.as_deref().map_or(0, |t| texts[k].intern(t));
             c[CLASS] = id(CLASS, class);
             c[FAMILY] = id(FAMILY, family);
             Some(finals.id(c))
         })
         .collect();
+    // The hours the kept groups span.
+    let kept_hours = parts.iter().zip(&numbers).flat_map(|(part, numbers)| {
+        part.keys
+            .iter()
+            .filter(|(_, c)| final_of[numbers[*c as usize] as usize].is_some())
+            .map(|&(t, _)| hour_of(part.time(0, t)))
+    });
+    let (lo, hi) = kept_hours.fold((i64::MAX, i64::MIN), |(lo, hi), h| (lo.min(h), hi.max(h)));
     // The summary's rows, in the order they are first seen, and their sums.
-    let mut keys = RowIds::new(&rows, &final_of, finals.keys.len());
+    let mut keys = RowIds::new(lo, hi, finals.keys.len());
     let mut sums: Vec<Option<f64>> = Vec::new();
-    let mut rows = rows.into_iter();
-    for c in &columns {
-        for (row, (hour, combination)) in (0..c.start.len()).zip(rows.by_ref()) {
-            let Some(combination) = final_of[combination as usize] else {
+    for (part, numbers) in parts.iter().zip(&numbers) {
+        let outputs = part_outputs(part)?;
+        for (group, &(time, c)) in part.keys.iter().enumerate() {
+            let Some(combination) = final_of[numbers[c as usize] as usize] else {
                 continue;
             };
-            let group = keys.id((hour, combination)) as usize;
-            if sums.len() <= group * MEASURES.len() {
+            let row = keys.id((hour_of(part.time(0, time)), combination)) as usize;
+            if sums.len() <= row * MEASURES.len() {
                 sums.extend(
                     MEASURES
                         .iter()
                         .map(|(_, parts)| (parts.len() > 1).then_some(0.0)),
                 );
             }
-            let sums = &mut sums[group * MEASURES.len()..][..MEASURES.len()];
-            for (sum, parts) in sums.iter_mut().zip(&c.parts) {
-                add_parts(sum, parts, row);
+            let sums = &mut sums[row * MEASURES.len()..][..MEASURES.len()];
+            for (sum, parts) in sums.iter_mut().zip(&outputs) {
+                add_parts(sum, parts, |o| part.output(group, o));
             }
         }
     }
-    let batches = output(keys.keys(), &finals.keys, &sums, &texts)?;
-    Ok((schema(), batches))
+    Ok(Summary {
+        texts: texts.into_iter().map(|t| t.values).collect(),
+        combinations: finals.keys,
+        rows: keys.into_keys(),
+        measures: sums,
+    })
 }
 
-/// Adds one group's parts of a measure to its sum.
-fn add_parts(sum: &mut Option<f64>, parts: &[Option<&Float64Array>], row: usize) {
+/// Adds one group's parts of a measure to its sum: `output` gives the
+/// group's outputs by place.
+fn add_parts(
+    sum: &mut Option<f64>,
+    parts: &[Option<usize>],
+    output: impl Fn(usize) -> Option<f64>,
+) {
     if let [Some(only)] = parts {
-        if only.is_valid(row) {
-            *sum = Some(sum.unwrap_or(0.0) + only.value(row));
+        if let Some(x) = output(*only) {
+            *sum = Some(sum.unwrap_or(0.0) + x);
         }
         return;
     }
     let total: f64 = parts
         .iter()
         .flatten()
-        .map(|p| if p.is_valid(row) { p.value(row) } else { 0.0 })
+        .map(|&p| output(p).unwrap_or(0.0))
         .sum();
     *sum = Some(sum.unwrap_or(0.0) + total);
 }
@@ -504,47 +671,6 @@ fn classify(
     Ok(out)
 }
 
-/// The summary's rows as batches of [`schema`]: `keys` are (hour,
-/// combination in `combinations`) pairs.
-fn output(
-    keys: &[(i64, u32)],
-    combinations: &[Combination],
-    sums: &[Option<f64>],
-    texts: &[Texts],
-) -> Result<Vec<RecordBatch>, CurError> {
-    let engine = |e: arrow::error::ArrowError| CurError::Engine(e.to_string());
-    // Each key's distinct texts once; a row takes its text's view.
-    let distinct: Vec<StringViewArray> = texts
-        .iter()
-        .map(|t| t.values.iter().map(|v| Some(&**v)).collect())
-        .collect();
-    let width = MEASURES.len();
-    let mut batches = Vec::new();
-    for (chunk, first) in keys.chunks(BATCH_ROWS).zip((0..).step_by(BATCH_ROWS)) {
-        let hours: TimestampNanosecondArray = chunk
-            .iter()
-            .map(|(h, _)| (*h != i64::MIN).then(|| h * HOUR_NS))
-            .collect();
-        let mut columns: Vec<ArrayRef> = vec![Arc::new(hours)];
-        for (k, values) in distinct.iter().enumerate() {
-            let rows: UInt32Array = chunk
-                .iter()
-                .map(|&(_, c)| combinations[c as usize][k].checked_sub(1))
-                .collect();
-            columns.push(arrow::compute::take(values, &rows, None).map_err(engine)?);
-        }
-        for m in 0..width {
-            let mut b = Float64Builder::with_capacity(chunk.len());
-            for g in first..first + chunk.len() {
-                b.append_option(sums[g * width + m]);
-            }
-            columns.push(Arc::new(b.finish()));
-        }
-        batches.push(RecordBatch::try_new(schema(), columns).map_err(engine)?);
-    }
-    Ok(batches)
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -582,9 +708,18 @@ mod tests {
     /// where SQL's is. Returns how many rows.
     fn same_as_sql(inputs: &[String]) -> usize {
         let data = BillingData::open(inputs, None).unwrap();
-        let groups = data.group_lines_of(&ESTIMATE, "line_items").unwrap();
-        let (schema, ours) = summarize(&data, &groups).unwrap();
-        assert!(ours.iter().all(|b| b.schema() == schema));
+        let groups = data.line_groups_of(&ESTIMATE, "line_items").unwrap();
+        let summary = summarize(&data, &groups).unwrap();
+        let ours = summary.to_batches().unwrap();
+        assert!(ours.iter().all(|b| b.schema() == super::schema()));
+        // The batches read back as the same summary.
+        assert_eq!(
+            super::Summary::from_batches(&ours)
+                .unwrap()
+                .to_batches()
+                .unwrap(),
+            ours
+        );
         let sql = data
             .with_groups(&ESTIMATE, "hourly_lines", || {
                 data.query(&crate::queries::summary_sql())
@@ -658,9 +793,9 @@ mod tests {
             // 5 million lines, whose files are split.)
             let options = data.ctx.state().config().options().clone();
             assert!(!options.execution.enable_file_stream_work_stealing);
-            let groups = data.group_lines_of(&ESTIMATE, "line_items").unwrap();
+            let groups = data.line_groups_of(&ESTIMATE, "line_items").unwrap();
             assert!(groups.len() > 1, "several partitions");
-            summarize(&data, &groups).unwrap().1
+            summarize(&data, &groups).unwrap().to_batches().unwrap()
         };
         let first = summary();
         for _ in 0..4 {
