@@ -19,15 +19,21 @@
 //! `queries::summary_scan_sql` (built for tests only) states the same
 //! grouping in SQL; the tests hold this code to it.
 
+mod combinations;
+mod ids;
+
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, Float64Array, RecordBatch,
-    StringViewArray, StringViewBuilder, TimestampNanosecondArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringViewBuilder,
+    TimestampNanosecondArray,
 };
-use arrow::buffer::NullBuffer;
-use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit};
 use rustc_hash::FxHashMap;
+
+pub(crate) use combinations::Combination;
+use combinations::Combinations;
+use ids::{BatchIds, IdTest, TextIds, TimeIds};
 
 use crate::CurError;
 
@@ -126,336 +132,6 @@ impl Layout {
     }
 }
 
-/// Distinct values of one key column, numbered from 1 (0 is null).
-#[derive(Default)]
-struct TextIds {
-    ids: FxHashMap<Box<str>, u32>,
-    values: Vec<Box<str>>,
-    /// This batch's views already seen: a view names its bytes within one
-    /// batch only, so this is cleared for each batch.
-    by_view: FxHashMap<u128, u32>,
-    /// The last dictionary's values, and the id of each. The Parquet reader
-    /// gives every batch of a column chunk the same values array, so this
-    /// is worked out once per chunk. (Holding the array keeps its address
-    /// from being reused by another.)
-    dictionary: Option<(ArrayRef, Vec<u32>)>,
-}
-
-impl TextIds {
-    fn id_of(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
-        }
-        self.values.push(text.into());
-        let id = self.values.len() as u32;
-        self.ids.insert(text.into(), id);
-        id
-    }
-
-    /// The id of each row of `column`, text of any kind, written into `out`.
-    fn ids_of_text(&mut self, column: &ArrayRef, out: &mut Vec<u32>) -> Result<(), CurError> {
-        if let Some(dictionary) = column.as_dictionary_opt::<Int32Type>() {
-            return self.ids_of_dictionary(dictionary, out);
-        }
-        let column = cast(column, &DataType::Utf8View)?;
-        self.ids_of(column.as_string_view(), out);
-        Ok(())
-    }
-
-    /// The id of each row of a dictionary-encoded `column`: its key's.
-    fn ids_of_dictionary(
-        &mut self,
-        column: &DictionaryArray<Int32Type>,
-        out: &mut Vec<u32>,
-    ) -> Result<(), CurError> {
-        let values = column.values();
-        let known =
-            matches!(&self.dictionary, Some((v, _)) if v.to_data().ptr_eq(&values.to_data()));
-        if !known {
-            let texts = cast(values, &DataType::Utf8)?;
-            let texts = texts.as_string::<i32>();
-            let ids = (0..texts.len())
-                .map(|i| {
-                    if texts.is_valid(i) {
-                        self.id_of(texts.value(i))
-                    } else {
-                        0
-                    }
-                })
-                .collect();
-            self.dictionary = Some((Arc::clone(values), ids));
-        }
-        let Some((_, ids)) = &self.dictionary else {
-            unreachable!("set above")
-        };
-        // A null line's key may be anything: it reads as null (0).
-        let id = |key: &i32| usize::try_from(*key).ok().and_then(|k| ids.get(k)).copied();
-        out.clear();
-        match column.nulls() {
-            None => out.extend(column.keys().values().iter().map(|k| id(k).unwrap_or(0))),
-            Some(nulls) => out.extend(column.keys().values().iter().enumerate().map(|(row, k)| {
-                if nulls.is_null(row) {
-                    0
-                } else {
-                    id(k).unwrap_or(0)
-                }
-            })),
-        }
-        Ok(())
-    }
-
-    /// The id of each row of `column`, written into `out`.
-    fn ids_of(&mut self, column: &StringViewArray, out: &mut Vec<u32>) {
-        if column.null_count() == column.len() {
-            out.clear();
-            out.resize(column.len(), 0);
-            return;
-        }
-        self.by_view.clear();
-        number_rows(column.views(), column.nulls(), out, |row, view| {
-            if let Some(&id) = self.by_view.get(&view) {
-                return id;
-            }
-            let id = self.id_of(column.value(row));
-            self.by_view.insert(view, id);
-            id
-        });
-    }
-}
-
-/// Writes into `out` an id for each row of a column, whose keys are `keys`:
-/// 0 for a null, the last row's id when its key repeats, else `lookup(row, key)`.
-fn number_rows<K: Copy + PartialEq>(
-    keys: &[K],
-    nulls: Option<&NullBuffer>,
-    out: &mut Vec<u32>,
-    mut lookup: impl FnMut(usize, K) -> u32,
-) {
-    out.clear();
-    let mut last: Option<(K, u32)> = None;
-    for (row, &key) in keys.iter().enumerate() {
-        if nulls.is_some_and(|n| n.is_null(row)) {
-            out.push(0);
-            continue;
-        }
-        let id = match last {
-            Some((k, id)) if k == key => id,
-            _ => {
-                let id = lookup(row, key);
-                last = Some((key, id));
-                id
-            }
-        };
-        out.push(id);
-    }
-}
-
-/// Whether each id of a [`TextIds`] is one of some values, worked out once
-/// per id.
-struct IdTest {
-    values: Vec<&'static str>,
-    /// Whether the test is "not one of them" (a null is then not one of them).
-    negated: bool,
-    /// By id; index 0 is null.
-    known: Vec<bool>,
-}
-
-impl IdTest {
-    /// One of `values`.
-    fn any_of(values: Vec<&'static str>) -> Self {
-        IdTest {
-            values,
-            negated: false,
-            known: vec![false],
-        }
-    }
-
-    /// Not one of `values`, null included, as SQL's `IS DISTINCT FROM`.
-    fn none_of(values: Vec<&'static str>) -> Self {
-        IdTest {
-            values,
-            negated: true,
-            known: vec![true],
-        }
-    }
-
-    fn update(&mut self, ids: &TextIds) {
-        for v in &ids.values[self.known.len() - 1..] {
-            self.known.push(self.values.contains(&&**v) != self.negated);
-        }
-    }
-
-    fn holds(&self, id: u32) -> bool {
-        self.known[id as usize]
-    }
-}
-
-/// Distinct times, numbered from 1 (0 is null).
-#[derive(Default)]
-struct TimeIds {
-    ids: FxHashMap<i64, u32>,
-    values: Vec<i64>,
-}
-
-impl TimeIds {
-    fn ids_of(&mut self, column: &TimestampNanosecondArray, out: &mut Vec<u32>) {
-        number_rows(column.values(), column.nulls(), out, |_, t| {
-            *self.ids.entry(t).or_insert_with(|| {
-                self.values.push(t);
-                self.values.len() as u32
-            })
-        });
-    }
-}
-
-/// The ids of a line's keys but its own time: further times, texts, flag.
-pub(crate) type Combination = [u32; MAX_KEYS];
-
-/// Combinations of key ids, numbered from 0 in the order first seen.
-///
-/// A line's combination is looked up packed into one `u128`, each key's id in
-/// as many bits as that key's ids need so far: one integer to compare and
-/// hash instead of 16 ids. When a key gets more ids than its bits hold, the
-/// widths grow and the packed index is rebuilt from the combinations kept;
-/// when all the widths together outgrow 128 bits, the ids themselves are
-/// looked up from then on.
-struct Combinations {
-    /// By number.
-    keys: Vec<Combination>,
-    /// Each key's bits and where they start; `None` once they outgrow 128.
-    packing: Option<Packing>,
-    packed_ids: FxHashMap<u128, u32>,
-    ids: FxHashMap<Combination, u32>,
-    /// The bits of the packed index: 128, or fewer in tests.
-    capacity: u32,
-}
-
-#[derive(Clone, Copy, Default)]
-struct Packing {
-    widths: [u32; MAX_KEYS],
-    shifts: [u32; MAX_KEYS],
-}
-
-impl Combinations {
-    fn new(keys: usize) -> Self {
-        Self::with_capacity(keys, u128::BITS)
-    }
-
-    fn with_capacity(keys: usize, capacity: u32) -> Self {
-        let mut packing = Packing::default();
-        packing.widths[..keys].fill(1);
-        let mut combinations = Combinations {
-            keys: Vec::new(),
-            packing: None,
-            packed_ids: FxHashMap::default(),
-            ids: FxHashMap::default(),
-            capacity,
-        };
-        combinations.repack(packing);
-        combinations
-    }
-
-    /// Widens the packing, if need be, for keys with `counts` ids each.
-    fn fit(&mut self, counts: &[usize]) {
-        let Some(packing) = self.packing else { return };
-        let fits = |k: usize, count: usize| (count as u128) <= (1u128 << packing.widths[k]);
-        if counts.iter().enumerate().all(|(k, &c)| fits(k, c)) {
-            return;
-        }
-        let mut wider = packing;
-        for (k, &count) in counts.iter().enumerate() {
-            if !fits(k, count) {
-                // One bit to spare, so a key that keeps growing is repacked
-                // once per doubling at most.
-                wider.widths[k] = (usize::BITS - count.leading_zeros()) + 1;
-            }
-        }
-        self.repack(wider);
-    }
-
-    /// Packs the combinations kept with `packing`, or gives up packing when
-    /// its widths outgrow the capacity.
-    fn repack(&mut self, mut packing: Packing) {
-        let mut shift = 0;
-        for k in 0..MAX_KEYS {
-            // A key lies in one 64-bit half: each half is packed on its own.
-            if shift < 64 && shift + packing.widths[k] > 64 {
-                shift = 64;
-            }
-            packing.shifts[k] = shift;
-            shift += packing.widths[k];
-        }
-        if shift > self.capacity {
-            self.packing = None;
-            self.packed_ids = FxHashMap::default();
-            self.ids = (0..).zip(&self.keys).map(|(id, c)| (*c, id)).collect();
-            return;
-        }
-        self.packing = Some(packing);
-        self.packed_ids = (0..)
-            .zip(&self.keys)
-            .map(|(id, c)| (Self::pack_one(&packing, c), id))
-            .collect();
-    }
-
-    fn pack_one(packing: &Packing, combination: &Combination) -> u128 {
-        combination
-            .iter()
-            .zip(&packing.shifts)
-            .fold(0, |code, (&id, &shift)| code | (u128::from(id) << shift))
-    }
-
-    /// The packed combination of each of `rows` rows whose key ids are
-    /// `columns`, into `halves` (low, high); false when not packing.
-    fn pack(&self, columns: &[Vec<u32>], rows: usize, halves: &mut [Vec<u64>; 2]) -> bool {
-        let Some(packing) = &self.packing else {
-            return false;
-        };
-        for half in halves.iter_mut() {
-            half.clear();
-            half.resize(rows, 0);
-        }
-        for (ids, &shift) in columns.iter().zip(&packing.shifts) {
-            let (half, shift) = if shift < 64 {
-                (&mut halves[0], shift)
-            } else {
-                (&mut halves[1], shift - 64)
-            };
-            for (code, &id) in half.iter_mut().zip(ids) {
-                *code |= u64::from(id) << shift;
-            }
-        }
-        true
-    }
-
-    /// Key `k`'s id `id`, packed (0 when not packing).
-    fn packed(&self, k: usize, id: u32) -> u128 {
-        self.packing
-            .as_ref()
-            .map_or(0, |p| u128::from(id) << p.shifts[k])
-    }
-
-    /// The number of the combination packed as `code`, whose ids `ids` gives.
-    fn id_of_packed(&mut self, code: u128, ids: impl FnOnce() -> Combination) -> u32 {
-        let next = self.keys.len() as u32;
-        let id = *self.packed_ids.entry(code).or_insert(next);
-        if id == next {
-            self.keys.push(ids());
-        }
-        id
-    }
-
-    /// The number of the combination `combination` (when not packing).
-    fn id_of(&mut self, combination: Combination) -> u32 {
-        let next = self.keys.len() as u32;
-        let id = *self.ids.entry(combination).or_insert(next);
-        if id == next {
-            self.keys.push(combination);
-        }
-        id
-    }
-}
-
 /// How a [`Grouper`] tells kept lines, by text ids.
 /// A line is kept when its line type passes `always`, or passes `by_product`'s
 /// line type test and its product that test's product test.
@@ -471,45 +147,10 @@ struct ByProduct {
     products: IdTest,
 }
 
-/// Sums per group, for the lines of one stream of batches. A group is a
-/// time and a combination of the other keys; the combinations are few (an
-/// account's products and usage types…), so each is numbered once and a
-/// group is found by (time id, combination id).
-pub(crate) struct Grouper {
-    layout: &'static Layout,
-    times: Vec<TimeIds>,
-    texts: Vec<TextIds>,
-    keep: KeepTest,
-    combinations: Combinations,
-    /// This batch's combinations packed without the flag, in two halves
-    /// (see [`Combinations::pack`]).
-    codes: [Vec<u64>; 2],
-    groups: FxHashMap<u64, u32>,
-    /// Per combination, the time id and group of its last line.
-    last_group: Vec<(u32, u32)>,
-    keys: Vec<(u32, u32)>,
-    /// `outputs.len()` values per group.
-    sums: Vec<f64>,
-    /// Per group, a bit per output: whether any line added to it (a sum of
-    /// nothing is null, as in SQL).
-    seen: Vec<u32>,
-    /// This batch's ids: a column per time key, then per text key.
-    column_ids: Vec<Vec<u32>>,
-}
-
-impl Grouper {
-    pub(crate) fn new(layout: &'static Layout) -> Self {
-        let keys = layout.times.len() - 1 + layout.texts.len() + usize::from(layout.flag.is_some());
-        assert!(
-            keys <= MAX_KEYS,
-            "a layout has at most {MAX_KEYS} keys besides its time"
-        );
-        assert!(
-            layout.outputs.len() <= 32,
-            "a layout has at most 32 outputs"
-        );
+impl KeepTest {
+    fn new(layout: &Layout) -> Self {
         let line_type = layout.text_index("line_item_type");
-        let keep = match layout.keep {
+        match layout.keep {
             Keep::CommitmentRelevant => KeepTest {
                 line_type,
                 always: IdTest::any_of(FEE_TYPES.to_vec()),
@@ -524,138 +165,94 @@ impl Grouper {
                 always: IdTest::none_of(vec![t]),
                 by_product: None,
             },
-        };
-        Grouper {
-            layout,
-            times: std::iter::repeat_with(TimeIds::default)
-                .take(layout.times.len())
-                .collect(),
-            texts: std::iter::repeat_with(TextIds::default)
-                .take(layout.texts.len())
-                .collect(),
-            keep,
-            combinations: Combinations::new(keys),
-            codes: [Vec::new(), Vec::new()],
-            groups: FxHashMap::default(),
-            last_group: Vec::new(),
-            keys: Vec::new(),
-            sums: Vec::new(),
-            seen: Vec::new(),
-            column_ids: vec![Vec::new(); layout.times.len() + layout.texts.len()],
         }
     }
 
-    /// Adds a batch of [`Layout::scan_sql`]'s result.
-    pub(crate) fn add(&mut self, batch: &RecordBatch) -> Result<(), CurError> {
-        let layout = self.layout;
-        let (times, texts) = (layout.times.len(), layout.texts.len());
-        let keys = times + texts;
-        if batch.num_columns() != keys + layout.inputs.len() {
-            return Err(CurError::Engine(format!(
-                "the line scan returned {} columns, not {}",
-                batch.num_columns(),
-                keys + layout.inputs.len()
-            )));
+    /// Works the tests out for the texts numbered since the last update.
+    fn update(&mut self, texts: &[TextIds]) {
+        self.always.update(&texts[self.line_type]);
+        if let Some(p) = &mut self.by_product {
+            p.line_types.update(&texts[self.line_type]);
+            p.products.update(&texts[p.product]);
         }
-        self.number_keys(batch)?;
-        let inputs: Vec<ArrayRef> = (0..layout.inputs.len())
-            .map(|i| cast(batch.column(keys + i), &DataType::Float64))
-            .collect::<Result<_, _>>()?;
-        let inputs: Vec<&Float64Array> = inputs
-            .iter()
-            .map(|a| a.as_primitive::<Float64Type>())
-            .collect();
-        let mut values = vec![None; inputs.len()];
-        let mut terms = vec![None; layout.outputs.len()];
-        let counts = self.key_counts();
-        self.combinations.fit(&counts);
-        let packed =
-            self.combinations
-                .pack(&self.column_ids[1..], batch.num_rows(), &mut self.codes);
-        let flag_key = keys - 1;
-        let mut last: Option<(u128, u32)> = None;
-        for row in 0..batch.num_rows() {
-            if !self.is_kept(row) {
-                continue;
-            }
-            for (v, a) in values.iter_mut().zip(&inputs) {
-                *v = a.is_valid(row).then(|| a.value(row));
-            }
-            let flag = layout.flag.map(|(_, flag)| u32::from(flag(&values)));
-            let ids = || {
-                let mut combination: Combination = [0; MAX_KEYS];
-                for (k, ids) in combination.iter_mut().zip(&self.column_ids[1..]) {
-                    *k = ids[row];
-                }
-                if let Some(flag) = flag {
-                    combination[flag_key] = flag;
-                }
-                combination
-            };
-            let combination = if packed {
-                let mut code =
-                    (u128::from(self.codes[1][row]) << 64) | u128::from(self.codes[0][row]);
-                if let Some(flag) = flag {
-                    code |= self.combinations.packed(flag_key, flag);
-                }
-                match last {
-                    Some((c, id)) if c == code => id,
-                    _ => {
-                        let id = self.combinations.id_of_packed(code, ids);
-                        last = Some((code, id));
-                        id
-                    }
-                }
-            } else {
-                self.combinations.id_of(ids())
-            };
-            let group = self.group_of(self.column_ids[0][row], combination);
-            (layout.terms)(&values, &mut terms);
-            self.accumulate(group, &terms);
-        }
-        Ok(())
     }
 
-    /// How many ids each key of a combination has so far (null included).
-    fn key_counts(&self) -> Vec<usize> {
-        let times = self.times.iter().skip(1).map(|t| t.values.len() + 1);
-        let texts = self.texts.iter().map(|t| t.values.len() + 1);
-        let flag = self.layout.flag.iter().map(|_| 2);
-        times.chain(texts).chain(flag).collect()
+    /// Whether the line at `row` counts, its text keys' ids being `texts`.
+    #[inline]
+    fn holds(&self, texts: &[BatchIds<'_>], row: usize) -> bool {
+        let line_type = texts[self.line_type].get(row);
+        self.always.holds(line_type)
+            || self.by_product.as_ref().is_some_and(|p| {
+                p.line_types.holds(line_type) && p.products.holds(texts[p.product].get(row))
+            })
     }
+}
 
-    /// Fills `column_ids` with each key column's ids for `batch`.
-    fn number_keys(&mut self, batch: &RecordBatch) -> Result<(), CurError> {
+/// The key columns' numbering, kept across batches.
+struct Numbering {
+    times: Vec<TimeIds>,
+    texts: Vec<TextIds>,
+    keep: KeepTest,
+    /// This batch's ids of the keys written out row by row: a column per
+    /// time key, then per text key (a dictionary-encoded one's stay empty).
+    rows: Vec<Vec<u32>>,
+}
+
+impl Numbering {
+    /// Numbers the keys of `batch`, whose first columns they are.
+    fn number(&mut self, batch: &RecordBatch) -> Result<(), CurError> {
         let times = self.times.len();
         for (c, ids) in self.times.iter_mut().enumerate() {
             let column = cast(batch.column(c), &time_type())?;
-            ids.ids_of(column.as_primitive(), &mut self.column_ids[c]);
+            ids.number(column.as_primitive(), &mut self.rows[c]);
         }
         for (c, ids) in self.texts.iter_mut().enumerate() {
-            ids.ids_of_text(batch.column(times + c), &mut self.column_ids[times + c])?;
+            ids.number(batch.column(times + c), &mut self.rows[times + c])?;
         }
-        let keep = &mut self.keep;
-        keep.always.update(&self.texts[keep.line_type]);
-        if let Some(p) = &mut keep.by_product {
-            p.line_types.update(&self.texts[keep.line_type]);
-            p.products.update(&self.texts[p.product]);
-        }
+        self.keep.update(&self.texts);
         Ok(())
     }
 
-    /// Whether the line at `row` counts ([`Layout::keep`]).
-    fn is_kept(&self, row: usize) -> bool {
+    /// The ids of `batch`'s key columns, once numbered.
+    fn view<'a>(&'a self, batch: &'a RecordBatch) -> Vec<BatchIds<'a>> {
         let times = self.times.len();
-        let id = |text: usize| self.column_ids[times + text][row];
-        let keep = &self.keep;
-        let line_type = id(keep.line_type);
-        keep.always.holds(line_type)
-            || keep
-                .by_product
-                .as_ref()
-                .is_some_and(|p| p.line_types.holds(line_type) && p.products.holds(id(p.product)))
+        let time_ids = self.rows[..times].iter().map(|r| BatchIds::Rows(r));
+        let text_ids = self
+            .texts
+            .iter()
+            .enumerate()
+            .map(|(c, ids)| ids.view(batch.column(times + c), &self.rows[times + c]));
+        time_ids.chain(text_ids).collect()
     }
 
+    /// How many ids each key but the first time has so far (null included),
+    /// then 2 for a flag.
+    fn counts(&self, flag: bool) -> Vec<usize> {
+        let times = self.times.iter().skip(1).map(|t| t.values.len() + 1);
+        let texts = self.texts.iter().map(|t| t.values.len() + 1);
+        times.chain(texts).chain(flag.then_some(2)).collect()
+    }
+}
+
+/// The groups so far: their keys and sums.
+struct Groups {
+    width: usize,
+    max_outputs: u32,
+    combinations: Combinations,
+    index: FxHashMap<u64, u32>,
+    /// Per combination, the time id and group of its last line.
+    last_group: Vec<(u32, u32)>,
+    keys: Vec<(u32, u32)>,
+    /// `width` values per group.
+    sums: Vec<f64>,
+    /// Per group, a bit per output: whether any line added to it (a sum of
+    /// nothing is null, as in SQL).
+    seen: Vec<u32>,
+}
+
+impl Groups {
+    /// The group of (time id, combination number).
+    #[inline]
     fn group_of(&mut self, time: u32, combination: u32) -> usize {
         // Lines come in time order: a combination's line is most often in
         // the group of its last one.
@@ -668,25 +265,24 @@ impl Grouper {
         }
         let next = self.keys.len() as u32;
         let key = (u64::from(time) << 32) | u64::from(combination);
-        let group = *self.groups.entry(key).or_insert(next);
+        let group = *self.index.entry(key).or_insert(next);
         if group == next {
             self.keys.push((time, combination));
-            self.sums
-                .extend(std::iter::repeat_n(0.0, self.layout.outputs.len()));
+            self.sums.extend(std::iter::repeat_n(0.0, self.width));
             self.seen.push(0);
         }
         self.last_group[slot] = (time, group);
         group as usize
     }
 
+    #[inline]
     fn accumulate(&mut self, group: usize, terms: &[Option<f64>]) {
-        let width = terms.len();
-        let sums = &mut self.sums[group * width..(group + 1) * width];
+        let sums = &mut self.sums[group * self.width..(group + 1) * self.width];
         let seen = &mut self.seen[group];
         for (i, term) in terms.iter().enumerate() {
             let Some(x) = *term else { continue };
             let bit = 1 << i;
-            if self.layout.max_outputs & bit == 0 {
+            if self.max_outputs & bit == 0 {
                 sums[i] += x;
             } else if *seen & bit == 0 || x > sums[i] {
                 sums[i] = x;
@@ -694,17 +290,139 @@ impl Grouper {
             *seen |= bit;
         }
     }
+}
+
+/// Sums per group, for the lines of one stream of batches. A group is a
+/// time and a combination of the other keys; the combinations are few (an
+/// account's products and usage types…), so each is numbered once and a
+/// group is found by (time id, combination id).
+pub(crate) struct Grouper {
+    layout: &'static Layout,
+    numbering: Numbering,
+    /// This batch's combinations packed without the flag, in two halves
+    /// (see [`Combinations::pack`]).
+    codes: [Vec<u64>; 2],
+    groups: Groups,
+}
+
+impl Grouper {
+    pub(crate) fn new(layout: &'static Layout) -> Self {
+        let keys = layout.times.len() - 1 + layout.texts.len() + usize::from(layout.flag.is_some());
+        assert!(
+            keys <= MAX_KEYS,
+            "a layout has at most {MAX_KEYS} keys besides its time"
+        );
+        assert!(
+            layout.outputs.len() <= 32,
+            "a layout has at most 32 outputs"
+        );
+        Grouper {
+            layout,
+            numbering: Numbering {
+                times: std::iter::repeat_with(TimeIds::default)
+                    .take(layout.times.len())
+                    .collect(),
+                texts: std::iter::repeat_with(TextIds::default)
+                    .take(layout.texts.len())
+                    .collect(),
+                keep: KeepTest::new(layout),
+                rows: vec![Vec::new(); layout.times.len() + layout.texts.len()],
+            },
+            codes: [Vec::new(), Vec::new()],
+            groups: Groups {
+                width: layout.outputs.len(),
+                max_outputs: layout.max_outputs,
+                combinations: Combinations::new(keys),
+                index: FxHashMap::default(),
+                last_group: Vec::new(),
+                keys: Vec::new(),
+                sums: Vec::new(),
+                seen: Vec::new(),
+            },
+        }
+    }
+
+    /// Adds a batch of [`Layout::scan_sql`]'s result.
+    pub(crate) fn add(&mut self, batch: &RecordBatch) -> Result<(), CurError> {
+        let layout = self.layout;
+        let times = layout.times.len();
+        let keys = times + layout.texts.len();
+        if batch.num_columns() != keys + layout.inputs.len() {
+            return Err(CurError::Engine(format!(
+                "the line scan returned {} columns, not {}",
+                batch.num_columns(),
+                keys + layout.inputs.len()
+            )));
+        }
+        self.numbering.number(batch)?;
+        let counts = self.numbering.counts(layout.flag.is_some());
+        self.groups.combinations.fit(&counts);
+        let inputs: Vec<ArrayRef> = (0..layout.inputs.len())
+            .map(|i| cast(batch.column(keys + i), &DataType::Float64))
+            .collect::<Result<_, _>>()?;
+        let inputs: Vec<&Float64Array> = inputs
+            .iter()
+            .map(|a| a.as_primitive::<Float64Type>())
+            .collect();
+        let ids = self.numbering.view(batch);
+        let keep = &self.numbering.keep;
+        let groups = &mut self.groups;
+        let packed = groups
+            .combinations
+            .pack(&ids[1..], batch.num_rows(), &mut self.codes);
+        let flag_key = keys - 1;
+        let mut values = vec![None; inputs.len()];
+        let mut terms = vec![None; layout.outputs.len()];
+        let mut last: Option<(u128, u32)> = None;
+        for row in 0..batch.num_rows() {
+            if !keep.holds(&ids[times..], row) {
+                continue;
+            }
+            for (v, a) in values.iter_mut().zip(&inputs) {
+                *v = a.is_valid(row).then(|| a.value(row));
+            }
+            let flag = layout.flag.map(|(_, flag)| u32::from(flag(&values)));
+            let combination = if packed {
+                let mut code =
+                    (u128::from(self.codes[1][row]) << 64) | u128::from(self.codes[0][row]);
+                if let Some(flag) = flag {
+                    code |= groups.combinations.packed(flag_key, flag);
+                }
+                match last {
+                    Some((c, id)) if c == code => id,
+                    _ => {
+                        let id = groups.combinations.id_of_packed(code);
+                        last = Some((code, id));
+                        id
+                    }
+                }
+            } else {
+                let mut combination: Combination = [0; MAX_KEYS];
+                for (k, ids) in combination.iter_mut().zip(&ids[1..]) {
+                    *k = ids.get(row);
+                }
+                if let Some(flag) = flag {
+                    combination[flag_key] = flag;
+                }
+                groups.combinations.id_of(combination)
+            };
+            let group = groups.group_of(ids[0].get(row), combination);
+            (layout.terms)(&values, &mut terms);
+            groups.accumulate(group, &terms);
+        }
+        Ok(())
+    }
 
     /// The groups, with the values their ids stand for.
     pub(crate) fn finish(self) -> LineGroups {
         LineGroups {
             layout: self.layout,
-            times: self.times.into_iter().map(|t| t.values).collect(),
-            texts: self.texts.into_iter().map(|t| t.values).collect(),
-            combinations: self.combinations.keys,
-            keys: self.keys,
-            sums: self.sums,
-            seen: self.seen,
+            times: self.numbering.times.into_iter().map(|t| t.values).collect(),
+            texts: self.numbering.texts.into_iter().map(|t| t.values).collect(),
+            combinations: self.groups.combinations.keys,
+            keys: self.groups.keys,
+            sums: self.groups.sums,
+            seen: self.groups.seen,
         }
     }
 }
