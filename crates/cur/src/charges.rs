@@ -33,7 +33,7 @@ use rayon::prelude::*;
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 
 use crate::batch::Columns;
-use crate::line_groups::{Keep, Layout};
+use crate::line_groups::{Keep, Layout, Line, Terms};
 use crate::{BillingData, CurError};
 
 /// The bill's lines grouped by their raw columns, negations left out (they
@@ -93,13 +93,13 @@ pub(crate) static CHARGES: Layout = Layout {
 
 /// Billed at zero though it has a public on-demand cost (the free tier's
 /// doing, for usage).
-fn zero_billed_with_list_price(v: &[Option<f64>]) -> bool {
-    v[1] == Some(0.0) && v[2].is_some_and(|p| p > 0.0)
+fn zero_billed_with_list_price(line: &Line<'_>) -> bool {
+    line.get(1) == Some(0.0) && line.get(2).is_some_and(|p| p > 0.0)
 }
 
 /// What one line adds to each of [`CHARGES`]'s outputs.
-fn charge_terms(v: &[Option<f64>], out: &mut [Option<f64>]) {
-    let &[
+fn charge_terms(line: &Line<'_>, out: &mut Terms<'_>) {
+    let [
         amount,
         unblended,
         list,
@@ -110,13 +110,10 @@ fn charge_terms(v: &[Option<f64>], out: &mut [Option<f64>]) {
         ri_fee,
         ri_upfront,
         nf,
-    ] = v
-    else {
-        unreachable!("the charges layout reads ten numbers");
-    };
+    ] = line.inputs();
     let unless = |x: Option<f64>| unblended.filter(|_| x.is_none());
     let sp_unused = sp_total.zip(sp_used).map(|(t, u)| t - u);
-    out.copy_from_slice(&[
+    out.set([
         amount,
         unblended,
         list,

@@ -266,16 +266,20 @@ impl BillingData {
                 )),
             }
         };
-        let keys: Vec<Option<String>> = (0..summary.combinations() as u32).map(key_of).collect();
-        let mut sums: std::collections::HashMap<&Option<String>, PostureSums> = Default::default();
+        let (keys, slot_of) = slots((0..summary.combinations() as u32).map(|c| Some(key_of(c))));
+        // Per key: its sums, once some row in the window adds to them.
+        let mut sums: Vec<Option<PostureSums>> = vec![None; keys.len()];
         for row in summary.rows().filter(|r| in_window(r.hour_ns())) {
             let c = row.combination() as usize;
             // Fees carry no family: that slice is about usage only.
             if matches!(dimension, Dimension::FamilyRegion) && !facts[c].1 {
                 continue;
             }
-            sums.entry(&keys[c]).or_default().add(&row, facts[c]);
+            if let Some(slot) = slot_of[c] {
+                sums[slot].get_or_insert_default().add(&row, facts[c]);
+            }
         }
+        let sums = keys.iter().zip(sums).filter_map(|(k, s)| Some((k, s?)));
         let mut out: Vec<(Option<&str>, Posture)> = sums
             .into_iter()
             .map(|(key, s)| {
@@ -323,19 +327,17 @@ impl BillingData {
             let text = |k: Key| summary.text(c, k).unwrap_or_default().to_owned();
             Some((class, text(Key::Region), text(Key::Family)))
         };
-        let keys: Vec<_> = (0..summary.combinations() as u32).map(series_of).collect();
-        let mut series: std::collections::BTreeMap<&(CommitmentClass, String, String), Vec<f64>> =
-            Default::default();
+        let (keys, slot_of) = slots((0..summary.combinations() as u32).map(series_of));
+        let mut hourly: Vec<Option<Vec<f64>>> = vec![None; keys.len()];
         for row in summary.rows() {
-            let (Some(key), Some(hour)) = (&keys[row.combination() as usize], row.hour_ns()) else {
+            let (Some(slot), Some(hour)) = (slot_of[row.combination() as usize], row.hour_ns())
+            else {
                 continue;
             };
             if !in_window(Some(hour)) {
                 continue;
             }
-            let values = series
-                .entry(key)
-                .or_insert_with(|| vec![0.0; window.hours as usize]);
+            let values = hourly[slot].get_or_insert_with(|| vec![0.0; window.hours as usize]);
             if let Some(v) = usize::try_from((hour - start_ns) / HOUR_NS)
                 .ok()
                 .and_then(|h| values.get_mut(h))
@@ -343,16 +345,43 @@ impl BillingData {
                 *v += row.value(Measure::Unblended);
             }
         }
-        Ok(series
+        let mut series: Vec<UsageSeries> = keys
             .into_iter()
-            .map(|((class, region, family), hourly)| UsageSeries {
-                class: *class,
-                region: region.clone(),
-                family: family.clone(),
-                hourly,
+            .zip(hourly)
+            .filter_map(|((class, region, family), hourly)| {
+                Some(UsageSeries {
+                    class,
+                    region,
+                    family,
+                    hourly: hourly?,
+                })
             })
-            .collect())
+            .collect();
+        series
+            .sort_by(|a, b| (a.class, &a.region, &a.family).cmp(&(b.class, &b.region, &b.family)));
+        Ok(series)
     }
+}
+
+/// The distinct keys of `keys` (one per combination, `None` for a
+/// combination without one), in the order first seen, and each
+/// combination's place among them: a row then finds its key by its
+/// combination's number, with no hashing per row.
+fn slots<K: std::hash::Hash + Eq + Clone>(
+    keys: impl Iterator<Item = Option<K>>,
+) -> (Vec<K>, Vec<Option<usize>>) {
+    let mut distinct: Vec<K> = Vec::new();
+    let mut index: std::collections::HashMap<K, usize> = Default::default();
+    let slot_of = keys
+        .map(|key| {
+            let key = key?;
+            Some(*index.entry(key.clone()).or_insert_with(|| {
+                distinct.push(key);
+                distinct.len() - 1
+            }))
+        })
+        .collect();
+    (distinct, slot_of)
 }
 
 /// A discount seen on covered lines: what a held commitment actually charged.
@@ -400,26 +429,25 @@ impl BillingData {
                 text(Key::Family).unwrap_or_default().to_owned(),
             ])
         };
-        let keys: Vec<_> = (0..summary.combinations() as u32).map(key_of).collect();
-        // Per key, in the order first seen: sum(observed_effective) and
-        // sum(observed_public), the latter null until some row has one.
-        let mut sums: Vec<(&[String; 5], f64, Option<f64>)> = Vec::new();
-        let mut index: std::collections::HashMap<&[String; 5], usize> = Default::default();
+        let (keys, slot_of) = slots((0..summary.combinations() as u32).map(key_of));
+        // Per key: sum(observed_effective) and sum(observed_public), the
+        // latter null until some row has one; `None` until a row adds.
+        let mut sums: Vec<Option<(f64, Option<f64>)>> = vec![None; keys.len()];
         for row in summary.rows().filter(|r| in_window(r.hour_ns())) {
-            let Some(key) = &keys[row.combination() as usize] else {
+            let Some(slot) = slot_of[row.combination() as usize] else {
                 continue;
             };
-            let i = *index.entry(key).or_insert_with(|| {
-                sums.push((key, 0.0, None));
-                sums.len() - 1
-            });
-            sums[i].1 += row.value(Measure::ObservedEffective);
-            if let Some(public) = row.get(Measure::ObservedPublic) {
-                sums[i].2 = Some(sums[i].2.unwrap_or(0.0) + public);
+            let (effective, public) = sums[slot].get_or_insert((0.0, None));
+            *effective += row.value(Measure::ObservedEffective);
+            if let Some(p) = row.get(Measure::ObservedPublic) {
+                *public = Some(public.unwrap_or(0.0) + p);
             }
         }
+        let sums = keys
+            .iter()
+            .zip(sums)
+            .filter_map(|(key, s)| s.map(|(effective, public)| (key, effective, public)));
         Ok(sums
-            .into_iter()
             .filter_map(|(key, effective, public)| {
                 let public = public.filter(|p| *p > 0.0)?;
                 Some(ObservedRate {

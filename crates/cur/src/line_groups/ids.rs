@@ -200,17 +200,56 @@ impl BatchIds<'_> {
                 }
             }
             BatchIds::Keys { keys, nulls, ids } => {
-                let mut pack = |rows: Range<usize>| {
-                    for (code, &key) in codes[rows.clone()].iter_mut().zip(&keys[rows]) {
-                        *code |= u64::from(key_id(ids, key)) << shift;
+                validity_chunks(*nulls, keys.len(), |rows, bits| {
+                    let codes = &mut codes[rows.clone()];
+                    for (j, (code, &key)) in codes.iter_mut().zip(&keys[rows]).enumerate() {
+                        let valid = (bits >> j) & 1;
+                        *code |= (u64::from(key_id(ids, key)) * valid) << shift;
                     }
-                };
-                match nulls {
-                    None => pack(0..keys.len()),
-                    Some(nulls) => nulls.valid_slices().for_each(|(a, b)| pack(a..b)),
-                }
+                });
             }
         }
+    }
+
+    /// Each row's id, into `out`.
+    pub(super) fn write_into(&self, out: &mut Vec<u32>) {
+        out.clear();
+        match self {
+            BatchIds::Rows(ids) => out.extend_from_slice(ids),
+            BatchIds::Keys { keys, nulls, ids } => {
+                out.resize(keys.len(), 0);
+                validity_chunks(*nulls, keys.len(), |rows, bits| {
+                    let out = &mut out[rows.clone()];
+                    for (j, (id, &key)) in out.iter_mut().zip(&keys[rows]).enumerate() {
+                        let valid = ((bits >> j) & 1) as u32;
+                        *id = key_id(ids, key) * valid;
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Runs `each(rows, bits)` over `len` rows, up to 64 at a time: bit `j` of
+/// `bits` says whether the `j`th of `rows` is not null. Testing a bit in a
+/// register costs no branch, where walking the runs of valid rows costs one
+/// per run: bills interleave null and valid lines.
+pub(super) fn validity_chunks(
+    nulls: Option<&NullBuffer>,
+    len: usize,
+    mut each: impl FnMut(Range<usize>, u64),
+) {
+    let rows = |first: usize| first..(first + 64).min(len);
+    match nulls {
+        None => (0..len)
+            .step_by(64)
+            .for_each(|first| each(rows(first), u64::MAX)),
+        Some(nulls) => nulls
+            .inner()
+            .bit_chunks()
+            .iter_padded()
+            .zip((0..len).step_by(64))
+            .for_each(|(bits, first)| each(rows(first), bits)),
     }
 }
 

@@ -38,7 +38,49 @@ use ids::{BatchIds, IdTest, TextIds, TimeIds};
 use crate::CurError;
 
 /// A condition on a line's inputs.
-pub(crate) type LineTest = fn(&[Option<f64>]) -> bool;
+pub(crate) type LineTest = fn(&Line<'_>) -> bool;
+
+/// One line's inputs, as the scan read them.
+pub(crate) struct Line<'a> {
+    /// Each input's value; anything where it is null.
+    values: &'a [f64],
+    /// A bit per input that is not null.
+    valid: u32,
+}
+
+impl Line<'_> {
+    /// Input `i`, `None` where it is null.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<f64> {
+        (self.valid & (1 << i) != 0).then(|| self.values[i])
+    }
+
+    /// The first `N` inputs.
+    #[inline]
+    pub(crate) fn inputs<const N: usize>(&self) -> [Option<f64>; N] {
+        std::array::from_fn(|i| self.get(i))
+    }
+}
+
+/// What one line adds to each output: a value (0 where it adds nothing) and
+/// a bit per output it adds to, so that adding it up takes no branch.
+pub(crate) struct Terms<'a> {
+    values: &'a mut [f64],
+    added: u32,
+}
+
+impl Terms<'_> {
+    /// Sets every output's term (`None`: the line adds nothing to it, as
+    /// SQL's `sum` skips a null or a line its `FILTER` leaves out).
+    #[inline]
+    pub(crate) fn set<const N: usize>(&mut self, terms: [Option<f64>; N]) {
+        self.added = 0;
+        for (i, (value, term)) in self.values.iter_mut().zip(terms).enumerate() {
+            *value = term.unwrap_or(0.0);
+            self.added |= u32::from(term.is_some()) << i;
+        }
+    }
+}
 
 /// At most this many keys besides the group's time.
 const MAX_KEYS: usize = 16;
@@ -59,9 +101,8 @@ pub(crate) struct Layout {
     pub outputs: &'static [&'static str],
     /// A bit per output that is a maximum rather than a sum.
     pub max_outputs: u32,
-    /// What one line adds to each output (`None`: nothing, as SQL's `sum`
-    /// skips a null or a line its `FILTER` leaves out).
-    pub terms: fn(&[Option<f64>], &mut [Option<f64>]),
+    /// What one line adds to each output.
+    pub terms: fn(&Line<'_>, &mut Terms<'_>),
     /// Which lines count.
     pub keep: Keep,
 }
@@ -177,14 +218,33 @@ impl KeepTest {
         }
     }
 
-    /// Whether the line at `row` counts, its text keys' ids being `texts`.
-    #[inline]
-    fn holds(&self, texts: &[BatchIds<'_>], row: usize) -> bool {
-        let line_type = texts[self.line_type].get(row);
-        self.always.holds(line_type)
-            || self.by_product.as_ref().is_some_and(|p| {
-                p.line_types.holds(line_type) && p.products.holds(texts[p.product].get(row))
-            })
+    /// The rows that count, into `kept`, their text keys' ids being
+    /// `texts` (`ids` holds the line types' and products' written out).
+    fn select(&self, texts: &[BatchIds<'_>], ids: &mut [Vec<u32>; 2], kept: &mut Vec<u32>) {
+        let [line_types, products] = ids;
+        texts[self.line_type].write_into(line_types);
+        kept.clear();
+        kept.resize(line_types.len(), 0);
+        let mut n = 0;
+        let mut keep = |row: usize, yes: bool| {
+            kept[n] = row as u32;
+            n += usize::from(yes);
+        };
+        match &self.by_product {
+            None => {
+                for (row, &t) in line_types.iter().enumerate() {
+                    keep(row, self.always.holds(t));
+                }
+            }
+            Some(p) => {
+                texts[p.product].write_into(products);
+                for (row, (&t, &product)) in line_types.iter().zip(products.iter()).enumerate() {
+                    let by_product = p.line_types.holds(t) & p.products.holds(product);
+                    keep(row, self.always.holds(t) | by_product);
+                }
+            }
+        }
+        kept.truncate(n);
     }
 }
 
@@ -275,20 +335,27 @@ impl Groups {
         group as usize
     }
 
+    /// Adds a line's terms to `group`.
     #[inline]
-    fn accumulate(&mut self, group: usize, terms: &[Option<f64>]) {
+    fn accumulate(&mut self, group: usize, terms: &Terms<'_>) {
         let sums = &mut self.sums[group * self.width..(group + 1) * self.width];
         let seen = &mut self.seen[group];
-        for (i, term) in terms.iter().enumerate() {
-            let Some(x) = *term else { continue };
-            let bit = 1 << i;
-            if self.max_outputs & bit == 0 {
-                sums[i] += x;
-            } else if *seen & bit == 0 || x > sums[i] {
-                sums[i] = x;
+        if self.max_outputs & terms.added == 0 {
+            // Sums only: a term that adds nothing is 0.
+            for (sum, term) in sums.iter_mut().zip(terms.values.iter()) {
+                *sum += term;
             }
-            *seen |= bit;
+        } else {
+            for (i, (sum, &x)) in sums.iter_mut().zip(terms.values.iter()).enumerate() {
+                let bit = 1 << i;
+                if self.max_outputs & bit == 0 {
+                    *sum += x;
+                } else if terms.added & bit != 0 && (*seen & bit == 0 || x > *sum) {
+                    *sum = x;
+                }
+            }
         }
+        *seen |= terms.added;
     }
 }
 
@@ -302,7 +369,29 @@ pub(crate) struct Grouper {
     /// This batch's combinations packed without the flag, in two halves
     /// (see [`Combinations::pack`]).
     codes: [Vec<u64>; 2],
+    /// This batch's lines: a bit per input that is not null.
+    valid: Vec<u32>,
+    /// This batch's rows kept, and the ids [`KeepTest::select`] reads.
+    kept: Vec<u32>,
+    kept_ids: [Vec<u32>; 2],
     groups: Groups,
+}
+
+/// For each row of `inputs`, a bit per input that is not null, into `out`.
+fn valid_inputs<'a>(inputs: &[&Float64Array], out: &'a mut Vec<u32>) -> &'a [u32] {
+    let rows = inputs.first().map_or(0, |a| a.len());
+    out.clear();
+    out.resize(rows, (1u32 << inputs.len()) - 1);
+    for (i, a) in inputs.iter().enumerate() {
+        let Some(nulls) = a.nulls() else { continue };
+        ids::validity_chunks(Some(nulls), rows, |rows, bits| {
+            for (j, v) in out[rows].iter_mut().enumerate() {
+                let null = (((bits >> j) & 1) ^ 1) as u32;
+                *v &= !(null << i);
+            }
+        });
+    }
+    out
 }
 
 impl Grouper {
@@ -313,8 +402,8 @@ impl Grouper {
             "a layout has at most {MAX_KEYS} keys besides its time"
         );
         assert!(
-            layout.outputs.len() <= 32,
-            "a layout has at most 32 outputs"
+            layout.outputs.len() <= 32 && layout.inputs.len() < 32,
+            "a layout has at most 32 outputs and 31 inputs"
         );
         Grouper {
             layout,
@@ -329,6 +418,9 @@ impl Grouper {
                 rows: vec![Vec::new(); layout.times.len() + layout.texts.len()],
             },
             codes: [Vec::new(), Vec::new()],
+            valid: Vec::new(),
+            kept: Vec::new(),
+            kept_ids: [Vec::new(), Vec::new()],
             groups: Groups {
                 width: layout.outputs.len(),
                 max_outputs: layout.max_outputs,
@@ -371,17 +463,22 @@ impl Grouper {
             .combinations
             .pack(&ids[1..], batch.num_rows(), &mut self.codes);
         let flag_key = keys - 1;
-        let mut values = vec![None; inputs.len()];
-        let mut terms = vec![None; layout.outputs.len()];
+        let valid = valid_inputs(&inputs, &mut self.valid);
+        let inputs: Vec<&[f64]> = inputs.iter().map(|a| a.values().as_ref()).collect();
+        let mut values = vec![0.0; inputs.len()];
+        let mut outputs = vec![0.0; layout.outputs.len()];
         let mut last: Option<(u128, u32)> = None;
-        for row in 0..batch.num_rows() {
-            if !keep.holds(&ids[times..], row) {
-                continue;
-            }
+        keep.select(&ids[times..], &mut self.kept_ids, &mut self.kept);
+        for &row in &self.kept {
+            let row = row as usize;
             for (v, a) in values.iter_mut().zip(&inputs) {
-                *v = a.is_valid(row).then(|| a.value(row));
+                *v = a[row];
             }
-            let flag = layout.flag.map(|(_, flag)| u32::from(flag(&values)));
+            let line = Line {
+                values: &values,
+                valid: valid[row],
+            };
+            let flag = layout.flag.map(|(_, flag)| u32::from(flag(&line)));
             let combination = if packed {
                 let mut code =
                     (u128::from(self.codes[1][row]) << 64) | u128::from(self.codes[0][row]);
@@ -407,7 +504,11 @@ impl Grouper {
                 groups.combinations.id_of(combination)
             };
             let group = groups.group_of(ids[0].get(row), combination);
-            (layout.terms)(&values, &mut terms);
+            let mut terms = Terms {
+                values: &mut outputs,
+                added: 0,
+            };
+            (layout.terms)(&line, &mut terms);
             groups.accumulate(group, &terms);
         }
         Ok(())
@@ -573,8 +674,8 @@ pub(crate) static ESTIMATE: Layout = Layout {
 };
 
 /// What one line adds to each of [`ESTIMATE`]'s outputs.
-fn estimate_terms(v: &[Option<f64>], out: &mut [Option<f64>]) {
-    let &[
+fn estimate_terms(line: &Line<'_>, out: &mut Terms<'_>) {
+    let [
         unblended,
         public,
         sp_effective,
@@ -582,13 +683,10 @@ fn estimate_terms(v: &[Option<f64>], out: &mut [Option<f64>]) {
         sp_used,
         sp_total,
         ri_unused,
-    ] = v
-    else {
-        unreachable!("the estimate layout reads seven numbers");
-    };
+    ] = line.inputs();
     let public_positive = public.is_some_and(|p| p > 0.0);
     let only_if = |cond: bool, x: Option<f64>| x.filter(|_| cond);
-    out.copy_from_slice(&[
+    out.set([
         unblended,
         public,
         only_if(public.is_none(), unblended),
@@ -611,7 +709,7 @@ fn estimate_terms(v: &[Option<f64>], out: &mut [Option<f64>]) {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::{ESTIMATE, Layout, estimate_terms};
+    use super::{ESTIMATE, Layout, Line, Terms, estimate_terms};
     use crate::BillingData;
     use crate::batch::Columns;
 
@@ -755,9 +853,22 @@ mod tests {
     #[test]
     fn a_line_adds_to_the_sums_its_nulls_and_filters_allow() {
         let line_terms = |v: &[Option<f64>]| {
-            let mut out = [None; 12];
-            estimate_terms(v, &mut out);
-            out
+            let values: Vec<f64> = v.iter().map(|x| x.unwrap_or(f64::NAN)).collect();
+            let valid = (0..v.len()).fold(0, |bits, i| bits | (u32::from(v[i].is_some()) << i));
+            let mut out = [f64::NAN; 12];
+            let mut terms = Terms {
+                values: &mut out,
+                added: 0,
+            };
+            estimate_terms(
+                &Line {
+                    values: &values,
+                    valid,
+                },
+                &mut terms,
+            );
+            let added = terms.added;
+            std::array::from_fn(|i| (added & (1 << i) != 0).then_some(out[i]))
         };
         let nan = |t: [Option<f64>; 12]| t.map(|x| x.map_or(-1.0, |v| v));
         // A covered Savings Plans line with a public cost: counts as observed.
