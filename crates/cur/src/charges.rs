@@ -93,12 +93,12 @@ pub(crate) static CHARGES: Layout = Layout {
 
 /// Billed at zero though it has a public on-demand cost (the free tier's
 /// doing, for usage).
-fn zero_billed_with_list_price(line: &Line<'_>) -> bool {
+fn zero_billed_with_list_price(line: &Line) -> bool {
     line.get(1) == Some(0.0) && line.get(2).is_some_and(|p| p > 0.0)
 }
 
 /// What one line adds to each of [`CHARGES`]'s outputs.
-fn charge_terms(line: &Line<'_>, out: &mut Terms<'_>) {
+fn charge_terms(line: &Line, out: &mut Terms) {
     let [
         amount,
         unblended,

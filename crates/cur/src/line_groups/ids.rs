@@ -84,7 +84,7 @@ impl TextIds {
         }
         let texts = cast(values, &DataType::Utf8)?;
         let texts = texts.as_string::<i32>();
-        let ids = (0..texts.len())
+        let mut ids: Vec<u32> = (0..texts.len())
             .map(|i| {
                 if texts.is_valid(i) {
                     self.id_of(texts.value(i))
@@ -93,6 +93,8 @@ impl TextIds {
                 }
             })
             .collect();
+        // Keys out of range (on null rows only) read this null's.
+        ids.push(0);
         self.dictionary = Some((Arc::clone(values), ids));
         Ok(())
     }
@@ -200,7 +202,13 @@ impl BatchIds<'_> {
                 }
             }
             BatchIds::Keys { keys, nulls, ids } => {
-                validity_chunks(*nulls, keys.len(), |rows, bits| {
+                let Some(nulls) = nulls else {
+                    for (code, &key) in codes.iter_mut().zip(*keys) {
+                        *code |= u64::from(key_id(ids, key)) << shift;
+                    }
+                    return;
+                };
+                validity_chunks(Some(nulls), keys.len(), |rows, bits| {
                     let codes = &mut codes[rows.clone()];
                     for (j, (code, &key)) in codes.iter_mut().zip(&keys[rows]).enumerate() {
                         let valid = (bits >> j) & 1;
@@ -253,13 +261,12 @@ pub(super) fn validity_chunks(
     }
 }
 
-/// The id of dictionary key `key` (0 for a key out of range, which a valid
-/// array never holds on a row that is not null).
+/// The id of dictionary key `key`, `ids` ending with a 0 that a key out of
+/// range reads (a valid array holds one only on a null row).
 #[inline]
 fn key_id(ids: &[u32], key: i32) -> u32 {
-    usize::try_from(key)
-        .ok()
-        .and_then(|k| ids.get(k))
+    let last = ids.len().saturating_sub(1);
+    ids.get((key as u32 as usize).min(last))
         .copied()
         .unwrap_or(0)
 }

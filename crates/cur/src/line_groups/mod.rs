@@ -38,17 +38,20 @@ use ids::{BatchIds, IdTest, TextIds, TimeIds};
 use crate::CurError;
 
 /// A condition on a line's inputs.
-pub(crate) type LineTest = fn(&Line<'_>) -> bool;
+pub(crate) type LineTest = fn(&Line) -> bool;
+
+/// At most this many inputs and outputs in a layout.
+const MAX_NUMBERS: usize = 32;
 
 /// One line's inputs, as the scan read them.
-pub(crate) struct Line<'a> {
+pub(crate) struct Line {
     /// Each input's value; anything where it is null.
-    values: &'a [f64],
+    values: [f64; MAX_NUMBERS],
     /// A bit per input that is not null.
     valid: u32,
 }
 
-impl Line<'_> {
+impl Line {
     /// Input `i`, `None` where it is null.
     #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<f64> {
@@ -64,20 +67,30 @@ impl Line<'_> {
 
 /// What one line adds to each output: a value (0 where it adds nothing) and
 /// a bit per output it adds to, so that adding it up takes no branch.
-pub(crate) struct Terms<'a> {
-    values: &'a mut [f64],
+pub(crate) struct Terms {
+    values: [f64; MAX_NUMBERS],
     added: u32,
 }
 
-impl Terms<'_> {
-    /// Sets every output's term (`None`: the line adds nothing to it, as
-    /// SQL's `sum` skips a null or a line its `FILTER` leaves out).
+impl Terms {
+    /// Sets output `i`'s term (`None`: the line adds nothing to it, as SQL's
+    /// `sum` skips a null or a line its `FILTER` leaves out).
+    #[inline]
+    pub(crate) fn put(&mut self, i: usize, term: Option<f64>) {
+        self.values[i] = term.unwrap_or(0.0);
+        let bit = 1 << i;
+        self.added = if term.is_some() {
+            self.added | bit
+        } else {
+            self.added & !bit
+        };
+    }
+
+    /// Sets the first `N` outputs' terms.
     #[inline]
     pub(crate) fn set<const N: usize>(&mut self, terms: [Option<f64>; N]) {
-        self.added = 0;
-        for (i, (value, term)) in self.values.iter_mut().zip(terms).enumerate() {
-            *value = term.unwrap_or(0.0);
-            self.added |= u32::from(term.is_some()) << i;
+        for (i, term) in terms.into_iter().enumerate() {
+            self.put(i, term);
         }
     }
 }
@@ -102,7 +115,7 @@ pub(crate) struct Layout {
     /// A bit per output that is a maximum rather than a sum.
     pub max_outputs: u32,
     /// What one line adds to each output.
-    pub terms: fn(&Line<'_>, &mut Terms<'_>),
+    pub terms: fn(&Line, &mut Terms),
     /// Which lines count.
     pub keep: Keep,
 }
@@ -337,7 +350,7 @@ impl Groups {
 
     /// Adds a line's terms to `group`.
     #[inline]
-    fn accumulate(&mut self, group: usize, terms: &Terms<'_>) {
+    fn accumulate(&mut self, group: usize, terms: &Terms) {
         let sums = &mut self.sums[group * self.width..(group + 1) * self.width];
         let seen = &mut self.seen[group];
         if self.max_outputs & terms.added == 0 {
@@ -402,8 +415,8 @@ impl Grouper {
             "a layout has at most {MAX_KEYS} keys besides its time"
         );
         assert!(
-            layout.outputs.len() <= 32 && layout.inputs.len() < 32,
-            "a layout has at most 32 outputs and 31 inputs"
+            layout.outputs.len() <= MAX_NUMBERS && layout.inputs.len() < MAX_NUMBERS,
+            "a layout has at most {MAX_NUMBERS} outputs and fewer inputs"
         );
         Grouper {
             layout,
@@ -465,19 +478,22 @@ impl Grouper {
         let flag_key = keys - 1;
         let valid = valid_inputs(&inputs, &mut self.valid);
         let inputs: Vec<&[f64]> = inputs.iter().map(|a| a.values().as_ref()).collect();
-        let mut values = vec![0.0; inputs.len()];
-        let mut outputs = vec![0.0; layout.outputs.len()];
+        let mut line = Line {
+            values: [0.0; MAX_NUMBERS],
+            valid: 0,
+        };
+        let mut terms = Terms {
+            values: [0.0; MAX_NUMBERS],
+            added: 0,
+        };
         let mut last: Option<(u128, u32)> = None;
         keep.select(&ids[times..], &mut self.kept_ids, &mut self.kept);
         for &row in &self.kept {
             let row = row as usize;
-            for (v, a) in values.iter_mut().zip(&inputs) {
+            for (v, a) in line.values.iter_mut().zip(&inputs) {
                 *v = a[row];
             }
-            let line = Line {
-                values: &values,
-                valid: valid[row],
-            };
+            line.valid = valid[row];
             let flag = layout.flag.map(|(_, flag)| u32::from(flag(&line)));
             let combination = if packed {
                 let mut code =
@@ -504,10 +520,6 @@ impl Grouper {
                 groups.combinations.id_of(combination)
             };
             let group = groups.group_of(ids[0].get(row), combination);
-            let mut terms = Terms {
-                values: &mut outputs,
-                added: 0,
-            };
             (layout.terms)(&line, &mut terms);
             groups.accumulate(group, &terms);
         }
@@ -674,7 +686,7 @@ pub(crate) static ESTIMATE: Layout = Layout {
 };
 
 /// What one line adds to each of [`ESTIMATE`]'s outputs.
-fn estimate_terms(line: &Line<'_>, out: &mut Terms<'_>) {
+fn estimate_terms(line: &Line, out: &mut Terms) {
     let [
         unblended,
         public,
@@ -853,22 +865,22 @@ mod tests {
     #[test]
     fn a_line_adds_to_the_sums_its_nulls_and_filters_allow() {
         let line_terms = |v: &[Option<f64>]| {
-            let values: Vec<f64> = v.iter().map(|x| x.unwrap_or(f64::NAN)).collect();
-            let valid = (0..v.len()).fold(0, |bits, i| bits | (u32::from(v[i].is_some()) << i));
-            let mut out = [f64::NAN; 12];
-            let mut terms = Terms {
-                values: &mut out,
-                added: 0,
+            let mut line = Line {
+                values: [f64::NAN; super::MAX_NUMBERS],
+                valid: 0,
             };
-            estimate_terms(
-                &Line {
-                    values: &values,
-                    valid,
-                },
-                &mut terms,
-            );
-            let added = terms.added;
-            std::array::from_fn(|i| (added & (1 << i) != 0).then_some(out[i]))
+            for (i, x) in v.iter().enumerate() {
+                line.values[i] = x.unwrap_or(f64::NAN);
+                line.valid |= u32::from(x.is_some()) << i;
+            }
+            let mut terms = Terms {
+                values: [f64::NAN; super::MAX_NUMBERS],
+                added: u32::MAX,
+            };
+            estimate_terms(&line, &mut terms);
+            let out: [Option<f64>; 12] =
+                std::array::from_fn(|i| (terms.added & (1 << i) != 0).then_some(terms.values[i]));
+            out
         };
         let nan = |t: [Option<f64>; 12]| t.map(|x| x.map_or(-1.0, |v| v));
         // A covered Savings Plans line with a public cost: counts as observed.
