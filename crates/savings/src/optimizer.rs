@@ -14,7 +14,8 @@
 //! 2. set each pooled commitment exactly, by a search on its concave savings;
 //! 3. re-set every series-bound commitment against the pooled plans' marginal
 //!    values (their duals) measured at the current point, and repeat;
-//! 4. with few series, polish every variable by an exact line search.
+//! 4. with few series, polish every variable by an exact line search (skipped
+//!    for a variable that a small step either way would not improve).
 //!
 //! [`Evaluator`] applies AWS's order exactly as [`crate::simulate_hour`] does
 //! (series-bound plans first, then pooled plans covering the highest discount
@@ -118,6 +119,12 @@ impl<'a> Evaluator<'a> {
             idx
         };
         let n = series.len();
+        assert!(
+            rates
+                .iter()
+                .all(|r| r.compute.is_none() || r.sagemaker.is_none()),
+            "Compute and SageMaker Savings Plans cover disjoint series"
+        );
         let mut dense = vec![0.0; hours * n];
         for (k, s) in series.iter().enumerate() {
             for (h, v) in s.hourly.iter().enumerate() {
@@ -221,8 +228,8 @@ impl Evaluator<'_> {
                 *r = s - used;
                 covered += used;
             }
-            covered += fill_at(&compute_rates, &mut residual, p.compute);
-            covered += fill_at(&sagemaker_rates, &mut residual, p.sagemaker);
+            covered += covered_by(&compute_rates, &residual, p.compute);
+            covered += covered_by(&sagemaker_rates, &residual, p.sagemaker);
         }
         covered - self.commitment_cost(p)
     }
@@ -253,8 +260,11 @@ fn pool_rates(
         .collect()
 }
 
-/// [`fill`] with each series' rate at hand; returns the on-demand covered.
-fn fill_at(pool: &[(usize, f64)], residual: &mut [f64], budget: f64) -> f64 {
+/// What a pooled plan with `budget` dollars covers of the residuals, with
+/// each series' rate at hand: [`fill`]'s on-demand covered, the residuals
+/// left as they were (the two pools cover disjoint series, so neither needs
+/// what the other leaves).
+fn covered_by(pool: &[(usize, f64)], residual: &[f64], budget: f64) -> f64 {
     let mut left = budget;
     let mut covered = 0.0;
     for &(k, rate) in pool {
@@ -265,11 +275,8 @@ fn fill_at(pool: &[(usize, f64)], residual: &mut [f64], budget: f64) -> f64 {
         if cost <= left {
             left -= cost;
             covered += residual[k];
-            residual[k] = 0.0;
         } else {
-            let units = left / rate;
-            covered += units;
-            residual[k] -= units;
+            covered += left / rate;
             left = 0.0;
         }
     }
@@ -333,12 +340,13 @@ fn maximize(lo: f64, hi: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
             fd = f(d);
         }
     }
-    let best = if fc >= fd { c } else { d };
-    // The optimum of a piecewise-linear function may sit at an end.
-    [lo, best, hi]
+    let best = if fc >= fd { (c, fc) } else { (d, fd) };
+    // The optimum of a piecewise-linear function may sit at an end; on a tie
+    // the later of lo, the inner point and hi wins.
+    [(lo, f(lo)), best, (hi, f(hi))]
         .into_iter()
-        .max_by(|x, y| f(*x).total_cmp(&f(*y)))
-        .unwrap_or(best)
+        .max_by(|x, y| x.1.total_cmp(&y.1))
+        .map_or(best.0, |(x, _)| x)
 }
 
 /// Which plans the optimizer may buy.
@@ -431,6 +439,7 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
     if bound_count <= 16 {
         polish(eval, &mut p, compute_hi, sagemaker_hi);
     }
+
     p
 }
 
@@ -449,12 +458,10 @@ fn set_pooled(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemake
     }
     let hours = eval.hours as f64;
     let value = |pool: &[(usize, f64)], budget: f64| {
-        let mut covered = 0.0;
-        let mut scratch = vec![0.0; n];
-        for h in 0..eval.hours {
-            scratch.copy_from_slice(&residual[h * n..(h + 1) * n]);
-            covered += fill_at(pool, &mut scratch, budget);
-        }
+        let covered: f64 = residual
+            .chunks_exact(n)
+            .map(|hour| covered_by(pool, hour, budget))
+            .sum();
         covered - budget * hours
     };
     if !eval.compute_order.is_empty() {
@@ -467,6 +474,10 @@ fn set_pooled(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemake
     }
 }
 
+/// The relative step with which [`polish`] tests whether a variable is
+/// already at its best: [`maximize`]'s own precision.
+const POLISH_STEP: f64 = 1e-5;
+
 /// Exact cyclic line searches on every variable, for small problems.
 fn polish(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi: f64) {
     let mut value = eval.savings(p);
@@ -476,11 +487,20 @@ fn polish(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi
                 continue;
             }
             let hi = eval.series[k].hourly.iter().copied().fold(0.0, f64::max);
-            p.bound_capacity[k] = maximize(0.0, hi, |x| {
+            let mut along = |x: f64| {
                 let mut q = p.clone();
                 q.bound_capacity[k] = x;
                 eval.savings(&q)
-            });
+            };
+            // Concave along the line: if a small step either way does not
+            // pay, the variable is already at its best.
+            let x = p.bound_capacity[k];
+            let step = POLISH_STEP * hi.max(1e-12);
+            let here = along(x);
+            if along((x + step).min(hi)) <= here && along((x - step).max(0.0)) <= here {
+                continue;
+            }
+            p.bound_capacity[k] = maximize(0.0, hi, along);
         }
         set_pooled(eval, p, compute_hi, sagemaker_hi);
         let next = eval.savings(p);
