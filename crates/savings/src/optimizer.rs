@@ -313,6 +313,23 @@ fn fill(
     (budget - left, covered)
 }
 
+/// [`maximize`]'s relative precision.
+const PRECISION: f64 = 1e-5;
+
+/// [`maximize`], but first tries `guess` (the variable's current value, or
+/// a step taken in full): if a step of [`maximize`]'s precision either way
+/// does not pay, the function being concave, `guess` is the maximum. In
+/// the rounds most guesses hold, so this saves most searches.
+fn maximize_from(lo: f64, hi: f64, guess: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
+    let step = PRECISION * (hi - lo).abs().max(1e-12);
+    let x = guess.clamp(lo, hi);
+    let here = f(x);
+    if f((x + step).min(hi)) <= here && f((x - step).max(lo)) <= here {
+        return x;
+    }
+    maximize(lo, hi, f)
+}
+
 /// Maximizes a concave function on `[lo, hi]` by golden-section search.
 fn maximize(lo: f64, hi: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
     const INV_PHI: f64 = 0.618_033_988_749_894_9;
@@ -323,7 +340,7 @@ fn maximize(lo: f64, hi: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
     // A relative width of 1e-5 is far below any price's precision and keeps
     // the search to about 25 evaluations.
     for _ in 0..60 {
-        if (b - a).abs() <= 1e-5 * (hi - lo).abs().max(1e-12) {
+        if (b - a).abs() <= PRECISION * (hi - lo).abs().max(1e-12) {
             break;
         }
         if fc >= fd {
@@ -427,7 +444,7 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
             }
             q
         };
-        let t = maximize(0.0, 1.0, |t| eval.savings(&toward(t)));
+        let t = maximize_from(0.0, 1.0, 1.0, |t| eval.savings(&toward(t)));
         p = toward(t);
         let value = eval.savings(&p);
         if value <= best + 1e-6 * best.abs().max(1.0) {
@@ -466,17 +483,13 @@ fn set_pooled(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemake
     };
     if !eval.compute_order.is_empty() {
         let pool = pool_rates(&eval.compute_order, eval.rates, |r| r.compute);
-        p.compute = maximize(0.0, compute_hi, |c| value(&pool, c));
+        p.compute = maximize_from(0.0, compute_hi, p.compute, |c| value(&pool, c));
     }
     if !eval.sagemaker_order.is_empty() {
         let pool = pool_rates(&eval.sagemaker_order, eval.rates, |r| r.sagemaker);
-        p.sagemaker = maximize(0.0, sagemaker_hi, |g| value(&pool, g));
+        p.sagemaker = maximize_from(0.0, sagemaker_hi, p.sagemaker, |g| value(&pool, g));
     }
 }
-
-/// The relative step with which [`polish`] tests whether a variable is
-/// already at its best: [`maximize`]'s own precision.
-const POLISH_STEP: f64 = 1e-5;
 
 /// Exact cyclic line searches on every variable, for small problems.
 fn polish(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi: f64) {
@@ -487,20 +500,11 @@ fn polish(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi
                 continue;
             }
             let hi = eval.series[k].hourly.iter().copied().fold(0.0, f64::max);
-            let mut along = |x: f64| {
+            p.bound_capacity[k] = maximize_from(0.0, hi, p.bound_capacity[k], |x| {
                 let mut q = p.clone();
                 q.bound_capacity[k] = x;
                 eval.savings(&q)
-            };
-            // Concave along the line: if a small step either way does not
-            // pay, the variable is already at its best.
-            let x = p.bound_capacity[k];
-            let step = POLISH_STEP * hi.max(1e-12);
-            let here = along(x);
-            if along((x + step).min(hi)) <= here && along((x - step).max(0.0)) <= here {
-                continue;
-            }
-            p.bound_capacity[k] = maximize(0.0, hi, along);
+            });
         }
         set_pooled(eval, p, compute_hi, sagemaker_hi);
         let next = eval.savings(p);
@@ -770,6 +774,28 @@ mod tests {
             }
         }
         assert_eq!(checked, 39);
+    }
+
+    #[test]
+    fn a_search_from_a_guess_finds_the_kink_of_a_concave_function() {
+        // Peaks at 3 (a kink); on [0, 10].
+        let f = |x: f64| if x < 3.0 { x } else { 3.0 - 0.5 * (x - 3.0) };
+        let mut calls = 0;
+        let mut counted = |x: f64| {
+            calls += 1;
+            f(x)
+        };
+        // A right guess is kept after three looks.
+        assert_eq!(maximize_from(0.0, 10.0, 3.0, &mut counted), 3.0);
+        assert_eq!(calls, 3);
+        // A wrong one, or one out of range, falls back to the search.
+        for guess in [0.0, 9.0, 42.0] {
+            let x = maximize_from(0.0, 10.0, guess, f);
+            assert!((x - 3.0).abs() < 1e-4, "from {guess}: {x}");
+        }
+        // The maximum at an end.
+        assert_eq!(maximize_from(0.0, 2.0, 1.0, f), 2.0);
+        assert_eq!(maximize_from(4.0, 9.0, 6.0, f), 4.0);
     }
 
     #[test]
