@@ -23,6 +23,7 @@
 //! is a few milliseconds; a test checks it against the simulator.
 
 use orgpool_model::{CommitmentClass, PlanKind, UsageSeries};
+use rayon::prelude::*;
 
 /// Discounts one series gets from each plan (`None`: the plan cannot cover it).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -209,7 +210,29 @@ impl Evaluator<'_> {
     /// `evaluate`'s, so the two may differ in the last bits.)
     pub fn savings(&self, p: &Portfolio) -> f64 {
         let n = self.series.len();
-        let caps: Vec<f64> = (0..n)
+        let caps = self.bound_caps(p);
+        let compute_rates = pool_rates(&self.compute_order, self.rates, |r| r.compute);
+        let sagemaker_rates = pool_rates(&self.sagemaker_order, self.rates, |r| r.sagemaker);
+        let covered = sum_by_hour_blocks(&self.dense, n, |block| {
+            let mut residual = vec![0.0; n];
+            let mut covered = 0.0;
+            for usage in block.chunks_exact(n) {
+                for ((r, &s), &cap) in residual.iter_mut().zip(usage).zip(&caps) {
+                    let used = s.min(cap);
+                    *r = s - used;
+                    covered += used;
+                }
+                covered += covered_by(&compute_rates, &residual, p.compute);
+                covered += covered_by(&sagemaker_rates, &residual, p.sagemaker);
+            }
+            covered
+        });
+        covered - self.commitment_cost(p)
+    }
+
+    /// Per series, the capacity of its series-bound plan (0 without one).
+    fn bound_caps(&self, p: &Portfolio) -> Vec<f64> {
+        (0..self.series.len())
             .map(|k| {
                 if self.rates[k].bound.is_some() {
                     p.bound_capacity[k]
@@ -217,21 +240,7 @@ impl Evaluator<'_> {
                     0.0
                 }
             })
-            .collect();
-        let compute_rates = pool_rates(&self.compute_order, self.rates, |r| r.compute);
-        let sagemaker_rates = pool_rates(&self.sagemaker_order, self.rates, |r| r.sagemaker);
-        let mut residual = vec![0.0; n];
-        let mut covered = 0.0;
-        for usage in self.dense.chunks_exact(n.max(1)).take(self.hours) {
-            for ((r, &s), &cap) in residual.iter_mut().zip(usage).zip(&caps) {
-                let used = s.min(cap);
-                *r = s - used;
-                covered += used;
-            }
-            covered += covered_by(&compute_rates, &residual, p.compute);
-            covered += covered_by(&sagemaker_rates, &residual, p.sagemaker);
-        }
-        covered - self.commitment_cost(p)
+            .collect()
     }
 
     /// What a portfolio's commitments cost over the window.
@@ -258,6 +267,28 @@ fn pool_rates(
         .iter()
         .map(|&k| (k, 1.0 - pick(&rates[k]).unwrap_or(0.0)))
         .collect()
+}
+
+/// Hours per block of [`sum_by_hour_blocks`].
+const HOUR_BLOCK: usize = 96;
+
+/// Cells (series × hours) from which [`sum_by_hour_blocks`] uses every core.
+const PARALLEL_CELLS: usize = 1 << 20;
+
+/// The sum of `per_block` over blocks of [`HOUR_BLOCK`] hours of `dense`
+/// (`n` values an hour), added up in block order. Large problems take their
+/// blocks on all cores; the sum is the same either way, whatever the cores.
+fn sum_by_hour_blocks(dense: &[f64], n: usize, per_block: impl Fn(&[f64]) -> f64 + Sync) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let blocks = dense.chunks(n * HOUR_BLOCK);
+    let sums: Vec<f64> = if dense.len() >= PARALLEL_CELLS {
+        dense.par_chunks(n * HOUR_BLOCK).map(&per_block).collect()
+    } else {
+        blocks.map(&per_block).collect()
+    };
+    sums.iter().sum()
 }
 
 /// What a pooled plan with `budget` dollars covers of the residuals, with
@@ -413,10 +444,23 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
     if hours == 0 || n == 0 {
         return p;
     }
-    for k in 0..n {
+    // Each bound series' hours from the highest usage down, sorted once for
+    // every round's quantiles.
+    let by_usage: Vec<Vec<u32>> = (0..n)
+        .into_par_iter()
+        .map(|k| match eval.rates[k].bound {
+            Some(_) => hours_by_usage(&eval.series[k].hourly),
+            None => Vec::new(),
+        })
+        .collect();
+    for (k, order) in by_usage.iter().enumerate() {
         if let Some(d) = eval.rates[k].bound {
-            p.bound_capacity[k] =
-                quantile_level(&eval.series[k].hourly, (1.0 - d) * hours as f64, |_| 1.0);
+            p.bound_capacity[k] = quantile_level(
+                &eval.series[k].hourly,
+                order,
+                (1.0 - d) * hours as f64,
+                |_| 1.0,
+            );
         }
     }
     let peak_pooled = |order: &[usize], pick: fn(&SeriesRates) -> Option<f64>| {
@@ -434,7 +478,7 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
     let mut best = eval.savings(&p);
     for _round in 0..40 {
         set_pooled(eval, &mut p, compute_hi, sagemaker_hi);
-        let target = rebalance_bound(eval, &p);
+        let target = rebalance_bound(eval, &by_usage, &p);
         // Move towards the rebalanced point as far as pays: the objective is
         // concave along the segment, so a line search finds the best step.
         let toward = |t: f64| {
@@ -465,20 +509,20 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
 /// over the residual usage the bound plans leave, computed once.
 fn set_pooled(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi: f64) {
     let n = eval.series.len();
-    let mut residual = eval.dense.clone();
-    for h in 0..eval.hours {
-        for (k, r) in residual[h * n..(h + 1) * n].iter_mut().enumerate() {
-            if eval.rates[k].bound.is_some() {
-                *r = (*r - p.bound_capacity[k]).max(0.0);
-            }
-        }
-    }
+    let caps = eval.bound_caps(p);
+    let residual: Vec<f64> = eval
+        .dense
+        .chunks_exact(n)
+        .flat_map(|usage| usage.iter().zip(&caps).map(|(&s, &cap)| (s - cap).max(0.0)))
+        .collect();
     let hours = eval.hours as f64;
     let value = |pool: &[(usize, f64)], budget: f64| {
-        let covered: f64 = residual
-            .chunks_exact(n)
-            .map(|hour| covered_by(pool, hour, budget))
-            .sum();
+        let covered = sum_by_hour_blocks(&residual, n, |block| {
+            block
+                .chunks_exact(n)
+                .map(|hour| covered_by(pool, hour, budget))
+                .sum()
+        });
         covered - budget * hours
     };
     if !eval.compute_order.is_empty() {
@@ -521,7 +565,7 @@ fn polish(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemaker_hi
 /// pooled plan covered that unit and `λ_h` is the pooled plan's marginal value
 /// of a dollar that hour; it costs `1 - bound discount` every hour.
 #[allow(clippy::needless_range_loop)] // parallel arrays indexed by series
-fn rebalance_bound(eval: &Evaluator<'_>, p: &Portfolio) -> Portfolio {
+fn rebalance_bound(eval: &Evaluator<'_>, by_usage: &[Vec<u32>], p: &Portfolio) -> Portfolio {
     let n = eval.series.len();
     let hours = eval.hours;
     // Per hour: the pooled plan's λ and which series it fully covered.
@@ -551,31 +595,54 @@ fn rebalance_bound(eval: &Evaluator<'_>, p: &Portfolio) -> Portfolio {
             }
         }
     }
+    let levels: Vec<Option<f64>> = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            let bound = eval.rates[k].bound?;
+            let d = eval.rates[k].compute.unwrap_or(0.0);
+            let target = (1.0 - bound) * hours as f64;
+            Some(quantile_level(
+                &eval.series[k].hourly,
+                &by_usage[k],
+                target,
+                |h| {
+                    if fully[k][h] {
+                        lambda[h] * (1.0 - d)
+                    } else {
+                        1.0
+                    }
+                },
+            ))
+        })
+        .collect();
     let mut q = p.clone();
-    for k in 0..n {
-        let Some(bound) = eval.rates[k].bound else {
-            continue;
-        };
-        let d = eval.rates[k].compute.unwrap_or(0.0);
-        let target = (1.0 - bound) * hours as f64;
-        q.bound_capacity[k] = quantile_level(&eval.series[k].hourly, target, |h| {
-            if fully[k][h] {
-                lambda[h] * (1.0 - d)
-            } else {
-                1.0
-            }
-        });
+    for (x, level) in q.bound_capacity.iter_mut().zip(levels) {
+        if let Some(level) = level {
+            *x = level;
+        }
     }
     q
 }
 
+/// The hours of `hourly`, from the highest usage down.
+fn hours_by_usage(hourly: &[f64]) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..hourly.len() as u32).collect();
+    idx.sort_by(|&a, &b| hourly[b as usize].total_cmp(&hourly[a as usize]));
+    idx
+}
+
 /// The level x at which the weighted count of hours with usage above x reaches
-/// `target`: walking hours from the highest usage down, accumulating weights.
-fn quantile_level(hourly: &[f64], target: f64, weight: impl Fn(usize) -> f64) -> f64 {
-    let mut idx: Vec<usize> = (0..hourly.len()).collect();
-    idx.sort_by(|&a, &b| hourly[b].total_cmp(&hourly[a]));
+/// `target`: walking hours from the highest usage down (`by_usage`, as
+/// [`hours_by_usage`] gives them), accumulating weights.
+fn quantile_level(
+    hourly: &[f64],
+    by_usage: &[u32],
+    target: f64,
+    weight: impl Fn(usize) -> f64,
+) -> f64 {
     let mut acc = 0.0;
-    for &h in &idx {
+    for &h in by_usage {
+        let h = h as usize;
         acc += weight(h);
         if acc >= target {
             return hourly[h].max(0.0);
