@@ -102,12 +102,13 @@ impl Combinations {
             .fold(0, |code, (&id, &shift)| code | (u128::from(id) << shift))
     }
 
-    /// The packed combination of each of `rows` rows whose key ids are
-    /// `columns`, into `halves` (low, high); false when not packing.
+    /// The packed combination of each of the rows `kept`, whose key ids are
+    /// `columns`, into `halves` (low, high), in `kept`'s order; false when
+    /// not packing.
     pub(super) fn pack(
         &self,
         columns: &[BatchIds<'_>],
-        rows: usize,
+        kept: &[u32],
         halves: &mut [Vec<u64>; 2],
     ) -> bool {
         let Some(packing) = &self.packing else {
@@ -115,7 +116,7 @@ impl Combinations {
         };
         for half in halves.iter_mut() {
             half.clear();
-            half.resize(rows, 0);
+            half.resize(kept.len(), 0);
         }
         for (ids, &shift) in columns.iter().zip(&packing.shifts) {
             let (half, shift) = if shift < 64 {
@@ -123,7 +124,7 @@ impl Combinations {
             } else {
                 (&mut halves[1], shift - 64)
             };
-            ids.pack_into(half, shift);
+            ids.pack_into(half, kept, shift);
         }
         true
     }

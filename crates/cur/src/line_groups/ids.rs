@@ -193,29 +193,30 @@ impl BatchIds<'_> {
         }
     }
 
-    /// ORs each row's id, shifted left by `shift`, into `codes`.
-    pub(super) fn pack_into(&self, codes: &mut [u64], shift: u32) {
+    /// ORs the id of each row of `rows`, shifted left by `shift`, into
+    /// `codes` (one per row of `rows`).
+    pub(super) fn pack_into(&self, codes: &mut [u64], rows: &[u32], shift: u32) {
         match self {
             BatchIds::Rows(ids) => {
-                for (code, &id) in codes.iter_mut().zip(*ids) {
-                    *code |= u64::from(id) << shift;
+                for (code, &row) in codes.iter_mut().zip(rows) {
+                    *code |= u64::from(ids[row as usize]) << shift;
                 }
             }
-            BatchIds::Keys { keys, nulls, ids } => {
-                let Some(nulls) = nulls else {
-                    for (code, &key) in codes.iter_mut().zip(*keys) {
-                        *code |= u64::from(key_id(ids, key)) << shift;
+            BatchIds::Keys { keys, nulls, ids } => match nulls {
+                None => {
+                    for (code, &row) in codes.iter_mut().zip(rows) {
+                        *code |= u64::from(key_id(ids, keys[row as usize])) << shift;
                     }
-                    return;
-                };
-                validity_chunks(Some(nulls), keys.len(), |rows, bits| {
-                    let codes = &mut codes[rows.clone()];
-                    for (j, (code, &key)) in codes.iter_mut().zip(&keys[rows]).enumerate() {
-                        let valid = (bits >> j) & 1;
-                        *code |= (u64::from(key_id(ids, key)) * valid) << shift;
+                }
+                Some(nulls) => {
+                    let valid = nulls.inner();
+                    for (code, &row) in codes.iter_mut().zip(rows) {
+                        let row = row as usize;
+                        let id = key_id(ids, keys[row]) * u32::from(valid.value(row));
+                        *code |= u64::from(id) << shift;
                     }
-                });
-            }
+                }
+            },
         }
     }
 

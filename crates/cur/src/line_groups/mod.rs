@@ -379,10 +379,10 @@ impl Groups {
 pub(crate) struct Grouper {
     layout: &'static Layout,
     numbering: Numbering,
-    /// This batch's combinations packed without the flag, in two halves
-    /// (see [`Combinations::pack`]).
+    /// This batch's kept rows' combinations packed without the flag, in two
+    /// halves (see [`Combinations::pack`]).
     codes: [Vec<u64>; 2],
-    /// This batch's lines: a bit per input that is not null.
+    /// This batch's kept rows: a bit per input that is not null.
     valid: Vec<u32>,
     /// This batch's rows kept, and the ids [`KeepTest::select`] reads.
     kept: Vec<u32>,
@@ -390,19 +390,18 @@ pub(crate) struct Grouper {
     groups: Groups,
 }
 
-/// For each row of `inputs`, a bit per input that is not null, into `out`.
-fn valid_inputs<'a>(inputs: &[&Float64Array], out: &'a mut Vec<u32>) -> &'a [u32] {
-    let rows = inputs.first().map_or(0, |a| a.len());
+/// For each row of `rows`, a bit per input of `inputs` that is not null
+/// there, into `out`.
+fn valid_inputs<'a>(inputs: &[&Float64Array], rows: &[u32], out: &'a mut Vec<u32>) -> &'a [u32] {
     out.clear();
-    out.resize(rows, (1u32 << inputs.len()) - 1);
+    out.resize(rows.len(), (1u32 << inputs.len()) - 1);
     for (i, a) in inputs.iter().enumerate() {
         let Some(nulls) = a.nulls() else { continue };
-        ids::validity_chunks(Some(nulls), rows, |rows, bits| {
-            for (j, v) in out[rows].iter_mut().enumerate() {
-                let null = (((bits >> j) & 1) ^ 1) as u32;
-                *v &= !(null << i);
-            }
-        });
+        let valid = nulls.inner();
+        for (v, &row) in out.iter_mut().zip(rows) {
+            let null = u32::from(!valid.value(row as usize));
+            *v &= !(null << i);
+        }
     }
     out
 }
@@ -472,11 +471,12 @@ impl Grouper {
         let ids = self.numbering.view(batch);
         let keep = &self.numbering.keep;
         let groups = &mut self.groups;
+        keep.select(&ids[times..], &mut self.kept_ids, &mut self.kept);
         let packed = groups
             .combinations
-            .pack(&ids[1..], batch.num_rows(), &mut self.codes);
+            .pack(&ids[1..], &self.kept, &mut self.codes);
         let flag_key = keys - 1;
-        let valid = valid_inputs(&inputs, &mut self.valid);
+        let valid = valid_inputs(&inputs, &self.kept, &mut self.valid);
         let inputs: Vec<&[f64]> = inputs.iter().map(|a| a.values().as_ref()).collect();
         let mut line = Line {
             values: [0.0; MAX_NUMBERS],
@@ -487,17 +487,15 @@ impl Grouper {
             added: 0,
         };
         let mut last: Option<(u128, u32)> = None;
-        keep.select(&ids[times..], &mut self.kept_ids, &mut self.kept);
-        for &row in &self.kept {
+        for (i, &row) in self.kept.iter().enumerate() {
             let row = row as usize;
             for (v, a) in line.values.iter_mut().zip(&inputs) {
                 *v = a[row];
             }
-            line.valid = valid[row];
+            line.valid = valid[i];
             let flag = layout.flag.map(|(_, flag)| u32::from(flag(&line)));
             let combination = if packed {
-                let mut code =
-                    (u128::from(self.codes[1][row]) << 64) | u128::from(self.codes[0][row]);
+                let mut code = (u128::from(self.codes[1][i]) << 64) | u128::from(self.codes[0][i]);
                 if let Some(flag) = flag {
                     code |= groups.combinations.packed(flag_key, flag);
                 }
