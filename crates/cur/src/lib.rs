@@ -8,9 +8,12 @@
 //! - [`BillingData`]: a DataFusion session with the view `line_items` registered,
 //!   after the checks that make bad input a clear error: missing columns, corrupt
 //!   files, bad numbers, mixed currencies and billing periods delivered twice.
+//! - `dictionary_text`: Parquet text columns read as Arrow dictionaries, each
+//!   file with its own schema, so a line's text is a key into its column
+//!   chunk's dictionary.
 //! - `line_groups` and `summary`: the estimate's one scan, grouped, then
-//!   summed by hour and commitment class in our own code, the same bit for
-//!   bit from run to run.
+//!   summed by hour and commitment class in our own code into an in-memory
+//!   summary, the same bit for bit from run to run.
 //! - [`summary_cache`]: the estimate's hourly summary kept between runs, keyed
 //!   by the files read and the orgpool build.
 //!
