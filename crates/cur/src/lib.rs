@@ -33,6 +33,8 @@ pub mod source;
 mod stats;
 mod summary;
 pub mod summary_cache;
+#[cfg(test)]
+mod test_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -774,24 +774,14 @@ mod tests {
     #[test]
     fn the_demo_exports_answers_equal_their_sql_statements() {
         let dir = tempfile::tempdir().unwrap();
-        let config = orgpool_demo::DemoConfig {
-            accounts: 8,
-            months: 2,
-            ..Default::default()
-        };
-        orgpool_demo::generate(&config, dir.path()).unwrap();
-        let cur = dir.path().join("cur").to_string_lossy().into_owned();
+        let cur = crate::test_support::demo_cur(dir.path(), 8, 2);
         assert!(same_answers_as_sql(&[cur]) > 3);
     }
 
     #[test]
     fn every_public_files_answers_equal_their_sql_statements() {
         use orgpool_testkit::real_data as real;
-        let workshop = same_answers_as_sql(&[
-            real("workshop-cur-2018-10.snappy.parquet"),
-            real("workshop-cur-2018-11.snappy.parquet"),
-            real("workshop-cur-2018-12.snappy.parquet"),
-        ]);
+        let workshop = same_answers_as_sql(&crate::test_support::workshop_months());
         assert!(workshop > 0);
         assert_eq!(
             same_answers_as_sql(&[real("legacy-cur-anonymized-2023-11.csv")]),

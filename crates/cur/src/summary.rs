@@ -673,22 +673,19 @@ fn classify(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use arrow::array::RecordBatch;
 
     use super::{MEASURES, TEXT_KEYS, summarize};
     use crate::BillingData;
     use crate::batch::Columns;
     use crate::line_groups::ESTIMATE;
-
-    type Sums = Vec<Option<f64>>;
+    use crate::test_support::{Sums, assert_same_sums, demo_cur, workshop_months};
 
     /// Summary rows keyed by their 12 keys as text. A key seen twice would be
     /// a defect of either side, so it fails the test.
-    fn by_key(batches: &[RecordBatch]) -> BTreeMap<String, Sums> {
+    fn by_key(batches: &[RecordBatch]) -> Sums {
         let keys = 1 + TEXT_KEYS.len();
-        let mut out = BTreeMap::new();
+        let mut out = Sums::new();
         for b in batches {
             let c = Columns::read(b).unwrap();
             for row in 0..b.num_rows() {
@@ -726,36 +723,8 @@ mod tests {
             })
             .unwrap();
         let (ours, sql) = (by_key(&ours), by_key(&sql));
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            sql.keys().collect::<Vec<_>>(),
-            "{inputs:?}: the rows differ"
-        );
-        for (key, expected) in &sql {
-            for (m, (a, b)) in ours[key].iter().zip(expected).enumerate() {
-                let same = match (a, b) {
-                    (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-                    (None, None) => true,
-                    _ => false,
-                };
-                assert!(
-                    same,
-                    "{inputs:?} {key} {}: ours {a:?}, SQL {b:?}",
-                    MEASURES[m].0
-                );
-            }
-        }
+        assert_same_sums(&ours, &sql, |m| MEASURES[m].0, &format!("{inputs:?}"));
         ours.len()
-    }
-
-    fn demo_cur(dir: &std::path::Path, accounts: usize, months: u32) -> String {
-        let config = orgpool_demo::DemoConfig {
-            accounts,
-            months,
-            ..Default::default()
-        };
-        orgpool_demo::generate(&config, dir).unwrap();
-        dir.join("cur").to_string_lossy().into_owned()
     }
 
     #[test]
@@ -767,11 +736,7 @@ mod tests {
     #[test]
     fn every_public_files_summary_equals_its_sql_statement() {
         use orgpool_testkit::real_data as real;
-        let workshop = same_as_sql(&[
-            real("workshop-cur-2018-10.snappy.parquet"),
-            real("workshop-cur-2018-11.snappy.parquet"),
-            real("workshop-cur-2018-12.snappy.parquet"),
-        ]);
+        let workshop = same_as_sql(&workshop_months());
         assert!(workshop > 0);
         // No product a commitment covers, and no fee: an empty summary.
         assert_eq!(same_as_sql(&[real("legacy-cur-anonymized-2023-11.csv")]), 0);

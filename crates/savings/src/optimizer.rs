@@ -160,28 +160,22 @@ impl<'a> Evaluator<'a> {
             bound_used: vec![0.0; n],
             ..Outcome::default()
         };
+        let caps = self.bound_caps(p);
+        let compute_rates = pool_rates(&self.compute_order, self.rates, |r| r.compute);
+        let sagemaker_rates = pool_rates(&self.sagemaker_order, self.rates, |r| r.sagemaker);
         let mut residual = vec![0.0; n];
         for h in 0..self.hours {
             for k in 0..n {
                 let s = self.usage(k, h);
-                let cap = if self.rates[k].bound.is_some() {
-                    p.bound_capacity[k]
-                } else {
-                    0.0
-                };
-                let used = s.min(cap);
+                let used = s.min(caps[k]);
                 residual[k] = s - used;
                 out.bound_covered[k] += used;
                 out.bound_used[k] += used * (1.0 - self.rates[k].bound.unwrap_or(0.0));
             }
-            let (used, covered) = fill(&self.compute_order, &mut residual, p.compute, |k| {
-                self.rates[k].compute
-            });
+            let (used, covered) = fill(&compute_rates, &residual, p.compute);
             out.compute_used += used;
             out.compute_covered += covered;
-            let (used, covered) = fill(&self.sagemaker_order, &mut residual, p.sagemaker, |k| {
-                self.rates[k].sagemaker
-            });
+            let (used, covered) = fill(&sagemaker_rates, &residual, p.sagemaker);
             out.sagemaker_used += used;
             out.sagemaker_covered += covered;
         }
@@ -222,8 +216,8 @@ impl Evaluator<'_> {
                     *r = s - used;
                     covered += used;
                 }
-                covered += covered_by(&compute_rates, &residual, p.compute);
-                covered += covered_by(&sagemaker_rates, &residual, p.sagemaker);
+                covered += fill(&compute_rates, &residual, p.compute).1;
+                covered += fill(&sagemaker_rates, &residual, p.sagemaker).1;
             }
             covered
         });
@@ -282,20 +276,21 @@ fn sum_by_hour_blocks(dense: &[f64], n: usize, per_block: impl Fn(&[f64]) -> f64
     if n == 0 {
         return 0.0;
     }
-    let blocks = dense.chunks(n * HOUR_BLOCK);
+    let block = n * HOUR_BLOCK;
     let sums: Vec<f64> = if dense.len() >= PARALLEL_CELLS {
-        dense.par_chunks(n * HOUR_BLOCK).map(&per_block).collect()
+        dense.par_chunks(block).map(&per_block).collect()
     } else {
-        blocks.map(&per_block).collect()
+        dense.chunks(block).map(&per_block).collect()
     };
     sums.iter().sum()
 }
 
-/// What a pooled plan with `budget` dollars covers of the residuals, with
-/// each series' rate at hand: [`fill`]'s on-demand covered, the residuals
-/// left as they were (the two pools cover disjoint series, so neither needs
-/// what the other leaves).
-fn covered_by(pool: &[(usize, f64)], residual: &[f64], budget: f64) -> f64 {
+/// A pooled plan covers residuals in its pool's order (highest discount
+/// first, each series with the share of on-demand price it pays, as
+/// [`pool_rates`] gives them) with `budget` dollars; returns (dollars used,
+/// on-demand covered). The residuals are left as they were: the two pools
+/// cover disjoint series, so neither needs what the other leaves.
+fn fill(pool: &[(usize, f64)], residual: &[f64], budget: f64) -> (f64, f64) {
     let mut left = budget;
     let mut covered = 0.0;
     for &(k, rate) in pool {
@@ -308,36 +303,6 @@ fn covered_by(pool: &[(usize, f64)], residual: &[f64], budget: f64) -> f64 {
             covered += residual[k];
         } else {
             covered += left / rate;
-            left = 0.0;
-        }
-    }
-    covered
-}
-
-/// A pooled plan covers residuals in `order` (highest discount first) with
-/// `budget` dollars; returns (dollars used, on-demand covered).
-fn fill(
-    order: &[usize],
-    residual: &mut [f64],
-    budget: f64,
-    discount: impl Fn(usize) -> Option<f64>,
-) -> (f64, f64) {
-    let mut left = budget;
-    let mut covered = 0.0;
-    for &k in order {
-        if left <= 0.0 {
-            break;
-        }
-        let rate = 1.0 - discount(k).unwrap_or(0.0);
-        let cost = residual[k] * rate;
-        if cost <= left {
-            left -= cost;
-            covered += residual[k];
-            residual[k] = 0.0;
-        } else {
-            let units = left / rate;
-            covered += units;
-            residual[k] -= units;
             left = 0.0;
         }
     }
@@ -500,7 +465,6 @@ pub fn optimize(eval: &Evaluator<'_>) -> Portfolio {
     if bound_count <= 16 {
         polish(eval, &mut p, compute_hi, sagemaker_hi);
     }
-
     p
 }
 
@@ -520,7 +484,7 @@ fn set_pooled(eval: &Evaluator<'_>, p: &mut Portfolio, compute_hi: f64, sagemake
         let covered = sum_by_hour_blocks(&residual, n, |block| {
             block
                 .chunks_exact(n)
-                .map(|hour| covered_by(pool, hour, budget))
+                .map(|hour| fill(pool, hour, budget).1)
                 .sum()
         });
         covered - budget * hours
@@ -571,20 +535,15 @@ fn rebalance_bound(eval: &Evaluator<'_>, by_usage: &[Vec<u32>], p: &Portfolio) -
     // Per hour: the pooled plan's λ and which series it fully covered.
     let mut lambda = vec![0.0; hours];
     let mut fully: Vec<Vec<bool>> = vec![vec![false; hours]; n];
+    let caps = eval.bound_caps(p);
+    let compute_rates = pool_rates(&eval.compute_order, eval.rates, |r| r.compute);
     let mut residual = vec![0.0; n];
     for h in 0..hours {
         for (k, r) in residual.iter_mut().enumerate() {
-            let s = eval.usage(k, h);
-            let cap = if eval.rates[k].bound.is_some() {
-                p.bound_capacity[k]
-            } else {
-                0.0
-            };
-            *r = (s - cap).max(0.0);
+            *r = (eval.usage(k, h) - caps[k]).max(0.0);
         }
         let mut left = p.compute;
-        for &k in &eval.compute_order {
-            let rate = 1.0 - eval.rates[k].compute.unwrap_or(0.0);
+        for &(k, rate) in &compute_rates {
             let cost = residual[k] * rate;
             if cost <= left {
                 left -= cost;

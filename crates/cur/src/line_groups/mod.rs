@@ -717,19 +717,16 @@ fn estimate_terms(line: &Line, out: &mut Terms) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::{ESTIMATE, Layout, Line, Terms, estimate_terms};
     use crate::BillingData;
     use crate::batch::Columns;
-
-    type Sums = Vec<Option<f64>>;
+    use crate::test_support::{Sums, assert_same_sums, demo_cur, workshop_months};
 
     /// Groups keyed by their key values as text; a key seen twice (in two
     /// partitions) has its outputs summed, or for a maximum the larger kept.
-    fn by_key(layout: &Layout, batches: &[arrow::array::RecordBatch]) -> BTreeMap<String, Sums> {
+    fn by_key(layout: &Layout, batches: &[arrow::array::RecordBatch]) -> Sums {
         let keys = layout.times.len() + layout.texts.len() + usize::from(layout.flag.is_some());
-        let mut out: BTreeMap<String, Sums> = BTreeMap::new();
+        let mut out = Sums::new();
         for b in batches {
             let c = Columns::read(b).unwrap();
             for row in 0..b.num_rows() {
@@ -795,36 +792,7 @@ mod tests {
         let ours = by_key(layout, &data.group_lines_of(layout, "line_items").unwrap());
         let sql = by_key(layout, &data.query(sql).unwrap());
         assert_eq!(!sql.is_empty(), some, "{inputs:?}: lines to group");
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            sql.keys().collect::<Vec<_>>(),
-            "{inputs:?}: the groups differ"
-        );
-        for (key, expected) in &sql {
-            for (i, (a, b)) in ours[key].iter().zip(expected).enumerate() {
-                let same = match (a, b) {
-                    (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-                    (None, None) => true,
-                    _ => false,
-                };
-                assert!(
-                    same,
-                    "{inputs:?} {key} {}: ours {a:?}, SQL {b:?}",
-                    layout.outputs[i]
-                );
-            }
-        }
-    }
-
-    /// A demo CUR 2.0 export in `dir`, as the input to open.
-    fn demo_cur(dir: &std::path::Path, accounts: usize, months: u32) -> String {
-        let config = orgpool_demo::DemoConfig {
-            accounts,
-            months,
-            ..Default::default()
-        };
-        orgpool_demo::generate(&config, dir).unwrap();
-        dir.join("cur").to_string_lossy().into_owned()
+        assert_same_sums(&ours, &sql, |i| layout.outputs[i], &format!("{inputs:?}"));
     }
 
     #[test]
@@ -836,14 +804,7 @@ mod tests {
     #[test]
     fn every_public_files_lines_group_as_sql_groups_them() {
         use orgpool_testkit::real_data as real;
-        grouped_as_sql_groups(
-            &[
-                real("workshop-cur-2018-10.snappy.parquet"),
-                real("workshop-cur-2018-11.snappy.parquet"),
-                real("workshop-cur-2018-12.snappy.parquet"),
-            ],
-            true,
-        );
+        grouped_as_sql_groups(&workshop_months(), true);
         // This month of a legacy CUR has no product a commitment covers.
         grouped_as_sql_groups(&[real("legacy-cur-anonymized-2023-11.csv")], false);
         grouped_as_sql_groups(&[real("focus-1.0-sample.csv")], true);
