@@ -388,22 +388,27 @@ impl BillingData {
         type Grouped = Result<line_groups::LineGroups, CurError>;
         let outcome = self.runtime.block_on(async {
             let df = self.ctx.sql(&layout.scan_sql(table)).await?;
-            let tasks: Vec<tokio::task::JoinHandle<datafusion::error::Result<Grouped>>> = df
-                .execute_stream_partitioned()
-                .await?
-                .into_iter()
-                .map(|mut stream| {
-                    tokio::spawn(async move {
-                        let mut grouper = line_groups::Grouper::new(layout);
-                        while let Some(batch) = stream.next().await {
-                            if let Err(e) = grouper.add(&batch?) {
-                                return Ok(Err(e));
+            let task_context = Arc::new(df.task_ctx());
+            let plan = df.create_physical_plan().await?;
+            tracing::trace!(
+                "line scan plan:\n{}",
+                datafusion::physical_plan::displayable(plan.as_ref()).indent(true)
+            );
+            let tasks: Vec<tokio::task::JoinHandle<datafusion::error::Result<Grouped>>> =
+                datafusion::physical_plan::execute_stream_partitioned(plan, task_context)?
+                    .into_iter()
+                    .map(|mut stream| {
+                        tokio::spawn(async move {
+                            let mut grouper = line_groups::Grouper::new(layout);
+                            while let Some(batch) = stream.next().await {
+                                if let Err(e) = grouper.add(&batch?) {
+                                    return Ok(Err(e));
+                                }
                             }
-                        }
-                        Ok(Ok(grouper.finish()))
+                            Ok(Ok(grouper.finish()))
+                        })
                     })
-                })
-                .collect();
+                    .collect();
             let mut grouped = Vec::new();
             for task in tasks {
                 grouped
