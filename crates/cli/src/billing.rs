@@ -216,6 +216,10 @@ pub fn compute_proforma(
         held.len()
     ));
     let (lines, commitments) = orgpool_billing::proforma::from_rows(rows, &held);
+    tracing::debug!(
+        "lines and commitments: {:.2} s",
+        clock.elapsed().as_secs_f64()
+    );
     let bill = orgpool_billing::proforma::proforma(plan, &lines, &commitments);
     lap("computed the pro forma");
     Ok(bill)

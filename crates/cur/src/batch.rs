@@ -82,6 +82,7 @@ impl Columns {
     }
 
     /// True only when true.
+    #[cfg(test)]
     pub(crate) fn boolean(&self, i: usize, row: usize) -> bool {
         match self.0[i].as_boolean_opt() {
             Some(c) => c.is_valid(row) && c.value(row),

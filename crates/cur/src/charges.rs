@@ -28,9 +28,9 @@
 
 use std::collections::BTreeMap;
 
-use rayon::prelude::*;
-
-use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
+#[cfg(test)]
+use orgpool_model::{ChargeKind, CommitmentClass};
+use orgpool_model::{ChargeRow, CommitmentRow, HeldKind};
 
 use crate::batch::Columns;
 use crate::line_groups::{Keep, Layout, Line, Terms};
@@ -154,6 +154,7 @@ pub(crate) const RAW_GROUPS: &str = "SELECT usage_start, billing_period_start, u
 
 /// Each group of [`CHARGES`] at its amortized actual cost, by line type
 /// (see the module doc).
+#[cfg(test)]
 const ACTUAL: &str = "CASE line_item_type \
     WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(sp_effective, 0) + COALESCE(unblended_without_sp_effective, 0) \
     WHEN 'DiscountedUsage' THEN COALESCE(ri_effective, 0) + COALESCE(unblended_without_ri_effective, 0) \
@@ -161,6 +162,7 @@ const ACTUAL: &str = "CASE line_item_type \
     WHEN 'RIFee' THEN COALESCE(ri_unused_fee, 0) + COALESCE(ri_unused_upfront, 0) \
     ELSE unblended END";
 
+#[cfg(test)]
 const KIND: &str = "CASE \
     WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'usage' \
     WHEN line_item_type IN ('SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee') THEN 'commitment_fee' \
@@ -171,17 +173,20 @@ const KIND: &str = "CASE \
 /// volume tiers; for RI-covered usage, billed at zero, the public on-demand
 /// cost. (A Savings Plan covered line is billed at on-demand and cancelled
 /// by its negation.)
+#[cfg(test)]
 const PUBLIC: &str = "CASE WHEN line_item_type = 'DiscountedUsage' \
     THEN COALESCE(list_cost, 0) + COALESCE(unblended_without_list_cost, 0) ELSE unblended END";
 
 /// Usage the free tier made free: billed at zero though its public
 /// on-demand cost is not. (A line the free tier made partly free stays
 /// with the paid usage.)
+#[cfg(test)]
 const FREE: &str = "(line_item_type = 'Usage' AND zero_billed_with_list_price)";
 
 /// `raw_groups` ([`CHARGES`]) with what the pro forma needs of each: its hour, billing
 /// period, kind, class and family (by the view's own
 /// [`crate::canonical::classify`]), and its costs.
+#[cfg(test)]
 fn line_costs() -> String {
     format!(
         "SELECT {hour} AS hour, \
@@ -235,40 +240,23 @@ impl BillingData {
         Ok((rows, held))
     }
 
+    /// The bill's rows, from its line groups (see [`crate::charge_rows`]),
+    /// and what each commitment covered in them.
     fn rows_and_coverage(&self) -> Result<(Vec<ChargeRow>, CoverageByCommitment), CurError> {
-        let sql = format!(
-            "SELECT hour, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
-                    region, family, commitment_class, kind, free, sum(amount), sum(public_cost), sum(actual), max(nf), \
-                    sum(CASE WHEN free THEN list_cost ELSE public_cost END), commitment, sum(list_cost) \
-             FROM ({}) AS l \
-             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18",
-            line_costs()
-        );
         let clock = std::time::Instant::now();
-        let batches = self.with_groups(&CHARGES, "raw_groups", || self.query(&sql))?;
-        tracing::debug!("charge rows query: {:.2} s", clock.elapsed().as_secs_f64());
-        // Each batch's rows are read on a thread of their own, then put
-        // together in the batches' order.
-        let parts = batches
-            .par_iter()
-            .map(rows_of_batch)
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Vec::with_capacity(parts.iter().map(|(rows, _)| rows.len()).sum());
-        let mut covered: CoverageByKey = BTreeMap::new();
-        for (rows, part) in parts {
-            out.extend(rows);
-            for (arn, keys) in part {
-                let mine = covered.entry(arn).or_default();
-                for (key, c) in keys {
-                    mine.entry(key).and_modify(|o| o.add(&c)).or_insert(c);
-                }
-            }
-        }
-        let covered = covered
-            .into_iter()
-            .map(|(arn, keys)| (arn, keys.into_values().collect()))
-            .collect();
-        Ok((out, covered))
+        let parts = self.line_groups_of(&CHARGES, "line_items")?;
+        tracing::debug!(
+            "charge groups: {} groups, {:.2} s",
+            parts.iter().map(|p| p.keys.len()).sum::<usize>(),
+            clock.elapsed().as_secs_f64()
+        );
+        let (rows, covered) = crate::charge_rows::charge_rows(self, &parts)?;
+        tracing::debug!(
+            "charge rows: {} rows, {:.2} s",
+            rows.len(),
+            clock.elapsed().as_secs_f64()
+        );
+        Ok((rows, by_commitment(covered)))
     }
 
     /// The Savings Plans and Reserved Instances the bill shows, oldest
@@ -440,10 +428,19 @@ type CoverageByCommitment = BTreeMap<String, Vec<Covered>>;
 
 /// [`CoverageByCommitment`] while it is summed: by ARN, then by usage type,
 /// operation and region.
-type CoverageByKey = BTreeMap<String, BTreeMap<(String, String, String), Covered>>;
+pub(crate) type CoverageByKey = BTreeMap<String, BTreeMap<(String, String, String), Covered>>;
 
-/// The charge rows of one batch of `rows_and_coverage`'s query, and what
-/// each commitment covered in them.
+/// [`CoverageByKey`] with each commitment's keys in their order.
+fn by_commitment(covered: CoverageByKey) -> CoverageByCommitment {
+    covered
+        .into_iter()
+        .map(|(arn, keys)| (arn, keys.into_values().collect()))
+        .collect()
+}
+
+/// The charge rows of one batch of `tests::charge_rows_sql`'s query, and
+/// what each commitment covered in them.
+#[cfg(test)]
 fn rows_of_batch(
     b: &arrow::array::RecordBatch,
 ) -> Result<(Vec<ChargeRow>, CoverageByKey), CurError> {
@@ -499,16 +496,17 @@ fn rows_of_batch(
 
 /// What one commitment covered of one usage key (`usage_type|operation|region`):
 /// at its effective cost, at the public on-demand cost, in usage units.
-#[derive(Debug, Clone, Default)]
-struct Covered {
-    key: String,
-    effective: f64,
-    public: f64,
-    amount: f64,
-    family: String,
-    region: String,
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Covered {
+    pub(crate) key: String,
+    pub(crate) effective: f64,
+    pub(crate) public: f64,
+    pub(crate) amount: f64,
+    pub(crate) family: String,
+    pub(crate) region: String,
 }
 
+#[cfg(test)]
 impl Covered {
     /// Adds what `other` covered of the same key.
     fn add(&mut self, other: &Covered) {
@@ -563,7 +561,144 @@ fn hours_in_period(period: &str) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::hours_in_period;
+    use std::collections::BTreeMap;
+
+    use orgpool_model::ChargeRow;
+
+    use super::{CHARGES, CoverageByKey, hours_in_period, line_costs, rows_of_batch};
+    use crate::BillingData;
+    use crate::test_support::{demo_cur, workshop_months};
+
+    /// The SQL the charge rows were first computed by, over the groups in
+    /// `raw_groups`: the oracle of [`crate::charge_rows`].
+    pub(super) fn charge_rows_sql() -> String {
+        format!(
+            "SELECT hour, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
+                    region, family, commitment_class, kind, free, sum(amount), sum(public_cost), sum(actual), max(nf), \
+                    sum(CASE WHEN free THEN list_cost ELSE public_cost END), commitment, sum(list_cost) \
+             FROM ({}) AS l \
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18",
+            line_costs()
+        )
+    }
+
+    /// Rows by their keys, each key's numbers: a key seen twice fails.
+    fn by_key(rows: &[ChargeRow]) -> BTreeMap<String, [f64; 5]> {
+        let mut out = BTreeMap::new();
+        for r in rows {
+            let key = format!(
+                "{} {} {} {} {} {} {} {} {} {:?} {:?} {}",
+                r.hour,
+                r.period,
+                r.account,
+                r.service,
+                r.billing_entity,
+                r.usage_type,
+                r.operation,
+                r.region,
+                r.family,
+                r.class,
+                r.kind,
+                r.free_tier
+            );
+            let numbers = [
+                r.amount,
+                r.public_cost,
+                r.actual_cost,
+                r.normalization_factor,
+                r.paid_tier_cost,
+            ];
+            // Rows of one key covered by different commitments are apart.
+            let slot: &mut [f64; 5] = out.entry(key).or_insert([0.0; 5]);
+            for (s, x) in slot.iter_mut().zip(numbers) {
+                *s += x;
+            }
+        }
+        out
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    /// Our rows and coverage equal the SQL's over the same groups.
+    fn rows_as_sql_computes_them(inputs: &[String]) {
+        let data = BillingData::open(inputs, None).unwrap();
+        let parts = data.line_groups_of(&CHARGES, "line_items").unwrap();
+        let (ours, our_cover) = crate::charge_rows::charge_rows(&data, &parts).unwrap();
+        let batches = data
+            .with_groups(&CHARGES, "raw_groups", || data.query(&charge_rows_sql()))
+            .unwrap();
+        let mut sql = Vec::new();
+        let mut sql_cover = CoverageByKey::new();
+        for b in &batches {
+            let (rows, cover) = rows_of_batch(b).unwrap();
+            sql.extend(rows);
+            for (arn, keys) in cover {
+                let mine = sql_cover.entry(arn).or_default();
+                for (key, c) in keys {
+                    mine.entry(key).and_modify(|o| o.add(&c)).or_insert(c);
+                }
+            }
+        }
+        assert!(!ours.is_empty(), "{inputs:?}: rows");
+        assert_eq!(ours.len(), sql.len(), "{inputs:?}: as many rows");
+        let (ours, sql) = (by_key(&ours), by_key(&sql));
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            sql.keys().collect::<Vec<_>>(),
+            "{inputs:?}: the same keys"
+        );
+        for (key, numbers) in &ours {
+            let theirs = &sql[key];
+            assert!(
+                numbers.iter().zip(theirs).all(|(a, b)| close(*a, *b)),
+                "{inputs:?} {key}: {numbers:?} vs {theirs:?}"
+            );
+        }
+        assert_eq!(
+            our_cover.keys().collect::<Vec<_>>(),
+            sql_cover.keys().collect::<Vec<_>>()
+        );
+        for (arn, keys) in &our_cover {
+            for (key, c) in keys {
+                let s = &sql_cover[arn][key];
+                assert_eq!(
+                    (&c.key, &c.family, &c.region),
+                    (&s.key, &s.family, &s.region)
+                );
+                assert!(close(c.effective, s.effective) && close(c.public, s.public));
+                assert!(close(c.amount, s.amount), "{arn} {key:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_demo_exports_charge_rows_are_the_sqls() {
+        let dir = tempfile::tempdir().unwrap();
+        rows_as_sql_computes_them(&[demo_cur(dir.path(), 8, 2)]);
+    }
+
+    #[test]
+    fn every_public_files_charge_rows_are_the_sqls() {
+        use orgpool_testkit::real_data as real;
+        rows_as_sql_computes_them(&workshop_months());
+        rows_as_sql_computes_them(&[real("legacy-cur-anonymized-2023-11.csv")]);
+        rows_as_sql_computes_them(&[real("focus-1.0-sample.csv")]);
+    }
+
+    #[test]
+    fn charge_rows_come_out_the_same_run_after_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let cur = demo_cur(dir.path(), 8, 2);
+        let rows = || {
+            BillingData::open(std::slice::from_ref(&cur), None)
+                .unwrap()
+                .charge_rows()
+                .unwrap()
+        };
+        assert_eq!(rows(), rows());
+    }
 
     #[test]
     fn observed_discounts_lose_summation_noise() {

@@ -23,6 +23,7 @@
 
 mod batch;
 pub mod canonical;
+mod charge_rows;
 pub mod charges;
 pub mod cur2;
 mod dictionary_text;
@@ -319,6 +320,7 @@ impl BillingData {
 
     /// Runs `then` with the lines of `line_items` grouped by `layout` in the
     /// table `name`, which is dropped afterwards.
+    #[cfg(test)]
     pub(crate) fn with_groups<T>(
         &self,
         layout: &'static line_groups::Layout,
@@ -367,6 +369,7 @@ impl BillingData {
     /// result in a task of its own: one batch of groups per partition. The
     /// same key may appear in two partitions' batches; whoever reads them
     /// sums again.
+    #[cfg(test)]
     fn group_lines_of(
         &self,
         layout: &'static line_groups::Layout,

@@ -56,7 +56,8 @@ const FAMILY: usize = 4;
 const LINE_TYPE: usize = 5;
 
 /// The columns the rules read, in the order of a [`Rule`]'s key.
-const RULE_INPUTS: [&str; 4] = ["product_code", "usage_type", "operation", "instance_type"];
+pub(crate) const RULE_INPUTS: [&str; 4] =
+    ["product_code", "usage_type", "operation", "instance_type"];
 
 /// Fee lines are kept whatever their class.
 const FEE_TYPES: [&str; 2] = ["SavingsPlanRecurringFee", "RIFee"];
@@ -313,13 +314,13 @@ impl Summary {
 
 /// Distinct texts of one key, numbered from 1 (0 is null).
 #[derive(Default)]
-struct Texts {
+pub(crate) struct Texts {
     ids: FxHashMap<Box<str>, u32>,
     values: Vec<Box<str>>,
 }
 
 impl Texts {
-    fn intern(&mut self, text: &str) -> u32 {
+    pub(crate) fn intern(&mut self, text: &str) -> u32 {
         if let Some(&id) = self.ids.get(text) {
             return id;
         }
@@ -331,13 +332,13 @@ impl Texts {
 
     /// The ids, in this key's numbering, of `values` numbered from 1 in
     /// another's: `[0]` is null's.
-    fn ids_of(&mut self, values: &[Box<str>]) -> Vec<u32> {
+    pub(crate) fn ids_of(&mut self, values: &[Box<str>]) -> Vec<u32> {
         std::iter::once(0)
             .chain(values.iter().map(|v| self.intern(v)))
             .collect()
     }
 
-    fn value(&self, id: u32) -> Option<&str> {
+    pub(crate) fn value(&self, id: u32) -> Option<&str> {
         (id > 0).then(|| &*self.values[id as usize - 1])
     }
 }
@@ -348,15 +349,15 @@ impl Texts {
 type Combination = [u32; TEXT_KEYS.len()];
 
 /// The ids of a group's [`RULE_INPUTS`].
-type Rule = [u32; 4];
+pub(crate) type Rule = [u32; 4];
 
 /// A rule key's commitment class and family, either of them null.
-type ClassAndFamily = (Option<String>, Option<String>);
+pub(crate) type ClassAndFamily = (Option<String>, Option<String>);
 
 /// Distinct keys numbered from 0 in the order they are first seen.
-struct Numbered<K> {
+pub(crate) struct Numbered<K> {
     ids: FxHashMap<K, u32>,
-    keys: Vec<K>,
+    pub(crate) keys: Vec<K>,
 }
 
 impl<K> Default for Numbered<K> {
@@ -368,13 +369,15 @@ impl<K> Default for Numbered<K> {
     }
 }
 
-impl<K: std::hash::Hash + Eq + Copy> Numbered<K> {
-    fn id(&mut self, key: K) -> u32 {
-        let next = self.keys.len() as u32;
-        let id = *self.ids.entry(key).or_insert(next);
-        if id == next {
-            self.keys.push(key);
+impl<K: std::hash::Hash + Eq + Clone> Numbered<K> {
+    /// The number of `key`, the next one when it is new.
+    pub(crate) fn id(&mut self, key: K) -> u32 {
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
         }
+        let id = self.keys.len() as u32;
+        self.ids.insert(key.clone(), id);
+        self.keys.push(key);
         id
     }
 }
@@ -627,7 +630,7 @@ fn add_parts(
 
 /// Class and family of each rule key, by [`crate::canonical::classify`]
 /// run over the distinct keys.
-fn classify(
+pub(crate) fn classify(
     data: &BillingData,
     rule_keys: &[Rule],
     texts: &[Texts],

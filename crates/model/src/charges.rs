@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::CommitmentClass;
 
 /// What kind of charge a row is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChargeKind {
     /// Usage, covered by a commitment or not.

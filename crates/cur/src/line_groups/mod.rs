@@ -24,11 +24,12 @@ mod ids;
 
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringViewBuilder,
-    TimestampNanosecondArray,
-};
-use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
+#[cfg(test)]
+use arrow::array::{BooleanArray, StringViewBuilder, TimestampNanosecondArray};
+use arrow::datatypes::{DataType, Float64Type, TimeUnit};
+#[cfg(test)]
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use rustc_hash::FxHashMap;
 
 pub(crate) use combinations::Combination;
@@ -160,6 +161,7 @@ impl Layout {
     }
 
     /// The schema of [`Grouper::finish`]'s batches.
+    #[cfg(test)]
     pub(crate) fn output_schema(&self) -> SchemaRef {
         let times = self.times.iter().map(|n| Field::new(*n, time_type(), true));
         let texts = self
@@ -577,6 +579,7 @@ impl LineGroups {
     }
 
     /// The groups as one batch of [`Layout::output_schema`].
+    #[cfg(test)]
     pub(crate) fn to_batch(&self) -> Result<RecordBatch, CurError> {
         let layout = self.layout;
         let mut columns: Vec<ArrayRef> = Vec::new();

@@ -1,0 +1,435 @@
+//! The pro forma's charge rows, worked out in Rust from the bill's line
+//! groups ([`crate::charges::CHARGES`]), as the estimate's summary is from
+//! its own (see [`crate::summary`]).
+//!
+//! A group is a time and a combination of the other keys, and the
+//! combinations are few. So each combination's row keys (billing period,
+//! account, service…, class and family) are worked out once: class and
+//! family by [`crate::canonical::classify`], run in SQL over the distinct
+//! (product, usage type, operation, instance type) keys only. Each group
+//! then adds its costs, by its line type's rule (see the module doc of
+//! [`crate::charges`]), to the row of its hour and row keys.
+//!
+//! Against the SQL this replaces (a `CASE` and a classification per group,
+//! then a `GROUP BY` of 13 columns, then a string per field per row), it
+//! takes a fraction of the time, and the rows come out in one fixed order
+//! (the scan's partitions in turn, each in its own order) with their sums
+//! taken in that order: the same export gives the same rows, bit for bit.
+//! `charges::tests` hold it to that SQL.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass};
+
+use crate::charges::{CHARGES, CoverageByKey, Covered};
+use crate::line_groups::LineGroups;
+use crate::summary::{ClassAndFamily, Numbered, RULE_INPUTS, Rule, Texts, classify};
+use crate::{BillingData, CurError};
+
+/// One hour, in nanoseconds.
+const HOUR_NS: i64 = 3_600_000_000_000;
+
+/// A line type, as the rules of a charge read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineType {
+    Usage,
+    SpCovered,
+    Discounted,
+    SpFee,
+    RiFee,
+    SpUpfrontFee,
+    Other,
+}
+
+impl LineType {
+    fn of(text: Option<&str>) -> Self {
+        match text {
+            Some("Usage") => Self::Usage,
+            Some("SavingsPlanCoveredUsage") => Self::SpCovered,
+            Some("DiscountedUsage") => Self::Discounted,
+            Some("SavingsPlanRecurringFee") => Self::SpFee,
+            Some("RIFee") => Self::RiFee,
+            Some("SavingsPlanUpfrontFee") => Self::SpUpfrontFee,
+            _ => Self::Other,
+        }
+    }
+
+    fn kind(self) -> ChargeKind {
+        match self {
+            Self::Usage | Self::SpCovered | Self::Discounted => ChargeKind::Usage,
+            Self::SpFee | Self::RiFee | Self::SpUpfrontFee => ChargeKind::CommitmentFee,
+            Self::Other => ChargeKind::Other,
+        }
+    }
+}
+
+/// What the rows of one combination share: everything but the hour.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RowKey {
+    period: String,
+    account: String,
+    service: String,
+    billing_entity: String,
+    usage_type: String,
+    operation: String,
+    region: String,
+    family: String,
+    class: Option<CommitmentClass>,
+    kind: ChargeKind,
+    free: bool,
+    /// The ARN of the commitment that covered the usage.
+    commitment: Option<String>,
+}
+
+/// A combination of one partition's groups, before its class and family
+/// are known.
+struct Draft {
+    key: RowKey,
+    rule: u32,
+    line_type: LineType,
+}
+
+/// The place of each of [`CHARGES`]' outputs this step reads.
+struct Outputs {
+    usage_amount: usize,
+    unblended: usize,
+    list_cost: usize,
+    unblended_without_list_cost: usize,
+    sp_effective: usize,
+    unblended_without_sp_effective: usize,
+    ri_effective: usize,
+    unblended_without_ri_effective: usize,
+    sp_unused: usize,
+    unblended_without_sp_unused: usize,
+    ri_unused_fee: usize,
+    ri_unused_upfront: usize,
+    nf: usize,
+}
+
+impl Outputs {
+    fn find() -> Self {
+        let at = |name: &str| {
+            CHARGES
+                .outputs
+                .iter()
+                .position(|o| *o == name)
+                .unwrap_or_else(|| panic!("CHARGES has no output {name}"))
+        };
+        Outputs {
+            usage_amount: at("usage_amount"),
+            unblended: at("unblended"),
+            list_cost: at("list_cost"),
+            unblended_without_list_cost: at("unblended_without_list_cost"),
+            sp_effective: at("sp_effective"),
+            unblended_without_sp_effective: at("unblended_without_sp_effective"),
+            ri_effective: at("ri_effective"),
+            unblended_without_ri_effective: at("unblended_without_ri_effective"),
+            sp_unused: at("sp_unused"),
+            unblended_without_sp_unused: at("unblended_without_sp_unused"),
+            ri_unused_fee: at("ri_unused_fee"),
+            ri_unused_upfront: at("ri_unused_upfront"),
+            nf: at("nf"),
+        }
+    }
+}
+
+/// One group's part of its row: each `None` where SQL's would be null.
+struct Costs {
+    amount: Option<f64>,
+    public: Option<f64>,
+    actual: Option<f64>,
+    paid_tier: Option<f64>,
+    list: f64,
+    nf: Option<f64>,
+}
+
+impl Costs {
+    /// Group `group` of `part`, of line type `t`, free tier or not.
+    fn of(part: &LineGroups, group: usize, o: &Outputs, t: LineType, free: bool) -> Self {
+        let out = |i: usize| part.output(group, i);
+        let both = |a: usize, b: usize| Some(out(a).unwrap_or(0.0) + out(b).unwrap_or(0.0));
+        let unblended = out(o.unblended);
+        let amount = match t {
+            LineType::Usage | LineType::SpCovered | LineType::Discounted => out(o.usage_amount),
+            _ => Some(0.0),
+        };
+        let public = if t == LineType::Discounted {
+            both(o.list_cost, o.unblended_without_list_cost)
+        } else {
+            unblended
+        };
+        let actual = match t {
+            LineType::SpCovered => both(o.sp_effective, o.unblended_without_sp_effective),
+            LineType::Discounted => both(o.ri_effective, o.unblended_without_ri_effective),
+            LineType::SpFee => both(o.sp_unused, o.unblended_without_sp_unused),
+            LineType::RiFee => both(o.ri_unused_fee, o.ri_unused_upfront),
+            _ => unblended,
+        };
+        let list = out(o.list_cost).unwrap_or(0.0);
+        Costs {
+            amount,
+            public,
+            actual,
+            paid_tier: if free { Some(list) } else { public },
+            list,
+            nf: out(o.nf),
+        }
+    }
+}
+
+/// A row's sums so far (a sum of nothing reads 0, as the SQL's null did).
+#[derive(Default, Clone, Copy)]
+struct Sums {
+    amount: f64,
+    public: f64,
+    actual: f64,
+    paid_tier: f64,
+    list: f64,
+    nf: Option<f64>,
+}
+
+impl Sums {
+    fn add(&mut self, c: &Costs) {
+        self.amount += c.amount.unwrap_or(0.0);
+        self.public += c.public.unwrap_or(0.0);
+        self.actual += c.actual.unwrap_or(0.0);
+        self.paid_tier += c.paid_tier.unwrap_or(0.0);
+        self.list += c.list;
+        if let Some(nf) = c.nf {
+            self.nf = Some(self.nf.map_or(nf, |m| m.max(nf)));
+        }
+    }
+}
+
+/// The text of id `id` among `values` (id `i` is `[i - 1]`, 0 is null).
+fn text(values: &[Box<str>], id: u32) -> Option<&str> {
+    (id > 0).then(|| &*values[id as usize - 1])
+}
+
+/// Each combination of `part`'s groups as a [`Draft`]: its row keys but
+/// class and family, with its rule numbered among `rules`.
+fn drafts(
+    part: &LineGroups,
+    rule_texts: &mut [Texts],
+    rules: &mut Numbered<Rule>,
+) -> Result<Vec<Draft>, CurError> {
+    let missing = |name: &str| CurError::Engine(format!("the charge groups have no column {name}"));
+    let key = |name: &str| part.text_key(name).ok_or_else(|| missing(name));
+    let [
+        account,
+        payer,
+        product,
+        entity,
+        usage_type,
+        operation,
+        region,
+        line_type,
+        sp_arn,
+        ri_arn,
+    ] = [
+        "usage_account_id",
+        "payer_account_id",
+        "product_code",
+        "billing_entity",
+        "usage_type",
+        "operation",
+        "region",
+        "line_item_type",
+        "sp_arn",
+        "ri_arn",
+    ]
+    .map(key);
+    let [
+        account,
+        payer,
+        product,
+        entity,
+        usage_type,
+        operation,
+        region,
+        line_type,
+        sp_arn,
+        ri_arn,
+    ] = [
+        account?,
+        payer?,
+        product?,
+        entity?,
+        usage_type?,
+        operation?,
+        region?,
+        line_type?,
+        sp_arn?,
+        ri_arn?,
+    ];
+    let mut rule_inputs = Vec::new();
+    for (i, name) in RULE_INPUTS.iter().enumerate() {
+        let (slot, values) = key(name)?;
+        rule_inputs.push((slot, rule_texts[i].ids_of(values)));
+    }
+    let layout = part.layout;
+    if layout.flag.is_none() || layout.times.len() != 2 {
+        return Err(CurError::Engine(
+            "the charge groups have no free-tier flag or billing period".into(),
+        ));
+    }
+    let flag = layout.times.len() - 1 + layout.texts.len();
+    fn get<'a>(c: &[u32], (slot, values): (usize, &'a [Box<str>])) -> Option<&'a str> {
+        text(values, c[slot])
+    }
+    let owned = |c: &[u32], k, default: &str| get(c, k).unwrap_or(default).to_owned();
+    let period = |c: &[u32]| {
+        part.time(1, c[0])
+            .map(|ns| {
+                chrono::DateTime::from_timestamp_nanos(ns)
+                    .format("%Y-%m")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    Ok(part
+        .combinations
+        .iter()
+        .map(|c| {
+            let t = LineType::of(get(c, line_type));
+            let commitment = match t {
+                LineType::SpCovered => get(c, sp_arn),
+                LineType::Discounted => get(c, ri_arn),
+                _ => None,
+            };
+            let mut rule: Rule = [0; 4];
+            for (r, (slot, ids)) in rule.iter_mut().zip(&rule_inputs) {
+                *r = ids[c[*slot] as usize];
+            }
+            Draft {
+                key: RowKey {
+                    period: period(c),
+                    account: get(c, account)
+                        .or_else(|| get(c, payer))
+                        .unwrap_or_default()
+                        .to_owned(),
+                    service: owned(c, product, ""),
+                    billing_entity: owned(c, entity, "AWS"),
+                    usage_type: owned(c, usage_type, ""),
+                    operation: owned(c, operation, ""),
+                    region: owned(c, region, ""),
+                    family: String::new(),
+                    class: None,
+                    kind: t.kind(),
+                    free: t == LineType::Usage && c[flag] == 1,
+                    commitment: commitment.map(str::to_owned),
+                },
+                rule: rules.id(rule),
+                line_type: t,
+            }
+        })
+        .collect())
+}
+
+/// The charge rows of the line groups of the scan's partitions (in their
+/// order), and what each commitment covered in them.
+pub(crate) fn charge_rows(
+    data: &BillingData,
+    parts: &[LineGroups],
+) -> Result<(Vec<ChargeRow>, CoverageByKey), CurError> {
+    let mut rule_texts: Vec<Texts> = std::iter::repeat_with(Texts::default).take(4).collect();
+    let mut rules: Numbered<Rule> = Numbered::default();
+    let drafts = parts
+        .iter()
+        .map(|part| drafts(part, &mut rule_texts, &mut rules))
+        .collect::<Result<Vec<_>, _>>()?;
+    let classes: Vec<ClassAndFamily> = classify(data, &rules.keys, &rule_texts)?;
+    // Each partition's combinations' row keys, numbered across partitions,
+    // with their line types.
+    let mut keys: Numbered<RowKey> = Numbered::default();
+    let templates: Vec<Vec<(u32, LineType, bool)>> = drafts
+        .into_iter()
+        .map(|part| {
+            part.into_iter()
+                .map(|d| {
+                    let (class, family) = &classes[d.rule as usize];
+                    let mut key = d.key;
+                    key.class = class.as_deref().and_then(CommitmentClass::parse);
+                    key.family = family.clone().unwrap_or_default();
+                    let free = key.free;
+                    (keys.id(key), d.line_type, free)
+                })
+                .collect()
+        })
+        .collect();
+    // The rows, (hour, row key) pairs in the order first seen, and their sums.
+    let outputs = Outputs::find();
+    let mut ids: FxHashMap<(i64, u32), u32> = FxHashMap::default();
+    let mut rows: Vec<(i64, u32)> = Vec::new();
+    let mut sums: Vec<Sums> = Vec::new();
+    for (part, templates) in parts.iter().zip(&templates) {
+        for (group, &(time, c)) in part.keys.iter().enumerate() {
+            let (key, line_type, free) = templates[c as usize];
+            let hour = part.time(0, time).map_or(0, |ns| ns.div_euclid(HOUR_NS));
+            let next = rows.len() as u32;
+            let row = *ids.entry((hour, key)).or_insert(next);
+            if row == next {
+                rows.push((hour, key));
+                sums.push(Sums::default());
+            }
+            sums[row as usize].add(&Costs::of(part, group, &outputs, line_type, free));
+        }
+    }
+    let keys = keys.keys;
+    let covered = coverage(&keys, &rows, &sums);
+    let out = rows
+        .par_iter()
+        .zip(&sums)
+        .map(|(&(hour, key), s)| {
+            let k = &keys[key as usize];
+            ChargeRow {
+                hour,
+                period: k.period.clone(),
+                account: k.account.clone(),
+                service: k.service.clone(),
+                billing_entity: k.billing_entity.clone(),
+                usage_type: k.usage_type.clone(),
+                operation: k.operation.clone(),
+                region: k.region.clone(),
+                family: k.family.clone(),
+                class: k.class,
+                kind: k.kind,
+                free_tier: k.free,
+                amount: s.amount,
+                public_cost: s.public,
+                actual_cost: s.actual,
+                normalization_factor: s.nf.unwrap_or(0.0),
+                paid_tier_cost: s.paid_tier,
+            }
+        })
+        .collect();
+    Ok((out, covered))
+}
+
+/// What each commitment covered, from the rows its usage is in: at the
+/// rows' actual (effective) cost, public on-demand cost and amount.
+fn coverage(keys: &[RowKey], rows: &[(i64, u32)], sums: &[Sums]) -> CoverageByKey {
+    let mut covered = CoverageByKey::new();
+    for (&(_, key), s) in rows.iter().zip(sums) {
+        let k = &keys[key as usize];
+        let Some(arn) = &k.commitment else {
+            continue;
+        };
+        let usage = (k.usage_type.clone(), k.operation.clone(), k.region.clone());
+        let c = covered
+            .entry(arn.clone())
+            .or_default()
+            .entry(usage)
+            .or_insert_with(|| Covered {
+                key: format!("{}|{}|{}", k.usage_type, k.operation, k.region),
+                family: k.family.clone(),
+                region: k.region.clone(),
+                ..Covered::default()
+            });
+        c.effective += s.actual;
+        c.public += s.list;
+        c.amount += s.amount;
+    }
+    covered
+}
