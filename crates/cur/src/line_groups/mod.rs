@@ -312,6 +312,8 @@ impl Numbering {
 /// The groups so far: their keys and sums.
 struct Groups {
     width: usize,
+    /// How many outputs are sums: the first ones, the maxima after them.
+    sum_outputs: usize,
     max_outputs: u32,
     combinations: Combinations,
     index: FxHashMap<u64, u32>,
@@ -355,18 +357,18 @@ impl Groups {
     fn accumulate(&mut self, group: usize, terms: &Terms) {
         let sums = &mut self.sums[group * self.width..(group + 1) * self.width];
         let seen = &mut self.seen[group];
-        if self.max_outputs & terms.added == 0 {
-            // Sums only: a term that adds nothing is 0.
-            for (sum, term) in sums.iter_mut().zip(terms.values.iter()) {
-                *sum += term;
-            }
-        } else {
-            for (i, (sum, &x)) in sums.iter_mut().zip(terms.values.iter()).enumerate() {
-                let bit = 1 << i;
-                if self.max_outputs & bit == 0 {
-                    *sum += x;
-                } else if terms.added & bit != 0 && (*seen & bit == 0 || x > *sum) {
-                    *sum = x;
+        // The sums come first (see `Grouper::new`): a term that adds nothing
+        // is 0.
+        let (sums, maxima) = sums.split_at_mut(self.sum_outputs);
+        for (sum, term) in sums.iter_mut().zip(terms.values.iter()) {
+            *sum += term;
+        }
+        if self.max_outputs & terms.added != 0 {
+            let values = &terms.values[self.sum_outputs..];
+            for (i, (max, &x)) in maxima.iter_mut().zip(values).enumerate() {
+                let bit = 1 << (self.sum_outputs + i);
+                if terms.added & bit != 0 && (*seen & bit == 0 || x > *max) {
+                    *max = x;
                 }
             }
         }
@@ -419,6 +421,12 @@ impl Grouper {
             layout.outputs.len() <= MAX_NUMBERS && layout.inputs.len() < MAX_NUMBERS,
             "a layout has at most {MAX_NUMBERS} outputs and fewer inputs"
         );
+        let sum_outputs = layout.outputs.len() - layout.max_outputs.count_ones() as usize;
+        assert_eq!(
+            layout.max_outputs,
+            ((1u64 << layout.outputs.len()) - (1u64 << sum_outputs)) as u32,
+            "a layout's maxima come after its sums"
+        );
         Grouper {
             layout,
             numbering: Numbering {
@@ -437,6 +445,7 @@ impl Grouper {
             kept_ids: [Vec::new(), Vec::new()],
             groups: Groups {
                 width: layout.outputs.len(),
+                sum_outputs,
                 max_outputs: layout.max_outputs,
                 combinations: Combinations::new(keys),
                 index: FxHashMap::default(),
