@@ -684,7 +684,9 @@ fn line_of(r: ChargeRow) -> Line {
 /// Usage an RI could cover (EC2, RDS) gets `usage_type|operation|region` as
 /// its reservation key, the key the reader gives each RI.
 pub fn from_rows(rows: Vec<ChargeRow>, held: &[CommitmentRow]) -> (Vec<Line>, Vec<HeldCommitment>) {
-    let lines = rows.into_iter().map(line_of).collect();
+    // A large export has over a hundred thousand rows: they are converted
+    // on every core, in their order.
+    let lines = rows.into_par_iter().map(line_of).collect();
     let commitments = held
         .iter()
         .map(|c| HeldCommitment {

@@ -222,6 +222,10 @@ pub fn compute_proforma(
     );
     let bill = orgpool_billing::proforma::proforma(plan, &lines, &commitments);
     lap("computed the pro forma");
+    // Freeing a large export's lines and engine takes tens of milliseconds:
+    // it is done on a thread of its own, which a finishing process does not
+    // wait for.
+    std::thread::spawn(move || drop((lines, data)));
     Ok(bill)
 }
 

@@ -339,7 +339,13 @@ pub(crate) fn charge_rows(
         .iter()
         .map(|part| drafts(part, &mut rule_texts, &mut rules))
         .collect::<Result<Vec<_>, _>>()?;
+    let clock = std::time::Instant::now();
     let classes: Vec<ClassAndFamily> = classify(data, &rules.keys, &rule_texts)?;
+    tracing::debug!(
+        "charge rows: {} rule keys classified, {:.3} s",
+        rules.keys.len(),
+        clock.elapsed().as_secs_f64()
+    );
     // Each partition's combinations' row keys, numbered across partitions,
     // with their line types.
     let mut keys: Numbered<RowKey> = Numbered::default();
@@ -376,6 +382,11 @@ pub(crate) fn charge_rows(
             sums[row as usize].add(&Costs::of(part, group, &outputs, line_type, free));
         }
     }
+    tracing::debug!(
+        "charge rows: {} groups summed, {:.3} s",
+        sums.len(),
+        clock.elapsed().as_secs_f64()
+    );
     let keys = keys.keys;
     let covered = coverage(&keys, &rows, &sums);
     let out = rows

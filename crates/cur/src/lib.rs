@@ -464,22 +464,52 @@ impl BillingData {
             .map_err(|e| self.explain(e))
     }
 
-    /// Runs `sql` as [`BillingData::query`] does, with filters pushed into
-    /// the Parquet reader: in a session of its own, which shares this one's
-    /// tables (a table it creates is this one's too) but not its settings,
-    /// so queries running at the same time are not affected.
-    pub(crate) fn query_with_pushdown(&self, sql: &str) -> Result<Vec<RecordBatch>, CurError> {
-        let mut state = self.ctx.state();
-        state
-            .config_mut()
-            .options_mut()
-            .execution
-            .parquet
-            .pushdown_filters = true;
-        let ctx = SessionContext::new_with_state(state);
+    /// Keeps the rows of `sql`, run with filters pushed into the Parquet
+    /// reader (in a session of its own, see [`BillingData::session_with`], so
+    /// queries running at the same time are not affected), as the in-memory
+    /// table `name`: in one partition, the query's partitions in turn, so
+    /// that the table's rows come in the same order run after run.
+    pub(crate) fn create_table_with_pushdown(&self, name: &str, sql: &str) -> Result<(), CurError> {
+        let ctx = self.session_with(|o| o.execution.parquet.pushdown_filters = true);
+        let (schema, partitions) = self
+            .runtime
+            .block_on(async {
+                let df = ctx.sql(sql).await?;
+                let schema = Arc::clone(df.schema().inner());
+                Ok::<_, datafusion::error::DataFusionError>((
+                    schema,
+                    df.collect_partitioned().await?,
+                ))
+            })
+            .map_err(|e| self.explain(e))?;
+        let rows = partitions.into_iter().flatten().collect();
+        let table = datafusion::datasource::MemTable::try_new(schema, vec![rows])
+            .map_err(CurError::engine)?;
+        self.ctx
+            .register_table(name, Arc::new(table))
+            .map_err(CurError::engine)?;
+        Ok(())
+    }
+
+    /// Runs `sql` as [`BillingData::query`] does, in one partition: its sums
+    /// are taken in the order of its tables' rows, so the same rows give the
+    /// same result, bit for bit. For queries of small tables.
+    pub(crate) fn query_in_order(&self, sql: &str) -> Result<Vec<RecordBatch>, CurError> {
+        let ctx = self.session_with(|o| o.execution.target_partitions = 1);
         self.runtime
             .block_on(async { ctx.sql(sql).await?.collect().await })
             .map_err(|e| self.explain(e))
+    }
+
+    /// A session of its own with `settings` changed, which shares this one's
+    /// tables (a table it creates is this one's too) but not its settings.
+    fn session_with(
+        &self,
+        settings: impl FnOnce(&mut datafusion::config::ConfigOptions),
+    ) -> SessionContext {
+        let mut state = self.ctx.state();
+        settings(state.config_mut().options_mut());
+        SessionContext::new_with_state(state)
     }
 
     /// Turns an engine error into a user-facing one where the data are at fault.
