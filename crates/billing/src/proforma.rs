@@ -32,7 +32,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
+use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind, SharedText};
 use orgpool_savings::simulator::{self, CommitmentScope, Service};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -59,9 +59,9 @@ pub struct Eligibility {
     /// The service class the simulator knows.
     pub service: Service,
     /// Instance family (`m5`), empty when none.
-    pub family: String,
+    pub family: SharedText,
     /// Region code.
-    pub region: String,
+    pub region: SharedText,
     /// Reservation key (`usage_type`-like: type, region, platform) when an RI
     /// could cover the line.
     pub reservation_key: Option<String>,
@@ -77,17 +77,17 @@ pub struct Line {
     /// together.
     pub hour: i64,
     /// The billing period, `YYYY-MM`.
-    pub period: String,
+    pub period: SharedText,
     /// The usage account.
-    pub account: String,
+    pub account: SharedText,
     /// `product/ProductCode`.
-    pub service: String,
+    pub service: SharedText,
     /// `bill/BillingEntity`.
-    pub billing_entity: String,
+    pub billing_entity: SharedText,
     /// `lineItem/UsageType`.
-    pub usage_type: String,
+    pub usage_type: SharedText,
     /// `lineItem/Operation`.
-    pub operation: String,
+    pub operation: SharedText,
     /// What kind of line.
     pub kind: LineKind,
     /// Usage amount in its pricing unit.
@@ -159,7 +159,7 @@ pub fn discount_key(line: &Line) -> String {
     let region = line
         .eligibility
         .as_ref()
-        .map(|e| e.region.as_str())
+        .map(|e| &*e.region)
         .unwrap_or_default();
     format!("{}|{}|{}", line.usage_type, line.operation, region)
 }
@@ -314,7 +314,7 @@ fn group_bill(
         let before: f64 = tallies.values().map(|t| t.total).sum();
         bill_hour(*hour, hour_lines, &own, pricing, free_tier, &mut tallies);
         let after: f64 = tallies.values().map(|t| t.total).sum();
-        *period_cost.entry(period).or_default() += after - before;
+        *period_cost.entry(period.to_string()).or_default() += after - before;
     }
     // Commitments of the group in hours with no usage in the group still
     // cost, in every hour the billing data covers.
@@ -377,7 +377,7 @@ fn group_bill(
 fn hour_periods(lines: &[Line]) -> BTreeMap<i64, String> {
     let mut out = BTreeMap::new();
     for l in lines {
-        out.entry(l.hour).or_insert_with(|| l.period.clone());
+        out.entry(l.hour).or_insert_with(|| l.period.to_string());
     }
     out
 }
@@ -623,7 +623,7 @@ fn custom_items(
 /// EC2 and RDS usage to RIs of its exact usage type, operation and region.
 fn reservation_key(r: &ChargeRow, class: CommitmentClass) -> Option<(String, f64)> {
     match class {
-        CommitmentClass::Ec2 if r.operation == "RunInstances" && r.normalization_factor > 0.0 => {
+        CommitmentClass::Ec2 if &*r.operation == "RunInstances" && r.normalization_factor > 0.0 => {
             Some((
                 orgpool_model::flex_reservation_key(&r.family, &r.region),
                 r.normalization_factor,

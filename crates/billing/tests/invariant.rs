@@ -43,7 +43,7 @@ fn per_account(inputs: &[String]) -> BTreeMap<String, (f64, f64)> {
 fn per_account_with(inputs: &[String], rules: Vec<PricingRule>) -> BTreeMap<String, (f64, f64)> {
     let data = BillingData::open(inputs, None).unwrap();
     let (rows, held) = data.charges().unwrap();
-    let mut accounts: Vec<String> = rows.iter().map(|r| r.account.clone()).collect();
+    let mut accounts: Vec<String> = rows.iter().map(|r| r.account.to_string()).collect();
     accounts.sort();
     accounts.dedup();
     let (lines, commitments) = from_rows(rows, &held);

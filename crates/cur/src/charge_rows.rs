@@ -20,7 +20,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass};
+use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, SharedText};
 
 use crate::charges::{CHARGES, CoverageByKey, Covered};
 use crate::line_groups::LineGroups;
@@ -67,14 +67,14 @@ impl LineType {
 /// What the rows of one combination share: everything but the hour.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct RowKey {
-    period: String,
-    account: String,
-    service: String,
-    billing_entity: String,
-    usage_type: String,
-    operation: String,
-    region: String,
-    family: String,
+    period: SharedText,
+    account: SharedText,
+    service: SharedText,
+    billing_entity: SharedText,
+    usage_type: SharedText,
+    operation: SharedText,
+    region: SharedText,
+    family: SharedText,
     class: Option<CommitmentClass>,
     kind: ChargeKind,
     free: bool,
@@ -278,8 +278,8 @@ fn drafts(
     fn get<'a>(c: &[u32], (slot, values): (usize, &'a [Box<str>])) -> Option<&'a str> {
         text(values, c[slot])
     }
-    let owned = |c: &[u32], k, default: &str| get(c, k).unwrap_or(default).to_owned();
-    let period = |c: &[u32]| {
+    let owned = |c: &[u32], k, default: &str| SharedText::from(get(c, k).unwrap_or(default));
+    let period = |c: &[u32]| -> SharedText {
         part.time(1, c[0])
             .map(|ns| {
                 chrono::DateTime::from_timestamp_nanos(ns)
@@ -287,6 +287,7 @@ fn drafts(
                     .to_string()
             })
             .unwrap_or_default()
+            .into()
     };
     Ok(part
         .combinations
@@ -308,13 +309,13 @@ fn drafts(
                     account: get(c, account)
                         .or_else(|| get(c, payer))
                         .unwrap_or_default()
-                        .to_owned(),
+                        .into(),
                     service: owned(c, product, ""),
                     billing_entity: owned(c, entity, "AWS"),
                     usage_type: owned(c, usage_type, ""),
                     operation: owned(c, operation, ""),
                     region: owned(c, region, ""),
-                    family: String::new(),
+                    family: "".into(),
                     class: None,
                     kind: t.kind(),
                     free: t == LineType::Usage && c[flag] == 1,
@@ -357,7 +358,7 @@ pub(crate) fn charge_rows(
                     let (class, family) = &classes[d.rule as usize];
                     let mut key = d.key;
                     key.class = class.as_deref().and_then(CommitmentClass::parse);
-                    key.family = family.clone().unwrap_or_default();
+                    key.family = family.as_deref().unwrap_or_default().into();
                     let free = key.free;
                     (keys.id(key), d.line_type, free)
                 })
@@ -427,15 +428,19 @@ fn coverage(keys: &[RowKey], rows: &[(i64, u32)], sums: &[Sums]) -> CoverageByKe
         let Some(arn) = &k.commitment else {
             continue;
         };
-        let usage = (k.usage_type.clone(), k.operation.clone(), k.region.clone());
+        let usage = (
+            k.usage_type.to_string(),
+            k.operation.to_string(),
+            k.region.to_string(),
+        );
         let c = covered
             .entry(arn.clone())
             .or_default()
             .entry(usage)
             .or_insert_with(|| Covered {
                 key: format!("{}|{}|{}", k.usage_type, k.operation, k.region),
-                family: k.family.clone(),
-                region: k.region.clone(),
+                family: k.family.to_string(),
+                region: k.region.to_string(),
                 ..Covered::default()
             });
         c.effective += s.actual;

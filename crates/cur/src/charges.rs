@@ -450,14 +450,14 @@ fn rows_of_batch(
         let t = |i: usize| c.text(i, row);
         out.push(ChargeRow {
             hour: c.integer(0, row),
-            period: t(1),
-            account: t(2),
-            service: t(3),
-            billing_entity: t(4),
-            usage_type: t(5),
-            operation: t(6),
-            region: t(7),
-            family: t(8),
+            period: t(1).into(),
+            account: t(2).into(),
+            service: t(3).into(),
+            billing_entity: t(4).into(),
+            usage_type: t(5).into(),
+            operation: t(6).into(),
+            region: t(7).into(),
+            family: t(8).into(),
             class: CommitmentClass::parse(&t(9)),
             kind: match t(10).as_str() {
                 "usage" => ChargeKind::Usage,
@@ -475,15 +475,19 @@ fn rows_of_batch(
             continue;
         };
         let r = out.last().expect("just pushed");
-        let key = (r.usage_type.clone(), r.operation.clone(), r.region.clone());
+        let key = (
+            r.usage_type.to_string(),
+            r.operation.to_string(),
+            r.region.to_string(),
+        );
         let cov = covered
             .entry(arn)
             .or_default()
             .entry(key)
             .or_insert_with(|| Covered {
                 key: format!("{}|{}|{}", r.usage_type, r.operation, r.region),
-                family: r.family.clone(),
-                region: r.region.clone(),
+                family: r.family.to_string(),
+                region: r.region.to_string(),
                 ..Covered::default()
             });
         cov.effective += r.actual_cost;

@@ -5,9 +5,33 @@
 //! commitment's effective cost, a commitment's unused part on its owner, a
 //! Savings Plan negation at zero.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::CommitmentClass;
+
+/// A text many rows share (an account, a service, a usage type…): cloning
+/// it takes no allocation. A large bill has hundreds of thousands of rows
+/// and a few thousand distinct texts.
+pub type SharedText = Arc<str>;
+
+/// Serde for [`SharedText`] fields, as plain strings.
+pub mod shared_text {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the text as a string.
+    pub fn serialize<S: Serializer>(text: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(text)
+    }
+
+    /// Reads a string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+        String::deserialize(d).map(Arc::from)
+    }
+}
 
 /// What kind of charge a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,21 +52,29 @@ pub struct ChargeRow {
     /// Hours since the Unix epoch.
     pub hour: i64,
     /// Billing period, `YYYY-MM`.
-    pub period: String,
+    #[serde(with = "shared_text")]
+    pub period: SharedText,
     /// The usage account.
-    pub account: String,
+    #[serde(with = "shared_text")]
+    pub account: SharedText,
     /// Product code.
-    pub service: String,
+    #[serde(with = "shared_text")]
+    pub service: SharedText,
     /// Seller (`AWS`, `AWS Marketplace`).
-    pub billing_entity: String,
+    #[serde(with = "shared_text")]
+    pub billing_entity: SharedText,
     /// Usage type.
-    pub usage_type: String,
+    #[serde(with = "shared_text")]
+    pub usage_type: SharedText,
     /// Operation.
-    pub operation: String,
+    #[serde(with = "shared_text")]
+    pub operation: SharedText,
     /// Region code, empty when none.
-    pub region: String,
+    #[serde(with = "shared_text")]
+    pub region: SharedText,
     /// Instance family, empty when none.
-    pub family: String,
+    #[serde(with = "shared_text")]
+    pub family: SharedText,
     /// Which commitments could cover it.
     pub class: Option<CommitmentClass>,
     /// Usage, commitment fee or other.
