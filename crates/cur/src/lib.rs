@@ -16,6 +16,10 @@
 //!   summary, the same bit for bit from run to run.
 //! - [`summary_cache`]: the estimate's hourly summary kept between runs, keyed
 //!   by the files read and the orgpool build.
+//! - [`charges`] and `charge_rows`: the pro forma's one scan, grouped by the
+//!   same `line_groups`, then turned into charge rows in our own code, and the
+//!   commitments held, from their fee lines; the same bit for bit from run to
+//!   run.
 //!
 //! Queries stream: DataFusion reads files in bounded batches, and callers
 //! aggregate in SQL, or batch by batch in `line_groups` (the two scans that
