@@ -236,6 +236,9 @@ pub struct ProForma {
     pub groups: Vec<GroupBill>,
 }
 
+/// A group's hours are billed in at most this many chunks, side by side.
+const HOUR_CHUNKS: usize = 16;
+
 /// Running sums for one account.
 #[derive(Default)]
 struct Tally {
@@ -256,6 +259,22 @@ struct Charge<'a> {
 }
 
 impl Tally {
+    /// Adds another tally of the same account.
+    fn absorb(&mut self, other: Tally) {
+        self.total += other.total;
+        self.actual += other.actual;
+        self.savings += other.savings;
+        for (period, services) in other.services {
+            let mine = entry(&mut self.services, &period);
+            for (service, (pro_forma, actual, list)) in services {
+                let s = entry(mine, &service);
+                s.0 += pro_forma;
+                s.1 += actual;
+                s.2 += list;
+            }
+        }
+    }
+
     fn charge(&mut self, c: Charge<'_>) {
         self.total += c.pro_forma;
         self.actual += c.actual;
@@ -302,19 +321,42 @@ fn group_bill(
     for l in lines.iter().filter(|l| member(&l.account)) {
         by_hour.entry(l.hour).or_default().push(l);
     }
-    let mut tallies: BTreeMap<String, Tally> = group
-        .accounts
-        .iter()
-        .map(|a| (a.clone(), Tally::default()))
-        .collect();
-    let mut period_cost: BTreeMap<String, f64> = BTreeMap::new();
+    let new_tallies = || -> BTreeMap<String, Tally> {
+        group
+            .accounts
+            .iter()
+            .map(|a| (a.clone(), Tally::default()))
+            .collect()
+    };
     let free_tier = pricing.free_tier();
-    for (hour, hour_lines) in &by_hour {
-        let period = hour_lines[0].period.clone();
-        let before: f64 = tallies.values().map(|t| t.total).sum();
-        bill_hour(*hour, hour_lines, &own, pricing, free_tier, &mut tallies);
-        let after: f64 = tallies.values().map(|t| t.total).sum();
-        *period_cost.entry(period.to_string()).or_default() += after - before;
+    // Hours share nothing but the sums, so they are billed in chunks on
+    // every core; the chunks' sums are then added in the hours' order. The
+    // chunks do not depend on the number of cores, so neither does the bill.
+    let hours: Vec<(&i64, &Vec<&Line>)> = by_hour.iter().collect();
+    let chunk = hours.len().div_ceil(HOUR_CHUNKS).max(1);
+    let chunks: Vec<(BTreeMap<String, Tally>, BTreeMap<String, f64>)> = hours
+        .par_chunks(chunk)
+        .map(|hours| {
+            let mut tallies = new_tallies();
+            let mut period_cost: BTreeMap<String, f64> = BTreeMap::new();
+            for (hour, hour_lines) in hours {
+                let before: f64 = tallies.values().map(|t| t.total).sum();
+                bill_hour(**hour, hour_lines, &own, pricing, free_tier, &mut tallies);
+                let after: f64 = tallies.values().map(|t| t.total).sum();
+                *entry(&mut period_cost, &hour_lines[0].period) += after - before;
+            }
+            (tallies, period_cost)
+        })
+        .collect();
+    let mut tallies = new_tallies();
+    let mut period_cost: BTreeMap<String, f64> = BTreeMap::new();
+    for (chunk_tallies, chunk_cost) in chunks {
+        for (account, t) in chunk_tallies {
+            entry(&mut tallies, &account).absorb(t);
+        }
+        for (period, cost) in chunk_cost {
+            *entry(&mut period_cost, &period) += cost;
+        }
     }
     // Commitments of the group in hours with no usage in the group still
     // cost, in every hour the billing data covers.

@@ -305,3 +305,61 @@ fn groups_come_back_in_the_plans_order_though_billed_in_parallel() {
     close(bill.groups[0].total, 2_000.0);
     close(bill.groups[11].total, 3.0 * 12.0);
 }
+
+/// Hours are billed in chunks on every core, then added in order: the bill
+/// is the same, bit for bit, on one core or on several, and equals the sum
+/// of its hours billed alone.
+#[test]
+fn the_bill_is_the_same_on_one_core_or_several() {
+    let p = plan(vec![]);
+    // 200 hours of m5 usage in A1 and A2 at odd rates, a Compute SP held
+    // by A1 for the whole span.
+    let lines: Vec<Line> = (0..200)
+        .flat_map(|h| {
+            [
+                Line {
+                    hour: HOUR + h,
+                    ..ec2(A1, 1.0 + (h % 7) as f64 * 0.37, 0.193)
+                },
+                Line {
+                    hour: HOUR + h,
+                    ..ec2(A2, 2.0 + (h % 5) as f64 * 0.11, 0.211)
+                },
+            ]
+        })
+        .collect();
+    let sp = HeldCommitment {
+        last_hour: HOUR + 199,
+        per_hour: 0.35,
+        hourly_fee: 0.35,
+        ..compute_sp(A1)
+    };
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| proforma(&p, &lines, std::slice::from_ref(&sp)))
+    };
+    let one = on(1);
+    assert_eq!(one, on(3));
+    assert_eq!(one, on(8));
+    // Each hour billed alone, summed: the same to rounding.
+    let by_hour: f64 = (0..200)
+        .map(|h| {
+            let hour: Vec<Line> = lines
+                .iter()
+                .filter(|l| l.hour == HOUR + h)
+                .cloned()
+                .collect();
+            let sp = HeldCommitment {
+                first_hour: HOUR + h,
+                last_hour: HOUR + h,
+                ..sp.clone()
+            };
+            group(&proforma(&p, &hour, &[sp]), "a").total
+        })
+        .sum();
+    close(group(&one, "a").total, by_hour);
+    assert!(group(&one, "a").savings > 0.0);
+}
