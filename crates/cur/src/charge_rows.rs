@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, SharedText};
 
-use crate::charges::{CHARGES, CoverageByKey, Covered};
+use crate::charges::{CHARGES, CoverageByKey, add_coverage};
 use crate::line_groups::LineGroups;
 use crate::summary::{ClassAndFamily, Numbered, RULE_INPUTS, Rule, Texts, classify};
 use crate::{BillingData, CurError};
@@ -207,6 +207,21 @@ fn text(values: &[Box<str>], id: u32) -> Option<&str> {
     (id > 0).then(|| &*values[id as usize - 1])
 }
 
+/// The charge groups' text keys a row's keys are read from, in the order
+/// [`drafts`] takes them.
+const ROW_TEXTS: [&str; 10] = [
+    "usage_account_id",
+    "payer_account_id",
+    "product_code",
+    "billing_entity",
+    "usage_type",
+    "operation",
+    "region",
+    "line_item_type",
+    "sp_arn",
+    "ri_arn",
+];
+
 /// Each combination of `part`'s groups as a [`Draft`]: its row keys but
 /// class and family, with its rule numbered among `rules`.
 fn drafts(
@@ -216,6 +231,10 @@ fn drafts(
 ) -> Result<Vec<Draft>, CurError> {
     let missing = |name: &str| CurError::Engine(format!("the charge groups have no column {name}"));
     let key = |name: &str| part.text_key(name).ok_or_else(|| missing(name));
+    let found = ROW_TEXTS
+        .iter()
+        .map(|name| key(name))
+        .collect::<Result<Vec<_>, _>>()?;
     let [
         account,
         payer,
@@ -227,42 +246,8 @@ fn drafts(
         line_type,
         sp_arn,
         ri_arn,
-    ] = [
-        "usage_account_id",
-        "payer_account_id",
-        "product_code",
-        "billing_entity",
-        "usage_type",
-        "operation",
-        "region",
-        "line_item_type",
-        "sp_arn",
-        "ri_arn",
-    ]
-    .map(key);
-    let [
-        account,
-        payer,
-        product,
-        entity,
-        usage_type,
-        operation,
-        region,
-        line_type,
-        sp_arn,
-        ri_arn,
-    ] = [
-        account?,
-        payer?,
-        product?,
-        entity?,
-        usage_type?,
-        operation?,
-        region?,
-        line_type?,
-        sp_arn?,
-        ri_arn?,
-    ];
+    ]: [(usize, &[Box<str>]); ROW_TEXTS.len()] =
+        found.try_into().expect("one key per name of ROW_TEXTS");
     let mut rule_inputs = Vec::new();
     for (i, name) in RULE_INPUTS.iter().enumerate() {
         let (slot, values) = key(name)?;
@@ -428,24 +413,12 @@ fn coverage(keys: &[RowKey], rows: &[(i64, u32)], sums: &[Sums]) -> CoverageByKe
         let Some(arn) = &k.commitment else {
             continue;
         };
-        let usage = (
-            k.usage_type.to_string(),
-            k.operation.to_string(),
-            k.region.to_string(),
+        add_coverage(
+            &mut covered,
+            arn,
+            [&k.usage_type, &k.operation, &k.region, &k.family],
+            [s.actual, s.list, s.amount],
         );
-        let c = covered
-            .entry(arn.clone())
-            .or_default()
-            .entry(usage)
-            .or_insert_with(|| Covered {
-                key: format!("{}|{}|{}", k.usage_type, k.operation, k.region),
-                family: k.family.to_string(),
-                region: k.region.to_string(),
-                ..Covered::default()
-            });
-        c.effective += s.actual;
-        c.public += s.list;
-        c.amount += s.amount;
     }
     covered
 }

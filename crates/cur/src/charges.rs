@@ -475,38 +475,55 @@ fn rows_of_batch(
             continue;
         };
         let r = out.last().expect("just pushed");
-        let key = (
-            r.usage_type.to_string(),
-            r.operation.to_string(),
-            r.region.to_string(),
+        add_coverage(
+            &mut covered,
+            &arn,
+            [&r.usage_type, &r.operation, &r.region, &r.family],
+            [r.actual_cost, c.number(18, row), r.amount],
         );
-        let cov = covered
-            .entry(arn)
-            .or_default()
-            .entry(key)
-            .or_insert_with(|| Covered {
-                key: format!("{}|{}|{}", r.usage_type, r.operation, r.region),
-                family: r.family.to_string(),
-                region: r.region.to_string(),
-                ..Covered::default()
-            });
-        cov.effective += r.actual_cost;
-        cov.public += c.number(18, row);
-        cov.amount += r.amount;
     }
     Ok((out, covered))
+}
+
+/// Adds to `covered` what commitment `arn` covered on one row: of its usage
+/// type, operation, region and family, at `effective` cost, `public`
+/// on-demand cost and `amount` units.
+pub(crate) fn add_coverage(
+    covered: &mut CoverageByKey,
+    arn: &str,
+    [usage_type, operation, region, family]: [&str; 4],
+    [effective, public, amount]: [f64; 3],
+) {
+    let usage = (
+        usage_type.to_owned(),
+        operation.to_owned(),
+        region.to_owned(),
+    );
+    let c = covered
+        .entry(arn.to_owned())
+        .or_default()
+        .entry(usage)
+        .or_insert_with(|| Covered {
+            key: format!("{usage_type}|{operation}|{region}"),
+            family: family.to_owned(),
+            region: region.to_owned(),
+            ..Covered::default()
+        });
+    c.effective += effective;
+    c.public += public;
+    c.amount += amount;
 }
 
 /// What one commitment covered of one usage key (`usage_type|operation|region`):
 /// at its effective cost, at the public on-demand cost, in usage units.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Covered {
-    pub(crate) key: String,
-    pub(crate) effective: f64,
-    pub(crate) public: f64,
-    pub(crate) amount: f64,
-    pub(crate) family: String,
-    pub(crate) region: String,
+    key: String,
+    effective: f64,
+    public: f64,
+    amount: f64,
+    family: String,
+    region: String,
 }
 
 #[cfg(test)]
