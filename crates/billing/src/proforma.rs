@@ -265,12 +265,8 @@ impl Tally {
         self.actual += other.actual;
         self.savings += other.savings;
         for (period, services) in other.services {
-            let mine = entry(&mut self.services, &period);
-            for (service, (pro_forma, actual, list)) in services {
-                let s = entry(mine, &service);
-                s.0 += pro_forma;
-                s.1 += actual;
-                s.2 += list;
+            for (service, sums) in services {
+                self.add_to_service(&period, &service, sums);
             }
         }
     }
@@ -278,10 +274,20 @@ impl Tally {
     fn charge(&mut self, c: Charge<'_>) {
         self.total += c.pro_forma;
         self.actual += c.actual;
-        let s = entry(entry(&mut self.services, c.period), c.service);
-        s.0 += c.pro_forma;
-        s.1 += c.actual;
-        s.2 += c.list;
+        self.add_to_service(c.period, c.service, (c.pro_forma, c.actual, c.list));
+    }
+
+    /// Adds (pro forma, actual, list) to a period's service.
+    fn add_to_service(
+        &mut self,
+        period: &str,
+        service: &str,
+        (pro_forma, actual, list): (f64, f64, f64),
+    ) {
+        let s = entry(entry(&mut self.services, period), service);
+        s.0 += pro_forma;
+        s.1 += actual;
+        s.2 += list;
     }
 }
 
