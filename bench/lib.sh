@@ -1,8 +1,21 @@
-# Shared by the bench scripts: the test venv's Python, a fresh release build, and
-# one way to time a command. Source it; it sets $python, $bin and defines `timed`.
+# Shared by the bench scripts: the test venv's Python, DuckDB's command-line
+# program, a fresh release build, and one way to time a command. Source it; it
+# sets $python, $duckdb_cli, $bin and defines `timed`.
 
 python="${ORGPOOL_PYTHON:-.venv/bin/python}"
 [ -x "$python" ] || { echo "run scripts/test once first: it builds the venv with duckdb" >&2; exit 2; }
+# DuckDB's command-line program, pinned in bench/requirements-bench.txt, installed
+# into the same venv the first time a bench script needs it. $duckdb_cli is the
+# program itself, not the package's Python launcher, so that its time is DuckDB's.
+bench_stamp="$(dirname "$python")/../.orgpool-bench-requirements"
+duckdb_cli_path() {
+  "$python" -c 'import duckdb_cli, os; print(os.path.join(os.path.dirname(duckdb_cli.__file__), "duckdb"))' 2> /dev/null
+}
+if ! cmp -s bench/requirements-bench.txt "$bench_stamp" || ! "$(duckdb_cli_path)" --version > /dev/null 2>&1; then
+  "$python" -m pip install --quiet --disable-pip-version-check -r bench/requirements-bench.txt
+  cp bench/requirements-bench.txt "$bench_stamp"
+fi
+duckdb_cli="$(duckdb_cli_path)"
 cargo build --release --quiet -p orgpool-cli
 bin="${CARGO_TARGET_DIR:-target}/release/orgpool"
 
