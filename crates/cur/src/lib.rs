@@ -250,10 +250,13 @@ impl BillingData {
             .flat_map(|&i| deliveries[i].files.iter())
             .collect();
         data.check_currencies(&kept_files)?;
-        data.cache = options
-            .cache
-            .clone()
-            .map(|cache| (cache, summary_key(&view, &kept_files)));
+        data.cache = options.cache.clone().and_then(|cache| {
+            let key = summary_key(&view, &kept_files);
+            if key.is_none() {
+                tracing::warn!("the billing files could not be read to key the summary cache: scanning without it");
+            }
+            key.map(|key| (cache, key))
+        });
         Ok(data)
     }
 
@@ -879,7 +882,9 @@ fn session() -> SessionContext {
 
 /// The [`summary_cache`] key of the summary of `files` read through `view`:
 /// everything the table `hourly` depends on.
-fn summary_key(view: &str, files: &[&SourceFile]) -> String {
+/// The cache key of the summary of `files` read through `view` (see
+/// [`summary_cache`]); `None` when a file's content cannot be digested.
+fn summary_key(view: &str, files: &[&SourceFile]) -> Option<String> {
     let mut key = format!(
         "{}\nlayout: {}\nsummary: {:?}\nview: {view}\n",
         summary_cache::program_identity(),
@@ -893,15 +898,16 @@ fn summary_key(view: &str, files: &[&SourceFile]) -> String {
             .metadata
             .as_ref()
             .map_or(-1, |m| m.file_metadata().num_rows());
+        let digest = summary_cache::content_digest(f)?;
         key.push_str(&format!(
-            "file: {} format={} gzip={} {} rows={rows}\n",
+            "file: {} format={} gzip={} {} rows={rows} {digest}\n",
             f.path.display(),
             f.format.name(),
             f.gzip,
             f.identity
         ));
     }
-    key
+    Some(key)
 }
 
 fn first_text(batches: &[RecordBatch]) -> Option<String> {

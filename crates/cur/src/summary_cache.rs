@@ -6,8 +6,8 @@
 //! The summary is a function of the files read and of the code that reads
 //! them, and nothing else. An entry's key names both:
 //! - each file kept: its path, format and identity (size, modification time,
-//!   inode locally; ETag and version on S3) and, for Parquet, its footer's
-//!   row count;
+//!   inode locally; ETag and version on S3) and a digest of its content (see
+//!   [`content_digest`]: its footer for Parquet, its bytes for a local CSV);
 //! - the SQL of the canonical view and of the summary, and the running
 //!   program (its version, size and modification time), so a rebuilt or
 //!   upgraded orgpool never reads a summary an older one wrote.
@@ -29,7 +29,10 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::ipc::reader::FileReader;
 use arrow::ipc::writer::FileWriter;
+use parquet::file::metadata::ParquetMetaDataWriter;
 use sha2::{Digest, Sha256};
+
+use crate::source::SourceFile;
 
 /// Where summaries are kept between runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +277,40 @@ pub(crate) fn program_identity() -> String {
         format!(" exe_size={} exe_mtime_ns={nanos}", m.len())
     });
     format!("orgpool {}{stamp}", env!("CARGO_PKG_VERSION"))
+}
+
+/// What tells one content of `file` from another beyond its
+/// [`SourceFile::identity`], for the entry's key. A file rewritten in place
+/// with the same size, modification time and inode (an `rsync -t` of the
+/// same length, a restore from backup) must not be answered from the summary
+/// of what it held before.
+/// - A Parquet file: a SHA-256 of its footer, written back from the
+///   metadata already read at open. The footer holds every column chunk's
+///   offsets, sizes, encodings and statistics, so a file written again with
+///   other lines has another footer. It costs no read of the data.
+/// - A local CSV file: a SHA-256 of its bytes as stored (compressed, when
+///   gzip). A CSV has no footer; hashing runs at over a gigabyte a second,
+///   far faster than parsing the lines the cache lets a run skip.
+/// - A CSV file on S3: nothing more. Its ETag and version, in its identity,
+///   change with every write.
+///
+/// `None` when the file cannot be read for it: the run then does without
+/// the cache rather than risk a stale answer.
+pub(crate) fn content_digest(file: &SourceFile) -> Option<String> {
+    let mut hasher = Sha256::new();
+    if let Some(metadata) = &file.metadata {
+        ParquetMetaDataWriter::new(&mut hasher, metadata)
+            .finish()
+            .ok()?;
+        return Some(format!("footer_sha256={:x}", hasher.finalize()));
+    }
+    let address = file.path.to_string_lossy();
+    if crate::source::is_s3(&address) {
+        return Some(String::new());
+    }
+    let mut reader = std::fs::File::open(&file.path).ok()?;
+    std::io::copy(&mut reader, &mut hasher).ok()?;
+    Some(format!("content_sha256={:x}", hasher.finalize()))
 }
 
 #[cfg(test)]

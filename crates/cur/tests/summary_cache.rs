@@ -231,3 +231,148 @@ fn a_damaged_cache_entry_is_scanned_around_and_replaced() {
     assert_same(&answers(&repaired), &expected, "repaired entry");
     assert!(repaired.summary_was_cached());
 }
+
+/// `from` of the public data written again as plain, uncompressed Parquet,
+/// with every cost multiplied by `factor`. Costs are 8-byte doubles, so every
+/// factor gives a file of the same size.
+fn plain_copy_with_costs_times(from: &str, factor: f64) -> Vec<u8> {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch};
+    use arrow::datatypes::Float64Type;
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::basic::Compression;
+    use parquet::file::properties::WriterProperties;
+
+    let file = std::fs::File::open(orgpool_testkit::real_data(from)).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let schema = Arc::clone(builder.schema());
+    let reader = builder.build().unwrap();
+    let costs = ["line_item_unblended_cost", "pricing_public_on_demand_cost"];
+    let props = WriterProperties::builder()
+        .set_compression(Compression::UNCOMPRESSED)
+        .set_dictionary_enabled(false)
+        .build();
+    let mut writer = ArrowWriter::try_new(Vec::new(), Arc::clone(&schema), Some(props)).unwrap();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(field, column)| {
+                if !costs.contains(&field.name().as_str()) {
+                    return Arc::clone(column);
+                }
+                let values = column.as_primitive::<Float64Type>();
+                let scaled: Float64Array = values.iter().map(|v| v.map(|x| x * factor)).collect();
+                Arc::new(scaled) as ArrayRef
+            })
+            .collect();
+        writer
+            .write(&RecordBatch::try_new(Arc::clone(&schema), columns).unwrap())
+            .unwrap();
+    }
+    writer.into_inner().unwrap()
+}
+
+#[test]
+fn a_file_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
+    use std::os::unix::fs::MetadataExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cur = dir.path().join("cur");
+    std::fs::create_dir(&cur).unwrap();
+    let file = cur.join("export.parquet");
+    let october = "workshop-cur-2018-10.snappy.parquet";
+    let before = plain_copy_with_costs_times(october, 1.0);
+    let after = plain_copy_with_costs_times(october, 2.0);
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "the two versions must be the same size"
+    );
+    assert_ne!(before, after);
+
+    std::fs::write(&file, &before).unwrap();
+    let stat = std::fs::metadata(&file).unwrap();
+    let first = answers(&open(&cur, Some(&cache), None));
+    let second_look = open(&cur, Some(&cache), None);
+    second_look.eligible_range().unwrap();
+    assert!(second_look.summary_was_cached());
+
+    // Rewritten in place, then given back its modification time: its size,
+    // time, inode and row count are all as they were.
+    std::fs::write(&file, &after).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(stat.modified().unwrap())
+        .unwrap();
+    let restat = std::fs::metadata(&file).unwrap();
+    assert_eq!(
+        (
+            restat.len(),
+            restat.modified().unwrap(),
+            restat.ino(),
+            restat.dev()
+        ),
+        (stat.len(), stat.modified().unwrap(), stat.ino(), stat.dev())
+    );
+
+    let cached = open(&cur, Some(&cache), None);
+    let second = answers(&cached);
+    assert!(
+        !cached.summary_was_cached(),
+        "a rewritten file must be scanned, not answered from its old summary"
+    );
+    assert_same(&second, &answers(&open(&cur, None, None)), "rewritten");
+    let total = |a: &Answers| a.postures[0][0].on_demand_equivalent_cost;
+    assert!(
+        close(total(&second), 2.0 * total(&first)) && total(&first) > 0.0,
+        "doubled costs: {} then {}",
+        total(&first),
+        total(&second)
+    );
+}
+
+#[test]
+fn a_local_csv_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cur = dir.path().join("cur");
+    std::fs::create_dir(&cur).unwrap();
+    let file = cur.join("focus.csv");
+    let text = std::fs::read_to_string(orgpool_testkit::real_data("focus-1.0-sample.csv")).unwrap();
+    std::fs::write(&file, &text).unwrap();
+    let stat = std::fs::metadata(&file).unwrap();
+    let first = open(&cur, Some(&cache), None);
+    first.eligible_range().unwrap();
+    let second_look = open(&cur, Some(&cache), None);
+    second_look.eligible_range().unwrap();
+    assert!(second_look.summary_was_cached());
+
+    // One character changed in place, past the header: same size, time
+    // and inode.
+    let mut bytes = text.into_bytes();
+    let at = bytes.len() / 2;
+    let digit = bytes[at..].iter().position(u8::is_ascii_digit).unwrap() + at;
+    bytes[digit] = if bytes[digit] == b'7' { b'8' } else { b'7' };
+    std::fs::write(&file, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(stat.modified().unwrap())
+        .unwrap();
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), stat.len());
+    let again = open(&cur, Some(&cache), None);
+    again.eligible_range().unwrap();
+    assert!(
+        !again.summary_was_cached(),
+        "a rewritten CSV must be scanned, not answered from its old summary"
+    );
+}
