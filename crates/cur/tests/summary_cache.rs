@@ -277,14 +277,38 @@ fn plain_copy_with_costs_times(from: &str, factor: f64) -> Vec<u8> {
     writer.into_inner().unwrap()
 }
 
-#[test]
-fn a_file_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
+/// Writes `bytes` over `file` in place (its inode stays) and gives it back
+/// the modification time of `stat`, its stat before: its size, time and
+/// inode are then as they were.
+fn rewrite_in_place(file: &Path, bytes: &[u8], stat: &std::fs::Metadata) {
     use std::os::unix::fs::MetadataExt;
 
+    std::fs::write(file, bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(stat.modified().unwrap())
+        .unwrap();
+    let now = std::fs::metadata(file).unwrap();
+    assert_eq!(
+        (now.len(), now.modified().unwrap(), now.ino(), now.dev()),
+        (stat.len(), stat.modified().unwrap(), stat.ino(), stat.dev()),
+        "the rewritten file must keep its size, time and inode"
+    );
+}
+
+/// Whether a look at `cur` reads its summary from `cache`.
+fn answered_from_cache(cur: &Path, cache: &Path) -> bool {
+    let data = open(cur, Some(cache), None);
+    data.eligible_range().unwrap();
+    data.summary_was_cached()
+}
+
+#[test]
+fn a_file_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    let cur = dir.path().join("cur");
-    std::fs::create_dir(&cur).unwrap();
+    let (cache, cur) = export(dir.path(), &[]);
     let file = cur.join("export.parquet");
     let october = "workshop-cur-2018-10.snappy.parquet";
     let before = plain_copy_with_costs_times(october, 1.0);
@@ -299,36 +323,14 @@ fn a_file_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
     std::fs::write(&file, &before).unwrap();
     let stat = std::fs::metadata(&file).unwrap();
     let first = answers(&open(&cur, Some(&cache), None));
-    let second_look = open(&cur, Some(&cache), None);
-    second_look.eligible_range().unwrap();
-    assert!(second_look.summary_was_cached());
+    assert!(answered_from_cache(&cur, &cache));
 
-    // Rewritten in place, then given back its modification time: its size,
-    // time, inode and row count are all as they were.
-    std::fs::write(&file, &after).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&file)
-        .unwrap()
-        .set_modified(stat.modified().unwrap())
-        .unwrap();
-    let restat = std::fs::metadata(&file).unwrap();
-    assert_eq!(
-        (
-            restat.len(),
-            restat.modified().unwrap(),
-            restat.ino(),
-            restat.dev()
-        ),
-        (stat.len(), stat.modified().unwrap(), stat.ino(), stat.dev())
-    );
-
-    let cached = open(&cur, Some(&cache), None);
-    let second = answers(&cached);
+    rewrite_in_place(&file, &after, &stat);
     assert!(
-        !cached.summary_was_cached(),
+        !answered_from_cache(&cur, &cache),
         "a rewritten file must be scanned, not answered from its old summary"
     );
+    let second = answers(&open(&cur, Some(&cache), None));
     assert_same(&second, &answers(&open(&cur, None, None)), "rewritten");
     let total = |a: &Answers| a.postures[0][0].on_demand_equivalent_cost;
     assert!(
@@ -342,37 +344,20 @@ fn a_file_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
 #[test]
 fn a_local_csv_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    let cur = dir.path().join("cur");
-    std::fs::create_dir(&cur).unwrap();
+    let (cache, cur) = export(dir.path(), &[("focus-1.0-sample.csv", "focus.csv")]);
     let file = cur.join("focus.csv");
-    let text = std::fs::read_to_string(orgpool_testkit::real_data("focus-1.0-sample.csv")).unwrap();
-    std::fs::write(&file, &text).unwrap();
     let stat = std::fs::metadata(&file).unwrap();
-    let first = open(&cur, Some(&cache), None);
-    first.eligible_range().unwrap();
-    let second_look = open(&cur, Some(&cache), None);
-    second_look.eligible_range().unwrap();
-    assert!(second_look.summary_was_cached());
+    assert!(!answered_from_cache(&cur, &cache));
+    assert!(answered_from_cache(&cur, &cache));
 
-    // One character changed in place, past the header: same size, time
-    // and inode.
-    let mut bytes = text.into_bytes();
+    // One digit changed past the header.
+    let mut bytes = std::fs::read(&file).unwrap();
     let at = bytes.len() / 2;
     let digit = bytes[at..].iter().position(u8::is_ascii_digit).unwrap() + at;
     bytes[digit] = if bytes[digit] == b'7' { b'8' } else { b'7' };
-    std::fs::write(&file, &bytes).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&file)
-        .unwrap()
-        .set_modified(stat.modified().unwrap())
-        .unwrap();
-    assert_eq!(std::fs::metadata(&file).unwrap().len(), stat.len());
-    let again = open(&cur, Some(&cache), None);
-    again.eligible_range().unwrap();
+    rewrite_in_place(&file, &bytes, &stat);
     assert!(
-        !again.summary_was_cached(),
+        !answered_from_cache(&cur, &cache),
         "a rewritten CSV must be scanned, not answered from its old summary"
     );
 }
