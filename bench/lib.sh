@@ -16,8 +16,11 @@ if ! cmp -s bench/requirements-bench.txt "$bench_stamp" || ! "$(duckdb_cli_path)
   cp bench/requirements-bench.txt "$bench_stamp"
 fi
 duckdb_cli="$(duckdb_cli_path)"
-cargo build --release --quiet -p orgpool-cli
 bin="${CARGO_TARGET_DIR:-target}/release/orgpool"
+if [ ! -x "$bin" ]; then
+  echo "building orgpool in release mode into ${CARGO_TARGET_DIR:-target} (a first build takes about 25 minutes on 2 cores; set CARGO_TARGET_DIR to reuse another build)" >&2
+fi
+cargo build --release --quiet -p orgpool-cli
 
 # timed DIR LABEL COMMAND... : runs COMMAND under /usr/bin/time -v, keeps its stdout in
 # DIR/LABEL.stdout, and prints "wall_seconds peak_kib".
