@@ -33,7 +33,7 @@ for i in range(n - 1):
     org.move_account(AccountId=acct, SourceParentId=root, DestinationParentId=ous[i % len(ous)])
 PY
 
-read -r o_secs o_rss < <(timed "$out" orgpool "$bin" discover --out "$out/org.json" --endpoint-url "$MOTO_ENDPOINT" --format json)
+read -r o_secs o_rss < <(timed "$out" orgpool "$bin" discover --out "$out/org.json" --endpoint-url "$MOTO_ENDPOINT" --regions us-east-1 --format json)
 calls=$("$python" -c "import json; print(json.load(open('$out/orgpool.stdout'))['api_calls'])")
 found=$("$python" -c "import json; print(json.load(open('$out/orgpool.stdout'))['counts']['accounts'])")
 read -r n_secs n_rss < <(timed "$out" naive "$python" -c "

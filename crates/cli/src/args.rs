@@ -68,7 +68,7 @@ pub enum Command {
     Assess(AssessArgs),
     /// Read an organization live from AWS (management account) into a bundle.
     #[command(
-        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n  orgpool discover --out org.json --member-role OrgpoolDiscoveryReadOnly --external-id \"$EXTERNAL_ID\"\n\nRun it with the organization's management account credentials. What cannot be read is recorded in the bundle as a gap, and listed."
+        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n  orgpool discover --out org.json --member-role OrgpoolDiscoveryReadOnly --external-id \"$EXTERNAL_ID\"\n  orgpool discover --out org.json --regions us-east-1,eu-west-1\n\nRun it with the organization's management account credentials. Trails, Config aggregators, RAM shares and StackSets are read in every region enabled for the account (--regions all, the default) or in the regions listed. What cannot be read is recorded in the bundle as a gap, and listed."
     )]
     Discover(DiscoverArgs),
     /// Print a CloudFormation template creating the read-only role discovery needs.
@@ -205,6 +205,9 @@ pub struct DiscoverArgs {
         hide_env_values = true
     )]
     pub external_id: Option<String>,
+    /// Regions whose trails, Config aggregators, RAM shares and StackSets are read: `all` (every region enabled for the account, from account:ListRegions; the configured region if that fails, with a gap) or a comma-separated list.
+    #[arg(long, value_name = "all|REGION,...", default_value = "all", value_parser = parse_regions)]
+    pub regions: orgpool_org::live::Regions,
     /// AWS access.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -412,6 +415,37 @@ fn parse_format(text: &str) -> Result<orgpool_cur::Format, String> {
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, String> {
     text.parse()
+}
+
+/// `all`, or regions such as `us-east-1,eu-west-1`.
+fn parse_regions(text: &str) -> Result<orgpool_org::live::Regions, String> {
+    if text.trim() == "all" {
+        return Ok(orgpool_org::live::Regions::Enabled);
+    }
+    let regions: Vec<String> = text.split(',').map(|r| r.trim().to_owned()).collect();
+    for r in &regions {
+        if !is_region_name(r) {
+            return Err(format!(
+                "{r:?} is not a region name (such as us-east-1); give `all` or a comma-separated list"
+            ));
+        }
+    }
+    Ok(orgpool_org::live::Regions::Listed(regions))
+}
+
+/// Whether `name` has a region name's shape: lowercase words joined by
+/// hyphens, ending in a number (`us-east-1`, `us-gov-west-1`, `eu-central-2`).
+fn is_region_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
 }
 
 fn parse_positive(text: &str) -> Result<f64, String> {

@@ -44,6 +44,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
             role_name: args.member_role.clone(),
             external_id: args.external_id.clone(),
         },
+        regions: args.regions.clone(),
         progress: std::sync::Arc::new(Spinner::new()),
     };
     let found = runtime
@@ -62,6 +63,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         ("cloudtrail trails", b.cloudtrail_trails.len()),
         ("config aggregators", b.config_aggregators.len()),
         ("ram shares", b.ram_shares.len()),
+        ("stack sets", b.stack_sets.len()),
         ("iam roles", b.iam_roles.len()),
         ("gaps", b.gaps.len()),
     ];
@@ -70,6 +72,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         &["item", "value"],
     );
     summary.row(["bundle".to_owned(), out.display().to_string()]);
+    summary.row(["regions read".to_owned(), found.regions.join(", ")]);
     for (k, v) in counts {
         summary.row([k.to_owned(), v.to_string()]);
     }
@@ -103,6 +106,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         "bundle": out,
         "organization": b.organization.id,
         "counts": counts.iter().map(|(k, v)| (k.replace(' ', "_"), *v)).collect::<BTreeMap<_, _>>(),
+        "regions": found.regions,
         "api_calls": found.api_calls,
         "seconds": seconds,
         "gaps": b.gaps,

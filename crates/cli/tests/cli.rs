@@ -134,8 +134,22 @@ fn every_command_has_help_with_an_example() {
 
 #[test]
 fn bad_usage_exits_2_with_a_message() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["frobnicate"], "unrecognized subcommand"),
+        (
+            &["discover", "--out", "x", "--regions", "us-east-1,Europe"],
+            "\"Europe\" is not a region name",
+        ),
+        (
+            &[
+                "discover",
+                "--out",
+                "x",
+                "--regions",
+                "us-east-1,,eu-west-1",
+            ],
+            "\"\" is not a region name",
+        ),
         (&["demo", "generate"], "--out"),
         (
             &["demo", "generate", "--out", "x", "--accounts", "0"],
@@ -853,6 +867,14 @@ org.register_delegated_administrator(AccountId=acct, ServicePrincipal="guardduty
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(summary["counts"]["accounts"], 2);
+    // By default every enabled region is read; moto cannot list them, so the
+    // gap says so and the configured region is read.
+    assert_eq!(summary["regions"], serde_json::json!(["us-east-1"]));
+    let gaps = summary["gaps"].as_array().unwrap();
+    assert!(
+        gaps.iter().any(|g| g["api"] == "account:ListRegions"),
+        "{gaps:?}"
+    );
     assert_eq!(summary["counts"]["organizational_units"], 1);
     assert!(summary["api_calls"].as_u64().unwrap() > 5);
 

@@ -14,7 +14,9 @@
 //! - `ListDelegatedAdministrators`, then `ListDelegatedServicesForAccount`.
 //! - Other services, in their modules: Identity Center, trails, RAM shares,
 //!   Config aggregators ([`services`]), StackSets (`stack_sets`) and member
-//!   accounts' IAM roles (`members`).
+//!   accounts' IAM roles (`members`). Trails, RAM shares, Config aggregators
+//!   and StackSets are regional: they are read in every region
+//!   [`DiscoverOptions::regions`] names (`regions`).
 //!
 //! Every list is paginated to its end. Per-item calls run at most
 //! [`DiscoverOptions::concurrency`] at a time. Throttling is retried by the SDK
@@ -39,10 +41,12 @@ use crate::OrgError;
 
 mod identity_center;
 mod members;
+mod regions;
 mod services;
 mod stack_sets;
 
 pub use members::{LIST_ROLES, MemberAccess};
+pub use regions::{LIST_REGIONS, Regions};
 pub use services::{DESCRIBE_AGGREGATORS, DESCRIBE_TRAILS, GET_RESOURCE_SHARES};
 pub use stack_sets::LIST_STACK_SETS;
 
@@ -107,6 +111,9 @@ pub struct DiscoverOptions {
     pub detail: Option<String>,
     /// How to reach member accounts for their IAM roles.
     pub members: MemberAccess,
+    /// The regions whose organization-wide services (trails, Config
+    /// aggregators, RAM shares, StackSets) are read.
+    pub regions: Regions,
     /// Where progress goes.
     pub progress: std::sync::Arc<dyn Progress>,
 }
@@ -117,6 +124,7 @@ impl std::fmt::Debug for DiscoverOptions {
             .field("concurrency", &self.concurrency)
             .field("detail", &self.detail)
             .field("members", &self.members)
+            .field("regions", &self.regions)
             .finish_non_exhaustive()
     }
 }
@@ -127,6 +135,7 @@ impl Default for DiscoverOptions {
             concurrency: 8,
             detail: None,
             members: MemberAccess::default(),
+            regions: Regions::default(),
             progress: std::sync::Arc::new(Silent),
         }
     }
@@ -144,6 +153,9 @@ pub struct Discovery {
     /// IAM roles read in member accounts (the bundle keeps the cross-account
     /// and organization-bound ones).
     pub roles_read: usize,
+    /// The regions whose trails, Config aggregators, RAM shares and
+    /// StackSets were read.
+    pub regions: Vec<String>,
 }
 
 /// The policy types read, in AWS's API spelling.
@@ -167,6 +179,14 @@ const POLICY_TYPES: [(aws::PolicyType, PolicyType); 5] = [
 pub(crate) struct Session<'a> {
     client: Client,
     options: &'a DiscoverOptions,
+    tally: &'a Tally,
+    /// The region a regional read is in, named in its gaps.
+    region: Option<String>,
+}
+
+/// What a discovery's calls add up to, shared by its regional sessions.
+#[derive(Default)]
+struct Tally {
     calls: AtomicU64,
     actions: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
     gaps: std::sync::Mutex<Vec<Gap>>,
@@ -177,12 +197,12 @@ pub async fn discover(
     config: &aws_config::SdkConfig,
     options: &DiscoverOptions,
 ) -> Result<Discovery, OrgError> {
+    let tally = Tally::default();
     let session = Session {
         client: Client::new(config),
         options,
-        calls: AtomicU64::new(0),
-        actions: std::sync::Mutex::new(Default::default()),
-        gaps: std::sync::Mutex::new(Vec::new()),
+        tally: &tally,
+        region: None,
     };
     let stage = |name: &str| options.progress.stage(name);
     stage("organization");
@@ -202,17 +222,21 @@ pub async fn discover(
     let account_ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
     stage("identity center");
     let identity_center = identity_center::read(&session, config, &account_ids).await;
-    stage("trails, aggregators, RAM shares");
-    let cloudtrail_trails = services::trails(&session, config).await;
-    let config_aggregators = services::aggregators(&session, config).await;
-    let ram_shares = services::ram_shares(&session, config).await;
+    stage("regions");
     let region = config
         .region()
         .map(|r| r.as_ref().to_owned())
         .unwrap_or_default();
+    let read_regions = regions::choose(&session, config, &options.regions, &region).await;
+    stage("trails, aggregators, RAM shares, StackSets");
+    let regional = regions::read(
+        &session,
+        config,
+        &read_regions,
+        &organization.management_account_id,
+    )
+    .await;
     let security_service_admins = services::security_admins(&delegated_administrators, &region);
-    stage("StackSets");
-    let stack_sets = stack_sets::read(&session, config, &organization.management_account_id).await;
     stage("member accounts");
     let member_roles = members::read(
         &session,
@@ -222,7 +246,7 @@ pub async fn discover(
         &options.members,
     )
     .await;
-    let gaps = session.gaps.lock().map(|g| g.clone()).unwrap_or_default();
+    let gaps = tally.gaps.lock().map(|g| g.clone()).unwrap_or_default();
     let bundle = OrgBundle {
         format: BUNDLE_FORMAT.to_owned(),
         version: BUNDLE_VERSION,
@@ -239,12 +263,12 @@ pub async fn discover(
         trusted_services,
         delegated_administrators,
         identity_center,
-        cloudtrail_trails,
-        config_aggregators,
+        cloudtrail_trails: regional.trails,
+        config_aggregators: regional.aggregators,
         security_service_admins,
-        ram_shares,
+        ram_shares: regional.ram_shares,
         iam_roles: member_roles.roles,
-        stack_sets,
+        stack_sets: regional.stack_sets,
         gaps,
     };
     bundle
@@ -252,9 +276,10 @@ pub async fn discover(
         .map_err(|e| OrgError::Aws(format!("AWS returned an inconsistent organization: {e}")))?;
     Ok(Discovery {
         bundle,
-        api_calls: session.calls.load(Ordering::Relaxed),
+        api_calls: tally.calls.load(Ordering::Relaxed),
         roles_read: member_roles.roles_read,
-        actions_used: session
+        regions: read_regions,
+        actions_used: tally
             .actions
             .lock()
             .map(|a| a.iter().copied().collect())
@@ -286,7 +311,7 @@ pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
     out
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
     /// Reads every page of a paginated call, each page counted as one call. A
     /// failing page becomes a gap for `scope` and ends the list; what was read
     /// before it is kept.
@@ -334,22 +359,37 @@ impl Session<'_> {
     }
 
     /// Per-item calls in flight at once.
+    /// This session for reads in `region`: the same tally, its gaps naming
+    /// the region.
+    fn in_region(&self, region: &str) -> Session<'a> {
+        Session {
+            client: self.client.clone(),
+            options: self.options,
+            tally: self.tally,
+            region: Some(region.to_owned()),
+        }
+    }
+
     fn concurrency(&self) -> usize {
         self.options.concurrency.max(1)
     }
 
     /// Counts one API call (a page of a list counts as one).
     fn call(&self, action: &'static str) {
-        let calls = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        let calls = self.tally.calls.fetch_add(1, Ordering::Relaxed) + 1;
         self.options.progress.calls(calls);
-        if let Ok(mut used) = self.actions.lock() {
+        if let Ok(mut used) = self.tally.actions.lock() {
             used.insert(action);
         }
     }
 
     fn gap(&self, scope: &str, api: &str, error: String) {
+        let error = match &self.region {
+            Some(region) => format!("in {region}: {error}"),
+            None => error,
+        };
         tracing::warn!("{scope}: {api}: {error}");
-        if let Ok(mut gaps) = self.gaps.lock() {
+        if let Ok(mut gaps) = self.tally.gaps.lock() {
             gaps.push(Gap {
                 scope: scope.to_owned(),
                 api: api.to_owned(),
@@ -654,6 +694,7 @@ pub fn required_actions() -> Vec<&'static str> {
     [
         ORGANIZATIONS_ACTIONS,
         identity_center::ACTIONS,
+        regions::ACTIONS,
         services::ACTIONS,
         stack_sets::ACTIONS,
         members::ACTIONS,

@@ -124,8 +124,11 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
         .expect("discovery succeeds");
     let b = &found.bundle;
     assert!(found.api_calls >= 10, "{} calls", found.api_calls);
-    // The printed least-privilege policy lists exactly the actions called.
+    // The printed least-privilege policy lists exactly the actions called:
+    // all but `account:ListRegions`, which only listing every enabled region
+    // calls (`regional_services_are_read_in_every_region_asked_for`).
     let mut required: Vec<&str> = orgpool_org::live::required_actions();
+    required.retain(|a| *a != orgpool_org::live::LIST_REGIONS);
     required.sort_unstable();
     assert_eq!(found.actions_used, required);
     assert_eq!(b.organization.id, expected["org"].as_str().unwrap());
@@ -546,4 +549,127 @@ print(json.dumps([r["AccessKeyId"], r["SecretAccessKey"]]))
         b.gaps.iter().all(|g| !g.error.is_empty()),
         "every gap carries AWS's error"
     );
+}
+
+/// An organization with its regional services in two regions: in us-east-1 a
+/// multi-region organization trail and a RAM share to the organization; in
+/// eu-west-1 a one-region trail, a RAM share, a Config aggregator and a
+/// StackSet. Prints their ARNs (and the StackSet's ID), as JSON.
+const TWO_REGIONS: &str = r#"
+import boto3, json, os
+ep = os.environ["MOTO_ENDPOINT"]
+org = boto3.client("organizations", endpoint_url=ep)
+org.create_organization(FeatureSet="ALL")
+org_arn = org.describe_organization()["Organization"]["Arn"]
+out = {"shares": {}, "trails": {}}
+for region in ["us-east-1", "eu-west-1"]:
+    s3 = boto3.client("s3", endpoint_url=ep, region_name=region)
+    bucket = "logs-" + region
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    ct = boto3.client("cloudtrail", endpoint_url=ep, region_name=region)
+    trail = ct.create_trail(Name="trail-" + region, S3BucketName=bucket,
+                            IsMultiRegionTrail=region == "us-east-1", IsOrganizationTrail=region == "us-east-1")
+    out["trails"][region] = trail["TrailARN"]
+    ram = boto3.client("ram", endpoint_url=ep, region_name=region)
+    out["shares"][region] = ram.create_resource_share(name="share-" + region, principals=[org_arn])["resourceShare"]["resourceShareArn"]
+eu = dict(endpoint_url=ep, region_name="eu-west-1")
+cfg = boto3.client("config", **eu)
+out["aggregator"] = cfg.put_configuration_aggregator(ConfigurationAggregatorName="eu-agg",
+    OrganizationAggregationSource={"RoleArn": "arn:aws:iam::123456789012:role/config-agg", "AllAwsRegions": False,
+                                   "AwsRegions": ["eu-west-1"]})["ConfigurationAggregator"]["ConfigurationAggregatorArn"]
+cf = boto3.client("cloudformation", **eu)
+out["stack_set"] = cf.create_stack_set(StackSetName="eu-baseline", PermissionModel="SERVICE_MANAGED",
+    TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}))["StackSetId"]
+print(json.dumps(out))
+"#;
+
+/// Trails, RAM shares, Config aggregators and StackSets live in one region
+/// each. Read in the configured region only, discovery misses eu-west-1's;
+/// with both regions listed it finds every one, the multi-region trail once;
+/// asked for every enabled region, it lists them with `account:ListRegions`,
+/// which moto does not serve: the gap says so and the configured region is
+/// read.
+#[test]
+fn regional_services_are_read_in_every_region_asked_for() {
+    use orgpool_org::live::Regions;
+    let moto = MotoServer::start();
+    let made: serde_json::Value = serde_json::from_str(moto.boto3(TWO_REGIONS).trim()).unwrap();
+    let rt = runtime();
+    let config = moto_config(&rt, &moto);
+    let run = |regions: Regions| {
+        let options = DiscoverOptions {
+            regions,
+            ..DiscoverOptions::default()
+        };
+        rt.block_on(discover(&config, &options))
+            .expect("discovery succeeds")
+    };
+    let arns = |found: &orgpool_org::live::Discovery| -> BTreeSet<String> {
+        let b = &found.bundle;
+        let trails = b.cloudtrail_trails.iter().map(|t| t.arn.clone());
+        let shares = b.ram_shares.iter().map(|s| s.arn.clone());
+        let aggregators = b.config_aggregators.iter().map(|a| a.arn.clone());
+        let stack_sets = b.stack_sets.iter().map(|s| s.arn.clone());
+        trails
+            .chain(shares)
+            .chain(aggregators)
+            .chain(stack_sets)
+            .collect()
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap().to_owned();
+    let us: BTreeSet<String> = [
+        text(&made["trails"]["us-east-1"]),
+        text(&made["shares"]["us-east-1"]),
+    ]
+    .into();
+    let eu: BTreeSet<String> = [
+        text(&made["trails"]["eu-west-1"]),
+        text(&made["shares"]["eu-west-1"]),
+        text(&made["aggregator"]),
+        text(&made["stack_set"]),
+    ]
+    .into();
+
+    let configured = run(Regions::Configured);
+    assert_eq!(configured.regions, ["us-east-1"]);
+    assert_eq!(arns(&configured), us, "one region: eu-west-1's are missed");
+    assert!(
+        configured.bundle.gaps.is_empty(),
+        "{:?}",
+        configured.bundle.gaps
+    );
+
+    let both = run(Regions::Listed(vec![
+        "us-east-1".into(),
+        "eu-west-1".into(),
+    ]));
+    assert_eq!(both.regions, ["eu-west-1", "us-east-1"]);
+    assert_eq!(arns(&both), us.union(&eu).cloned().collect());
+    let b = &both.bundle;
+    assert_eq!(
+        b.cloudtrail_trails.len(),
+        2,
+        "the multi-region trail, seen from both regions, is kept once: {:?}",
+        b.cloudtrail_trails
+    );
+    assert_eq!(b.ram_shares.len(), 2);
+    assert!(b.gaps.is_empty(), "{:?}", b.gaps);
+
+    let enabled = run(Regions::Enabled);
+    assert!(
+        enabled
+            .actions_used
+            .contains(&orgpool_org::live::LIST_REGIONS),
+        "{:?}",
+        enabled.actions_used
+    );
+    let gaps = &enabled.bundle.gaps;
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0].api, "account:ListRegions");
+    assert!(gaps[0].error.ends_with("read us-east-1 only"), "{gaps:?}");
+    assert_eq!(enabled.regions, ["us-east-1"]);
+    assert_eq!(arns(&enabled), us);
 }

@@ -1,6 +1,7 @@
-//! Organization-wide services seen from the management account, in the
-//! discovery region: CloudTrail trails, AWS RAM shares, AWS Config aggregators,
-//! and the GuardDuty and Security Hub organization administrators.
+//! Organization-wide services seen from the management account: CloudTrail
+//! trails, AWS RAM shares and AWS Config aggregators, each read in one region
+//! per call (`regions` calls them for every region discovery reads), and the
+//! GuardDuty and Security Hub organization administrators.
 //!
 //! APIs: `cloudtrail:DescribeTrails` (with shadow trails, so a multi-region or
 //! organization trail homed elsewhere is seen); `ram:GetResourceShares` for
