@@ -18,13 +18,12 @@
 //! `charges::tests` hold it to that SQL.
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, SharedText};
 
 use crate::charges::{CHARGES, CoverageByKey, add_coverage};
 use crate::line_groups::LineGroups;
-use crate::summary::{ClassAndFamily, Numbered, RULE_INPUTS, Rule, Texts, classify};
+use crate::summary::{ClassAndFamily, Numbered, RULE_INPUTS, RowIds, Rule, Texts, classify};
 use crate::{BillingData, CurError};
 
 /// One hour, in nanoseconds.
@@ -319,13 +318,18 @@ pub(crate) fn charge_rows(
     data: &BillingData,
     parts: &[LineGroups],
 ) -> Result<(Vec<ChargeRow>, CoverageByKey), CurError> {
+    let clock = std::time::Instant::now();
     let mut rule_texts: Vec<Texts> = std::iter::repeat_with(Texts::default).take(4).collect();
     let mut rules: Numbered<Rule> = Numbered::default();
     let drafts = parts
         .iter()
         .map(|part| drafts(part, &mut rule_texts, &mut rules))
         .collect::<Result<Vec<_>, _>>()?;
-    let clock = std::time::Instant::now();
+    tracing::debug!(
+        "charge rows: {} combinations drafted, {:.3} s",
+        drafts.iter().map(Vec::len).sum::<usize>(),
+        clock.elapsed().as_secs_f64()
+    );
     let classes: Vec<ClassAndFamily> = classify(data, &rules.keys, &rule_texts)?;
     tracing::debug!(
         "charge rows: {} rule keys classified, {:.3} s",
@@ -350,24 +354,28 @@ pub(crate) fn charge_rows(
                 .collect()
         })
         .collect();
+    tracing::debug!(
+        "charge rows: {} row keys, {:.3} s",
+        keys.keys.len(),
+        clock.elapsed().as_secs_f64()
+    );
     // The rows, (hour, row key) pairs in the order first seen, and their sums.
     let outputs = Outputs::find();
-    let mut ids: FxHashMap<(i64, u32), u32> = FxHashMap::default();
-    let mut rows: Vec<(i64, u32)> = Vec::new();
-    let mut sums: Vec<Sums> = Vec::new();
+    let groups: usize = parts.iter().map(|p| p.keys.len()).sum();
+    let (lo, hi) = hour_range(parts);
+    let mut ids = RowIds::new(lo, hi, keys.keys.len());
+    let mut sums: Vec<Sums> = Vec::with_capacity(groups);
     for (part, templates) in parts.iter().zip(&templates) {
         for (group, &(time, c)) in part.keys.iter().enumerate() {
             let (key, line_type, free) = templates[c as usize];
-            let hour = part.time(0, time).map_or(0, |ns| ns.div_euclid(HOUR_NS));
-            let next = rows.len() as u32;
-            let row = *ids.entry((hour, key)).or_insert(next);
-            if row == next {
-                rows.push((hour, key));
+            let row = ids.id((hour_of(part.time(0, time)), key)) as usize;
+            if row == sums.len() {
                 sums.push(Sums::default());
             }
-            sums[row as usize].add(&Costs::of(part, group, &outputs, line_type, free));
+            sums[row].add(&Costs::of(part, group, &outputs, line_type, free));
         }
     }
+    let rows = ids.into_keys();
     tracing::debug!(
         "charge rows: {} groups summed, {:.3} s",
         sums.len(),
@@ -402,6 +410,28 @@ pub(crate) fn charge_rows(
         })
         .collect();
     Ok((out, covered))
+}
+
+/// The hour (since the epoch) of a group's time; 0 for none.
+fn hour_of(time: Option<i64>) -> i64 {
+    time.map_or(0, |ns| ns.div_euclid(HOUR_NS))
+}
+
+/// The first and last hour of the groups of `parts` (`i64::MAX, i64::MIN`
+/// for none).
+fn hour_range(parts: &[LineGroups]) -> (i64, i64) {
+    let hours = parts
+        .iter()
+        .flat_map(|p| p.times(0))
+        .map(|&ns| hour_of(Some(ns)));
+    // A group without a time is in hour 0.
+    let untimed = parts
+        .iter()
+        .any(|p| p.keys.iter().any(|&(t, _)| t == 0))
+        .then_some(0);
+    hours
+        .chain(untimed)
+        .fold((i64::MAX, i64::MIN), |(lo, hi), h| (lo.min(h), hi.max(h)))
 }
 
 /// What each commitment covered, from the rows its usage is in: at the
