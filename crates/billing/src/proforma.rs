@@ -295,9 +295,13 @@ impl Tally {
 /// outside every group are ignored.
 ///
 /// Billing groups share nothing (each applies only its own commitments), so
-/// they are billed in parallel; the bills keep the plan's order.
+/// they are billed in parallel; the bills keep the plan's order. The lines
+/// are dealt to their groups, and the billing periods of the hours read, in
+/// one pass for all groups.
 pub fn proforma(plan: &BillingPlan, lines: &[Line], commitments: &[HeldCommitment]) -> ProForma {
-    let bill = |g: &BillingGroup| {
+    let periods = hour_periods(lines);
+    let group_lines = lines_by_group(&plan.billing_groups, lines);
+    let bill = |(g, lines): (&BillingGroup, &Vec<&Line>)| {
         let pricing = plan
             .pricing_plan(&g.pricing_plan)
             .cloned()
@@ -306,25 +310,51 @@ pub fn proforma(plan: &BillingPlan, lines: &[Line], commitments: &[HeldCommitmen
                 description: String::new(),
                 rules: Vec::new(),
             });
-        group_bill(plan, g, &pricing, lines, commitments)
+        group_bill(plan, g, &pricing, lines, &periods, commitments)
     };
     ProForma {
-        groups: plan.billing_groups.par_iter().map(bill).collect(),
+        groups: plan
+            .billing_groups
+            .par_iter()
+            .zip(&group_lines)
+            .map(bill)
+            .collect(),
     }
+}
+
+/// The lines of each group's accounts, in their order (a line counts in
+/// every group that lists its account).
+fn lines_by_group<'l>(groups: &[BillingGroup], lines: &'l [Line]) -> Vec<Vec<&'l Line>> {
+    let mut groups_of: rustc_hash::FxHashMap<&str, Vec<usize>> = Default::default();
+    for (i, g) in groups.iter().enumerate() {
+        for a in &g.accounts {
+            groups_of.entry(a.as_str()).or_default().push(i);
+        }
+    }
+    let mut out: Vec<Vec<&Line>> = vec![Vec::new(); groups.len()];
+    for l in lines {
+        for &g in groups_of.get(&*l.account).into_iter().flatten() {
+            out[g].push(l);
+        }
+    }
+    out
 }
 
 fn group_bill(
     plan: &BillingPlan,
     group: &BillingGroup,
     pricing: &PricingPlan,
-    lines: &[Line],
+    lines: &[&Line],
+    periods: &BTreeMap<i64, String>,
     commitments: &[HeldCommitment],
 ) -> GroupBill {
     let members: rustc_hash::FxHashSet<&str> = group.accounts.iter().map(String::as_str).collect();
-    let member = |a: &str| members.contains(a);
-    let own: Vec<&HeldCommitment> = commitments.iter().filter(|c| member(&c.owner)).collect();
+    let own: Vec<&HeldCommitment> = commitments
+        .iter()
+        .filter(|c| members.contains(c.owner.as_str()))
+        .collect();
     let mut by_hour: BTreeMap<i64, Vec<&Line>> = BTreeMap::new();
-    for l in lines.iter().filter(|l| member(&l.account)) {
+    for &l in lines {
         by_hour.entry(l.hour).or_default().push(l);
     }
     let new_tallies = || -> BTreeMap<String, Tally> {
@@ -366,7 +396,6 @@ fn group_bill(
     }
     // Commitments of the group in hours with no usage in the group still
     // cost, in every hour the billing data covers.
-    let periods = hour_periods(lines);
     for c in &own {
         for (hour, period) in periods.range(c.first_hour..=c.last_hour) {
             if by_hour.contains_key(hour) {
