@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rayon::prelude::*;
 use parquet::file::metadata::ParquetMetaData;
 
 use crate::CurError;
@@ -153,7 +154,13 @@ pub fn discover(inputs: &[String], forced: Option<Format>) -> Result<Vec<SourceF
             inputs.join(", ")
         )));
     }
-    paths.into_iter().map(|p| recognise(&p, forced)).collect()
+    // Each file's footer or header is read on every core; the first bad
+    // file in path order is the one reported, whichever core finds it.
+    let recognised: Vec<Result<SourceFile, CurError>> = paths
+        .into_par_iter()
+        .map(|p| recognise(&p, forced))
+        .collect();
+    recognised.into_iter().collect()
 }
 
 fn is_billing_file(path: &Path) -> bool {
