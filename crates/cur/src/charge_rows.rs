@@ -383,6 +383,10 @@ pub(crate) fn charge_rows(
     );
     let keys = keys.keys;
     let covered = coverage(&keys, &rows, &sums);
+    tracing::debug!(
+        "charge rows: coverage, {:.3} s",
+        clock.elapsed().as_secs_f64()
+    );
     let out = rows
         .par_iter()
         .zip(&sums)
@@ -436,19 +440,30 @@ fn hour_range(parts: &[LineGroups]) -> (i64, i64) {
 
 /// What each commitment covered, from the rows its usage is in: at the
 /// rows' actual (effective) cost, public on-demand cost and amount.
+///
+/// A row key's rows (one per hour) are summed first, in the rows' order,
+/// then each key's totals added to its commitment's in the keys' order: a
+/// few hundred keys looked up by text, not 100,000s of rows.
 fn coverage(keys: &[RowKey], rows: &[(i64, u32)], sums: &[Sums]) -> CoverageByKey {
-    let mut covered = CoverageByKey::new();
+    let mut per_key: Vec<Option<[f64; 3]>> = vec![None; keys.len()];
     for (&(_, key), s) in rows.iter().zip(sums) {
-        let k = &keys[key as usize];
-        let Some(arn) = &k.commitment else {
-            continue;
-        };
-        add_coverage(
-            &mut covered,
-            arn,
-            [&k.usage_type, &k.operation, &k.region, &k.family],
-            [s.actual, s.list, s.amount],
-        );
+        if keys[key as usize].commitment.is_some() {
+            let [effective, public, amount] = per_key[key as usize].get_or_insert([0.0; 3]);
+            *effective += s.actual;
+            *public += s.list;
+            *amount += s.amount;
+        }
+    }
+    let mut covered = CoverageByKey::new();
+    for (k, totals) in keys.iter().zip(per_key) {
+        if let (Some(arn), Some(totals)) = (&k.commitment, totals) {
+            add_coverage(
+                &mut covered,
+                arn,
+                [&k.usage_type, &k.operation, &k.region, &k.family],
+                totals,
+            );
+        }
     }
     covered
 }

@@ -246,17 +246,23 @@ impl BillingData {
         let clock = std::time::Instant::now();
         let parts = self.line_groups_of(&CHARGES, "line_items")?;
         tracing::debug!(
-            "charge groups: {} groups, {:.2} s",
+            "charge groups: {} groups, {:.3} s",
             parts.iter().map(|p| p.keys.len()).sum::<usize>(),
             clock.elapsed().as_secs_f64()
         );
         let (rows, covered) = crate::charge_rows::charge_rows(self, &parts)?;
         tracing::debug!(
-            "charge rows: {} rows, {:.2} s",
+            "charge rows: {} rows, {:.3} s",
             rows.len(),
             clock.elapsed().as_secs_f64()
         );
-        Ok((rows, by_commitment(covered)))
+        drop(parts);
+        let covered = by_commitment(covered);
+        tracing::debug!(
+            "charge rows: groups dropped, {:.3} s",
+            clock.elapsed().as_secs_f64()
+        );
+        Ok((rows, covered))
     }
 
     /// The Savings Plans and Reserved Instances the bill shows, oldest

@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use rayon::prelude::*;
 use parquet::file::metadata::ParquetMetaData;
+use rayon::prelude::*;
 
 use crate::CurError;
 
