@@ -681,7 +681,7 @@ pub(crate) fn classify(
 mod tests {
     use arrow::array::RecordBatch;
 
-    use super::{MEASURES, TEXT_KEYS, summarize};
+    use super::{MAX_TABLE, MEASURES, RowIds, TEXT_KEYS, summarize};
     use crate::BillingData;
     use crate::batch::Columns;
     use crate::line_groups::ESTIMATE;
@@ -776,5 +776,41 @@ mod tests {
                 assert_eq!(a, b);
             }
         }
+    }
+
+    /// The table and the hash number rows alike: from 0, in the order first
+    /// seen, a repeated key its first number. A span of hours too wide for
+    /// the table (a group without a time, in hour 0, beside 2026's) falls
+    /// back to the hash.
+    #[test]
+    fn row_ids_by_table_and_by_hash_number_rows_alike() {
+        let keys: Vec<(i64, u32)> = (0..500)
+            .map(|i: i64| (1_000 + (i * 7) % 13, (i * 5 % 11) as u32))
+            .collect();
+        let number = |mut ids: RowIds| -> (Vec<u32>, Vec<(i64, u32)>) {
+            let numbers = keys.iter().map(|&k| ids.id(k)).collect();
+            (numbers, ids.into_keys())
+        };
+        let table = RowIds::new(1_000, 1_012, 11);
+        assert!(matches!(table, RowIds::Table { .. }));
+        let hashed = RowIds::new(i64::MIN, 1_012, 11);
+        assert!(matches!(hashed, RowIds::Hashed(_)));
+        let (by_table, table_keys) = number(table);
+        let (by_hash, hash_keys) = number(hashed);
+        assert_eq!(by_table, by_hash);
+        assert_eq!(table_keys, hash_keys);
+        let mut first_seen: Vec<(i64, u32)> = Vec::new();
+        for k in &keys {
+            if !first_seen.contains(k) {
+                first_seen.push(*k);
+            }
+        }
+        assert_eq!(table_keys, first_seen);
+        for (k, n) in keys.iter().zip(&by_table) {
+            assert_eq!(&table_keys[*n as usize], k);
+        }
+        let untimed = 2026 * 365 * 24 / 4;
+        assert!((untimed as usize) * 11 > MAX_TABLE);
+        assert!(matches!(RowIds::new(0, untimed, 11), RowIds::Hashed(_)));
     }
 }
