@@ -215,10 +215,12 @@ pub fn compute_proforma(
         rows.len(),
         held.len()
     ));
+    let converting = std::time::Instant::now();
     let (lines, commitments) = orgpool_billing::proforma::from_rows(rows, &held);
     tracing::debug!(
-        "lines and commitments: {:.2} s",
-        clock.elapsed().as_secs_f64()
+        "lines and commitments: {:.2} s (converted in {:.3} s)",
+        clock.elapsed().as_secs_f64(),
+        converting.elapsed().as_secs_f64()
     );
     let bill = orgpool_billing::proforma::proforma(plan, &lines, &commitments);
     lap("computed the pro forma");
