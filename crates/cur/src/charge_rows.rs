@@ -325,11 +325,6 @@ pub(crate) fn charge_rows(
         .iter()
         .map(|part| drafts(part, &mut rule_texts, &mut rules))
         .collect::<Result<Vec<_>, _>>()?;
-    tracing::debug!(
-        "charge rows: {} combinations drafted, {:.3} s",
-        drafts.iter().map(Vec::len).sum::<usize>(),
-        clock.elapsed().as_secs_f64()
-    );
     let classes: Vec<ClassAndFamily> = classify(data, &rules.keys, &rule_texts)?;
     tracing::debug!(
         "charge rows: {} rule keys classified, {:.3} s",
@@ -354,16 +349,13 @@ pub(crate) fn charge_rows(
                 .collect()
         })
         .collect();
-    tracing::debug!(
-        "charge rows: {} row keys, {:.3} s",
-        keys.keys.len(),
-        clock.elapsed().as_secs_f64()
-    );
     // The rows, (hour, row key) pairs in the order first seen, and their sums.
     let outputs = Outputs::find();
     let groups: usize = parts.iter().map(|p| p.keys.len()).sum();
-    let (lo, hi) = hour_range(parts);
-    let mut ids = RowIds::new(lo, hi, keys.keys.len());
+    let hours = parts
+        .iter()
+        .flat_map(|p| p.keys.iter().map(|&(t, _)| hour_of(p.time(0, t))));
+    let mut ids = RowIds::spanning(hours, keys.keys.len());
     let mut sums: Vec<Sums> = Vec::with_capacity(groups);
     for (part, templates) in parts.iter().zip(&templates) {
         for (group, &(time, c)) in part.keys.iter().enumerate() {
@@ -419,23 +411,6 @@ pub(crate) fn charge_rows(
 /// The hour (since the epoch) of a group's time; 0 for none.
 fn hour_of(time: Option<i64>) -> i64 {
     time.map_or(0, |ns| ns.div_euclid(HOUR_NS))
-}
-
-/// The first and last hour of the groups of `parts` (`i64::MAX, i64::MIN`
-/// for none).
-fn hour_range(parts: &[LineGroups]) -> (i64, i64) {
-    let hours = parts
-        .iter()
-        .flat_map(|p| p.times(0))
-        .map(|&ns| hour_of(Some(ns)));
-    // A group without a time is in hour 0.
-    let untimed = parts
-        .iter()
-        .any(|p| p.keys.iter().any(|&(t, _)| t == 0))
-        .then_some(0);
-    hours
-        .chain(untimed)
-        .fold((i64::MAX, i64::MIN), |(lo, hi), h| (lo.min(h), hi.max(h)))
 }
 
 /// What each commitment covered, from the rows its usage is in: at the

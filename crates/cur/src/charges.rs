@@ -256,13 +256,7 @@ impl BillingData {
             rows.len(),
             clock.elapsed().as_secs_f64()
         );
-        drop(parts);
-        let covered = by_commitment(covered);
-        tracing::debug!(
-            "charge rows: groups dropped, {:.3} s",
-            clock.elapsed().as_secs_f64()
-        );
-        Ok((rows, covered))
+        Ok((rows, by_commitment(covered)))
     }
 
     /// The Savings Plans and Reserved Instances the bill shows, oldest

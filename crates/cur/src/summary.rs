@@ -404,6 +404,13 @@ pub(crate) enum RowIds {
 const MAX_TABLE: usize = 1 << 24;
 
 impl RowIds {
+    /// For rows in `hours` (those of every row to come; `i64::MIN` for
+    /// none, which only hashing holds) and `combinations` combinations.
+    pub(crate) fn spanning(hours: impl Iterator<Item = i64>, combinations: usize) -> Self {
+        let (lo, hi) = hours.fold((i64::MAX, i64::MIN), |(lo, hi), h| (lo.min(h), hi.max(h)));
+        Self::new(lo, hi, combinations)
+    }
+
     /// For hours from `lo` to `hi` and `combinations` combinations.
     pub(crate) fn new(lo: i64, hi: i64, combinations: usize) -> Self {
         let size = hi
@@ -578,9 +585,8 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
             .filter(|(_, c)| final_of[numbers[*c as usize] as usize].is_some())
             .map(|&(t, _)| hour_of(part.time(0, t)))
     });
-    let (lo, hi) = kept_hours.fold((i64::MAX, i64::MIN), |(lo, hi), h| (lo.min(h), hi.max(h)));
     // The summary's rows, in the order they are first seen, and their sums.
-    let mut keys = RowIds::new(lo, hi, finals.keys.len());
+    let mut keys = RowIds::spanning(kept_hours, finals.keys.len());
     let mut sums: Vec<Option<f64>> = Vec::new();
     for (part, numbers) in parts.iter().zip(&numbers) {
         let outputs = part_outputs(part)?;

@@ -358,7 +358,6 @@ impl<'a> Session<'a> {
         Ok(out)
     }
 
-    /// Per-item calls in flight at once.
     /// This session for reads in `region`: the same tally, its gaps naming
     /// the region.
     fn in_region(&self, region: &str) -> Session<'a> {
@@ -370,6 +369,7 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Per-item calls in flight at once.
     fn concurrency(&self) -> usize {
         self.options.concurrency.max(1)
     }

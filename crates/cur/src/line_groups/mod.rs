@@ -574,11 +574,6 @@ impl LineGroups {
         (id > 0).then(|| self.times[key][id as usize - 1])
     }
 
-    /// The distinct times of time key `key` (id `i` is `[i - 1]`).
-    pub(crate) fn times(&self, key: usize) -> &[i64] {
-        &self.times[key]
-    }
-
     /// Output `output` of group `group` (`None`: no line added to it).
     pub(crate) fn output(&self, group: usize, output: usize) -> Option<f64> {
         let width = self.layout.outputs.len();

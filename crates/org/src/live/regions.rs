@@ -21,7 +21,7 @@ use aws_sdk_account::types::RegionOptStatus;
 use futures::StreamExt;
 use orgpool_model::{ConfigAggregator, RamShare, StackSet, Trail};
 
-use super::{Session, describe, services, stack_sets};
+use super::{Session, services, stack_sets};
 
 /// IAM action `account:ListRegions`.
 pub const LIST_REGIONS: &str = "account:ListRegions";
@@ -63,15 +63,7 @@ pub(super) async fn choose(
         Regions::Configured => vec![configured.to_owned()],
         Regions::Listed(regions) => regions.clone(),
         Regions::Enabled => match enabled(s, config).await {
-            Ok(regions) if !regions.is_empty() => regions,
-            Ok(_) => {
-                s.gap(
-                    "organization",
-                    LIST_REGIONS,
-                    format!("no enabled region listed; read {configured} only"),
-                );
-                vec![configured.to_owned()]
-            }
+            Ok(regions) => regions,
             Err(e) => {
                 s.gap(
                     "organization",
@@ -86,26 +78,27 @@ pub(super) async fn choose(
     chosen.into_iter().collect()
 }
 
-/// The regions enabled for the calling account, every page.
+/// The regions enabled for the calling account, every page; an error when
+/// the call fails or lists none.
 async fn enabled(s: &Session<'_>, config: &aws_config::SdkConfig) -> Result<Vec<String>, String> {
-    let client = aws_sdk_account::Client::new(config);
-    let mut pages = client
+    let pages = aws_sdk_account::Client::new(config)
         .list_regions()
         .region_opt_status_contains(RegionOptStatus::Enabled)
         .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
         .into_paginator()
         .send();
-    let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        s.call(LIST_REGIONS);
-        let page = page.map_err(|e| describe(&e))?;
-        out.extend(
+    let regions = s
+        .all_pages(LIST_REGIONS, pages, |page| {
             page.regions()
                 .iter()
-                .filter_map(|r| r.region_name().map(str::to_owned)),
-        );
+                .filter_map(|r| r.region_name().map(str::to_owned))
+                .collect()
+        })
+        .await?;
+    if regions.is_empty() {
+        return Err("no enabled region listed".into());
     }
-    Ok(out)
+    Ok(regions)
 }
 
 /// Reads the regional services in each of `regions`, a few regions at a
