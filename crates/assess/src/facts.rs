@@ -6,8 +6,9 @@
 //! member account trusting another member account (the management account
 //! alone is management access, not communication, because every account the
 //! organization creates trusts it through `OrganizationAccountAccessRole`);
-//! a trust or resource policy keyed on `aws:PrincipalOrgID`,
-//! `aws:PrincipalOrgPaths` or `aws:ResourceOrgID`; a RAM share to the
+//! a role's trust policy or a resource policy (S3, KMS, SQS, SNS) keyed on an
+//! organization condition key (`aws:PrincipalOrgID`, `aws:SourceOrgID`, their
+//! paths, `aws:ResourceOrgID`…); a RAM share to the
 //! organization, an OU or another member account; an organization trail; a
 //! Config aggregator over the organization or other accounts; a delegated
 //! administrator; a GuardDuty or Security Hub organization administrator.
@@ -16,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use orgpool_model::{
     Account, AccountAssignment, AccountStatus, IamRole, OrgBundle, Policy, RamShare,
-    principal_account,
+    ResourcePolicy, principal_account,
 };
 
 /// A role and the member accounts (other than its own and the management
@@ -31,6 +32,15 @@ pub struct TrustedRole<'a> {
     pub org_keys: Vec<String>,
     /// Whether the management account is among its principals.
     pub trusts_management: bool,
+}
+
+/// A resource policy that uses organization condition keys.
+#[derive(Debug, Clone)]
+pub struct OrgKeyedResource<'a> {
+    /// The policy.
+    pub policy: &'a ResourcePolicy,
+    /// The organization condition keys it uses.
+    pub org_keys: Vec<String>,
 }
 
 /// Everything the assessment derives from a bundle.
@@ -50,6 +60,8 @@ pub struct Facts<'a> {
     pub cross_account_roles: Vec<TrustedRole<'a>>,
     /// Roles whose trust uses an organization condition key.
     pub org_condition_roles: Vec<TrustedRole<'a>>,
+    /// Resource policies keyed on organization condition keys.
+    pub org_condition_resources: Vec<OrgKeyedResource<'a>>,
     /// Roles trusting the management account (and no other member).
     pub management_access_roles: Vec<TrustedRole<'a>>,
     /// Roles trusting accounts outside the organization only.
@@ -94,6 +106,15 @@ impl<'a> Facts<'a> {
             sso_unused_instances,
             cross_account_roles: Vec::new(),
             org_condition_roles: Vec::new(),
+            org_condition_resources: bundle
+                .resource_policies
+                .iter()
+                .map(|policy| OrgKeyedResource {
+                    policy,
+                    org_keys: policy.org_condition_keys(),
+                })
+                .filter(|r| !r.org_keys.is_empty())
+                .collect(),
             management_access_roles: Vec::new(),
             external_trust_roles: Vec::new(),
             internal_ram_shares: Vec::new(),
@@ -195,6 +216,14 @@ impl<'a> Facts<'a> {
             self.org_condition_roles
                 .iter()
                 .map(|r| r.role.arn.clone())
+                .collect(),
+        );
+        push(
+            "org_keyed_resource_policies",
+            "resource policy(ies) (S3, KMS, SQS, SNS) grant or deny by organization",
+            self.org_condition_resources
+                .iter()
+                .map(|r| r.policy.arn.clone())
                 .collect(),
         );
         push(

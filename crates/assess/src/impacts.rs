@@ -131,8 +131,17 @@ fn access_control(facts: &Facts<'_>, accounts: &[AccountReport], out: &mut Vec<D
         area,
         title: "policies trust by organization (aws:PrincipalOrgID, aws:PrincipalOrgPaths, aws:ResourceOrgID)".into(),
         evidence: facts.org_condition_roles.iter().map(|r| r.role.arn.clone()).collect(),
-        remediation: "replace the organization conditions with explicit account IDs before anyone leaves (aws iam update-assume-role-policy); S3, KMS and other resource policies need the same review".into(),
+        remediation: "replace the organization conditions with explicit account IDs before anyone leaves (aws iam update-assume-role-policy); resource policies are under org_keyed_resource_policies".into(),
         break_up: (Severity::High, "the conditions stop matching for accounts that left: these roles start denying them".into()),
+        import_whole: (Severity::Info, "the organization ID does not change under a billing transfer: the conditions keep matching".into()),
+    });
+    out.push(Draft {
+        id: "org_keyed_resource_policies",
+        area,
+        title: "resource policies (S3, KMS, SQS, SNS) grant or deny by organization (aws:PrincipalOrgID, aws:SourceOrgID and the like)".into(),
+        evidence: facts.org_condition_resources.iter().map(|r| r.policy.arn.clone()).collect(),
+        remediation: "before anyone leaves, name the leaving accounts explicitly in these policies (aws:PrincipalAccount, aws:SourceAccount or Principal) beside the organization condition, then drop it once the payer's organization ID is known".into(),
+        break_up: (Severity::High, "an account that left no longer carries the organization's ID: what these policies allow by organization is refused to it, and a data perimeter's Deny on the organization's absence starts denying it".into()),
         import_whole: (Severity::Info, "the organization ID does not change under a billing transfer: the conditions keep matching".into()),
     });
     out.push(Draft {

@@ -234,6 +234,20 @@ fn losses(facts: &Facts<'_>, id: &str) -> Vec<LeaveItem> {
             "replace aws:PrincipalOrgID/PrincipalOrgPaths/ResourceOrgID conditions with explicit account IDs (aws iam update-assume-role-policy)".into(),
         ));
     }
+    let resources: Vec<String> = facts
+        .org_condition_resources
+        .iter()
+        .map(|r| r.policy.arn.clone())
+        .collect();
+    if !resources.is_empty() {
+        out.push(item(
+            "resource_policies_org_keys",
+            false,
+            format!("{} resource policy(ies) grant or deny by organization: this account stops matching them once it leaves", resources.len()),
+            resources,
+            "name this account explicitly in each policy (aws:PrincipalAccount or aws:SourceAccount beside the organization condition) before leaving: aws s3api put-bucket-policy, aws kms put-key-policy, aws sqs set-queue-attributes, aws sns set-topic-attributes".into(),
+        ));
+    }
     let shares: Vec<String> = facts
         .internal_ram_shares
         .iter()

@@ -8,9 +8,9 @@
 //! "Remove a member account"): export the configuration; deregister
 //! delegated administrators; replace organization-wide logging with account
 //! trails; make RAM shares explicit; keep StackSet stacks; record Identity
-//! Center access; rewrite organization-conditioned trust; lift SCPs that deny
-//! the leave; remove each member; delete the organization; accept the payer's
-//! invitation in every account.
+//! Center access; rewrite organization-conditioned trust and resource
+//! policies; lift SCPs that deny the leave; remove each member; delete the
+//! organization; accept the payer's invitation in every account.
 //!
 //! `import_whole` (AWS Organizations "billing transfer",
 //! `InviteOrganizationToTransferResponsibility`, and Billing Conductor, "Billing
@@ -23,9 +23,9 @@
 //! category (AWS Cost Categories: a rule per OU path matching `LINKED_ACCOUNT`),
 //! since the one billing group cannot; discover again and compare.
 
-use orgpool_model::{AccountStatus, StackSetPermissionModel};
+use orgpool_model::{AccountStatus, ResourceService, StackSetPermissionModel};
 
-use crate::facts::Facts;
+use crate::facts::{Facts, OrgKeyedResource};
 use crate::report::{AccountReport, Path, Step};
 
 struct Book {
@@ -67,6 +67,82 @@ fn profile(id: &str) -> String {
 
 const MANAGEMENT: &str = "management account";
 const PAYER: &str = "payer management account";
+
+/// A step that rewrites one resource policy keyed on the organization: the
+/// command that writes the new policy, the one that saves the current one
+/// first (the pre-check), and the one that puts it back.
+fn rewrite_resource_policy(book: &mut Book, r: &OrgKeyedResource<'_>) {
+    let p = r.policy;
+    let (id, name, region) = (&p.account_id, p.name(), &p.region);
+    let with = format!("--region {region} {}", profile(id));
+    let (command, pre_check, rollback) = match p.service {
+        ResourceService::S3 => (
+            format!(
+                "aws s3api put-bucket-policy --bucket {name} --policy file://{name}-policy.json {with}"
+            ),
+            format!(
+                "aws s3api get-bucket-policy --bucket {name} --query Policy --output text {with} > {name}-policy.before.json"
+            ),
+            format!(
+                "aws s3api put-bucket-policy --bucket {name} --policy file://{name}-policy.before.json {with}"
+            ),
+        ),
+        ResourceService::Kms => (
+            format!(
+                "aws kms put-key-policy --key-id {name} --policy-name default --policy file://{name}-policy.json {with}"
+            ),
+            format!(
+                "aws kms get-key-policy --key-id {name} --policy-name default --query Policy --output text {with} > {name}-policy.before.json"
+            ),
+            format!(
+                "aws kms put-key-policy --key-id {name} --policy-name default --policy file://{name}-policy.before.json {with}"
+            ),
+        ),
+        ResourceService::Sqs => {
+            let url = format!(
+                "$(aws sqs get-queue-url --queue-name {name} --query QueueUrl --output text {with})"
+            );
+            (
+                format!(
+                    "aws sqs set-queue-attributes --queue-url {url} --attributes file://{name}-attributes.json {with}"
+                ),
+                format!(
+                    "aws sqs get-queue-attributes --queue-url {url} --attribute-names Policy --query Attributes {with} > {name}-attributes.before.json"
+                ),
+                format!(
+                    "aws sqs set-queue-attributes --queue-url {url} --attributes file://{name}-attributes.before.json {with}"
+                ),
+            )
+        }
+        ResourceService::Sns => (
+            format!(
+                "aws sns set-topic-attributes --topic-arn {arn} --attribute-name Policy --attribute-value file://{name}-policy.json {with}",
+                arn = p.arn
+            ),
+            format!(
+                "aws sns get-topic-attributes --topic-arn {arn} --query Attributes.Policy --output text {with} > {name}-policy.before.json",
+                arn = p.arn
+            ),
+            format!(
+                "aws sns set-topic-attributes --topic-arn {arn} --attribute-name Policy --attribute-value file://{name}-policy.before.json {with}",
+                arn = p.arn
+            ),
+        ),
+    };
+    book.add(
+        "rewrite_org_resource_policy",
+        Some(id),
+        as_account(id),
+        format!(
+            "Name the leaving accounts beside {} in the policy of {}",
+            r.org_keys.join(", "),
+            p.arn
+        ),
+        command,
+        pre_check,
+        rollback,
+    );
+}
 
 /// The steps of `path` for this organization.
 pub fn runbook(facts: &Facts<'_>, accounts: &[AccountReport], path: Path) -> Vec<Step> {
@@ -229,6 +305,9 @@ fn break_up(facts: &Facts<'_>, accounts: &[AccountReport], book: &mut Book) {
             format!("aws iam get-role --role-name {name} --query Role.AssumeRolePolicyDocument {} > {name}-trust.before.json", profile(id)),
             format!("aws iam update-assume-role-policy --role-name {name} --policy-document file://{name}-trust.before.json {}", profile(id)),
         );
+    }
+    for r in &facts.org_condition_resources {
+        rewrite_resource_policy(book, r);
     }
     let mut lifted = std::collections::BTreeSet::new();
     for a in b

@@ -87,6 +87,7 @@ fn org(accounts: usize) -> Org {
         ram_shares: Vec::new(),
         iam_roles: Vec::new(),
         stack_sets: Vec::new(),
+        resource_policies: Vec::new(),
         gaps: Vec::new(),
     };
     b.validate().expect("a valid hand-built bundle");
@@ -135,6 +136,22 @@ impl Org {
             role_name: name.into(),
             arn: format!("arn:aws:iam::{}:role/{name}", id(account)),
             trust_policy,
+        });
+        self
+    }
+    fn resource_policy(
+        mut self,
+        account: usize,
+        service: ResourceService,
+        arn: &str,
+        policy: serde_json::Value,
+    ) -> Self {
+        self.b.resource_policies.push(ResourcePolicy {
+            account_id: id(account),
+            service,
+            region: "eu-west-1".into(),
+            arn: arn.into(),
+            policy,
         });
         self
     }
@@ -538,6 +555,126 @@ fn a_principal_org_id_condition_imports_whole() {
     );
 }
 
+/// A policy allowing `action` to any principal of the organization.
+fn by_org(action: &str) -> serde_json::Value {
+    json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": action, "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}}}]})
+}
+
+/// Resource policies keyed on the organization make accounts communicate:
+/// the organization is kept whole; forced to break up, each policy gets a
+/// rewrite step with its service's own commands, and every account that
+/// would leave is told it stops matching them. A policy trusting an account
+/// by ID changes nothing.
+#[test]
+fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on_a_break_up() {
+    let perimeter = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}}]});
+    let topic = format!("arn:aws:sns:eu-west-1:{}:org-alarms", id(2));
+    let queue = format!("arn:aws:sqs:eu-west-1:{}:org-events", id(1));
+    let key = format!(
+        "arn:aws:kms:eu-west-1:{}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        id(2)
+    );
+    let o = org(3)
+        .resource_policy(
+            1,
+            ResourceService::S3,
+            "arn:aws:s3:::shared-artifacts",
+            by_org("s3:GetObject"),
+        )
+        .resource_policy(2, ResourceService::Kms, &key, perimeter)
+        .resource_policy(1, ResourceService::Sqs, &queue, by_org("sqs:SendMessage"))
+        .resource_policy(2, ResourceService::Sns, &topic, by_org("sns:Publish"))
+        .idle();
+    let a = o.assess();
+    assert_eq!(a.recommendation, Path::ImportWhole);
+    assert_eq!(rules(&a), ["org_keyed_resource_policies"]);
+    let reason = &a.reasons[0];
+    assert_eq!(reason.evidence.len(), 4, "{:?}", reason.evidence);
+    assert!(reason.evidence.contains(&key));
+    let found = impact(&a, "org_keyed_resource_policies").expect("the impact");
+    assert_eq!(found.break_up.severity, Severity::High);
+    assert_eq!(found.import_whole.severity, Severity::Info);
+    for account in [1, 2] {
+        assert!(
+            blockers(&a, account).contains(&"resource_policies_org_keys"),
+            "{:?}",
+            blockers(&a, account)
+        );
+    }
+
+    let broken = o.assess_with(&Thresholds::default(), Some(Path::BreakUp));
+    let steps: Vec<&orgpool_assess::Step> = broken
+        .runbook
+        .iter()
+        .filter(|s| s.action == "rewrite_org_resource_policy")
+        .collect();
+    assert_eq!(steps.len(), 4);
+    let step = |needle: &str| {
+        *steps
+            .iter()
+            .find(|s| s.title.contains(needle))
+            .unwrap_or_else(|| panic!("no step for {needle}"))
+    };
+    let s3 = step("shared-artifacts");
+    assert_eq!(s3.account_id.as_deref(), Some(id(1).as_str()));
+    assert!(s3.command.starts_with("aws s3api put-bucket-policy --bucket shared-artifacts --policy file://shared-artifacts-policy.json --region eu-west-1"), "{}", s3.command);
+    assert!(
+        s3.pre_check
+            .contains("get-bucket-policy --bucket shared-artifacts"),
+        "{}",
+        s3.pre_check
+    );
+    assert!(
+        s3.rollback
+            .contains("file://shared-artifacts-policy.before.json"),
+        "{}",
+        s3.rollback
+    );
+    let kms = step(&key);
+    assert!(kms.title.contains("aws:PrincipalOrgID"), "{}", kms.title);
+    assert!(
+        kms.command.contains(
+            "put-key-policy --key-id 1234abcd-12ab-34cd-56ef-1234567890ab --policy-name default"
+        ),
+        "{}",
+        kms.command
+    );
+    let sqs = step(&queue);
+    assert!(
+        sqs.command
+            .contains("get-queue-url --queue-name org-events"),
+        "{}",
+        sqs.command
+    );
+    assert!(
+        sqs.pre_check.contains("--attribute-names Policy"),
+        "{}",
+        sqs.pre_check
+    );
+    let sns = step(&topic);
+    assert!(
+        sns.command.contains(&format!(
+            "set-topic-attributes --topic-arn {topic} --attribute-name Policy"
+        )),
+        "{}",
+        sns.command
+    );
+    assert_eq!(sns.account_id.as_deref(), Some(id(2).as_str()));
+
+    let plain = org(3)
+        .resource_policy(1, ResourceService::S3, "arn:aws:s3:::by-id", trust(&id(2)))
+        .idle()
+        .assess();
+    assert!(
+        !rules(&plain).contains(&"org_keyed_resource_policies"),
+        "{:?}",
+        rules(&plain)
+    );
+    assert!(impact(&plain, "org_keyed_resource_policies").is_none_or(|i| i.evidence.is_empty()));
+}
+
 #[test]
 fn suspended_accounts_are_left_out_of_the_counts() {
     let a = org(4).suspend(2).suspend(3).assess();
@@ -747,6 +884,7 @@ fn everything() -> Org {
         .role(3, "org-reader", json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}}}]}))
         .role(3, "vendor", trust("999988887777"))
         .share_to_org(1)
+        .resource_policy(2, ResourceService::S3, "arn:aws:s3:::shared-artifacts", by_org("s3:GetObject"))
         .org_trail(0)
         .aggregator(1)
         .delegated(1, "config.amazonaws.com")

@@ -241,6 +241,10 @@ fn org_overview(bundle: &OrgBundle) -> (serde_json::Value, Section) {
     );
     add("RAM shares", bundle.ram_shares.len().to_string());
     add("cross-account roles", bundle.iam_roles.len().to_string());
+    add(
+        "resource policies naming the organization",
+        bundle.resource_policies.len().to_string(),
+    );
     let json = serde_json::json!({
         "id": bundle.organization.id,
         "accounts": bundle.accounts.len(),
@@ -252,6 +256,7 @@ fn org_overview(bundle: &OrgBundle) -> (serde_json::Value, Section) {
         "identity_center_assignments": sso_assignments,
         "ram_shares": bundle.ram_shares.len(),
         "iam_roles": bundle.iam_roles.len(),
+        "resource_policies": bundle.resource_policies.len(),
     });
     (json, s)
 }

@@ -45,6 +45,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
             external_id: args.external_id.clone(),
         },
         regions: args.regions.clone(),
+        resource_policies: !args.no_resource_policies,
         progress: std::sync::Arc::new(Spinner::new()),
     };
     let found = runtime
@@ -65,6 +66,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         ("ram shares", b.ram_shares.len()),
         ("stack sets", b.stack_sets.len()),
         ("iam roles", b.iam_roles.len()),
+        ("resource policies", b.resource_policies.len()),
         ("gaps", b.gaps.len()),
     ];
     let mut summary = Section::new(
@@ -94,6 +96,10 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
     summary.row([
         "roles with organization conditions".to_owned(),
         org_bound.to_string(),
+    ]);
+    summary.row([
+        "resource policies read (all accounts)".to_owned(),
+        found.resource_policies_read.to_string(),
     ]);
     summary.row(["API calls".to_owned(), found.api_calls.to_string()]);
     summary.row(["seconds".to_owned(), format!("{seconds:.1}")]);

@@ -845,6 +845,11 @@ scp = org.create_policy(Content=json.dumps({"Version": "2012-10-17", "Statement"
     Description="", Name="DenyLeave", Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
 org.attach_policy(PolicyId=scp, TargetId=prod)
 org.register_delegated_administrator(AccountId=acct, ServicePrincipal="guardduty.amazonaws.com")
+s3 = boto3.client("s3", endpoint_url=os.environ["MOTO_ENDPOINT"])
+s3.create_bucket(Bucket="shared-by-org")
+s3.put_bucket_policy(Bucket="shared-by-org", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared-by-org/*",
+    "Condition": {"StringEquals": {"aws:PrincipalOrgID": org.describe_organization()["Organization"]["Id"]}}}]}))
 "#,
     );
     let dir = tempfile::tempdir().unwrap();
@@ -870,6 +875,11 @@ org.register_delegated_administrator(AccountId=acct, ServicePrincipal="guardduty
     // By default every enabled region is read; moto cannot list them, so the
     // gap says so and the configured region is read.
     assert_eq!(summary["regions"], serde_json::json!(["us-east-1"]));
+    assert_eq!(
+        summary["counts"]["resource_policies"], 1,
+        "the bucket shared by organization: {}",
+        summary["counts"]
+    );
     let gaps = summary["gaps"].as_array().unwrap();
     assert!(
         gaps.iter().any(|g| g["api"] == "account:ListRegions"),

@@ -11,8 +11,10 @@
 //! `organizations:LeaveOrganization`), tag and backup policies with targets,
 //! trusted access, delegated administrators for GuardDuty, Security Hub and
 //! Config, an IAM Identity Center instance with assignments, an organization
-//! trail, a Config aggregator, RAM shares to the org and to an OU, and
-//! cross-account roles (one trusting by `aws:PrincipalOrgID`).
+//! trail, a Config aggregator, RAM shares to the org and to an OU,
+//! cross-account roles (one trusting by `aws:PrincipalOrgID`), and resource
+//! policies keyed on the organization (the trail's bucket, a shared artifact
+//! bucket and a KMS key).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use orgpool_model::*;
@@ -226,6 +228,7 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
         ram_shares: Vec::new(),
         iam_roles: Vec::new(),
         stack_sets: Vec::new(),
+        resource_policies: Vec::new(),
         gaps: Vec::new(),
     };
     let demo = DemoOrg {
@@ -652,6 +655,7 @@ fn add_roles_and_shares(
                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": bundle.organization.id}}}]
         })));
     }
+    add_resource_policies(bundle, demo);
     if let Some(network) = demo.account_with(Role::Network) {
         let owner = &network.account.id;
         let share = |rng: &mut ChaCha8Rng,
@@ -716,4 +720,61 @@ fn add_stack_sets(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>) {
         retain_stacks_on_account_removal: false,
         stack_instance_account_ids: accounts,
     });
+}
+
+/// Resource policies keyed on the organization, as a landing zone has them:
+/// the organization trail's bucket lets CloudTrail write for the
+/// organization only (`aws:SourceOrgID`), shared services' artifact bucket
+/// lets any principal of the organization read (`aws:PrincipalOrgID`), and
+/// security tooling's log key lets the organization decrypt.
+fn add_resource_policies(bundle: &mut OrgBundle, demo: &DemoOrg) {
+    let org = bundle.organization.id.clone();
+    let policy =
+        |account: &str, service: ResourceService, arn: String, statement: serde_json::Value| {
+            ResourcePolicy {
+                account_id: account.to_owned(),
+                service,
+                region: "us-east-1".to_owned(),
+                arn,
+                policy: json!({"Version": "2012-10-17", "Statement": [statement]}),
+            }
+        };
+    if let Some(log_archive) = demo.account_with(Role::LogArchive) {
+        let id = &log_archive.account.id;
+        let bucket = format!("org-cloudtrail-{id}");
+        bundle.resource_policies.push(policy(id, ResourceService::S3, format!("arn:aws:s3:::{bucket}"), json!({
+            "Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{org}/*"),
+            "Condition": {"StringEquals": {"aws:SourceOrgID": org, "s3:x-amz-acl": "bucket-owner-full-control"}}
+        })));
+    }
+    if let Some(shared) = demo.account_with(Role::SharedServices) {
+        let id = &shared.account.id;
+        let bucket = format!("artifacts-{id}");
+        bundle.resource_policies.push(policy(
+            id,
+            ResourceService::S3,
+            format!("arn:aws:s3:::{bucket}"),
+            json!({
+                "Sid": "OrganizationReads", "Effect": "Allow", "Principal": "*",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
+            }),
+        ));
+    }
+    if let Some(security) = demo.account_with(Role::SecurityTooling) {
+        let id = &security.account.id;
+        bundle.resource_policies.push(policy(
+            id,
+            ResourceService::Kms,
+            format!("arn:aws:kms:us-east-1:{id}:key/0d5c6e2a-7b1f-4c1e-9a57-3f1d2c4b5a60"),
+            json!({
+                "Sid": "OrganizationDecrypts", "Effect": "Allow", "Principal": {"AWS": "*"},
+                "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
+            }),
+        ));
+    }
 }

@@ -494,6 +494,29 @@ fn bundle_holds_every_item_and_validates_against_the_published_schema() {
                 .iter()
                 .any(|r| r.trust_policy.to_string().contains("aws:PrincipalOrgID"))
         );
+        // Resource policies keyed on the organization: the trail's bucket
+        // (CloudTrail writes for the organization only), a shared bucket and
+        // a KMS key; each in an account of the organization.
+        let services: std::collections::BTreeSet<_> =
+            b.resource_policies.iter().map(|p| p.service).collect();
+        assert_eq!(
+            services,
+            [
+                orgpool_model::ResourceService::S3,
+                orgpool_model::ResourceService::Kms
+            ]
+            .into()
+        );
+        assert!(b.resource_policies.iter().all(|p| {
+            !p.org_condition_keys().is_empty() && b.accounts.iter().any(|a| a.id == p.account_id)
+        }));
+        let trail_bucket = &b.cloudtrail_trails[0].s3_bucket_name;
+        assert!(
+            b.resource_policies
+                .iter()
+                .any(|p| p.name() == trail_bucket && p.org_condition_keys() == ["aws:SourceOrgID"]),
+            "the trail's bucket policy names the organization"
+        );
         let ids: std::collections::HashSet<_> = b.accounts.iter().map(|a| &a.id).collect();
         assert!(
             b.iam_roles.iter().any(|r| {

@@ -69,6 +69,10 @@ pub struct OrgBundle {
     /// CloudFormation StackSets and the accounts holding their stack instances.
     #[serde(default)]
     pub stack_sets: Vec<StackSet>,
+    /// Resource policies (S3 buckets, KMS keys, SQS queues, SNS topics) read
+    /// in the accounts that use an organization condition key.
+    #[serde(default)]
+    pub resource_policies: Vec<ResourcePolicy>,
     /// What could not be read, and why. Empty when the inventory is complete.
     #[serde(default)]
     pub gaps: Vec<Gap>,
@@ -472,6 +476,54 @@ pub struct IamRole {
     pub arn: String,
     /// The trust policy (assume-role policy document), parsed and URL-decoded.
     pub trust_policy: serde_json::Value,
+}
+
+/// The services whose resource policies discovery reads.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceService {
+    /// An S3 bucket policy.
+    S3,
+    /// A KMS key policy (the `default` policy, the only one a key has).
+    Kms,
+    /// An SQS queue's `Policy` attribute.
+    Sqs,
+    /// An SNS topic's `Policy` attribute.
+    Sns,
+}
+
+/// A resource policy read in an account, kept because one of its statements
+/// uses an organization condition key (`crate::trust::ORG_CONDITION_KEYS`):
+/// it changes meaning for an account that leaves the organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourcePolicy {
+    /// The account that holds the resource.
+    pub account_id: String,
+    /// The resource's service.
+    pub service: ResourceService,
+    /// The resource's region.
+    pub region: String,
+    /// The resource's ARN (a queue's ARN, not its URL).
+    pub arn: String,
+    /// The policy document, parsed.
+    pub policy: serde_json::Value,
+}
+
+impl ResourcePolicy {
+    /// The organization condition keys the policy uses, sorted.
+    pub fn org_condition_keys(&self) -> Vec<String> {
+        crate::trust::org_condition_keys(&self.policy)
+    }
+
+    /// The resource's name: the bucket, key ID, queue or topic name.
+    pub fn name(&self) -> &str {
+        self.arn
+            .rsplit([':', '/'])
+            .next()
+            .unwrap_or(self.arn.as_str())
+    }
 }
 
 /// A CloudFormation StackSet.

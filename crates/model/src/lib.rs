@@ -14,5 +14,5 @@ pub mod usage;
 pub use bundle::*;
 pub use charges::*;
 pub use commitment::*;
-pub use trust::{TrustAnalysis, analyse as analyse_trust, principal_account};
+pub use trust::{TrustAnalysis, analyse as analyse_trust, org_condition_keys, principal_account};
 pub use usage::*;

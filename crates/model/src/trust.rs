@@ -1,22 +1,31 @@
-//! Classifying an IAM role's trust policy: which principals outside the role's
-//! own account it trusts, and which organization condition keys it relies on.
+//! Classifying IAM policies by what they rely on: an IAM role's trust
+//! policy (which principals outside the role's own account it trusts), and
+//! any policy's organization condition keys (a role's trust policy or a
+//! resource policy of S3, KMS, SQS or SNS).
 //!
 //! Rules (IAM User Guide, "AWS JSON policy elements: Principal" and "AWS global
 //! condition context keys"): an `AWS` principal is an account ID, an
 //! `arn:aws:iam::ACCOUNT:root`, role, user or assumed-role ARN, or `*`; only
 //! `Allow` statements grant trust. `aws:PrincipalOrgID`,
-//! `aws:PrincipalOrgPaths` and `aws:ResourceOrgID` (any operator, any case) tie
-//! the trust to the organization: they deny once the account leaves it.
+//! `aws:PrincipalOrgPaths`, `aws:ResourceOrgID`, `aws:ResourceOrgPaths`,
+//! `aws:SourceOrgID` and `aws:SourceOrgPaths` (any operator, any case) tie a
+//! statement to the organization's ID or its paths: once an account leaves,
+//! its principals, resources and service calls no longer carry them, so an
+//! `Allow` keyed on them stops granting and a `Deny` keyed on their absence
+//! (`StringNotEquals`) starts denying. Both effects count.
 
 use serde::Serialize;
 
 use crate::IamRole;
 
 /// The organization condition keys that stop matching when an account leaves.
-pub const ORG_CONDITION_KEYS: [&str; 3] = [
+pub const ORG_CONDITION_KEYS: [&str; 6] = [
     "aws:PrincipalOrgID",
     "aws:PrincipalOrgPaths",
     "aws:ResourceOrgID",
+    "aws:ResourceOrgPaths",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
 ];
 
 /// What a trust policy relies on.
@@ -44,11 +53,14 @@ impl IamRole {
 
 /// Classifies a trust policy document of a role in `own_account`.
 pub fn analyse(policy: &serde_json::Value, own_account: &str) -> TrustAnalysis {
-    let mut out = TrustAnalysis::default();
-    for statement in as_list(policy.get("Statement")) {
-        if statement.get("Effect").and_then(|e| e.as_str()) != Some("Allow") {
-            continue;
-        }
+    let mut out = TrustAnalysis {
+        org_condition_keys: org_condition_keys(policy),
+        ..TrustAnalysis::default()
+    };
+    let allows = as_list(policy.get("Statement"))
+        .into_iter()
+        .filter(|s| s.get("Effect").and_then(|e| e.as_str()) == Some("Allow"));
+    for statement in allows {
         let principals = statement
             .get("Principal")
             .map(|p| match p {
@@ -66,23 +78,33 @@ pub fn analyse(policy: &serde_json::Value, own_account: &str) -> TrustAnalysis {
                 out.cross_account_principals.push(p);
             }
         }
-        if let Some(conditions) = statement.get("Condition").and_then(|c| c.as_object()) {
-            for keys in conditions.values().filter_map(|k| k.as_object()) {
-                for key in keys.keys() {
-                    if let Some(canonical) = ORG_CONDITION_KEYS
-                        .iter()
-                        .find(|k| k.eq_ignore_ascii_case(key))
-                    {
-                        let canonical = (*canonical).to_owned();
-                        if !out.org_condition_keys.contains(&canonical) {
-                            out.org_condition_keys.push(canonical);
-                        }
-                    }
-                }
+    }
+    out
+}
+
+/// The organization condition keys any statement of `policy` uses, `Allow`
+/// or `Deny`, in their canonical spelling, sorted, each once.
+pub fn org_condition_keys(policy: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for statement in as_list(policy.get("Statement")) {
+        let Some(conditions) = statement.get("Condition").and_then(|c| c.as_object()) else {
+            continue;
+        };
+        for key in conditions
+            .values()
+            .filter_map(|k| k.as_object())
+            .flat_map(|k| k.keys())
+        {
+            if let Some(canonical) = ORG_CONDITION_KEYS
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(key))
+                && !out.iter().any(|k| k == canonical)
+            {
+                out.push((*canonical).to_owned());
             }
         }
     }
-    out.org_condition_keys.sort();
+    out.sort();
     out
 }
 
@@ -148,5 +170,36 @@ mod tests {
         let a = analyse(&policy, "111111111111");
         assert_eq!(a.cross_account_principals, vec!["555555555555"]);
         assert_eq!(a.org_condition_keys, vec!["aws:ResourceOrgID"]);
+    }
+
+    /// A data perimeter's `Deny` keyed on the organization's absence counts
+    /// as much as an `Allow` keyed on it: both change once an account leaves.
+    #[test]
+    fn org_keys_of_deny_statements_and_of_the_source_and_resource_paths_are_found() {
+        let bucket = json!({"Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+             "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc1234567"},
+                           "Bool": {"aws:PrincipalIsAWSService": "false"}}},
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+             "Condition": {"StringEquals": {"AWS:SourceOrgID": "o-abc1234567"},
+                           "ForAnyValue:StringLike": {"aws:SourceOrgPaths": "o-abc1234567/*",
+                                                      "aws:ResourceOrgPaths": "o-abc1234567/*"}}}
+        ]});
+        assert_eq!(
+            org_condition_keys(&bucket),
+            vec![
+                "aws:PrincipalOrgID",
+                "aws:ResourceOrgPaths",
+                "aws:SourceOrgID",
+                "aws:SourceOrgPaths"
+            ]
+        );
+        assert!(
+            analyse(&bucket, "111111111111")
+                .cross_account_principals
+                .is_empty()
+        );
+        assert!(org_condition_keys(&json!("not a policy")).is_empty());
+        assert!(org_condition_keys(&json!({"Statement": [{"Condition": "x"}]})).is_empty());
     }
 }

@@ -63,12 +63,16 @@ const POLICY_TYPES: [(&str, PolicyType); 5] = [
 
 /// The APIs `orgpool discover` reads live that saved files do not carry:
 /// each becomes a gap of every bundle read from a folder.
-pub const NOT_READ_FROM_FILES: [&str; 5] = [
+pub const NOT_READ_FROM_FILES: [&str; 9] = [
     crate::live::DESCRIBE_TRAILS,
     crate::live::DESCRIBE_AGGREGATORS,
     crate::live::GET_RESOURCE_SHARES,
     crate::live::LIST_STACK_SETS,
     crate::live::LIST_ROLES,
+    crate::live::POLICY_READS[0],
+    crate::live::POLICY_READS[1],
+    crate::live::POLICY_READS[2],
+    crate::live::POLICY_READS[3],
 ];
 
 struct Folder {
@@ -244,6 +248,7 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
         ram_shares: Vec::new(),
         iam_roles: Vec::new(),
         stack_sets: Vec::new(),
+        resource_policies: Vec::new(),
         gaps: f.gaps,
     };
     bundle

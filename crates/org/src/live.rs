@@ -13,10 +13,11 @@
 //! - `ListAWSServiceAccessForOrganization`: trusted access.
 //! - `ListDelegatedAdministrators`, then `ListDelegatedServicesForAccount`.
 //! - Other services, in their modules: Identity Center, trails, RAM shares,
-//!   Config aggregators ([`services`]), StackSets (`stack_sets`) and member
-//!   accounts' IAM roles (`members`). Trails, RAM shares, Config aggregators
-//!   and StackSets are regional: they are read in every region
-//!   [`DiscoverOptions::regions`] names (`regions`).
+//!   Config aggregators ([`services`]), StackSets (`stack_sets`), and each
+//!   account's IAM roles (`members`) and resource policies
+//!   (`resource_policies`). Trails, RAM shares, Config aggregators,
+//!   StackSets, KMS keys, SQS queues and SNS topics are regional: they are
+//!   read in every region [`DiscoverOptions::regions`] names (`regions`).
 //!
 //! Every list is paginated to its end. Per-item calls run at most
 //! [`DiscoverOptions::concurrency`] at a time. Throttling is retried by the SDK
@@ -42,11 +43,13 @@ use crate::OrgError;
 mod identity_center;
 mod members;
 mod regions;
+mod resource_policies;
 mod services;
 mod stack_sets;
 
 pub use members::{LIST_ROLES, MemberAccess};
 pub use regions::{LIST_REGIONS, Regions};
+pub use resource_policies::{LIST_BUCKETS, POLICY_READS};
 pub use services::{DESCRIBE_AGGREGATORS, DESCRIBE_TRAILS, GET_RESOURCE_SHARES};
 pub use stack_sets::LIST_STACK_SETS;
 
@@ -112,8 +115,11 @@ pub struct DiscoverOptions {
     /// How to reach member accounts for their IAM roles.
     pub members: MemberAccess,
     /// The regions whose organization-wide services (trails, Config
-    /// aggregators, RAM shares, StackSets) are read.
+    /// aggregators, RAM shares, StackSets) and whose accounts' KMS keys, SQS
+    /// queues and SNS topics are read.
     pub regions: Regions,
+    /// Whether each account's resource policies (S3, KMS, SQS, SNS) are read.
+    pub resource_policies: bool,
     /// Where progress goes.
     pub progress: std::sync::Arc<dyn Progress>,
 }
@@ -125,6 +131,7 @@ impl std::fmt::Debug for DiscoverOptions {
             .field("detail", &self.detail)
             .field("members", &self.members)
             .field("regions", &self.regions)
+            .field("resource_policies", &self.resource_policies)
             .finish_non_exhaustive()
     }
 }
@@ -136,6 +143,7 @@ impl Default for DiscoverOptions {
             detail: None,
             members: MemberAccess::default(),
             regions: Regions::default(),
+            resource_policies: true,
             progress: std::sync::Arc::new(Silent),
         }
     }
@@ -153,6 +161,9 @@ pub struct Discovery {
     /// IAM roles read in member accounts (the bundle keeps the cross-account
     /// and organization-bound ones).
     pub roles_read: usize,
+    /// Resource policies read in the accounts (the bundle keeps those that
+    /// use an organization condition key); zero when they were not read.
+    pub resource_policies_read: usize,
     /// The regions whose trails, Config aggregators, RAM shares and
     /// StackSets were read.
     pub regions: Vec<String>,
@@ -238,14 +249,24 @@ pub async fn discover(
     .await;
     let security_service_admins = services::security_admins(&delegated_administrators, &region);
     stage("member accounts");
-    let member_roles = members::read(
+    let member_reads = members::read(
         &session,
         config,
         &accounts,
         &organization.management_account_id,
         &options.members,
+        options.resource_policies.then_some(read_regions.as_slice()),
     )
     .await;
+    if !options.resource_policies {
+        for api in resource_policies::POLICY_READS {
+            session.gap(
+                "organization",
+                api,
+                "resource policies not read (discovery was told to skip them)".into(),
+            );
+        }
+    }
     let gaps = tally.gaps.lock().map(|g| g.clone()).unwrap_or_default();
     let bundle = OrgBundle {
         format: BUNDLE_FORMAT.to_owned(),
@@ -267,8 +288,9 @@ pub async fn discover(
         config_aggregators: regional.aggregators,
         security_service_admins,
         ram_shares: regional.ram_shares,
-        iam_roles: member_roles.roles,
+        iam_roles: member_reads.roles,
         stack_sets: regional.stack_sets,
+        resource_policies: member_reads.resource_policies,
         gaps,
     };
     bundle
@@ -277,7 +299,8 @@ pub async fn discover(
     Ok(Discovery {
         bundle,
         api_calls: tally.calls.load(Ordering::Relaxed),
-        roles_read: member_roles.roles_read,
+        roles_read: member_reads.roles_read,
+        resource_policies_read: member_reads.resource_policies_read,
         regions: read_regions,
         actions_used: tally
             .actions
@@ -698,6 +721,7 @@ pub fn required_actions() -> Vec<&'static str> {
         services::ACTIONS,
         stack_sets::ACTIONS,
         members::ACTIONS,
+        resource_policies::ACTIONS,
     ]
     .concat()
 }

@@ -73,6 +73,33 @@ member_iam = boto3.client("iam", endpoint_url=ep, aws_access_key_id=c["AccessKey
 member_iam.create_role(RoleName="ci-deployer", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ids[4]}, "Action": "sts:AssumeRole",
      "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-whatever"}}}]}))
+org_id = org.describe_organization()["Organization"]["Id"]
+def by_org(action, key="aws:PrincipalOrgID", effect="Allow", resource="*"):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": effect, "Principal": "*", "Action": action,
+        "Resource": resource, "Condition": {"StringEquals": {key: org_id}}}]})
+s3.put_bucket_policy(Bucket="org-trail-logs", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+     "Resource": "arn:aws:s3:::org-trail-logs/*", "Condition": {"StringEquals": {"aws:SourceOrgID": org_id}}}]}))
+creds = dict(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+m_s3 = boto3.client("s3", endpoint_url=ep, **creds)
+m_s3.create_bucket(Bucket="member-artifacts")
+m_s3.put_bucket_policy(Bucket="member-artifacts", Policy=by_org("s3:GetObject", resource="arn:aws:s3:::member-artifacts/*"))
+m_s3.create_bucket(Bucket="member-plain")
+m_s3.put_bucket_policy(Bucket="member-plain", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ids[4]}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::member-plain/*"}]}))
+m_s3.create_bucket(Bucket="member-no-policy")
+m_kms = boto3.client("kms", endpoint_url=ep, region_name="us-east-1", **creds)
+key = m_kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ids[3]}, "Action": "kms:*", "Resource": "*"},
+    {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+     "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": org_id}}}]}))["KeyMetadata"]["Arn"]
+m_sqs = boto3.client("sqs", endpoint_url=ep, region_name="us-east-1", **creds)
+q = m_sqs.create_queue(QueueName="org-events", Attributes={"Policy": by_org("sqs:SendMessage")})["QueueUrl"]
+queue = m_sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+m_sqs.create_queue(QueueName="private-events")
+m_sns = boto3.client("sns", endpoint_url=ep, region_name="us-east-1", **creds)
+topic = m_sns.create_topic(Name="org-alarms")["TopicArn"]
+m_sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=by_org("sns:Publish", key="aws:PrincipalOrgPaths"))
 member_iam.create_role(RoleName="app-instance", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
 accounts = [a["Id"] for p in org.get_paginator("list_accounts").paginate() for a in p["Accounts"]]
@@ -87,7 +114,7 @@ parents = {a: org.list_parents(ChildId=a)["Parents"][0]["Id"] for a in accounts}
 print(json.dumps({"root": root, "accounts": accounts, "parents": parents, "ous": ous,
                   "prod": prod, "scp": scp, "tag": tag, "admin": ids[1], "org": org.describe_organization()["Organization"]["Id"],
                   "ps": ps, "user": user, "group": group, "assigned": ids[2], "share": share, "org_arn": org_arn, "member": ids[3], "trusted": ids[4],
-                  "stack_accounts": stack_accounts}))
+                  "stack_accounts": stack_accounts, "key": key, "queue": queue, "topic": topic}))
 "#;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -322,6 +349,54 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
     assert_eq!(trust.org_condition_keys, vec!["aws:PrincipalOrgID"]);
     assert!(!b.iam_roles.iter().any(|r| r.role_name == "app-instance"));
     assert!(found.roles_read >= 2);
+    // Resource policies, in the management account and through the member
+    // role: those naming the organization are kept, with their region; a
+    // bucket trusting an account by ID and a bucket without a policy are not.
+    let member = expected["member"].as_str().unwrap();
+    let management = b.organization.management_account_id.as_str();
+    let kept: BTreeSet<(String, &str, orgpool_model::ResourceService, Vec<String>)> = b
+        .resource_policies
+        .iter()
+        .map(|p| {
+            assert_eq!(p.region, "us-east-1");
+            (
+                p.arn.clone(),
+                p.account_id.as_str(),
+                p.service,
+                p.org_condition_keys(),
+            )
+        })
+        .collect();
+    use orgpool_model::ResourceService::{Kms, S3, Sns, Sqs};
+    let keys = |k: &str| vec![k.to_owned()];
+    let arn = |k: &str| expected[k].as_str().unwrap().to_owned();
+    assert_eq!(
+        kept,
+        BTreeSet::from([
+            (
+                "arn:aws:s3:::org-trail-logs".to_owned(),
+                management,
+                S3,
+                keys("aws:SourceOrgID")
+            ),
+            (
+                "arn:aws:s3:::member-artifacts".to_owned(),
+                member,
+                S3,
+                keys("aws:PrincipalOrgID")
+            ),
+            (arn("key"), member, Kms, keys("aws:PrincipalOrgID")),
+            (arn("queue"), member, Sqs, keys("aws:PrincipalOrgID")),
+            (arn("topic"), member, Sns, keys("aws:PrincipalOrgPaths")),
+        ])
+    );
+    // The five kept, the plain bucket, and the default policies moto gives
+    // a topic: at least seven read.
+    assert!(
+        found.resource_policies_read >= 7,
+        "{}",
+        found.resource_policies_read
+    );
     assert!(b.gaps.is_empty(), "{:?}", b.gaps);
 
     // The bundle round-trips through the validating reader.
@@ -575,6 +650,16 @@ for region in ["us-east-1", "eu-west-1"]:
     out["trails"][region] = trail["TrailARN"]
     ram = boto3.client("ram", endpoint_url=ep, region_name=region)
     out["shares"][region] = ram.create_resource_share(name="share-" + region, principals=[org_arn])["resourceShare"]["resourceShareArn"]
+    org_id = org.describe_organization()["Organization"]["Id"]
+    by_org = lambda action: json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": action, "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": org_id}}}]})
+    sns = boto3.client("sns", endpoint_url=ep, region_name=region)
+    topic = sns.create_topic(Name="alarms-" + region)["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=by_org("sns:Publish"))
+    out.setdefault("topics", {})[region] = topic
+    if region == "eu-west-1":
+        s3.put_bucket_policy(Bucket=bucket, Policy=by_org("s3:GetObject"))
+        out["bucket"] = "arn:aws:s3:::" + bucket
 eu = dict(endpoint_url=ep, region_name="eu-west-1")
 cfg = boto3.client("config", **eu)
 out["aggregator"] = cfg.put_configuration_aggregator(ConfigurationAggregatorName="eu-agg",
@@ -599,30 +684,41 @@ fn regional_services_are_read_in_every_region_asked_for() {
     let made: serde_json::Value = serde_json::from_str(moto.boto3(TWO_REGIONS).trim()).unwrap();
     let rt = runtime();
     let config = moto_config(&rt, &moto);
-    let run = |regions: Regions| {
+    let run_with = |regions: Regions, resource_policies: bool| {
         let options = DiscoverOptions {
             regions,
+            resource_policies,
             ..DiscoverOptions::default()
         };
         rt.block_on(discover(&config, &options))
             .expect("discovery succeeds")
     };
+    let run = |regions: Regions| run_with(regions, true);
     let arns = |found: &orgpool_org::live::Discovery| -> BTreeSet<String> {
         let b = &found.bundle;
         let trails = b.cloudtrail_trails.iter().map(|t| t.arn.clone());
         let shares = b.ram_shares.iter().map(|s| s.arn.clone());
         let aggregators = b.config_aggregators.iter().map(|a| a.arn.clone());
         let stack_sets = b.stack_sets.iter().map(|s| s.arn.clone());
+        let policies = b
+            .resource_policies
+            .iter()
+            .map(|p| format!("{} in {}", p.arn, p.region));
         trails
             .chain(shares)
             .chain(aggregators)
             .chain(stack_sets)
+            .chain(policies)
             .collect()
     };
     let text = |v: &serde_json::Value| v.as_str().unwrap().to_owned();
+    // A bucket is global: its policy is read whatever the regions, in the
+    // bucket's own region. A topic is read in its region only.
     let us: BTreeSet<String> = [
         text(&made["trails"]["us-east-1"]),
         text(&made["shares"]["us-east-1"]),
+        format!("{} in us-east-1", text(&made["topics"]["us-east-1"])),
+        format!("{} in eu-west-1", text(&made["bucket"])),
     ]
     .into();
     let eu: BTreeSet<String> = [
@@ -630,6 +726,7 @@ fn regional_services_are_read_in_every_region_asked_for() {
         text(&made["shares"]["eu-west-1"]),
         text(&made["aggregator"]),
         text(&made["stack_set"]),
+        format!("{} in eu-west-1", text(&made["topics"]["eu-west-1"])),
     ]
     .into();
 
@@ -672,4 +769,19 @@ fn regional_services_are_read_in_every_region_asked_for() {
     assert!(gaps[0].error.ends_with("read us-east-1 only"), "{gaps:?}");
     assert_eq!(enabled.regions, ["us-east-1"]);
     assert_eq!(arns(&enabled), us);
+
+    // Told to skip resource policies: none read, and the bundle says so.
+    let skipped = run_with(Regions::Configured, false);
+    assert!(skipped.bundle.resource_policies.is_empty());
+    assert_eq!(skipped.resource_policies_read, 0);
+    let gap_apis: Vec<&str> = skipped.bundle.gaps.iter().map(|g| g.api.as_str()).collect();
+    assert_eq!(gap_apis, orgpool_org::live::POLICY_READS);
+    assert!(
+        !skipped
+            .actions_used
+            .iter()
+            .any(|a| a.starts_with("s3:") || a.starts_with("sns:")),
+        "{:?}",
+        skipped.actions_used
+    );
 }

@@ -1,5 +1,6 @@
 //! Member accounts, read through an assumable role: each account's IAM roles
-//! whose trust reaches outside the account or leans on the organization.
+//! whose trust reaches outside the account or leans on the organization, and
+//! its resource policies that lean on the organization (`resource_policies`).
 //!
 //! For every active account but the management account, discovery assumes
 //! `arn:aws:iam::ACCOUNT:role/MEMBER_ROLE` (`sts:AssumeRole`, with the external
@@ -18,9 +19,9 @@
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_iam::Client as Iam;
 use futures::StreamExt;
-use orgpool_model::{Account, AccountStatus, IamRole};
+use orgpool_model::{Account, AccountStatus, IamRole, ResourcePolicy};
 
-use super::{Session, describe, text};
+use super::{Session, describe, resource_policies, text};
 
 /// IAM action `sts:AssumeRole`.
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
@@ -50,43 +51,65 @@ impl Default for MemberAccess {
 }
 
 /// What was read in member accounts.
-pub(super) struct MemberRoles {
+#[derive(Default)]
+pub(super) struct MemberReads {
     /// The roles kept.
     pub roles: Vec<IamRole>,
     /// Roles read in all, kept or not.
     pub roles_read: usize,
+    /// The resource policies kept.
+    pub resource_policies: Vec<ResourcePolicy>,
+    /// Resource policies read in all, kept or not.
+    pub resource_policies_read: usize,
 }
 
+/// Reads every active account's roles and, when `regions` is given, its
+/// resource policies (buckets once, the rest in each of those regions).
 pub(super) async fn read(
     s: &Session<'_>,
     config: &aws_config::SdkConfig,
     accounts: &[Account],
     management: &str,
     access: &MemberAccess,
-) -> MemberRoles {
+    regions: Option<&[String]>,
+) -> MemberReads {
     let active: Vec<&Account> = accounts
         .iter()
         .filter(|a| a.status == AccountStatus::Active)
         .collect();
-    let per_account: Vec<(Vec<IamRole>, usize)> = futures::stream::iter(active)
+    let per_account: Vec<MemberReads> = futures::stream::iter(active)
         .map(|account| async move {
             let member_config = if account.id == management {
                 Some(config.clone())
             } else {
                 assume(s, config, &account.id, access).await
             };
-            match member_config {
-                Some(c) => roles_of(s, &c, &account.id).await,
-                None => (Vec::new(), 0),
+            let Some(c) = member_config else {
+                return MemberReads::default();
+            };
+            let (roles, roles_read) = roles_of(s, &c, &account.id).await;
+            let policies = match regions {
+                Some(regions) => resource_policies::read(s, &c, &account.id, regions).await,
+                None => resource_policies::Found::default(),
+            };
+            MemberReads {
+                roles,
+                roles_read,
+                resource_policies: policies.kept,
+                resource_policies_read: policies.read,
             }
         })
         .buffered(s.concurrency())
         .collect()
         .await;
-    MemberRoles {
-        roles_read: per_account.iter().map(|(_, n)| n).sum(),
-        roles: per_account.into_iter().flat_map(|(r, _)| r).collect(),
+    let mut out = MemberReads::default();
+    for one in per_account {
+        out.roles.extend(one.roles);
+        out.roles_read += one.roles_read;
+        out.resource_policies.extend(one.resource_policies);
+        out.resource_policies_read += one.resource_policies_read;
     }
+    out
 }
 
 /// A configuration whose credentials are the member role's, once one call

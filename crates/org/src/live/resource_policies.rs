@@ -1,0 +1,431 @@
+//! Resource policies read in each account: S3 bucket policies, KMS key
+//! policies, SQS queue policies and SNS topic policies. A policy is kept when
+//! one of its statements uses an organization condition key
+//! (`orgpool_model::trust::ORG_CONDITION_KEYS`): `aws:PrincipalOrgID` in a
+//! shared bucket's `Allow`, or a data perimeter's `Deny` on
+//! `StringNotEquals aws:PrincipalOrgID`. Such a policy changes meaning for an
+//! account that leaves the organization; the others are counted, not kept.
+//!
+//! APIs, in the account's own credentials (the management account's, or the
+//! member role's; see `members`):
+//! - S3 (one list per account, buckets being global): `s3:ListAllMyBuckets`
+//!   (`ListBuckets`), then per bucket `s3:GetBucketLocation` (an empty
+//!   constraint is us-east-1, `EU` is eu-west-1: S3 API reference,
+//!   "GetBucketLocation") and `s3:GetBucketPolicy` in the bucket's own region
+//!   (S3 answers a request sent to another region with a redirect). A bucket
+//!   without a policy answers `NoSuchBucketPolicy`, which is not a gap.
+//! - KMS, in each region read: `kms:ListKeys`, then `kms:GetKeyPolicy` with
+//!   the policy name `default`, the only one a key has (KMS API reference,
+//!   "GetKeyPolicy").
+//! - SQS, in each region read: `sqs:ListQueues`, then `sqs:GetQueueAttributes`
+//!   for `Policy` and `QueueArn`.
+//! - SNS, in each region read: `sns:ListTopics`, then `sns:GetTopicAttributes`
+//!   (its `Policy` attribute).
+//!
+//! A failing call is a gap for its account, and discovery goes on.
+
+use aws_sdk_kms::Client as Kms;
+use aws_sdk_s3::Client as S3;
+use aws_sdk_sns::Client as Sns;
+use aws_sdk_sqs::Client as Sqs;
+use aws_sdk_sqs::types::QueueAttributeName;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures::StreamExt;
+use orgpool_model::{ResourcePolicy, ResourceService};
+
+use super::members::decode_policy;
+use super::{Session, describe};
+
+/// IAM action `s3:ListAllMyBuckets` (the `ListBuckets` API).
+pub const LIST_BUCKETS: &str = "s3:ListAllMyBuckets";
+/// IAM action `s3:GetBucketLocation`.
+pub const GET_BUCKET_LOCATION: &str = "s3:GetBucketLocation";
+/// IAM action `s3:GetBucketPolicy`.
+pub const GET_BUCKET_POLICY: &str = "s3:GetBucketPolicy";
+/// IAM action `kms:ListKeys`.
+pub const LIST_KEYS: &str = "kms:ListKeys";
+/// IAM action `kms:GetKeyPolicy`.
+pub const GET_KEY_POLICY: &str = "kms:GetKeyPolicy";
+/// IAM action `sqs:ListQueues`.
+pub const LIST_QUEUES: &str = "sqs:ListQueues";
+/// IAM action `sqs:GetQueueAttributes`.
+pub const GET_QUEUE_ATTRIBUTES: &str = "sqs:GetQueueAttributes";
+/// IAM action `sns:ListTopics`.
+pub const LIST_TOPICS: &str = "sns:ListTopics";
+/// IAM action `sns:GetTopicAttributes`.
+pub const GET_TOPIC_ATTRIBUTES: &str = "sns:GetTopicAttributes";
+
+/// The actions this module calls (in each account it reads).
+pub const ACTIONS: &[&str] = &[
+    LIST_BUCKETS,
+    GET_BUCKET_LOCATION,
+    GET_BUCKET_POLICY,
+    LIST_KEYS,
+    GET_KEY_POLICY,
+    LIST_QUEUES,
+    GET_QUEUE_ATTRIBUTES,
+    LIST_TOPICS,
+    GET_TOPIC_ATTRIBUTES,
+];
+
+/// The calls that read a policy, one per service: the gaps a bundle records
+/// when the policies are not read.
+pub const POLICY_READS: [&str; 4] = [
+    GET_BUCKET_POLICY,
+    GET_KEY_POLICY,
+    GET_QUEUE_ATTRIBUTES,
+    GET_TOPIC_ATTRIBUTES,
+];
+
+/// Per-resource calls in flight at once within one list.
+const PER_LIST: usize = 4;
+
+/// The resource policies of one account.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    /// Those using an organization condition key.
+    pub kept: Vec<ResourcePolicy>,
+    /// Policies read in all, kept or not.
+    pub read: usize,
+}
+
+impl Found {
+    fn add(&mut self, policies: Vec<ResourcePolicy>) {
+        self.read += policies.len();
+        self.kept.extend(
+            policies
+                .into_iter()
+                .filter(|p| !p.org_condition_keys().is_empty()),
+        );
+    }
+}
+
+/// Reads `account`'s resource policies: its buckets once, its keys, queues
+/// and topics in each of `regions`.
+pub(super) async fn read(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+    regions: &[String],
+) -> Found {
+    let mut found = Found::default();
+    found.add(buckets(s, config, account).await);
+    let per_region: Vec<Vec<ResourcePolicy>> = futures::stream::iter(regions)
+        .map(|region| async move {
+            let session = s.in_region(region);
+            let config = config
+                .to_builder()
+                .region(aws_config::Region::new(region.clone()))
+                .build();
+            let (keys, queues, topics) = futures::join!(
+                keys(&session, &config, account, region),
+                queues(&session, &config, account, region),
+                topics(&session, &config, account, region),
+            );
+            [keys, queues, topics].concat()
+        })
+        .buffered(PER_LIST)
+        .collect()
+        .await;
+    for policies in per_region {
+        found.add(policies);
+    }
+    found
+}
+
+/// A policy document read as text, when there is one.
+fn policy(
+    account: &str,
+    service: ResourceService,
+    region: &str,
+    arn: String,
+    document: Option<&str>,
+) -> Option<ResourcePolicy> {
+    let document = document.filter(|d| !d.trim().is_empty())?;
+    Some(ResourcePolicy {
+        account_id: account.to_owned(),
+        service,
+        region: region.to_owned(),
+        arn,
+        policy: decode_policy(Some(document)),
+    })
+}
+
+/// An S3 client for `region`; path-style addressing when an endpoint URL is
+/// configured (a local endpoint has no per-bucket host names).
+fn s3_client(config: &aws_config::SdkConfig, region: &str) -> S3 {
+    let builder = aws_sdk_s3::config::Builder::from(config)
+        .region(aws_config::Region::new(region.to_owned()))
+        .force_path_style(config.endpoint_url().is_some());
+    S3::from_conf(builder.build())
+}
+
+/// The account's bucket policies.
+async fn buckets(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+) -> Vec<ResourcePolicy> {
+    let home = config
+        .region()
+        .map(|r| r.as_ref().to_owned())
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    let client = s3_client(config, &home);
+    let pages = client.list_buckets().into_paginator().send();
+    let names: Vec<String> = s
+        .pages(LIST_BUCKETS, account, pages, |page| {
+            page.buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_owned))
+                .collect()
+        })
+        .await;
+    let client = &client;
+    futures::stream::iter(names)
+        .map(|name| async move { bucket_policy(s, config, client, account, name).await })
+        .buffered(PER_LIST)
+        .filter_map(|p| async move { p })
+        .collect()
+        .await
+}
+
+/// One bucket's policy, read in the bucket's region.
+async fn bucket_policy(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    client: &S3,
+    account: &str,
+    name: String,
+) -> Option<ResourcePolicy> {
+    s.call(GET_BUCKET_LOCATION);
+    let region = match client.get_bucket_location().bucket(&name).send().await {
+        Ok(out) => bucket_region(out.location_constraint().map(|c| c.as_str())),
+        Err(e) => {
+            s.gap(
+                account,
+                GET_BUCKET_LOCATION,
+                format!("{name}: {}", describe(&e)),
+            );
+            return None;
+        }
+    };
+    s.call(GET_BUCKET_POLICY);
+    let out = s3_client(config, &region)
+        .get_bucket_policy()
+        .bucket(&name)
+        .send()
+        .await;
+    match out {
+        Ok(out) => policy(
+            account,
+            ResourceService::S3,
+            &region,
+            format!("arn:aws:s3:::{name}"),
+            out.policy(),
+        ),
+        Err(e) if e.code() == Some("NoSuchBucketPolicy") => None,
+        Err(e) => {
+            s.gap(
+                account,
+                GET_BUCKET_POLICY,
+                format!("{name}: {}", describe(&e)),
+            );
+            None
+        }
+    }
+}
+
+/// The region a `GetBucketLocation` constraint names: none (or an empty one)
+/// is us-east-1, and the legacy `EU` is eu-west-1.
+fn bucket_region(constraint: Option<&str>) -> String {
+    match constraint.unwrap_or_default() {
+        "" => "us-east-1".to_owned(),
+        "EU" => "eu-west-1".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The key policies of the region's KMS keys.
+async fn keys(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+    region: &str,
+) -> Vec<ResourcePolicy> {
+    let client = Kms::new(config);
+    let pages = client.list_keys().into_paginator().send();
+    let keys: Vec<(String, String)> = s
+        .pages(LIST_KEYS, account, pages, |page| {
+            page.keys()
+                .iter()
+                .filter_map(|k| Some((k.key_id()?.to_owned(), k.key_arn()?.to_owned())))
+                .collect()
+        })
+        .await;
+    let client = &client;
+    futures::stream::iter(keys)
+        .map(|(id, arn)| async move {
+            s.call(GET_KEY_POLICY);
+            match client
+                .get_key_policy()
+                .key_id(&id)
+                .policy_name("default")
+                .send()
+                .await
+            {
+                Ok(out) => policy(account, ResourceService::Kms, region, arn, out.policy()),
+                Err(e) => {
+                    s.gap(account, GET_KEY_POLICY, format!("{arn}: {}", describe(&e)));
+                    None
+                }
+            }
+        })
+        .buffered(PER_LIST)
+        .filter_map(|p| async move { p })
+        .collect()
+        .await
+}
+
+/// The policies of the region's SQS queues.
+async fn queues(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+    region: &str,
+) -> Vec<ResourcePolicy> {
+    let client = Sqs::new(config);
+    let pages = client.list_queues().into_paginator().send();
+    let urls: Vec<String> = s
+        .pages(LIST_QUEUES, account, pages, |page| {
+            page.queue_urls().to_vec()
+        })
+        .await;
+    let client = &client;
+    futures::stream::iter(urls)
+        .map(|url| async move {
+            s.call(GET_QUEUE_ATTRIBUTES);
+            match client
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(QueueAttributeName::Policy)
+                .attribute_names(QueueAttributeName::QueueArn)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let attributes = out.attributes();
+                    let arn = attributes
+                        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+                        .cloned()
+                        .unwrap_or(url);
+                    let document = attributes
+                        .and_then(|a| a.get(&QueueAttributeName::Policy))
+                        .map(String::as_str);
+                    policy(account, ResourceService::Sqs, region, arn, document)
+                }
+                Err(e) => {
+                    s.gap(
+                        account,
+                        GET_QUEUE_ATTRIBUTES,
+                        format!("{url}: {}", describe(&e)),
+                    );
+                    None
+                }
+            }
+        })
+        .buffered(PER_LIST)
+        .filter_map(|p| async move { p })
+        .collect()
+        .await
+}
+
+/// The policies of the region's SNS topics.
+async fn topics(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+    region: &str,
+) -> Vec<ResourcePolicy> {
+    let client = Sns::new(config);
+    let pages = client.list_topics().into_paginator().send();
+    let arns: Vec<String> = s
+        .pages(LIST_TOPICS, account, pages, |page| {
+            page.topics()
+                .iter()
+                .filter_map(|t| t.topic_arn().map(str::to_owned))
+                .collect()
+        })
+        .await;
+    let client = &client;
+    futures::stream::iter(arns)
+        .map(|arn| async move {
+            s.call(GET_TOPIC_ATTRIBUTES);
+            match client.get_topic_attributes().topic_arn(&arn).send().await {
+                Ok(out) => {
+                    let document = out
+                        .attributes()
+                        .and_then(|a| a.get("Policy"))
+                        .map(String::as_str);
+                    policy(account, ResourceService::Sns, region, arn, document)
+                }
+                Err(e) => {
+                    s.gap(
+                        account,
+                        GET_TOPIC_ATTRIBUTES,
+                        format!("{arn}: {}", describe(&e)),
+                    );
+                    None
+                }
+            }
+        })
+        .buffered(PER_LIST)
+        .filter_map(|p| async move { p })
+        .collect()
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_location_names_its_region() {
+        assert_eq!(bucket_region(None), "us-east-1");
+        assert_eq!(bucket_region(Some("")), "us-east-1");
+        assert_eq!(bucket_region(Some("EU")), "eu-west-1");
+        assert_eq!(bucket_region(Some("ap-south-1")), "ap-south-1");
+    }
+
+    #[test]
+    fn only_policies_naming_the_organization_are_kept_and_all_are_counted() {
+        let make = |arn: &str, document: &str| {
+            policy(
+                "111111111111",
+                ResourceService::Sns,
+                "us-east-1",
+                arn.into(),
+                Some(document),
+            )
+        };
+        let org = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sns:Publish","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc1234567"}}}]}"#;
+        let plain = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"sns:Publish"}]}"#;
+        let mut found = Found::default();
+        found.add(
+            [
+                make("arn:a", org),
+                make("arn:b", plain),
+                make("arn:c", "  "),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        );
+        assert_eq!(found.read, 2, "an empty policy is no policy");
+        assert_eq!(found.kept.len(), 1);
+        assert_eq!(found.kept[0].arn, "arn:a");
+        assert_eq!(
+            found.kept[0].org_condition_keys(),
+            vec!["aws:PrincipalOrgID"]
+        );
+    }
+}
