@@ -620,6 +620,18 @@ print(json.dumps([r["AccessKeyId"], r["SecretAccessKey"]]))
     let denied: Vec<&str> = b.gaps.iter().map(|g| g.api.as_str()).collect();
     assert!(denied.contains(&"cloudtrail:DescribeTrails"), "{denied:?}");
     assert!(b.cloudtrail_trails.is_empty());
+    // The management account's resource policies, denied too: a gap per
+    // service listed, scoped to the account, and discovery went on.
+    for api in [
+        "s3:ListAllMyBuckets",
+        "kms:ListKeys",
+        "sqs:ListQueues",
+        "sns:ListTopics",
+    ] {
+        let gap = b.gaps.iter().find(|g| g.api == api);
+        let gap = gap.unwrap_or_else(|| panic!("no gap for {api}: {denied:?}"));
+        assert_eq!(gap.scope, b.organization.management_account_id);
+    }
     assert!(
         b.gaps.iter().all(|g| !g.error.is_empty()),
         "every gap carries AWS's error"
