@@ -381,15 +381,24 @@ impl<'a> Session<'a> {
         Ok(out)
     }
 
-    /// This session for reads in `region`: the same tally, its gaps naming
-    /// the region.
-    fn in_region(&self, region: &str) -> Session<'a> {
-        Session {
+    /// This session and `config` for reads in `region`: the same tally, its
+    /// gaps naming the region; the configuration's region set to it.
+    fn in_region(
+        &self,
+        config: &aws_config::SdkConfig,
+        region: &str,
+    ) -> (Session<'a>, aws_config::SdkConfig) {
+        let session = Session {
             client: self.client.clone(),
             options: self.options,
             tally: self.tally,
             region: Some(region.to_owned()),
-        }
+        };
+        let config = config
+            .to_builder()
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
+        (session, config)
     }
 
     /// Per-item calls in flight at once.

@@ -111,11 +111,7 @@ pub(super) async fn read(
 ) -> Regional {
     let per_region: Vec<Regional> = futures::stream::iter(regions)
         .map(|region| async move {
-            let session = s.in_region(region);
-            let config = config
-                .to_builder()
-                .region(aws_config::Region::new(region.clone()))
-                .build();
+            let (session, config) = s.in_region(config, region);
             let (trails, aggregators, ram_shares, stack_sets) = futures::join!(
                 services::trails(&session, &config),
                 services::aggregators(&session, &config),

@@ -112,11 +112,7 @@ pub(super) async fn read(
     found.add(buckets(s, config, account).await);
     let per_region: Vec<Vec<ResourcePolicy>> = futures::stream::iter(regions)
         .map(|region| async move {
-            let session = s.in_region(region);
-            let config = config
-                .to_builder()
-                .region(aws_config::Region::new(region.clone()))
-                .build();
+            let (session, config) = s.in_region(config, region);
             let (keys, queues, topics) = futures::join!(
                 keys(&session, &config, account, region),
                 queues(&session, &config, account, region),
@@ -245,6 +241,47 @@ fn bucket_region(constraint: Option<&str>) -> String {
     }
 }
 
+/// Reads one policy per item, [`PER_LIST`] at a time, counting each call as
+/// `action`. `fetch` answers an item's ARN and policy document (none when
+/// it has no policy), or the call's error, which becomes a gap naming the
+/// item (`label`).
+#[allow(clippy::too_many_arguments)]
+async fn each_policy<T, Fut>(
+    s: &Session<'_>,
+    account: &str,
+    service: ResourceService,
+    region: &str,
+    action: &'static str,
+    items: Vec<T>,
+    label: impl Fn(&T) -> String,
+    fetch: impl Fn(T) -> Fut,
+) -> Vec<ResourcePolicy>
+where
+    Fut: std::future::Future<Output = Result<(String, Option<String>), String>>,
+{
+    futures::stream::iter(items)
+        .map(|item| {
+            let name = label(&item);
+            let answer = fetch(item);
+            async move {
+                s.call(action);
+                match answer.await {
+                    Ok((arn, document)) => {
+                        policy(account, service, region, arn, document.as_deref())
+                    }
+                    Err(e) => {
+                        s.gap(account, action, format!("{name}: {e}"));
+                        None
+                    }
+                }
+            }
+        })
+        .buffered(PER_LIST)
+        .filter_map(|p| async move { p })
+        .collect()
+        .await
+}
+
 /// The key policies of the region's KMS keys.
 async fn keys(
     s: &Session<'_>,
@@ -263,27 +300,23 @@ async fn keys(
         })
         .await;
     let client = &client;
-    futures::stream::iter(keys)
-        .map(|(id, arn)| async move {
-            s.call(GET_KEY_POLICY);
-            match client
-                .get_key_policy()
-                .key_id(&id)
-                .policy_name("default")
-                .send()
-                .await
-            {
-                Ok(out) => policy(account, ResourceService::Kms, region, arn, out.policy()),
-                Err(e) => {
-                    s.gap(account, GET_KEY_POLICY, format!("{arn}: {}", describe(&e)));
-                    None
-                }
-            }
-        })
-        .buffered(PER_LIST)
-        .filter_map(|p| async move { p })
-        .collect()
-        .await
+    let fetch = |(id, arn): (String, String)| async move {
+        let out = client.get_key_policy().key_id(&id).policy_name("default");
+        let out = out.send().await.map_err(|e| describe(&e))?;
+        Ok((arn, out.policy().map(str::to_owned)))
+    };
+    let label = |(_, arn): &(String, String)| arn.clone();
+    each_policy(
+        s,
+        account,
+        ResourceService::Kms,
+        region,
+        GET_KEY_POLICY,
+        keys,
+        label,
+        fetch,
+    )
+    .await
 }
 
 /// The policies of the region's SQS queues.
@@ -301,42 +334,31 @@ async fn queues(
         })
         .await;
     let client = &client;
-    futures::stream::iter(urls)
-        .map(|url| async move {
-            s.call(GET_QUEUE_ATTRIBUTES);
-            match client
-                .get_queue_attributes()
-                .queue_url(&url)
-                .attribute_names(QueueAttributeName::Policy)
-                .attribute_names(QueueAttributeName::QueueArn)
-                .send()
-                .await
-            {
-                Ok(out) => {
-                    let attributes = out.attributes();
-                    let arn = attributes
-                        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-                        .cloned()
-                        .unwrap_or(url);
-                    let document = attributes
-                        .and_then(|a| a.get(&QueueAttributeName::Policy))
-                        .map(String::as_str);
-                    policy(account, ResourceService::Sqs, region, arn, document)
-                }
-                Err(e) => {
-                    s.gap(
-                        account,
-                        GET_QUEUE_ATTRIBUTES,
-                        format!("{url}: {}", describe(&e)),
-                    );
-                    None
-                }
-            }
-        })
-        .buffered(PER_LIST)
-        .filter_map(|p| async move { p })
-        .collect()
-        .await
+    let fetch = |url: String| async move {
+        let out = client
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::Policy)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let attribute = |name| out.attributes().and_then(|a| a.get(&name)).cloned();
+        let arn = attribute(QueueAttributeName::QueueArn).unwrap_or(url);
+        Ok((arn, attribute(QueueAttributeName::Policy)))
+    };
+    let label = String::clone;
+    each_policy(
+        s,
+        account,
+        ResourceService::Sqs,
+        region,
+        GET_QUEUE_ATTRIBUTES,
+        urls,
+        label,
+        fetch,
+    )
+    .await
 }
 
 /// The policies of the region's SNS topics.
@@ -357,31 +379,24 @@ async fn topics(
         })
         .await;
     let client = &client;
-    futures::stream::iter(arns)
-        .map(|arn| async move {
-            s.call(GET_TOPIC_ATTRIBUTES);
-            match client.get_topic_attributes().topic_arn(&arn).send().await {
-                Ok(out) => {
-                    let document = out
-                        .attributes()
-                        .and_then(|a| a.get("Policy"))
-                        .map(String::as_str);
-                    policy(account, ResourceService::Sns, region, arn, document)
-                }
-                Err(e) => {
-                    s.gap(
-                        account,
-                        GET_TOPIC_ATTRIBUTES,
-                        format!("{arn}: {}", describe(&e)),
-                    );
-                    None
-                }
-            }
-        })
-        .buffered(PER_LIST)
-        .filter_map(|p| async move { p })
-        .collect()
-        .await
+    let fetch = |arn: String| async move {
+        let out = client.get_topic_attributes().topic_arn(&arn).send().await;
+        let out = out.map_err(|e| describe(&e))?;
+        let document = out.attributes().and_then(|a| a.get("Policy")).cloned();
+        Ok((arn, document))
+    };
+    let label = String::clone;
+    each_policy(
+        s,
+        account,
+        ResourceService::Sns,
+        region,
+        GET_TOPIC_ATTRIBUTES,
+        arns,
+        label,
+        fetch,
+    )
+    .await
 }
 
 #[cfg(test)]
