@@ -128,6 +128,29 @@ fn rewrite_resource_policy(book: &mut Book, r: &OrgKeyedResource<'_>) {
                 arn = p.arn
             ),
         ),
+        ResourceService::Lambda => (
+            format!(
+                "aws lambda add-permission --function-name {name} --statement-id {name}-<LEAVING_ACCOUNT_ID> --action {action} --principal <LEAVING_ACCOUNT_ID> {with}",
+                action = org_keyed_action(&p.policy)
+            ),
+            format!(
+                "aws lambda get-policy --function-name {name} --query Policy --output text {with} > {name}-policy.before.json"
+            ),
+            format!(
+                "aws lambda remove-permission --function-name {name} --statement-id {name}-<LEAVING_ACCOUNT_ID> {with}"
+            ),
+        ),
+        ResourceService::Events => (
+            format!(
+                "aws events put-permission --event-bus-name {name} --policy file://{name}-policy.json {with}"
+            ),
+            format!(
+                "aws events describe-event-bus --name {name} --query Policy --output text {with} > {name}-policy.before.json"
+            ),
+            format!(
+                "aws events put-permission --event-bus-name {name} --policy file://{name}-policy.before.json {with}"
+            ),
+        ),
     };
     book.add(
         "rewrite_org_resource_policy",
@@ -142,6 +165,29 @@ fn rewrite_resource_policy(book: &mut Book, r: &OrgKeyedResource<'_>) {
         pre_check,
         rollback,
     );
+}
+
+/// The first action a statement keyed on the organization allows (what a
+/// Lambda permission for a named account must allow in its place).
+fn org_keyed_action(policy: &serde_json::Value) -> String {
+    let statements = match policy.get("Statement") {
+        Some(serde_json::Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    statements
+        .into_iter()
+        .filter(|s| {
+            !orgpool_model::org_condition_keys(&serde_json::json!({"Statement": [s]})).is_empty()
+        })
+        .find_map(|s| match s.get("Action") {
+            Some(serde_json::Value::String(a)) => Some(a.clone()),
+            Some(serde_json::Value::Array(list)) => {
+                list.first().and_then(|a| a.as_str()).map(str::to_owned)
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| "lambda:InvokeFunction".to_owned())
 }
 
 /// The steps of `path` for this organization.

@@ -576,6 +576,8 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
         "arn:aws:kms:eu-west-1:{}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         id(2)
     );
+    let function = format!("arn:aws:lambda:eu-west-1:{}:function:org-hook", id(1));
+    let bus = format!("arn:aws:events:eu-west-1:{}:event-bus/org-bus", id(2));
     let o = org(3)
         .resource_policy(
             1,
@@ -586,12 +588,19 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
         .resource_policy(2, ResourceService::Kms, &key, perimeter)
         .resource_policy(1, ResourceService::Sqs, &queue, by_org("sqs:SendMessage"))
         .resource_policy(2, ResourceService::Sns, &topic, by_org("sns:Publish"))
+        .resource_policy(
+            1,
+            ResourceService::Lambda,
+            &function,
+            by_org("lambda:InvokeFunctionUrl"),
+        )
+        .resource_policy(2, ResourceService::Events, &bus, by_org("events:PutEvents"))
         .idle();
     let a = o.assess();
     assert_eq!(a.recommendation, Path::ImportWhole);
     assert_eq!(rules(&a), ["org_keyed_resource_policies"]);
     let reason = &a.reasons[0];
-    assert_eq!(reason.evidence.len(), 4, "{:?}", reason.evidence);
+    assert_eq!(reason.evidence.len(), 6, "{:?}", reason.evidence);
     assert!(reason.evidence.contains(&key));
     let found = impact(&a, "org_keyed_resource_policies").expect("the impact");
     assert_eq!(found.break_up.severity, Severity::High);
@@ -610,7 +619,7 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
         .iter()
         .filter(|s| s.action == "rewrite_org_resource_policy")
         .collect();
-    assert_eq!(steps.len(), 4);
+    assert_eq!(steps.len(), 6);
     let step = |needle: &str| {
         *steps
             .iter()
@@ -662,6 +671,32 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
         sns.command
     );
     assert_eq!(sns.account_id.as_deref(), Some(id(2).as_str()));
+    // A Lambda policy is not put whole: a permission for the leaving account
+    // is added beside the organization's, allowing what that one allows.
+    let lambda = step(&function);
+    assert_eq!(
+        lambda.command,
+        format!(
+            "aws lambda add-permission --function-name org-hook --statement-id org-hook-<LEAVING_ACCOUNT_ID> --action lambda:InvokeFunctionUrl --principal <LEAVING_ACCOUNT_ID> --region eu-west-1 --profile <PROFILE_{}>",
+            id(1)
+        )
+    );
+    assert!(lambda.rollback.contains("remove-permission --function-name org-hook --statement-id org-hook-<LEAVING_ACCOUNT_ID>"), "{}", lambda.rollback);
+    let events = step(&bus);
+    assert!(
+        events.command.starts_with(
+            "aws events put-permission --event-bus-name org-bus --policy file://org-bus-policy.json"
+        ),
+        "{}",
+        events.command
+    );
+    assert!(
+        events
+            .pre_check
+            .contains("describe-event-bus --name org-bus --query Policy"),
+        "{}",
+        events.pre_check
+    );
 
     let plain = org(3)
         .resource_policy(1, ResourceService::S3, "arn:aws:s3:::by-id", trust(&id(2)))

@@ -69,8 +69,9 @@ pub struct OrgBundle {
     /// CloudFormation StackSets and the accounts holding their stack instances.
     #[serde(default)]
     pub stack_sets: Vec<StackSet>,
-    /// Resource policies (S3 buckets, KMS keys, SQS queues, SNS topics) read
-    /// in the accounts that use an organization condition key.
+    /// Resource policies (S3 buckets, KMS keys, SQS queues, SNS topics,
+    /// Lambda functions, EventBridge event buses) read in the accounts that
+    /// use an organization condition key.
     #[serde(default)]
     pub resource_policies: Vec<ResourcePolicy>,
     /// What could not be read, and why. Empty when the inventory is complete.
@@ -492,6 +493,10 @@ pub enum ResourceService {
     Sqs,
     /// An SNS topic's `Policy` attribute.
     Sns,
+    /// A Lambda function's resource-based policy.
+    Lambda,
+    /// An EventBridge event bus's policy.
+    Events,
 }
 
 /// A resource policy read in an account, kept because one of its statements
@@ -517,7 +522,8 @@ impl ResourcePolicy {
         crate::trust::org_condition_keys(&self.policy)
     }
 
-    /// The resource's name: the bucket, key ID, queue or topic name.
+    /// The resource's name: the bucket, key ID, queue, topic, function or
+    /// event bus name.
     pub fn name(&self) -> &str {
         self.arn
             .rsplit([':', '/'])

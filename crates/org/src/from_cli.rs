@@ -63,7 +63,7 @@ const POLICY_TYPES: [(&str, PolicyType); 5] = [
 
 /// The APIs `orgpool discover` reads live that saved files do not carry:
 /// each becomes a gap of every bundle read from a folder.
-pub const NOT_READ_FROM_FILES: [&str; 9] = [
+pub const NOT_READ_FROM_FILES: [&str; 11] = [
     crate::live::DESCRIBE_TRAILS,
     crate::live::DESCRIBE_AGGREGATORS,
     crate::live::GET_RESOURCE_SHARES,
@@ -73,6 +73,8 @@ pub const NOT_READ_FROM_FILES: [&str; 9] = [
     crate::live::POLICY_READS[1],
     crate::live::POLICY_READS[2],
     crate::live::POLICY_READS[3],
+    crate::live::POLICY_READS[4],
+    crate::live::POLICY_READS[5],
 ];
 
 struct Folder {

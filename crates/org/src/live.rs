@@ -16,8 +16,9 @@
 //!   Config aggregators ([`services`]), StackSets (`stack_sets`), and each
 //!   account's IAM roles (`members`) and resource policies
 //!   (`resource_policies`). Trails, RAM shares, Config aggregators,
-//!   StackSets, KMS keys, SQS queues and SNS topics are regional: they are
-//!   read in every region [`DiscoverOptions::regions`] names (`regions`).
+//!   StackSets, KMS keys, SQS queues, SNS topics, Lambda functions and
+//!   EventBridge event buses are regional: they are read in every region
+//!   [`DiscoverOptions::regions`] names (`regions`).
 //!
 //! Every list is paginated to its end. Per-item calls run at most
 //! [`DiscoverOptions::concurrency`] at a time. Throttling is retried by the SDK
@@ -118,7 +119,8 @@ pub struct DiscoverOptions {
     /// aggregators, RAM shares, StackSets) and whose accounts' KMS keys, SQS
     /// queues and SNS topics are read.
     pub regions: Regions,
-    /// Whether each account's resource policies (S3, KMS, SQS, SNS) are read.
+    /// Whether each account's resource policies (S3, KMS, SQS, SNS, Lambda,
+    /// EventBridge) are read.
     pub resource_policies: bool,
     /// Where progress goes.
     pub progress: std::sync::Arc<dyn Progress>,

@@ -100,6 +100,22 @@ m_sqs.create_queue(QueueName="private-events")
 m_sns = boto3.client("sns", endpoint_url=ep, region_name="us-east-1", **creds)
 topic = m_sns.create_topic(Name="org-alarms")["TopicArn"]
 m_sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=by_org("sns:Publish", key="aws:PrincipalOrgPaths"))
+import io, zipfile
+code = io.BytesIO()
+with zipfile.ZipFile(code, "w") as z:
+    z.writestr("handler.py", "def handler(event, context):\n    return event\n")
+fn_role = member_iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+m_lambda = boto3.client("lambda", endpoint_url=ep, region_name="us-east-1", **creds)
+function = m_lambda.create_function(FunctionName="org-hook", Runtime="python3.11", Role=fn_role, Handler="handler.handler",
+    Code={"ZipFile": code.getvalue()})["FunctionArn"]
+m_lambda.add_permission(FunctionName="org-hook", StatementId="org", Action="lambda:InvokeFunction", Principal="*", PrincipalOrgID=org_id)
+m_lambda.create_function(FunctionName="no-policy", Runtime="python3.11", Role=fn_role, Handler="handler.handler",
+    Code={"ZipFile": code.getvalue()})
+m_events = boto3.client("events", endpoint_url=ep, region_name="us-east-1", **creds)
+m_events.put_permission(EventBusName="default", Action="events:PutEvents", Principal="*", StatementId="org",
+    Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": org_id})
+bus = m_events.describe_event_bus(Name="default")["Arn"]
 member_iam.create_role(RoleName="app-instance", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
 accounts = [a["Id"] for p in org.get_paginator("list_accounts").paginate() for a in p["Accounts"]]
@@ -114,7 +130,8 @@ parents = {a: org.list_parents(ChildId=a)["Parents"][0]["Id"] for a in accounts}
 print(json.dumps({"root": root, "accounts": accounts, "parents": parents, "ous": ous,
                   "prod": prod, "scp": scp, "tag": tag, "admin": ids[1], "org": org.describe_organization()["Organization"]["Id"],
                   "ps": ps, "user": user, "group": group, "assigned": ids[2], "share": share, "org_arn": org_arn, "member": ids[3], "trusted": ids[4],
-                  "stack_accounts": stack_accounts, "key": key, "queue": queue, "topic": topic}))
+                  "stack_accounts": stack_accounts, "key": key, "queue": queue, "topic": topic,
+                  "function": function, "bus": bus}))
 "#;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -367,7 +384,7 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
             )
         })
         .collect();
-    use orgpool_model::ResourceService::{Kms, S3, Sns, Sqs};
+    use orgpool_model::ResourceService::{Events, Kms, Lambda, S3, Sns, Sqs};
     let keys = |k: &str| vec![k.to_owned()];
     let arn = |k: &str| expected[k].as_str().unwrap().to_owned();
     assert_eq!(
@@ -388,6 +405,8 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
             (arn("key"), member, Kms, keys("aws:PrincipalOrgID")),
             (arn("queue"), member, Sqs, keys("aws:PrincipalOrgID")),
             (arn("topic"), member, Sns, keys("aws:PrincipalOrgPaths")),
+            (arn("function"), member, Lambda, keys("aws:PrincipalOrgID")),
+            (arn("bus"), member, Events, keys("aws:PrincipalOrgID")),
         ])
     );
     // The five kept, the plain bucket, and the default policies moto gives

@@ -1,5 +1,6 @@
 //! Resource policies read in each account: S3 bucket policies, KMS key
-//! policies, SQS queue policies and SNS topic policies. A policy is kept when
+//! policies, SQS queue policies, SNS topic policies, Lambda function
+//! policies and EventBridge event bus policies. A policy is kept when
 //! one of its statements uses an organization condition key
 //! (`orgpool_model::trust::ORG_CONDITION_KEYS`): `aws:PrincipalOrgID` in a
 //! shared bucket's `Allow`, or a data perimeter's `Deny` on
@@ -21,10 +22,17 @@
 //!   for `Policy` and `QueueArn`.
 //! - SNS, in each region read: `sns:ListTopics`, then `sns:GetTopicAttributes`
 //!   (its `Policy` attribute).
+//! - Lambda, in each region read: `lambda:ListFunctions`, then
+//!   `lambda:GetPolicy` per function; a function without a policy answers
+//!   `ResourceNotFoundException`, which is not a gap.
+//! - EventBridge, in each region read: `events:ListEventBuses`, whose answer
+//!   carries each bus's policy.
 //!
 //! A failing call is a gap for its account, and discovery goes on.
 
+use aws_sdk_eventbridge::Client as EventBridge;
 use aws_sdk_kms::Client as Kms;
+use aws_sdk_lambda::Client as Lambda;
 use aws_sdk_s3::Client as S3;
 use aws_sdk_sns::Client as Sns;
 use aws_sdk_sqs::Client as Sqs;
@@ -55,6 +63,13 @@ pub const LIST_TOPICS: &str = "sns:ListTopics";
 /// IAM action `sns:GetTopicAttributes`.
 pub const GET_TOPIC_ATTRIBUTES: &str = "sns:GetTopicAttributes";
 
+/// IAM action `lambda:ListFunctions`.
+pub const LIST_FUNCTIONS: &str = "lambda:ListFunctions";
+/// IAM action `lambda:GetPolicy`.
+pub const GET_FUNCTION_POLICY: &str = "lambda:GetPolicy";
+/// IAM action `events:ListEventBuses`.
+pub const LIST_EVENT_BUSES: &str = "events:ListEventBuses";
+
 /// The actions this module calls (in each account it reads).
 pub const ACTIONS: &[&str] = &[
     LIST_BUCKETS,
@@ -66,15 +81,20 @@ pub const ACTIONS: &[&str] = &[
     GET_QUEUE_ATTRIBUTES,
     LIST_TOPICS,
     GET_TOPIC_ATTRIBUTES,
+    LIST_FUNCTIONS,
+    GET_FUNCTION_POLICY,
+    LIST_EVENT_BUSES,
 ];
 
 /// The calls that read a policy, one per service: the gaps a bundle records
 /// when the policies are not read.
-pub const POLICY_READS: [&str; 4] = [
+pub const POLICY_READS: [&str; 6] = [
     GET_BUCKET_POLICY,
     GET_KEY_POLICY,
     GET_QUEUE_ATTRIBUTES,
     GET_TOPIC_ATTRIBUTES,
+    GET_FUNCTION_POLICY,
+    LIST_EVENT_BUSES,
 ];
 
 /// Per-resource calls in flight at once within one list.
@@ -113,12 +133,14 @@ pub(super) async fn read(
     let per_region: Vec<Vec<ResourcePolicy>> = futures::stream::iter(regions)
         .map(|region| async move {
             let (session, config) = s.in_region(config, region);
-            let (keys, queues, topics) = futures::join!(
+            let (keys, queues, topics, functions, buses) = futures::join!(
                 keys(&session, &config, account, region),
                 queues(&session, &config, account, region),
                 topics(&session, &config, account, region),
+                functions(&session, &config, account, region),
+                event_buses(&session, &config, account, region),
             );
-            [keys, queues, topics].concat()
+            [keys, queues, topics, functions, buses].concat()
         })
         .buffered(PER_LIST)
         .collect()
@@ -397,6 +419,83 @@ async fn topics(
         fetch,
     )
     .await
+}
+
+/// The policies of the region's Lambda functions.
+async fn functions(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+    region: &str,
+) -> Vec<ResourcePolicy> {
+    let client = Lambda::new(config);
+    let pages = client.list_functions().into_paginator().send();
+    let functions: Vec<(String, String)> = s
+        .pages(LIST_FUNCTIONS, account, pages, |page| {
+            page.functions()
+                .iter()
+                .filter_map(|f| Some((f.function_name()?.to_owned(), f.function_arn()?.to_owned())))
+                .collect()
+        })
+        .await;
+    let client = &client;
+    let fetch = |(name, arn): (String, String)| async move {
+        match client.get_policy().function_name(&name).send().await {
+            Ok(out) => Ok((arn, out.policy().map(str::to_owned))),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok((arn, None)),
+            Err(e) => Err(describe(&e)),
+        }
+    };
+    let label = |(_, arn): &(String, String)| arn.clone();
+    let service = ResourceService::Lambda;
+    each_policy(
+        s,
+        account,
+        service,
+        region,
+        GET_FUNCTION_POLICY,
+        functions,
+        label,
+        fetch,
+    )
+    .await
+}
+
+/// The policies of the region's EventBridge event buses, which their list
+/// carries.
+async fn event_buses(
+    s: &Session<'_>,
+    config: &aws_config::SdkConfig,
+    account: &str,
+    region: &str,
+) -> Vec<ResourcePolicy> {
+    let client = EventBridge::new(config);
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        s.call(LIST_EVENT_BUSES);
+        let page = client
+            .list_event_buses()
+            .set_next_token(token.take())
+            .send()
+            .await;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                s.gap(account, LIST_EVENT_BUSES, describe(&e));
+                break;
+            }
+        };
+        out.extend(page.event_buses().iter().filter_map(|bus| {
+            let arn = bus.arn()?.to_owned();
+            policy(account, ResourceService::Events, region, arn, bus.policy())
+        }));
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    out
 }
 
 #[cfg(test)]
