@@ -133,12 +133,18 @@ pub(super) async fn read(
     let per_region: Vec<Vec<ResourcePolicy>> = futures::stream::iter(regions)
         .map(|region| async move {
             let (session, config) = s.in_region(config, region);
+            let r = InRegion {
+                session,
+                config,
+                account,
+                region,
+            };
             let (keys, queues, topics, functions, buses) = futures::join!(
-                keys(&session, &config, account, region),
-                queues(&session, &config, account, region),
-                topics(&session, &config, account, region),
-                functions(&session, &config, account, region),
-                event_buses(&session, &config, account, region),
+                keys(&r),
+                queues(&r),
+                topics(&r),
+                functions(&r),
+                event_buses(&r),
             );
             [keys, queues, topics, functions, buses].concat()
         })
@@ -263,54 +269,62 @@ fn bucket_region(constraint: Option<&str>) -> String {
     }
 }
 
-/// Reads one policy per item, [`PER_LIST`] at a time, counting each call as
-/// `action`. `fetch` answers an item's ARN and policy document (none when
-/// it has no policy), or the call's error, which becomes a gap naming the
-/// item (`label`).
-#[allow(clippy::too_many_arguments)]
-async fn each_policy<T, Fut>(
-    s: &Session<'_>,
-    account: &str,
-    service: ResourceService,
-    region: &str,
-    action: &'static str,
-    items: Vec<T>,
-    label: impl Fn(&T) -> String,
-    fetch: impl Fn(T) -> Fut,
-) -> Vec<ResourcePolicy>
-where
-    Fut: std::future::Future<Output = Result<(String, Option<String>), String>>,
-{
-    futures::stream::iter(items)
-        .map(|item| {
-            let name = label(&item);
-            let answer = fetch(item);
-            async move {
-                s.call(action);
-                match answer.await {
-                    Ok((arn, document)) => {
-                        policy(account, service, region, arn, document.as_deref())
-                    }
-                    Err(e) => {
-                        s.gap(account, action, format!("{name}: {e}"));
-                        None
+/// One account's reads in one region.
+struct InRegion<'r> {
+    session: Session<'r>,
+    config: aws_config::SdkConfig,
+    account: &'r str,
+    region: &'r str,
+}
+
+impl InRegion<'_> {
+    /// The session, configuration, account and region.
+    fn parts(&self) -> (&Session<'_>, &aws_config::SdkConfig, &str, &str) {
+        (&self.session, &self.config, self.account, self.region)
+    }
+
+    /// Reads one policy per item of `service`, [`PER_LIST`] at a time,
+    /// counting each call as `action`. `fetch` answers an item's ARN and
+    /// policy document (none when it has no policy), or the call's error,
+    /// which becomes a gap naming the item (`label`).
+    async fn each_policy<T, Fut>(
+        &self,
+        (service, action): (ResourceService, &'static str),
+        items: Vec<T>,
+        label: impl Fn(&T) -> String,
+        fetch: impl Fn(T) -> Fut,
+    ) -> Vec<ResourcePolicy>
+    where
+        Fut: std::future::Future<Output = Result<(String, Option<String>), String>>,
+    {
+        let (s, _, account, region) = self.parts();
+        futures::stream::iter(items)
+            .map(|item| {
+                let name = label(&item);
+                let answer = fetch(item);
+                async move {
+                    s.call(action);
+                    match answer.await {
+                        Ok((arn, document)) => {
+                            policy(account, service, region, arn, document.as_deref())
+                        }
+                        Err(e) => {
+                            s.gap(account, action, format!("{name}: {e}"));
+                            None
+                        }
                     }
                 }
-            }
-        })
-        .buffered(PER_LIST)
-        .filter_map(|p| async move { p })
-        .collect()
-        .await
+            })
+            .buffered(PER_LIST)
+            .filter_map(|p| async move { p })
+            .collect()
+            .await
+    }
 }
 
 /// The key policies of the region's KMS keys.
-async fn keys(
-    s: &Session<'_>,
-    config: &aws_config::SdkConfig,
-    account: &str,
-    region: &str,
-) -> Vec<ResourcePolicy> {
+async fn keys(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
+    let (s, config, account, _) = r.parts();
     let client = Kms::new(config);
     let pages = client.list_keys().into_paginator().send();
     let keys: Vec<(String, String)> = s
@@ -328,26 +342,13 @@ async fn keys(
         Ok((arn, out.policy().map(str::to_owned)))
     };
     let label = |(_, arn): &(String, String)| arn.clone();
-    each_policy(
-        s,
-        account,
-        ResourceService::Kms,
-        region,
-        GET_KEY_POLICY,
-        keys,
-        label,
-        fetch,
-    )
-    .await
+    r.each_policy((ResourceService::Kms, GET_KEY_POLICY), keys, label, fetch)
+        .await
 }
 
 /// The policies of the region's SQS queues.
-async fn queues(
-    s: &Session<'_>,
-    config: &aws_config::SdkConfig,
-    account: &str,
-    region: &str,
-) -> Vec<ResourcePolicy> {
+async fn queues(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
+    let (s, config, account, _) = r.parts();
     let client = Sqs::new(config);
     let pages = client.list_queues().into_paginator().send();
     let urls: Vec<String> = s
@@ -370,12 +371,8 @@ async fn queues(
         Ok((arn, attribute(QueueAttributeName::Policy)))
     };
     let label = String::clone;
-    each_policy(
-        s,
-        account,
-        ResourceService::Sqs,
-        region,
-        GET_QUEUE_ATTRIBUTES,
+    r.each_policy(
+        (ResourceService::Sqs, GET_QUEUE_ATTRIBUTES),
         urls,
         label,
         fetch,
@@ -384,12 +381,8 @@ async fn queues(
 }
 
 /// The policies of the region's SNS topics.
-async fn topics(
-    s: &Session<'_>,
-    config: &aws_config::SdkConfig,
-    account: &str,
-    region: &str,
-) -> Vec<ResourcePolicy> {
+async fn topics(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
+    let (s, config, account, _) = r.parts();
     let client = Sns::new(config);
     let pages = client.list_topics().into_paginator().send();
     let arns: Vec<String> = s
@@ -408,12 +401,8 @@ async fn topics(
         Ok((arn, document))
     };
     let label = String::clone;
-    each_policy(
-        s,
-        account,
-        ResourceService::Sns,
-        region,
-        GET_TOPIC_ATTRIBUTES,
+    r.each_policy(
+        (ResourceService::Sns, GET_TOPIC_ATTRIBUTES),
         arns,
         label,
         fetch,
@@ -422,12 +411,8 @@ async fn topics(
 }
 
 /// The policies of the region's Lambda functions.
-async fn functions(
-    s: &Session<'_>,
-    config: &aws_config::SdkConfig,
-    account: &str,
-    region: &str,
-) -> Vec<ResourcePolicy> {
+async fn functions(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
+    let (s, config, account, _) = r.parts();
     let client = Lambda::new(config);
     let pages = client.list_functions().into_paginator().send();
     let functions: Vec<(String, String)> = s
@@ -448,27 +433,14 @@ async fn functions(
     };
     let label = |(_, arn): &(String, String)| arn.clone();
     let service = ResourceService::Lambda;
-    each_policy(
-        s,
-        account,
-        service,
-        region,
-        GET_FUNCTION_POLICY,
-        functions,
-        label,
-        fetch,
-    )
-    .await
+    r.each_policy((service, GET_FUNCTION_POLICY), functions, label, fetch)
+        .await
 }
 
 /// The policies of the region's EventBridge event buses, which their list
 /// carries.
-async fn event_buses(
-    s: &Session<'_>,
-    config: &aws_config::SdkConfig,
-    account: &str,
-    region: &str,
-) -> Vec<ResourcePolicy> {
+async fn event_buses(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
+    let (s, config, account, region) = r.parts();
     let client = EventBridge::new(config);
     let mut out = Vec::new();
     let mut token: Option<String> = None;
