@@ -23,7 +23,7 @@
 //! category (AWS Cost Categories: a rule per OU path matching `LINKED_ACCOUNT`),
 //! since the one billing group cannot; discover again and compare.
 
-use orgpool_model::{AccountStatus, ResourceService, StackSetPermissionModel};
+use orgpool_model::{AccountStatus, ResourcePolicy, ResourceService, StackSetPermissionModel};
 
 use crate::facts::{Facts, OrgKeyedResource};
 use crate::report::{AccountReport, Path, Step};
@@ -75,60 +75,15 @@ fn rewrite_resource_policy(book: &mut Book, r: &OrgKeyedResource<'_>) {
     let p = r.policy;
     let (id, name, region) = (&p.account_id, p.name(), &p.region);
     let with = format!("--region {region} {}", profile(id));
-    let (command, pre_check, rollback) = match p.service {
-        ResourceService::S3 => (
-            format!(
-                "aws s3api put-bucket-policy --bucket {name} --policy file://{name}-policy.json {with}"
-            ),
-            format!(
-                "aws s3api get-bucket-policy --bucket {name} --query Policy --output text {with} > {name}-policy.before.json"
-            ),
-            format!(
-                "aws s3api put-bucket-policy --bucket {name} --policy file://{name}-policy.before.json {with}"
-            ),
+    let (command, pre_check, rollback) = match whole_policy_commands(p) {
+        // The policy is read, rewritten and put back whole.
+        Some((put, get, stem)) => (
+            format!("{put} file://{stem}.json {with}"),
+            format!("{get} {with} > {stem}.before.json"),
+            format!("{put} file://{stem}.before.json {with}"),
         ),
-        ResourceService::Kms => (
-            format!(
-                "aws kms put-key-policy --key-id {name} --policy-name default --policy file://{name}-policy.json {with}"
-            ),
-            format!(
-                "aws kms get-key-policy --key-id {name} --policy-name default --query Policy --output text {with} > {name}-policy.before.json"
-            ),
-            format!(
-                "aws kms put-key-policy --key-id {name} --policy-name default --policy file://{name}-policy.before.json {with}"
-            ),
-        ),
-        ResourceService::Sqs => {
-            let url = format!(
-                "$(aws sqs get-queue-url --queue-name {name} --query QueueUrl --output text {with})"
-            );
-            (
-                format!(
-                    "aws sqs set-queue-attributes --queue-url {url} --attributes file://{name}-attributes.json {with}"
-                ),
-                format!(
-                    "aws sqs get-queue-attributes --queue-url {url} --attribute-names Policy --query Attributes {with} > {name}-attributes.before.json"
-                ),
-                format!(
-                    "aws sqs set-queue-attributes --queue-url {url} --attributes file://{name}-attributes.before.json {with}"
-                ),
-            )
-        }
-        ResourceService::Sns => (
-            format!(
-                "aws sns set-topic-attributes --topic-arn {arn} --attribute-name Policy --attribute-value file://{name}-policy.json {with}",
-                arn = p.arn
-            ),
-            format!(
-                "aws sns get-topic-attributes --topic-arn {arn} --query Attributes.Policy --output text {with} > {name}-policy.before.json",
-                arn = p.arn
-            ),
-            format!(
-                "aws sns set-topic-attributes --topic-arn {arn} --attribute-name Policy --attribute-value file://{name}-policy.before.json {with}",
-                arn = p.arn
-            ),
-        ),
-        ResourceService::Lambda => (
+        // A Lambda policy is made of permissions, added and removed one by one.
+        None => (
             format!(
                 "aws lambda add-permission --function-name {name} --statement-id {name}-<LEAVING_ACCOUNT_ID> --action {action} --principal <LEAVING_ACCOUNT_ID> {with}",
                 action = org_keyed_action(&p.policy)
@@ -138,17 +93,6 @@ fn rewrite_resource_policy(book: &mut Book, r: &OrgKeyedResource<'_>) {
             ),
             format!(
                 "aws lambda remove-permission --function-name {name} --statement-id {name}-<LEAVING_ACCOUNT_ID> {with}"
-            ),
-        ),
-        ResourceService::Events => (
-            format!(
-                "aws events put-permission --event-bus-name {name} --policy file://{name}-policy.json {with}"
-            ),
-            format!(
-                "aws events describe-event-bus --name {name} --query Policy --output text {with} > {name}-policy.before.json"
-            ),
-            format!(
-                "aws events put-permission --event-bus-name {name} --policy file://{name}-policy.before.json {with}"
             ),
         ),
     };
@@ -167,19 +111,63 @@ fn rewrite_resource_policy(book: &mut Book, r: &OrgKeyedResource<'_>) {
     );
 }
 
+/// For a service whose policy is put whole: the command that puts it (up to
+/// its `file://` argument), the one that prints the current one, and the
+/// file name's stem. None for Lambda, whose policy is not put whole.
+fn whole_policy_commands(p: &ResourcePolicy) -> Option<(String, String, String)> {
+    let (name, arn) = (p.name(), &p.arn);
+    let stem = format!("{name}-policy");
+    Some(match p.service {
+        ResourceService::S3 => (
+            format!("aws s3api put-bucket-policy --bucket {name} --policy"),
+            format!("aws s3api get-bucket-policy --bucket {name} --query Policy --output text"),
+            stem,
+        ),
+        ResourceService::Kms => (
+            format!("aws kms put-key-policy --key-id {name} --policy-name default --policy"),
+            format!(
+                "aws kms get-key-policy --key-id {name} --policy-name default --query Policy --output text"
+            ),
+            stem,
+        ),
+        ResourceService::Sqs => {
+            let url = format!(
+                "$(aws sqs get-queue-url --queue-name {name} --query QueueUrl --output text --region {} {})",
+                p.region,
+                profile(&p.account_id)
+            );
+            (
+                format!("aws sqs set-queue-attributes --queue-url {url} --attributes"),
+                format!(
+                    "aws sqs get-queue-attributes --queue-url {url} --attribute-names Policy --query Attributes"
+                ),
+                format!("{name}-attributes"),
+            )
+        }
+        ResourceService::Sns => (
+            format!(
+                "aws sns set-topic-attributes --topic-arn {arn} --attribute-name Policy --attribute-value"
+            ),
+            format!(
+                "aws sns get-topic-attributes --topic-arn {arn} --query Attributes.Policy --output text"
+            ),
+            stem,
+        ),
+        ResourceService::Events => (
+            format!("aws events put-permission --event-bus-name {name} --policy"),
+            format!("aws events describe-event-bus --name {name} --query Policy --output text"),
+            stem,
+        ),
+        ResourceService::Lambda => return None,
+    })
+}
+
 /// The first action a statement keyed on the organization allows (what a
 /// Lambda permission for a named account must allow in its place).
 fn org_keyed_action(policy: &serde_json::Value) -> String {
-    let statements = match policy.get("Statement") {
-        Some(serde_json::Value::Array(list)) => list.iter().collect(),
-        Some(one) => vec![one],
-        None => Vec::new(),
-    };
-    statements
+    orgpool_model::statements(policy)
         .into_iter()
-        .filter(|s| {
-            !orgpool_model::org_condition_keys(&serde_json::json!({"Statement": [s]})).is_empty()
-        })
+        .filter(|s| !orgpool_model::statement_org_keys(s).is_empty())
         .find_map(|s| match s.get("Action") {
             Some(serde_json::Value::String(a)) => Some(a.clone()),
             Some(serde_json::Value::Array(list)) => {

@@ -14,5 +14,8 @@ pub mod usage;
 pub use bundle::*;
 pub use charges::*;
 pub use commitment::*;
-pub use trust::{TrustAnalysis, analyse as analyse_trust, org_condition_keys, principal_account};
+pub use trust::{
+    TrustAnalysis, analyse as analyse_trust, org_condition_keys, principal_account,
+    statement_org_keys, statements,
+};
 pub use usage::*;

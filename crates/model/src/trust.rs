@@ -57,7 +57,7 @@ pub fn analyse(policy: &serde_json::Value, own_account: &str) -> TrustAnalysis {
         org_condition_keys: org_condition_keys(policy),
         ..TrustAnalysis::default()
     };
-    let allows = as_list(policy.get("Statement"))
+    let allows = statements(policy)
         .into_iter()
         .filter(|s| s.get("Effect").and_then(|e| e.as_str()) == Some("Allow"));
     for statement in allows {
@@ -85,27 +85,38 @@ pub fn analyse(policy: &serde_json::Value, own_account: &str) -> TrustAnalysis {
 /// The organization condition keys any statement of `policy` uses, `Allow`
 /// or `Deny`, in their canonical spelling, sorted, each once.
 pub fn org_condition_keys(policy: &serde_json::Value) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for statement in as_list(policy.get("Statement")) {
-        let Some(conditions) = statement.get("Condition").and_then(|c| c.as_object()) else {
-            continue;
-        };
-        for key in conditions
-            .values()
-            .filter_map(|k| k.as_object())
-            .flat_map(|k| k.keys())
-        {
-            if let Some(canonical) = ORG_CONDITION_KEYS
+    let mut out: Vec<String> = statements(policy)
+        .into_iter()
+        .flat_map(statement_org_keys)
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A policy's statements: its `Statement` list, or its one statement.
+pub fn statements(policy: &serde_json::Value) -> Vec<&serde_json::Value> {
+    as_list(policy.get("Statement"))
+}
+
+/// The organization condition keys one statement uses, canonical, in the
+/// order its conditions name them.
+pub fn statement_org_keys(statement: &serde_json::Value) -> Vec<&'static str> {
+    let Some(conditions) = statement.get("Condition").and_then(|c| c.as_object()) else {
+        return Vec::new();
+    };
+    conditions
+        .values()
+        .filter_map(|k| k.as_object())
+        .flat_map(|k| k.keys())
+        .filter_map(|key| {
+            ORG_CONDITION_KEYS
                 .iter()
                 .find(|k| k.eq_ignore_ascii_case(key))
-                && !out.iter().any(|k| k == canonical)
-            {
-                out.push((*canonical).to_owned());
-            }
-        }
-    }
-    out.sort();
-    out
+                .copied()
+        })
+        .collect()
 }
 
 /// A value that may be one item or a list, as a list.
