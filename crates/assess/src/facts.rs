@@ -6,8 +6,8 @@
 //! member account trusting another member account (the management account
 //! alone is management access, not communication, because every account the
 //! organization creates trusts it through `OrganizationAccountAccessRole`);
-//! a role's trust policy or a resource policy (S3, KMS, SQS, SNS, Lambda,
-//! EventBridge) keyed on an
+//! a role's trust policy, a resource policy (S3, KMS, SQS, SNS, Lambda,
+//! EventBridge) or an identity policy (a data perimeter) keyed on an
 //! organization condition key (`aws:PrincipalOrgID`, `aws:SourceOrgID`, their
 //! paths, `aws:ResourceOrgID`…); a RAM share to the
 //! organization, an OU or another member account; an organization trail; a
@@ -17,8 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use orgpool_model::{
-    Account, AccountAssignment, AccountStatus, IamRole, OrgBundle, Policy, RamShare,
-    ResourcePolicy, principal_account,
+    Account, AccountAssignment, AccountStatus, IamRole, IdentityPolicy, OrgBundle, Policy,
+    RamShare, ResourcePolicy, principal_account,
 };
 
 /// A role and the member accounts (other than its own and the management
@@ -35,13 +35,32 @@ pub struct TrustedRole<'a> {
     pub trusts_management: bool,
 }
 
-/// A resource policy that uses organization condition keys.
+/// A policy that uses organization condition keys.
 #[derive(Debug, Clone)]
-pub struct OrgKeyedResource<'a> {
+pub struct OrgKeyed<'a, P> {
     /// The policy.
-    pub policy: &'a ResourcePolicy,
+    pub policy: &'a P,
     /// The organization condition keys it uses.
     pub org_keys: Vec<String>,
+}
+
+/// A resource policy that uses organization condition keys.
+pub type OrgKeyedResource<'a> = OrgKeyed<'a, ResourcePolicy>;
+
+/// An identity policy that uses organization condition keys.
+pub type OrgKeyedIdentity<'a> = OrgKeyed<'a, IdentityPolicy>;
+
+/// The policies of `policies` that use an organization condition key, found
+/// by `keys`.
+fn org_keyed<'a, P>(policies: &'a [P], keys: impl Fn(&P) -> Vec<String>) -> Vec<OrgKeyed<'a, P>> {
+    policies
+        .iter()
+        .map(|policy| OrgKeyed {
+            policy,
+            org_keys: keys(policy),
+        })
+        .filter(|r| !r.org_keys.is_empty())
+        .collect()
 }
 
 /// Everything the assessment derives from a bundle.
@@ -63,6 +82,8 @@ pub struct Facts<'a> {
     pub org_condition_roles: Vec<TrustedRole<'a>>,
     /// Resource policies keyed on organization condition keys.
     pub org_condition_resources: Vec<OrgKeyedResource<'a>>,
+    /// Identity policies keyed on organization condition keys.
+    pub org_condition_identities: Vec<OrgKeyedIdentity<'a>>,
     /// Roles trusting the management account (and no other member).
     pub management_access_roles: Vec<TrustedRole<'a>>,
     /// Roles trusting accounts outside the organization only.
@@ -107,15 +128,12 @@ impl<'a> Facts<'a> {
             sso_unused_instances,
             cross_account_roles: Vec::new(),
             org_condition_roles: Vec::new(),
-            org_condition_resources: bundle
-                .resource_policies
-                .iter()
-                .map(|policy| OrgKeyedResource {
-                    policy,
-                    org_keys: policy.org_condition_keys(),
-                })
-                .filter(|r| !r.org_keys.is_empty())
-                .collect(),
+            org_condition_resources: org_keyed(&bundle.resource_policies, |p| {
+                p.org_condition_keys()
+            }),
+            org_condition_identities: org_keyed(&bundle.identity_policies, |p| {
+                p.org_condition_keys()
+            }),
             management_access_roles: Vec::new(),
             external_trust_roles: Vec::new(),
             internal_ram_shares: Vec::new(),
@@ -225,6 +243,14 @@ impl<'a> Facts<'a> {
             self.org_condition_resources
                 .iter()
                 .map(|r| r.policy.arn.clone())
+                .collect(),
+        );
+        push(
+            "org_keyed_identity_policies",
+            "IAM identity policy(ies) allow or deny by organization (a data perimeter's aws:ResourceOrgID)",
+            self.org_condition_identities
+                .iter()
+                .map(|r| r.policy.label())
                 .collect(),
         );
         push(

@@ -145,6 +145,15 @@ fn access_control(facts: &Facts<'_>, accounts: &[AccountReport], out: &mut Vec<D
         import_whole: (Severity::Info, "the organization ID does not change under a billing transfer: the conditions keep matching".into()),
     });
     out.push(Draft {
+        id: "org_keyed_identity_policies",
+        area,
+        title: "IAM identity policies (customer managed and inline) allow or deny by organization: a data perimeter's aws:ResourceOrgID".into(),
+        evidence: facts.org_condition_identities.iter().map(|r| r.policy.label()).collect(),
+        remediation: "before anyone leaves, allow the leaving accounts explicitly beside the organization condition (aws:ResourceAccount, aws:PrincipalAccount), then move the condition to the payer's organization ID once it is known".into(),
+        break_up: (Severity::High, "an account that left owns resources outside the organization: its own principals' perimeter denies them their own buckets and keys, and the other accounts' principals are denied its resources".into()),
+        import_whole: (Severity::Info, "the organization ID does not change under a billing transfer: the conditions keep matching".into()),
+    });
+    out.push(Draft {
         id: "cross_account_roles",
         area,
         title: "roles trust other member accounts".into(),

@@ -248,6 +248,21 @@ fn losses(facts: &Facts<'_>, id: &str) -> Vec<LeaveItem> {
             "name this account explicitly in each policy (aws:PrincipalAccount or aws:SourceAccount beside the organization condition) before leaving: aws s3api put-bucket-policy, aws kms put-key-policy, aws sqs set-queue-attributes, aws sns set-topic-attributes, aws lambda add-permission, aws events put-permission".into(),
         ));
     }
+    let identities: Vec<String> = facts
+        .org_condition_identities
+        .iter()
+        .filter(|r| r.policy.account_id == id)
+        .map(|r| r.policy.label())
+        .collect();
+    if !identities.is_empty() {
+        out.push(item(
+            "identity_policies_org_keys",
+            false,
+            format!("{} identity policy(ies) of this account allow or deny by organization (aws:ResourceOrgID and the like): once it leaves, its own resources no longer match them", identities.len()),
+            identities,
+            "allow this account explicitly beside the organization condition (aws:ResourceAccount) before leaving: aws iam create-policy-version --set-as-default for a managed policy, aws iam put-role-policy, put-user-policy or put-group-policy for an inline one".into(),
+        ));
+    }
     let shares: Vec<String> = facts
         .internal_ram_shares
         .iter()

@@ -8,8 +8,8 @@
 //! "Remove a member account"): export the configuration; deregister
 //! delegated administrators; replace organization-wide logging with account
 //! trails; make RAM shares explicit; keep StackSet stacks; record Identity
-//! Center access; rewrite organization-conditioned trust and resource
-//! policies; lift SCPs that deny the leave; remove each member; delete the
+//! Center access; rewrite organization-conditioned trust, resource and
+//! identity policies; lift SCPs that deny the leave; remove each member; delete the
 //! organization; accept the payer's invitation in every account.
 //!
 //! `import_whole` (AWS Organizations "billing transfer",
@@ -23,9 +23,11 @@
 //! category (AWS Cost Categories: a rule per OU path matching `LINKED_ACCOUNT`),
 //! since the one billing group cannot; discover again and compare.
 
-use orgpool_model::{AccountStatus, ResourcePolicy, ResourceService, StackSetPermissionModel};
+use orgpool_model::{
+    AccountStatus, IdentityPolicyKind, ResourcePolicy, ResourceService, StackSetPermissionModel,
+};
 
-use crate::facts::{Facts, OrgKeyedResource};
+use crate::facts::{Facts, OrgKeyedIdentity, OrgKeyedResource};
 use crate::report::{AccountReport, Path, Step};
 
 struct Book {
@@ -104,6 +106,72 @@ fn rewrite_resource_policy(book: &mut Book, r: &OrgKeyedResource<'_>) {
             "Name the leaving accounts beside {} in the policy of {}",
             r.org_keys.join(", "),
             p.arn
+        ),
+        command,
+        pre_check,
+        rollback,
+    );
+}
+
+/// A step that rewrites one identity policy keyed on the organization.
+///
+/// A managed policy gets a new default version (IAM keeps at most five
+/// versions of a managed policy: IAM User Guide, "Versioning IAM policies";
+/// the pre-check counts them, so the oldest non-default one can be deleted
+/// first), and rolls back by making the version in force now the default
+/// again. An inline policy is put whole, from a file, and rolls back by
+/// putting the saved one back.
+fn rewrite_identity_policy(book: &mut Book, r: &OrgKeyedIdentity<'_>) {
+    let p = r.policy;
+    let id = &p.account_id;
+    let with = profile(id);
+    let (command, pre_check, rollback) = match p.kind {
+        IdentityPolicyKind::Managed => {
+            let arn = &p.arn;
+            let stem = format!("{}-policy", p.name);
+            let version = p.version_id.as_deref().unwrap_or("<VERSION_ID>");
+            (
+                format!(
+                    "aws iam create-policy-version --policy-arn {arn} --policy-document file://{stem}.json --set-as-default {with}"
+                ),
+                format!(
+                    "aws iam get-policy-version --policy-arn {arn} --version-id {version} --query PolicyVersion.Document {with} > {stem}.before.json && aws iam list-policy-versions --policy-arn {arn} --query 'length(Versions)' {with}"
+                ),
+                format!(
+                    "aws iam set-default-policy-version --policy-arn {arn} --version-id {version} {with}"
+                ),
+            )
+        }
+        kind => {
+            let holder = match kind {
+                IdentityPolicyKind::UserInline => "user",
+                IdentityPolicyKind::GroupInline => "group",
+                _ => "role",
+            };
+            let target = format!(
+                "--{holder}-name {} --policy-name {}",
+                p.holder_name(),
+                p.name
+            );
+            let stem = format!("{}-{}-policy", p.holder_name(), p.name);
+            let put = format!("aws iam put-{holder}-policy {target} --policy-document");
+            (
+                format!("{put} file://{stem}.json {with}"),
+                format!(
+                    "aws iam get-{holder}-policy {target} --query PolicyDocument {with} > {stem}.before.json"
+                ),
+                format!("{put} file://{stem}.before.json {with}"),
+            )
+        }
+    };
+    book.add(
+        "rewrite_org_identity_policy",
+        Some(id),
+        as_account(id),
+        format!(
+            "Allow the leaving accounts beside {} in the identity policy {}",
+            r.org_keys.join(", "),
+            p.label()
         ),
         command,
         pre_check,
@@ -342,6 +410,9 @@ fn break_up(facts: &Facts<'_>, accounts: &[AccountReport], book: &mut Book) {
     }
     for r in &facts.org_condition_resources {
         rewrite_resource_policy(book, r);
+    }
+    for r in &facts.org_condition_identities {
+        rewrite_identity_policy(book, r);
     }
     let mut lifted = std::collections::BTreeSet::new();
     for a in b

@@ -88,6 +88,7 @@ fn org(accounts: usize) -> Org {
         iam_roles: Vec::new(),
         stack_sets: Vec::new(),
         resource_policies: Vec::new(),
+        identity_policies: Vec::new(),
         gaps: Vec::new(),
     };
     b.validate().expect("a valid hand-built bundle");
@@ -151,6 +152,25 @@ impl Org {
             service,
             region: "eu-west-1".into(),
             arn: arn.into(),
+            policy,
+        });
+        self
+    }
+    fn identity_policy(
+        mut self,
+        account: usize,
+        kind: IdentityPolicyKind,
+        arn: &str,
+        name: &str,
+        policy: serde_json::Value,
+    ) -> Self {
+        self.b.identity_policies.push(IdentityPolicy {
+            account_id: id(account),
+            kind,
+            arn: arn.into(),
+            name: name.into(),
+            version_id: (kind == IdentityPolicyKind::Managed).then(|| "v3".to_owned()),
+            attached_to: vec![format!("arn:aws:iam::{}:role/app", id(account))],
             policy,
         });
         self
@@ -710,6 +730,143 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
     assert!(impact(&plain, "org_keyed_resource_policies").is_none_or(|i| i.evidence.is_empty()));
 }
 
+/// A data perimeter on the identity side (`Deny` unless `aws:ResourceOrgID`
+/// is the organization's): the organization imports whole; on a break-up,
+/// each policy is rewritten before anyone leaves, a managed one through a
+/// new default version (rolled back to the one in force), an inline one put
+/// whole (rolled back from its saved copy). Only the holding account's leave
+/// lists it; a policy without an organization key counts for nothing.
+#[test]
+fn identity_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on_a_break_up() {
+    let perimeter = json!({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": ORG}}}]});
+    let managed = format!("arn:aws:iam::{}:policy/data-perimeter", id(1));
+    let role = format!("arn:aws:iam::{}:role/etl", id(2));
+    let user = format!("arn:aws:iam::{}:user/builder", id(2));
+    let o = org(3)
+        .identity_policy(
+            1,
+            IdentityPolicyKind::Managed,
+            &managed,
+            "data-perimeter",
+            perimeter.clone(),
+        )
+        .identity_policy(
+            2,
+            IdentityPolicyKind::RoleInline,
+            &role,
+            "org-only",
+            perimeter.clone(),
+        )
+        .identity_policy(
+            2,
+            IdentityPolicyKind::UserInline,
+            &user,
+            "org-only",
+            perimeter,
+        )
+        .idle();
+    let a = o.assess();
+    assert_eq!(a.recommendation, Path::ImportWhole);
+    assert_eq!(rules(&a), ["org_keyed_identity_policies"]);
+    let evidence = &a.reasons[0].evidence;
+    assert_eq!(
+        evidence,
+        &[
+            managed.clone(),
+            format!("{role}#org-only"),
+            format!("{user}#org-only")
+        ]
+    );
+    let found = impact(&a, "org_keyed_identity_policies").expect("the impact");
+    assert_eq!(found.break_up.severity, Severity::High);
+    assert_eq!(found.import_whole.severity, Severity::Info);
+    assert_eq!(found.evidence.len(), 3);
+    assert!(blockers(&a, 1).contains(&"identity_policies_org_keys"));
+    assert!(blockers(&a, 2).contains(&"identity_policies_org_keys"));
+    assert!(
+        !blockers(&a, 3).contains(&"identity_policies_org_keys"),
+        "{:?}",
+        blockers(&a, 3)
+    );
+
+    let broken = o.assess_with(&Thresholds::default(), Some(Path::BreakUp));
+    let steps: Vec<&orgpool_assess::Step> = broken
+        .runbook
+        .iter()
+        .filter(|s| s.action == "rewrite_org_identity_policy")
+        .collect();
+    assert_eq!(steps.len(), 3);
+    let first_removal = broken
+        .runbook
+        .iter()
+        .position(|s| s.action == "leave_organization")
+        .expect("a break-up removes accounts");
+    assert!(steps.iter().all(|s| s.order <= first_removal));
+    let (m, r, u) = (steps[0], steps[1], steps[2]);
+    let p1 = format!("--profile <PROFILE_{}>", id(1));
+    let p2 = format!("--profile <PROFILE_{}>", id(2));
+    assert_eq!(m.account_id.as_deref(), Some(id(1).as_str()));
+    assert!(m.title.contains("aws:ResourceOrgID"), "{}", m.title);
+    assert_eq!(
+        m.command,
+        format!(
+            "aws iam create-policy-version --policy-arn {managed} --policy-document file://data-perimeter-policy.json --set-as-default {p1}"
+        )
+    );
+    assert_eq!(
+        m.pre_check,
+        format!(
+            "aws iam get-policy-version --policy-arn {managed} --version-id v3 --query PolicyVersion.Document {p1} > data-perimeter-policy.before.json && aws iam list-policy-versions --policy-arn {managed} --query 'length(Versions)' {p1}"
+        )
+    );
+    assert_eq!(
+        m.rollback,
+        format!("aws iam set-default-policy-version --policy-arn {managed} --version-id v3 {p1}")
+    );
+    assert_eq!(
+        r.command,
+        format!(
+            "aws iam put-role-policy --role-name etl --policy-name org-only --policy-document file://etl-org-only-policy.json {p2}"
+        )
+    );
+    assert_eq!(
+        r.pre_check,
+        format!(
+            "aws iam get-role-policy --role-name etl --policy-name org-only --query PolicyDocument {p2} > etl-org-only-policy.before.json"
+        )
+    );
+    assert_eq!(
+        r.rollback,
+        format!(
+            "aws iam put-role-policy --role-name etl --policy-name org-only --policy-document file://etl-org-only-policy.before.json {p2}"
+        )
+    );
+    assert!(
+        u.command
+            .starts_with("aws iam put-user-policy --user-name builder --policy-name org-only"),
+        "{}",
+        u.command
+    );
+
+    let plain = org(3)
+        .identity_policy(
+            1,
+            IdentityPolicyKind::Managed,
+            &managed,
+            "data-perimeter",
+            json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+        )
+        .idle()
+        .assess();
+    assert!(
+        !rules(&plain).contains(&"org_keyed_identity_policies"),
+        "{:?}",
+        rules(&plain)
+    );
+    assert!(impact(&plain, "org_keyed_identity_policies").is_none_or(|i| i.evidence.is_empty()));
+}
+
 #[test]
 fn suspended_accounts_are_left_out_of_the_counts() {
     let a = org(4).suspend(2).suspend(3).assess();
@@ -920,6 +1077,14 @@ fn everything() -> Org {
         .role(3, "vendor", trust("999988887777"))
         .share_to_org(1)
         .resource_policy(2, ResourceService::S3, "arn:aws:s3:::shared-artifacts", by_org("s3:GetObject"))
+        .identity_policy(
+            3,
+            IdentityPolicyKind::Managed,
+            &format!("arn:aws:iam::{}:policy/data-perimeter", id(3)),
+            "data-perimeter",
+            json!({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": ORG}}}]}),
+        )
         .org_trail(0)
         .aggregator(1)
         .delegated(1, "config.amazonaws.com")

@@ -245,6 +245,10 @@ fn org_overview(bundle: &OrgBundle) -> (serde_json::Value, Section) {
         "resource policies naming the organization",
         bundle.resource_policies.len().to_string(),
     );
+    add(
+        "identity policies naming the organization",
+        bundle.identity_policies.len().to_string(),
+    );
     let json = serde_json::json!({
         "id": bundle.organization.id,
         "accounts": bundle.accounts.len(),
@@ -257,6 +261,7 @@ fn org_overview(bundle: &OrgBundle) -> (serde_json::Value, Section) {
         "ram_shares": bundle.ram_shares.len(),
         "iam_roles": bundle.iam_roles.len(),
         "resource_policies": bundle.resource_policies.len(),
+        "identity_policies": bundle.identity_policies.len(),
     });
     (json, s)
 }

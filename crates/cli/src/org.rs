@@ -46,6 +46,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         },
         regions: args.regions.clone(),
         resource_policies: !args.no_resource_policies,
+        identity_policies: !args.no_identity_policies,
         progress: std::sync::Arc::new(Spinner::new()),
     };
     let found = runtime
@@ -67,6 +68,7 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
         ("stack sets", b.stack_sets.len()),
         ("iam roles", b.iam_roles.len()),
         ("resource policies", b.resource_policies.len()),
+        ("identity policies", b.identity_policies.len()),
         ("gaps", b.gaps.len()),
     ];
     let mut summary = Section::new(
@@ -100,6 +102,10 @@ pub fn discover(args: &DiscoverArgs, format: Format) -> Result<String> {
     summary.row([
         "resource policies read (all accounts)".to_owned(),
         found.resource_policies_read.to_string(),
+    ]);
+    summary.row([
+        "identity policies read (all accounts)".to_owned(),
+        found.identity_policies_read.to_string(),
     ]);
     summary.row(["API calls".to_owned(), found.api_calls.to_string()]);
     summary.row(["seconds".to_owned(), format!("{seconds:.1}")]);

@@ -850,6 +850,10 @@ s3.create_bucket(Bucket="shared-by-org")
 s3.put_bucket_policy(Bucket="shared-by-org", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
     "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared-by-org/*",
     "Condition": {"StringEquals": {"aws:PrincipalOrgID": org.describe_organization()["Organization"]["Id"]}}}]}))
+iam = boto3.client("iam", endpoint_url=os.environ["MOTO_ENDPOINT"])
+iam.create_policy(PolicyName="data-perimeter", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+    "Action": "s3:*", "Resource": "*",
+    "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": org.describe_organization()["Organization"]["Id"]}}}]}))
 "#,
     );
     let dir = tempfile::tempdir().unwrap();
@@ -885,8 +889,44 @@ s3.put_bucket_policy(Bucket="shared-by-org", Policy=json.dumps({"Version": "2012
         gaps.iter().any(|g| g["api"] == "account:ListRegions"),
         "{gaps:?}"
     );
+    assert_eq!(
+        summary["counts"]["identity_policies"], 1,
+        "the data perimeter: {}",
+        summary["counts"]
+    );
     assert_eq!(summary["counts"]["organizational_units"], 1);
     assert!(summary["api_calls"].as_u64().unwrap() > 5);
+
+    // Told to skip identity policies: none kept, and a gap says they were
+    // not read.
+    let skipped = dir.path().join("skipped.json");
+    let out = orgpool_env(
+        &[
+            "discover",
+            "--out",
+            skipped.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            "us-east-1",
+            "--no-identity-policies",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["counts"]["identity_policies"], 0);
+    assert!(
+        summary["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["api"] == "iam:GetAccountAuthorizationDetails"),
+        "{}",
+        summary["gaps"]
+    );
 
     let tree = json_of(&["org", "show", bundle.to_str().unwrap(), "--format", "json"]);
     let prod = &tree["roots"][0]["organizational_units"][0];

@@ -229,6 +229,7 @@ pub fn generate_org(seed: u64, accounts: usize, taken_at: DateTime<Utc>) -> Demo
         iam_roles: Vec::new(),
         stack_sets: Vec::new(),
         resource_policies: Vec::new(),
+        identity_policies: Vec::new(),
         gaps: Vec::new(),
     };
     let demo = DemoOrg {
@@ -656,6 +657,7 @@ fn add_roles_and_shares(
         })));
     }
     add_resource_policies(bundle, demo);
+    add_identity_policies(bundle, demo);
     if let Some(network) = demo.account_with(Role::Network) {
         let owner = &network.account.id;
         let share = |rng: &mut ChaCha8Rng,
@@ -719,6 +721,29 @@ fn add_stack_sets(bundle: &mut OrgBundle, demo: &DemoOrg, ids: &Ids<'_>) {
         auto_deployment_enabled: true,
         retain_stacks_on_account_removal: false,
         stack_instance_account_ids: accounts,
+    });
+}
+
+/// A data perimeter on the identity side, as AWS's data perimeter examples
+/// write it: shared services' deployment role may touch S3, KMS and SQS
+/// resources of the organization only (`aws:ResourceOrgID`).
+fn add_identity_policies(bundle: &mut OrgBundle, demo: &DemoOrg) {
+    let Some(shared) = demo.account_with(Role::SharedServices) else {
+        return;
+    };
+    let id = &shared.account.id;
+    bundle.identity_policies.push(IdentityPolicy {
+        account_id: id.clone(),
+        kind: IdentityPolicyKind::Managed,
+        arn: format!("arn:aws:iam::{id}:policy/data-perimeter"),
+        name: "data-perimeter".to_owned(),
+        version_id: Some("v1".to_owned()),
+        attached_to: vec![format!("arn:aws:iam::{id}:role/ci-deployer")],
+        policy: json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "DenyResourcesOutsideTheOrganization", "Effect": "Deny",
+            "Action": ["s3:*", "kms:*", "sqs:*"], "Resource": "*",
+            "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": bundle.organization.id}}
+        }]}),
     });
 }
 

@@ -517,6 +517,17 @@ fn bundle_holds_every_item_and_validates_against_the_published_schema() {
                 .any(|p| p.name() == trail_bucket && p.org_condition_keys() == ["aws:SourceOrgID"]),
             "the trail's bucket policy names the organization"
         );
+        // A data perimeter on the identity side: a managed policy keyed on
+        // aws:ResourceOrgID, attached to a role of its own account.
+        assert_eq!(b.identity_policies.len(), 1);
+        let perimeter = &b.identity_policies[0];
+        assert_eq!(perimeter.org_condition_keys(), ["aws:ResourceOrgID"]);
+        assert!(
+            perimeter
+                .attached_to
+                .iter()
+                .all(|arn| arn.contains(&perimeter.account_id))
+        );
         let ids: std::collections::HashSet<_> = b.accounts.iter().map(|a| &a.id).collect();
         assert!(
             b.iam_roles.iter().any(|r| {

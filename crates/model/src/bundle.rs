@@ -74,6 +74,11 @@ pub struct OrgBundle {
     /// use an organization condition key.
     #[serde(default)]
     pub resource_policies: Vec<ResourcePolicy>,
+    /// IAM identity policies (customer managed policies, and the inline
+    /// policies of roles, users and groups) read in the accounts that use an
+    /// organization condition key: a data perimeter's `aws:ResourceOrgID`.
+    #[serde(default)]
+    pub identity_policies: Vec<IdentityPolicy>,
     /// What could not be read, and why. Empty when the inventory is complete.
     #[serde(default)]
     pub gaps: Vec<Gap>,
@@ -529,6 +534,78 @@ impl ResourcePolicy {
             .rsplit([':', '/'])
             .next()
             .unwrap_or(self.arn.as_str())
+    }
+}
+
+/// Where an identity policy lives.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityPolicyKind {
+    /// A customer managed policy, attached to roles, users or groups, or set
+    /// as a permissions boundary.
+    Managed,
+    /// A role's inline policy.
+    RoleInline,
+    /// A user's inline policy.
+    UserInline,
+    /// A group's inline policy.
+    GroupInline,
+}
+
+/// An IAM identity policy read in an account, kept because one of its
+/// statements uses an organization condition key
+/// (`crate::trust::ORG_CONDITION_KEYS`). The usual one is a data perimeter:
+/// `Deny` unless `aws:ResourceOrgID` is the organization's. Once an account
+/// leaves, its own resources no longer carry that ID, nor do its neighbours'
+/// for the principals it keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IdentityPolicy {
+    /// The account that holds the policy.
+    pub account_id: String,
+    /// A managed policy, or the inline policy of a role, user or group.
+    pub kind: IdentityPolicyKind,
+    /// A managed policy's ARN; for an inline policy, the ARN of the role,
+    /// user or group that holds it.
+    pub arn: String,
+    /// The policy's name (an inline policy's name within its holder).
+    pub name: String,
+    /// A managed policy's default version (`v3`), the one in force; none for
+    /// an inline policy.
+    #[serde(default)]
+    pub version_id: Option<String>,
+    /// The roles, users and groups the policy applies to (ARNs): a managed
+    /// policy's attachments and the roles and users it bounds, or an inline
+    /// policy's holder.
+    #[serde(default)]
+    pub attached_to: Vec<String>,
+    /// The policy document, parsed.
+    pub policy: serde_json::Value,
+}
+
+impl IdentityPolicy {
+    /// The organization condition keys the policy uses, sorted.
+    pub fn org_condition_keys(&self) -> Vec<String> {
+        crate::trust::org_condition_keys(&self.policy)
+    }
+
+    /// How reports name the policy: a managed policy's ARN; an inline
+    /// policy's holder ARN and name (`arn:aws:iam::…:role/app#perimeter`).
+    pub fn label(&self) -> String {
+        match self.kind {
+            IdentityPolicyKind::Managed => self.arn.clone(),
+            _ => format!("{}#{}", self.arn, self.name),
+        }
+    }
+
+    /// The name of the role, user or group that holds an inline policy (the
+    /// last part of its ARN); a managed policy's own name.
+    pub fn holder_name(&self) -> &str {
+        match self.kind {
+            IdentityPolicyKind::Managed => &self.name,
+            _ => self.arn.rsplit('/').next().unwrap_or(self.arn.as_str()),
+        }
     }
 }
 

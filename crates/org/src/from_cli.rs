@@ -31,8 +31,9 @@
 //! file that is not JSON, or lacks the field the command always returns, is an
 //! error naming the file and the field.
 //!
-//! CloudTrail trails, Config aggregators, RAM shares, StackSets and member
-//! accounts' IAM roles are not read from saved files. Each is recorded as a
+//! CloudTrail trails, Config aggregators, RAM shares, StackSets, member
+//! accounts' IAM roles, and the accounts' resource and identity policies are
+//! not read from saved files. Each is recorded as a
 //! gap ([`NOT_READ_FROM_FILES`]), so that nothing downstream mistakes "not
 //! read" for "none": the assessment lists them and weighs them as unknown.
 
@@ -63,7 +64,7 @@ const POLICY_TYPES: [(&str, PolicyType); 5] = [
 
 /// The APIs `orgpool discover` reads live that saved files do not carry:
 /// each becomes a gap of every bundle read from a folder.
-pub const NOT_READ_FROM_FILES: [&str; 11] = [
+pub const NOT_READ_FROM_FILES: [&str; 12] = [
     crate::live::DESCRIBE_TRAILS,
     crate::live::DESCRIBE_AGGREGATORS,
     crate::live::GET_RESOURCE_SHARES,
@@ -75,6 +76,7 @@ pub const NOT_READ_FROM_FILES: [&str; 11] = [
     crate::live::POLICY_READS[3],
     crate::live::POLICY_READS[4],
     crate::live::POLICY_READS[5],
+    crate::live::GET_ACCOUNT_AUTHORIZATION_DETAILS,
 ];
 
 struct Folder {
@@ -251,6 +253,7 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
         iam_roles: Vec::new(),
         stack_sets: Vec::new(),
         resource_policies: Vec::new(),
+        identity_policies: Vec::new(),
         gaps: f.gaps,
     };
     bundle

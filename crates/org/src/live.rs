@@ -14,8 +14,8 @@
 //! - `ListDelegatedAdministrators`, then `ListDelegatedServicesForAccount`.
 //! - Other services, in their modules: Identity Center, trails, RAM shares,
 //!   Config aggregators ([`services`]), StackSets (`stack_sets`), and each
-//!   account's IAM roles (`members`) and resource policies
-//!   (`resource_policies`). Trails, RAM shares, Config aggregators,
+//!   account's IAM roles (`members`), resource policies
+//!   (`resource_policies`) and identity policies (`identity_policies`). Trails, RAM shares, Config aggregators,
 //!   StackSets, KMS keys, SQS queues, SNS topics, Lambda functions and
 //!   EventBridge event buses are regional: they are read in every region
 //!   [`DiscoverOptions::regions`] names (`regions`).
@@ -42,12 +42,14 @@ use orgpool_model::{
 use crate::OrgError;
 
 mod identity_center;
+mod identity_policies;
 mod members;
 mod regions;
 mod resource_policies;
 mod services;
 mod stack_sets;
 
+pub use identity_policies::GET_ACCOUNT_AUTHORIZATION_DETAILS;
 pub use members::{LIST_ROLES, MemberAccess};
 pub use regions::{LIST_REGIONS, Regions};
 pub use resource_policies::{LIST_BUCKETS, POLICY_READS};
@@ -122,6 +124,9 @@ pub struct DiscoverOptions {
     /// Whether each account's resource policies (S3, KMS, SQS, SNS, Lambda,
     /// EventBridge) are read.
     pub resource_policies: bool,
+    /// Whether each account's customer managed and inline IAM policies are
+    /// read (for organization condition keys).
+    pub identity_policies: bool,
     /// Where progress goes.
     pub progress: std::sync::Arc<dyn Progress>,
 }
@@ -134,6 +139,7 @@ impl std::fmt::Debug for DiscoverOptions {
             .field("members", &self.members)
             .field("regions", &self.regions)
             .field("resource_policies", &self.resource_policies)
+            .field("identity_policies", &self.identity_policies)
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +152,7 @@ impl Default for DiscoverOptions {
             members: MemberAccess::default(),
             regions: Regions::default(),
             resource_policies: true,
+            identity_policies: true,
             progress: std::sync::Arc::new(Silent),
         }
     }
@@ -166,6 +173,10 @@ pub struct Discovery {
     /// Resource policies read in the accounts (the bundle keeps those that
     /// use an organization condition key); zero when they were not read.
     pub resource_policies_read: usize,
+    /// Customer managed and inline IAM policies read in the accounts (the
+    /// bundle keeps those that use an organization condition key); zero when
+    /// they were not read.
+    pub identity_policies_read: usize,
     /// The regions whose trails, Config aggregators, RAM shares and
     /// StackSets were read.
     pub regions: Vec<String>,
@@ -257,7 +268,10 @@ pub async fn discover(
         &accounts,
         &organization.management_account_id,
         &options.members,
-        options.resource_policies.then_some(read_regions.as_slice()),
+        members::MemberReadsAsked {
+            resource_policy_regions: options.resource_policies.then_some(read_regions.as_slice()),
+            identity_policies: options.identity_policies,
+        },
     )
     .await;
     if !options.resource_policies {
@@ -268,6 +282,13 @@ pub async fn discover(
                 "resource policies not read (discovery was told to skip them)".into(),
             );
         }
+    }
+    if !options.identity_policies {
+        session.gap(
+            "organization",
+            identity_policies::GET_ACCOUNT_AUTHORIZATION_DETAILS,
+            "identity policies not read (discovery was told to skip them)".into(),
+        );
     }
     let gaps = tally.gaps.lock().map(|g| g.clone()).unwrap_or_default();
     let bundle = OrgBundle {
@@ -293,6 +314,7 @@ pub async fn discover(
         iam_roles: member_reads.roles,
         stack_sets: regional.stack_sets,
         resource_policies: member_reads.resource_policies,
+        identity_policies: member_reads.identity_policies,
         gaps,
     };
     bundle
@@ -303,6 +325,7 @@ pub async fn discover(
         api_calls: tally.calls.load(Ordering::Relaxed),
         roles_read: member_reads.roles_read,
         resource_policies_read: member_reads.resource_policies_read,
+        identity_policies_read: member_reads.identity_policies_read,
         regions: read_regions,
         actions_used: tally
             .actions
@@ -733,6 +756,7 @@ pub fn required_actions() -> Vec<&'static str> {
         stack_sets::ACTIONS,
         members::ACTIONS,
         resource_policies::ACTIONS,
+        identity_policies::ACTIONS,
     ]
     .concat()
 }

@@ -116,6 +116,18 @@ m_events = boto3.client("events", endpoint_url=ep, region_name="us-east-1", **cr
 m_events.put_permission(EventBusName="default", Action="events:PutEvents", Principal="*", StatementId="org",
     Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": org_id})
 bus = m_events.describe_event_bus(Name="default")["Arn"]
+perimeter = member_iam.create_policy(PolicyName="data-perimeter", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": org_id}}}]}))["Policy"]["Arn"]
+member_iam.create_policy(PolicyName="plain-reads", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+member_iam.attach_role_policy(RoleName="ci-deployer", PolicyArn=perimeter)
+builder = member_iam.create_user(UserName="builder")["User"]["Arn"]
+member_iam.attach_user_policy(UserName="builder", PolicyArn=perimeter)
+member_iam.put_role_policy(RoleName="fn-role", PolicyName="org-reads", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceOrgID": org_id}}}]}))
+member_iam.create_group(GroupName="ops")
+member_iam.put_group_policy(GroupName="ops", PolicyName="ops-reads", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}))
 member_iam.create_role(RoleName="app-instance", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
 accounts = [a["Id"] for p in org.get_paginator("list_accounts").paginate() for a in p["Accounts"]]
@@ -131,7 +143,7 @@ print(json.dumps({"root": root, "accounts": accounts, "parents": parents, "ous":
                   "prod": prod, "scp": scp, "tag": tag, "admin": ids[1], "org": org.describe_organization()["Organization"]["Id"],
                   "ps": ps, "user": user, "group": group, "assigned": ids[2], "share": share, "org_arn": org_arn, "member": ids[3], "trusted": ids[4],
                   "stack_accounts": stack_accounts, "key": key, "queue": queue, "topic": topic,
-                  "function": function, "bus": bus}))
+                  "function": function, "bus": bus, "perimeter": perimeter, "builder": builder, "fn_role": fn_role}))
 "#;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -416,6 +428,70 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
         "{}",
         found.resource_policies_read
     );
+    // Identity policies, through the member role: the managed perimeter with
+    // the role and the user it is attached to, and the role's inline policy
+    // keyed on aws:ResourceOrgID; a plain managed policy and a group's plain
+    // inline policy are read, not kept.
+    use orgpool_model::IdentityPolicyKind::{Managed, RoleInline};
+    type Kept<'a> = (
+        String,
+        &'a str,
+        orgpool_model::IdentityPolicyKind,
+        Vec<String>,
+        Vec<String>,
+    );
+    let identities: BTreeSet<Kept> = b
+        .identity_policies
+        .iter()
+        .map(|p| {
+            (
+                p.label(),
+                p.account_id.as_str(),
+                p.kind,
+                p.org_condition_keys(),
+                p.attached_to
+                    .iter()
+                    .cloned()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+            )
+        })
+        .collect();
+    let ci_arn = format!("arn:aws:iam::{member}:role/ci-deployer");
+    assert_eq!(
+        identities,
+        BTreeSet::from([
+            (
+                arn("perimeter"),
+                member,
+                Managed,
+                keys("aws:ResourceOrgID"),
+                BTreeSet::from([ci_arn, arn("builder")])
+                    .into_iter()
+                    .collect()
+            ),
+            (
+                format!("{}#org-reads", arn("fn_role")),
+                member,
+                RoleInline,
+                keys("aws:ResourceOrgID"),
+                vec![arn("fn_role")]
+            ),
+        ])
+    );
+    let perimeter = b
+        .identity_policies
+        .iter()
+        .find(|p| p.kind == Managed)
+        .unwrap();
+    assert_eq!(perimeter.name, "data-perimeter");
+    assert_eq!(perimeter.version_id.as_deref(), Some("v1"));
+    assert!(
+        found.identity_policies_read >= 4,
+        "{}",
+        found.identity_policies_read
+    );
     assert!(b.gaps.is_empty(), "{:?}", b.gaps);
 
     // The bundle round-trips through the validating reader.
@@ -646,6 +722,7 @@ print(json.dumps([r["AccessKeyId"], r["SecretAccessKey"]]))
         "kms:ListKeys",
         "sqs:ListQueues",
         "sns:ListTopics",
+        "iam:GetAccountAuthorizationDetails",
     ] {
         let gap = b.gaps.iter().find(|g| g.api == api);
         let gap = gap.unwrap_or_else(|| panic!("no gap for {api}: {denied:?}"));
@@ -715,10 +792,11 @@ fn regional_services_are_read_in_every_region_asked_for() {
     let made: serde_json::Value = serde_json::from_str(moto.boto3(TWO_REGIONS).trim()).unwrap();
     let rt = runtime();
     let config = moto_config(&rt, &moto);
-    let run_with = |regions: Regions, resource_policies: bool| {
+    let run_with = |regions: Regions, policies: bool| {
         let options = DiscoverOptions {
             regions,
-            resource_policies,
+            resource_policies: policies,
+            identity_policies: policies,
             ..DiscoverOptions::default()
         };
         rt.block_on(discover(&config, &options))
@@ -801,17 +879,20 @@ fn regional_services_are_read_in_every_region_asked_for() {
     assert_eq!(enabled.regions, ["us-east-1"]);
     assert_eq!(arns(&enabled), us);
 
-    // Told to skip resource policies: none read, and the bundle says so.
+    // Told to skip resource and identity policies: none read, and the
+    // bundle says so.
     let skipped = run_with(Regions::Configured, false);
     assert!(skipped.bundle.resource_policies.is_empty());
     assert_eq!(skipped.resource_policies_read, 0);
+    assert_eq!(skipped.identity_policies_read, 0);
     let gap_apis: Vec<&str> = skipped.bundle.gaps.iter().map(|g| g.api.as_str()).collect();
-    assert_eq!(gap_apis, orgpool_org::live::POLICY_READS);
+    let mut expected_gaps = orgpool_org::live::POLICY_READS.to_vec();
+    expected_gaps.push(orgpool_org::live::GET_ACCOUNT_AUTHORIZATION_DETAILS);
+    assert_eq!(gap_apis, expected_gaps);
     assert!(
-        !skipped
-            .actions_used
-            .iter()
-            .any(|a| a.starts_with("s3:") || a.starts_with("sns:")),
+        !skipped.actions_used.iter().any(|a| a.starts_with("s3:")
+            || a.starts_with("sns:")
+            || *a == orgpool_org::live::GET_ACCOUNT_AUTHORIZATION_DETAILS),
         "{:?}",
         skipped.actions_used
     );

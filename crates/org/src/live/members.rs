@@ -1,6 +1,7 @@
 //! Member accounts, read through an assumable role: each account's IAM roles
 //! whose trust reaches outside the account or leans on the organization, and
-//! its resource policies that lean on the organization (`resource_policies`).
+//! its resource policies and identity policies that lean on the organization
+//! (`resource_policies`, `identity_policies`).
 //!
 //! For every active account but the management account, discovery assumes
 //! `arn:aws:iam::ACCOUNT:role/MEMBER_ROLE` (`sts:AssumeRole`, with the external
@@ -19,9 +20,9 @@
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_iam::Client as Iam;
 use futures::StreamExt;
-use orgpool_model::{Account, AccountStatus, IamRole, ResourcePolicy};
+use orgpool_model::{Account, AccountStatus, IamRole, IdentityPolicy, ResourcePolicy};
 
-use super::{Session, describe, resource_policies, text};
+use super::{Session, describe, identity_policies, resource_policies, text};
 
 /// IAM action `sts:AssumeRole`.
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
@@ -61,17 +62,32 @@ pub(super) struct MemberReads {
     pub resource_policies: Vec<ResourcePolicy>,
     /// Resource policies read in all, kept or not.
     pub resource_policies_read: usize,
+    /// The identity policies kept.
+    pub identity_policies: Vec<IdentityPolicy>,
+    /// Identity policies read in all, kept or not.
+    pub identity_policies_read: usize,
 }
 
-/// Reads every active account's roles and, when `regions` is given, its
-/// resource policies (buckets once, the rest in each of those regions).
+/// What to read in each account besides its roles.
+#[derive(Clone, Copy)]
+pub(super) struct MemberReadsAsked<'a> {
+    /// The regions whose resource policies are read (buckets are read once
+    /// whatever the regions); none when resource policies are not read.
+    pub resource_policy_regions: Option<&'a [String]>,
+    /// Whether identity policies are read.
+    pub identity_policies: bool,
+}
+
+/// Reads every active account's roles and what `asked` asks for: its
+/// resource policies (buckets once, the rest in each region listed) and its
+/// identity policies.
 pub(super) async fn read(
     s: &Session<'_>,
     config: &aws_config::SdkConfig,
     accounts: &[Account],
     management: &str,
     access: &MemberAccess,
-    regions: Option<&[String]>,
+    asked: MemberReadsAsked<'_>,
 ) -> MemberReads {
     let active: Vec<&Account> = accounts
         .iter()
@@ -88,15 +104,22 @@ pub(super) async fn read(
                 return MemberReads::default();
             };
             let (roles, roles_read) = roles_of(s, &c, &account.id).await;
-            let policies = match regions {
+            let policies = match asked.resource_policy_regions {
                 Some(regions) => resource_policies::read(s, &c, &account.id, regions).await,
                 None => resource_policies::Found::default(),
+            };
+            let identity = if asked.identity_policies {
+                identity_policies::read(s, &c, &account.id).await
+            } else {
+                identity_policies::Found::default()
             };
             MemberReads {
                 roles,
                 roles_read,
                 resource_policies: policies.kept,
                 resource_policies_read: policies.read,
+                identity_policies: identity.kept,
+                identity_policies_read: identity.read,
             }
         })
         .buffered(s.concurrency())
@@ -108,6 +131,8 @@ pub(super) async fn read(
         out.roles_read += one.roles_read;
         out.resource_policies.extend(one.resource_policies);
         out.resource_policies_read += one.resource_policies_read;
+        out.identity_policies.extend(one.identity_policies);
+        out.identity_policies_read += one.identity_policies_read;
     }
     out
 }
