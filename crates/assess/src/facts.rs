@@ -7,7 +7,7 @@
 //! alone is management access, not communication, because every account the
 //! organization creates trusts it through `OrganizationAccountAccessRole`);
 //! a role's trust policy, a resource policy (S3, KMS, SQS, SNS, Lambda,
-//! EventBridge) or an identity policy (a data perimeter) keyed on an
+//! EventBridge, ECR, Secrets Manager) or an identity policy (a data perimeter) keyed on an
 //! organization condition key (`aws:PrincipalOrgID`, `aws:SourceOrgID`, their
 //! paths, `aws:ResourceOrgID`…); a RAM share to the
 //! organization, an OU or another member account; an organization trail; a
@@ -239,7 +239,7 @@ impl<'a> Facts<'a> {
         );
         push(
             "org_keyed_resource_policies",
-            "resource policy(ies) (S3, KMS, SQS, SNS, Lambda, EventBridge) grant or deny by organization",
+            "resource policy(ies) (S3, KMS, SQS, SNS, Lambda, EventBridge, ECR, Secrets Manager) grant or deny by organization",
             self.org_condition_resources
                 .iter()
                 .map(|r| r.policy.arn.clone())

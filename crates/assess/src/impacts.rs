@@ -138,7 +138,7 @@ fn access_control(facts: &Facts<'_>, accounts: &[AccountReport], out: &mut Vec<D
     out.push(Draft {
         id: "org_keyed_resource_policies",
         area,
-        title: "resource policies (S3, KMS, SQS, SNS, Lambda, EventBridge) grant or deny by organization (aws:PrincipalOrgID, aws:SourceOrgID and the like)".into(),
+        title: "resource policies (S3, KMS, SQS, SNS, Lambda, EventBridge, ECR, Secrets Manager) grant or deny by organization (aws:PrincipalOrgID, aws:SourceOrgID and the like)".into(),
         evidence: facts.org_condition_resources.iter().map(|r| r.policy.arn.clone()).collect(),
         remediation: "before anyone leaves, name the leaving accounts explicitly in these policies (aws:PrincipalAccount, aws:SourceAccount or Principal) beside the organization condition, then drop it once the payer's organization ID is known".into(),
         break_up: (Severity::High, "an account that left no longer carries the organization's ID: what these policies allow by organization is refused to it, and a data perimeter's Deny on the organization's absence starts denying it".into()),

@@ -245,7 +245,7 @@ fn losses(facts: &Facts<'_>, id: &str) -> Vec<LeaveItem> {
             false,
             format!("{} resource policy(ies) grant or deny by organization: this account stops matching them once it leaves", resources.len()),
             resources,
-            "name this account explicitly in each policy (aws:PrincipalAccount or aws:SourceAccount beside the organization condition) before leaving: aws s3api put-bucket-policy, aws kms put-key-policy, aws sqs set-queue-attributes, aws sns set-topic-attributes, aws lambda add-permission, aws events put-permission".into(),
+            "name this account explicitly in each policy (aws:PrincipalAccount or aws:SourceAccount beside the organization condition) before leaving: aws s3api put-bucket-policy, aws kms put-key-policy, aws sqs set-queue-attributes, aws sns set-topic-attributes, aws lambda add-permission, aws events put-permission, aws ecr set-repository-policy, aws secretsmanager put-resource-policy".into(),
         ));
     }
     let identities: Vec<String> = facts

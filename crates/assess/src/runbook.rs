@@ -184,7 +184,8 @@ fn rewrite_identity_policy(book: &mut Book, r: &OrgKeyedIdentity<'_>) {
 /// file name's stem. None for Lambda, whose policy is not put whole.
 fn whole_policy_commands(p: &ResourcePolicy) -> Option<(String, String, String)> {
     let (name, arn) = (p.name(), &p.arn);
-    let stem = format!("{name}-policy");
+    // A repository's or a secret's name may hold `/`, which a file name may not.
+    let stem = format!("{}-policy", name.replace('/', "-"));
     Some(match p.service {
         ResourceService::S3 => (
             format!("aws s3api put-bucket-policy --bucket {name} --policy"),
@@ -224,6 +225,20 @@ fn whole_policy_commands(p: &ResourcePolicy) -> Option<(String, String, String)>
         ResourceService::Events => (
             format!("aws events put-permission --event-bus-name {name} --policy"),
             format!("aws events describe-event-bus --name {name} --query Policy --output text"),
+            stem,
+        ),
+        ResourceService::Ecr => (
+            format!("aws ecr set-repository-policy --repository-name {name} --policy-text"),
+            format!(
+                "aws ecr get-repository-policy --repository-name {name} --query policyText --output text"
+            ),
+            stem,
+        ),
+        ResourceService::SecretsManager => (
+            format!("aws secretsmanager put-resource-policy --secret-id {arn} --resource-policy"),
+            format!(
+                "aws secretsmanager get-resource-policy --secret-id {arn} --query ResourcePolicy --output text"
+            ),
             stem,
         ),
         ResourceService::Lambda => return None,

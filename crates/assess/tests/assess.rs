@@ -598,6 +598,11 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
     );
     let function = format!("arn:aws:lambda:eu-west-1:{}:function:org-hook", id(1));
     let bus = format!("arn:aws:events:eu-west-1:{}:event-bus/org-bus", id(2));
+    let repository = format!("arn:aws:ecr:eu-west-1:{}:repository/team/app", id(1));
+    let secret = format!(
+        "arn:aws:secretsmanager:eu-west-1:{}:secret:shared/db-AbC123",
+        id(2)
+    );
     let o = org(3)
         .resource_policy(
             1,
@@ -615,12 +620,24 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
             by_org("lambda:InvokeFunctionUrl"),
         )
         .resource_policy(2, ResourceService::Events, &bus, by_org("events:PutEvents"))
+        .resource_policy(
+            1,
+            ResourceService::Ecr,
+            &repository,
+            by_org("ecr:BatchGetImage"),
+        )
+        .resource_policy(
+            2,
+            ResourceService::SecretsManager,
+            &secret,
+            by_org("secretsmanager:GetSecretValue"),
+        )
         .idle();
     let a = o.assess();
     assert_eq!(a.recommendation, Path::ImportWhole);
     assert_eq!(rules(&a), ["org_keyed_resource_policies"]);
     let reason = &a.reasons[0];
-    assert_eq!(reason.evidence.len(), 6, "{:?}", reason.evidence);
+    assert_eq!(reason.evidence.len(), 8, "{:?}", reason.evidence);
     assert!(reason.evidence.contains(&key));
     let found = impact(&a, "org_keyed_resource_policies").expect("the impact");
     assert_eq!(found.break_up.severity, Severity::High);
@@ -639,7 +656,7 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
         .iter()
         .filter(|s| s.action == "rewrite_org_resource_policy")
         .collect();
-    assert_eq!(steps.len(), 6);
+    assert_eq!(steps.len(), 8);
     let step = |needle: &str| {
         *steps
             .iter()
@@ -716,6 +733,37 @@ fn resource_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
             .contains("describe-event-bus --name org-bus --query Policy"),
         "{}",
         events.pre_check
+    );
+
+    // A repository's name holds a `/`, which its backup's file name does not.
+    let ecr = step(&repository);
+    let p1 = format!("--region eu-west-1 --profile <PROFILE_{}>", id(1));
+    assert_eq!(
+        ecr.command,
+        format!(
+            "aws ecr set-repository-policy --repository-name team/app --policy-text file://team-app-policy.json {p1}"
+        )
+    );
+    assert_eq!(
+        ecr.pre_check,
+        format!(
+            "aws ecr get-repository-policy --repository-name team/app --query policyText --output text {p1} > team-app-policy.before.json"
+        )
+    );
+    let secrets = step(&secret);
+    assert!(
+        secrets.command.starts_with(&format!(
+            "aws secretsmanager put-resource-policy --secret-id {secret} --resource-policy file://shared-db-policy.json"
+        )),
+        "{}",
+        secrets.command
+    );
+    assert!(
+        secrets
+            .rollback
+            .contains("--resource-policy file://shared-db-policy.before.json"),
+        "{}",
+        secrets.rollback
     );
 
     let plain = org(3)

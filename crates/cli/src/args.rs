@@ -68,7 +68,7 @@ pub enum Command {
     Assess(AssessArgs),
     /// Read an organization live from AWS (management account) into a bundle.
     #[command(
-        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n  orgpool discover --out org.json --member-role OrgpoolDiscoveryReadOnly --external-id \"$EXTERNAL_ID\"\n  orgpool discover --out org.json --regions us-east-1,eu-west-1\n  orgpool discover --out org.json --no-resource-policies --no-identity-policies\n\nRun it with the organization's management account credentials. Trails, Config aggregators, RAM shares and StackSets are read in every region enabled for the account (--regions all, the default) or in the regions listed. In every account (through --member-role), discovery reads the IAM roles, the customer managed and inline IAM policies, the S3 bucket policies, and the KMS key, SQS queue, SNS topic, Lambda function and EventBridge event bus policies of those regions, and keeps those that trust other accounts or name the organization (aws:PrincipalOrgID, aws:ResourceOrgID and the like). What cannot be read is recorded in the bundle as a gap, and listed."
+        after_help = "Examples:\n  orgpool discover --out org.json\n  orgpool discover --profile mgmt --region us-east-1 --out org.json --format json\n  orgpool discover --print-policy > orgpool-discovery-policy.json\n  orgpool discover --out org.json --member-role OrgpoolDiscoveryReadOnly --external-id \"$EXTERNAL_ID\"\n  orgpool discover --out org.json --regions us-east-1,eu-west-1\n  orgpool discover --out org.json --no-resource-policies --no-identity-policies\n\nRun it with the organization's management account credentials. Trails, Config aggregators, RAM shares and StackSets are read in every region enabled for the account (--regions all, the default) or in the regions listed. In every account (through --member-role), discovery reads the IAM roles, the customer managed and inline IAM policies, the S3 bucket policies, and the KMS key, SQS queue, SNS topic, Lambda function, EventBridge event bus, ECR repository and Secrets Manager secret policies of those regions, and keeps those that trust other accounts or name the organization (aws:PrincipalOrgID, aws:ResourceOrgID and the like). What cannot be read is recorded in the bundle as a gap, and listed."
     )]
     Discover(DiscoverArgs),
     /// Print a CloudFormation template creating the read-only role discovery needs.
@@ -205,10 +205,10 @@ pub struct DiscoverArgs {
         hide_env_values = true
     )]
     pub external_id: Option<String>,
-    /// Regions whose trails, Config aggregators, RAM shares and StackSets, and whose accounts' KMS keys, SQS queues, SNS topics, Lambda functions and event buses, are read: `all` (every region enabled for the account, from account:ListRegions; the configured region if that fails, with a gap) or a comma-separated list.
+    /// Regions whose trails, Config aggregators, RAM shares and StackSets, and whose accounts' KMS keys, SQS queues, SNS topics, Lambda functions, event buses, ECR repositories and secrets, are read: `all` (every region enabled for the account, from account:ListRegions; the configured region if that fails, with a gap) or a comma-separated list.
     #[arg(long, value_name = "all|REGION,...", default_value = "all", value_parser = parse_regions)]
     pub regions: orgpool_org::live::Regions,
-    /// Skip reading each account's resource policies (S3 buckets, and the KMS keys, SQS queues, SNS topics, Lambda functions and EventBridge event buses of every region read); the bundle then records them as a gap.
+    /// Skip reading each account's resource policies (S3 buckets, and the KMS keys, SQS queues, SNS topics, Lambda functions, EventBridge event buses, ECR repositories and Secrets Manager secrets of every region read); the bundle then records them as a gap.
     #[arg(long)]
     pub no_resource_policies: bool,
     /// Skip reading each account's customer managed and inline IAM policies (one iam:GetAccountAuthorizationDetails per account, for data-perimeter conditions such as aws:ResourceOrgID); the bundle then records them as a gap.

@@ -750,7 +750,8 @@ fn add_identity_policies(bundle: &mut OrgBundle, demo: &DemoOrg) {
 /// Resource policies keyed on the organization, as a landing zone has them:
 /// the organization trail's bucket lets CloudTrail write for the
 /// organization only (`aws:SourceOrgID`), shared services' artifact bucket
-/// lets any principal of the organization read (`aws:PrincipalOrgID`), and
+/// and base-image repository let any principal of the organization read
+/// (`aws:PrincipalOrgID`), and
 /// security tooling's log key lets the organization decrypt.
 fn add_resource_policies(bundle: &mut OrgBundle, demo: &DemoOrg) {
     let org = bundle.organization.id.clone();
@@ -785,6 +786,16 @@ fn add_resource_policies(bundle: &mut OrgBundle, demo: &DemoOrg) {
                 "Sid": "OrganizationReads", "Effect": "Allow", "Principal": "*",
                 "Action": ["s3:GetObject", "s3:ListBucket"],
                 "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
+            }),
+        ));
+        bundle.resource_policies.push(policy(
+            id,
+            ResourceService::Ecr,
+            format!("arn:aws:ecr:us-east-1:{id}:repository/platform/base-images"),
+            json!({
+                "Sid": "OrganizationPulls", "Effect": "Allow", "Principal": "*",
+                "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
             }),
         ));

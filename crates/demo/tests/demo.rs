@@ -495,15 +495,17 @@ fn bundle_holds_every_item_and_validates_against_the_published_schema() {
                 .any(|r| r.trust_policy.to_string().contains("aws:PrincipalOrgID"))
         );
         // Resource policies keyed on the organization: the trail's bucket
-        // (CloudTrail writes for the organization only), a shared bucket and
-        // a KMS key; each in an account of the organization.
+        // (CloudTrail writes for the organization only), a shared bucket, a
+        // base-image repository and a KMS key; each in an account of the
+        // organization.
         let services: std::collections::BTreeSet<_> =
             b.resource_policies.iter().map(|p| p.service).collect();
         assert_eq!(
             services,
             [
                 orgpool_model::ResourceService::S3,
-                orgpool_model::ResourceService::Kms
+                orgpool_model::ResourceService::Kms,
+                orgpool_model::ResourceService::Ecr
             ]
             .into()
         );

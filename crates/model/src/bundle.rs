@@ -70,8 +70,9 @@ pub struct OrgBundle {
     #[serde(default)]
     pub stack_sets: Vec<StackSet>,
     /// Resource policies (S3 buckets, KMS keys, SQS queues, SNS topics,
-    /// Lambda functions, EventBridge event buses) read in the accounts that
-    /// use an organization condition key.
+    /// Lambda functions, EventBridge event buses, ECR repositories, Secrets
+    /// Manager secrets) read in the accounts that use an organization
+    /// condition key.
     #[serde(default)]
     pub resource_policies: Vec<ResourcePolicy>,
     /// IAM identity policies (customer managed policies, and the inline
@@ -502,6 +503,10 @@ pub enum ResourceService {
     Lambda,
     /// An EventBridge event bus's policy.
     Events,
+    /// An ECR repository's policy.
+    Ecr,
+    /// A Secrets Manager secret's resource policy.
+    SecretsManager,
 }
 
 /// A resource policy read in an account, kept because one of its statements
@@ -527,13 +532,24 @@ impl ResourcePolicy {
         crate::trust::org_condition_keys(&self.policy)
     }
 
-    /// The resource's name: the bucket, key ID, queue, topic, function or
-    /// event bus name.
+    /// The resource's name: the bucket, key ID, queue, topic, function,
+    /// event bus, repository or secret name. A repository's or a secret's
+    /// name may hold `/` (`team/app`); a secret's ARN ends with a dash and
+    /// six random characters that its name does not have.
     pub fn name(&self) -> &str {
-        self.arn
-            .rsplit([':', '/'])
-            .next()
-            .unwrap_or(self.arn.as_str())
+        let after = |marker: &str| self.arn.split_once(marker).map(|(_, name)| name);
+        match self.service {
+            ResourceService::Ecr => after(":repository/"),
+            ResourceService::SecretsManager => after(":secret:")
+                .map(|with_suffix| with_suffix.rsplit_once('-').map_or(with_suffix, |(n, _)| n)),
+            _ => None,
+        }
+        .unwrap_or_else(|| {
+            self.arn
+                .rsplit([':', '/'])
+                .next()
+                .unwrap_or(self.arn.as_str())
+        })
     }
 }
 
@@ -834,7 +850,62 @@ pub fn bundle_schema() -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use super::AccountStatus;
+    use super::{AccountStatus, ResourcePolicy, ResourceService};
+
+    #[test]
+    fn a_resource_name_is_read_from_its_arn_as_each_service_writes_it() {
+        let name = |service, arn: &str| {
+            ResourcePolicy {
+                account_id: "111111111111".into(),
+                service,
+                region: "us-east-1".into(),
+                arn: arn.into(),
+                policy: serde_json::Value::Null,
+            }
+            .name()
+            .to_owned()
+        };
+        let cases = [
+            (
+                ResourceService::S3,
+                "arn:aws:s3:::shared-artifacts",
+                "shared-artifacts",
+            ),
+            (
+                ResourceService::Kms,
+                "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab",
+                "1234abcd-12ab",
+            ),
+            (
+                ResourceService::Sqs,
+                "arn:aws:sqs:us-east-1:111111111111:org-events",
+                "org-events",
+            ),
+            (
+                ResourceService::Lambda,
+                "arn:aws:lambda:us-east-1:111111111111:function:org-hook",
+                "org-hook",
+            ),
+            (
+                ResourceService::Events,
+                "arn:aws:events:us-east-1:111111111111:event-bus/default",
+                "default",
+            ),
+            (
+                ResourceService::Ecr,
+                "arn:aws:ecr:us-east-1:111111111111:repository/team/app",
+                "team/app",
+            ),
+            (
+                ResourceService::SecretsManager,
+                "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/db-password-AbC123",
+                "prod/db-password",
+            ),
+        ];
+        for (service, arn, want) in cases {
+            assert_eq!(name(service, arn), want, "{arn}");
+        }
+    }
 
     #[test]
     fn account_status_reads_state_first_then_the_deprecated_status() {

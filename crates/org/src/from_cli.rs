@@ -64,7 +64,7 @@ const POLICY_TYPES: [(&str, PolicyType); 5] = [
 
 /// The APIs `orgpool discover` reads live that saved files do not carry:
 /// each becomes a gap of every bundle read from a folder.
-pub const NOT_READ_FROM_FILES: [&str; 12] = [
+pub const NOT_READ_FROM_FILES: [&str; 14] = [
     crate::live::DESCRIBE_TRAILS,
     crate::live::DESCRIBE_AGGREGATORS,
     crate::live::GET_RESOURCE_SHARES,
@@ -76,6 +76,8 @@ pub const NOT_READ_FROM_FILES: [&str; 12] = [
     crate::live::POLICY_READS[3],
     crate::live::POLICY_READS[4],
     crate::live::POLICY_READS[5],
+    crate::live::POLICY_READS[6],
+    crate::live::POLICY_READS[7],
     crate::live::GET_ACCOUNT_AUTHORIZATION_DETAILS,
 ];
 

@@ -15,9 +15,10 @@
 //! - Other services, in their modules: Identity Center, trails, RAM shares,
 //!   Config aggregators ([`services`]), StackSets (`stack_sets`), and each
 //!   account's IAM roles (`members`), resource policies
-//!   (`resource_policies`) and identity policies (`identity_policies`). Trails, RAM shares, Config aggregators,
-//!   StackSets, KMS keys, SQS queues, SNS topics, Lambda functions and
-//!   EventBridge event buses are regional: they are read in every region
+//!   (`resource_policies`) and identity policies (`identity_policies`).
+//!   Trails, RAM shares, Config aggregators, StackSets, KMS keys, SQS
+//!   queues, SNS topics, Lambda functions, EventBridge event buses, ECR
+//!   repositories and secrets are regional: they are read in every region
 //!   [`DiscoverOptions::regions`] names (`regions`).
 //!
 //! Every list is paginated to its end. Per-item calls run at most
@@ -118,11 +119,12 @@ pub struct DiscoverOptions {
     /// How to reach member accounts for their IAM roles.
     pub members: MemberAccess,
     /// The regions whose organization-wide services (trails, Config
-    /// aggregators, RAM shares, StackSets) and whose accounts' KMS keys, SQS
-    /// queues and SNS topics are read.
+    /// aggregators, RAM shares, StackSets) and whose accounts' regional
+    /// resource policies (KMS, SQS, SNS, Lambda, EventBridge, ECR, Secrets
+    /// Manager) are read.
     pub regions: Regions,
     /// Whether each account's resource policies (S3, KMS, SQS, SNS, Lambda,
-    /// EventBridge) are read.
+    /// EventBridge, ECR, Secrets Manager) are read.
     pub resource_policies: bool,
     /// Whether each account's customer managed and inline IAM policies are
     /// read (for organization condition keys).

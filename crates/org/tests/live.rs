@@ -116,6 +116,16 @@ m_events = boto3.client("events", endpoint_url=ep, region_name="us-east-1", **cr
 m_events.put_permission(EventBusName="default", Action="events:PutEvents", Principal="*", StatementId="org",
     Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": org_id})
 bus = m_events.describe_event_bus(Name="default")["Arn"]
+m_ecr = boto3.client("ecr", endpoint_url=ep, region_name="us-east-1", **creds)
+repository = m_ecr.create_repository(repositoryName="team/app")["repository"]["repositoryArn"]
+m_ecr.set_repository_policy(repositoryName="team/app", policyText=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "org-pulls", "Effect": "Allow", "Principal": "*", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+     "Condition": {"StringEquals": {"aws:PrincipalOrgID": org_id}}}]}))
+m_ecr.create_repository(repositoryName="no-policy")
+m_sm = boto3.client("secretsmanager", endpoint_url=ep, region_name="us-east-1", **creds)
+secret = m_sm.create_secret(Name="shared/db", SecretString="x")["ARN"]
+m_sm.put_resource_policy(SecretId=secret, ResourcePolicy=by_org("secretsmanager:GetSecretValue"))
+m_sm.create_secret(Name="private", SecretString="y")
 perimeter = member_iam.create_policy(PolicyName="data-perimeter", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": org_id}}}]}))["Policy"]["Arn"]
 member_iam.create_policy(PolicyName="plain-reads", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
@@ -143,7 +153,8 @@ print(json.dumps({"root": root, "accounts": accounts, "parents": parents, "ous":
                   "prod": prod, "scp": scp, "tag": tag, "admin": ids[1], "org": org.describe_organization()["Organization"]["Id"],
                   "ps": ps, "user": user, "group": group, "assigned": ids[2], "share": share, "org_arn": org_arn, "member": ids[3], "trusted": ids[4],
                   "stack_accounts": stack_accounts, "key": key, "queue": queue, "topic": topic,
-                  "function": function, "bus": bus, "perimeter": perimeter, "builder": builder, "fn_role": fn_role}))
+                  "function": function, "bus": bus, "perimeter": perimeter, "builder": builder, "fn_role": fn_role,
+                  "repository": repository, "secret": secret}))
 "#;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -396,7 +407,7 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
             )
         })
         .collect();
-    use orgpool_model::ResourceService::{Events, Kms, Lambda, S3, Sns, Sqs};
+    use orgpool_model::ResourceService::{Ecr, Events, Kms, Lambda, S3, SecretsManager, Sns, Sqs};
     let keys = |k: &str| vec![k.to_owned()];
     let arn = |k: &str| expected[k].as_str().unwrap().to_owned();
     assert_eq!(
@@ -419,12 +430,25 @@ fn discovery_reads_the_whole_organization_as_boto3_lists_it() {
             (arn("topic"), member, Sns, keys("aws:PrincipalOrgPaths")),
             (arn("function"), member, Lambda, keys("aws:PrincipalOrgID")),
             (arn("bus"), member, Events, keys("aws:PrincipalOrgID")),
+            (arn("repository"), member, Ecr, keys("aws:PrincipalOrgID")),
+            (
+                arn("secret"),
+                member,
+                SecretsManager,
+                keys("aws:PrincipalOrgID")
+            ),
         ])
     );
-    // The five kept, the plain bucket, and the default policies moto gives
-    // a topic: at least seven read.
+    let named = |service| {
+        let p = b.resource_policies.iter().find(|p| p.service == service);
+        p.map(|p| p.name().to_owned())
+    };
+    assert_eq!(named(Ecr).as_deref(), Some("team/app"));
+    assert_eq!(named(SecretsManager).as_deref(), Some("shared/db"));
+    // The nine kept, the plain bucket, and the default policies moto gives
+    // a topic: at least eleven read.
     assert!(
-        found.resource_policies_read >= 7,
+        found.resource_policies_read >= 11,
         "{}",
         found.resource_policies_read
     );
@@ -715,13 +739,15 @@ print(json.dumps([r["AccessKeyId"], r["SecretAccessKey"]]))
     let denied: Vec<&str> = b.gaps.iter().map(|g| g.api.as_str()).collect();
     assert!(denied.contains(&"cloudtrail:DescribeTrails"), "{denied:?}");
     assert!(b.cloudtrail_trails.is_empty());
-    // The management account's resource policies, denied too: a gap per
-    // service listed, scoped to the account, and discovery went on.
+    // The management account's resource and identity policies, denied too:
+    // a gap per service listed, scoped to the account, and discovery went on.
     for api in [
         "s3:ListAllMyBuckets",
         "kms:ListKeys",
         "sqs:ListQueues",
         "sns:ListTopics",
+        "ecr:DescribeRepositories",
+        "secretsmanager:ListSecrets",
         "iam:GetAccountAuthorizationDetails",
     ] {
         let gap = b.gaps.iter().find(|g| g.api == api);

@@ -1,6 +1,7 @@
 //! Resource policies read in each account: S3 bucket policies, KMS key
 //! policies, SQS queue policies, SNS topic policies, Lambda function
-//! policies and EventBridge event bus policies. A policy is kept when
+//! policies, EventBridge event bus policies, ECR repository policies and
+//! Secrets Manager secret policies. A policy is kept when
 //! one of its statements uses an organization condition key
 //! (`orgpool_model::trust::ORG_CONDITION_KEYS`): `aws:PrincipalOrgID` in a
 //! shared bucket's `Allow`, or a data perimeter's `Deny` on
@@ -27,13 +28,23 @@
 //!   `ResourceNotFoundException`, which is not a gap.
 //! - EventBridge, in each region read: `events:ListEventBuses`, whose answer
 //!   carries each bus's policy.
+//! - ECR, in each region read: `ecr:DescribeRepositories`, then
+//!   `ecr:GetRepositoryPolicy` per repository; a repository without a policy
+//!   answers `RepositoryPolicyNotFoundException`, which is not a gap (ECR API
+//!   reference, "GetRepositoryPolicy").
+//! - Secrets Manager, in each region read: `secretsmanager:ListSecrets`,
+//!   then `secretsmanager:GetResourcePolicy` per secret; a secret without a
+//!   policy answers without one (Secrets Manager API reference,
+//!   "GetResourcePolicy").
 //!
 //! A failing call is a gap for its account, and discovery goes on.
 
+use aws_sdk_ecr::Client as Ecr;
 use aws_sdk_eventbridge::Client as EventBridge;
 use aws_sdk_kms::Client as Kms;
 use aws_sdk_lambda::Client as Lambda;
 use aws_sdk_s3::Client as S3;
+use aws_sdk_secretsmanager::Client as SecretsManager;
 use aws_sdk_sns::Client as Sns;
 use aws_sdk_sqs::Client as Sqs;
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -70,6 +81,15 @@ pub const GET_FUNCTION_POLICY: &str = "lambda:GetPolicy";
 /// IAM action `events:ListEventBuses`.
 pub const LIST_EVENT_BUSES: &str = "events:ListEventBuses";
 
+/// IAM action `ecr:DescribeRepositories`.
+pub const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
+/// IAM action `ecr:GetRepositoryPolicy`.
+pub const GET_REPOSITORY_POLICY: &str = "ecr:GetRepositoryPolicy";
+/// IAM action `secretsmanager:ListSecrets`.
+pub const LIST_SECRETS: &str = "secretsmanager:ListSecrets";
+/// IAM action `secretsmanager:GetResourcePolicy`.
+pub const GET_SECRET_POLICY: &str = "secretsmanager:GetResourcePolicy";
+
 /// The actions this module calls (in each account it reads).
 pub const ACTIONS: &[&str] = &[
     LIST_BUCKETS,
@@ -84,17 +104,23 @@ pub const ACTIONS: &[&str] = &[
     LIST_FUNCTIONS,
     GET_FUNCTION_POLICY,
     LIST_EVENT_BUSES,
+    DESCRIBE_REPOSITORIES,
+    GET_REPOSITORY_POLICY,
+    LIST_SECRETS,
+    GET_SECRET_POLICY,
 ];
 
 /// The calls that read a policy, one per service: the gaps a bundle records
 /// when the policies are not read.
-pub const POLICY_READS: [&str; 6] = [
+pub const POLICY_READS: [&str; 8] = [
     GET_BUCKET_POLICY,
     GET_KEY_POLICY,
     GET_QUEUE_ATTRIBUTES,
     GET_TOPIC_ATTRIBUTES,
     GET_FUNCTION_POLICY,
     LIST_EVENT_BUSES,
+    GET_REPOSITORY_POLICY,
+    GET_SECRET_POLICY,
 ];
 
 /// Per-resource calls in flight at once within one list.
@@ -139,14 +165,25 @@ pub(super) async fn read(
                 account,
                 region,
             };
-            let (keys, queues, topics, functions, buses) = futures::join!(
+            let (keys, queues, topics, functions, buses, repositories, secrets) = futures::join!(
                 keys(&r),
                 queues(&r),
                 topics(&r),
                 functions(&r),
                 event_buses(&r),
+                repositories(&r),
+                secrets(&r),
             );
-            [keys, queues, topics, functions, buses].concat()
+            [
+                keys,
+                queues,
+                topics,
+                functions,
+                buses,
+                repositories,
+                secrets,
+            ]
+            .concat()
         })
         .buffered(PER_LIST)
         .collect()
@@ -468,6 +505,68 @@ async fn event_buses(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
         }
     }
     out
+}
+
+/// The policies of the region's ECR repositories.
+async fn repositories(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
+    let (s, config, account, _) = r.parts();
+    let client = Ecr::new(config);
+    let pages = client.describe_repositories().into_paginator().send();
+    let repositories: Vec<(String, String)> = s
+        .pages(DESCRIBE_REPOSITORIES, account, pages, |page| {
+            page.repositories()
+                .iter()
+                .filter_map(|r| {
+                    Some((
+                        r.repository_name()?.to_owned(),
+                        r.repository_arn()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .await;
+    let client = &client;
+    let fetch = |(name, arn): (String, String)| async move {
+        match client
+            .get_repository_policy()
+            .repository_name(&name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok((arn, out.policy_text().map(str::to_owned))),
+            Err(e) if e.code() == Some("RepositoryPolicyNotFoundException") => Ok((arn, None)),
+            Err(e) => Err(describe(&e)),
+        }
+    };
+    let label = |(_, arn): &(String, String)| arn.clone();
+    let service = ResourceService::Ecr;
+    r.each_policy((service, GET_REPOSITORY_POLICY), repositories, label, fetch)
+        .await
+}
+
+/// The policies of the region's Secrets Manager secrets.
+async fn secrets(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
+    let (s, config, account, _) = r.parts();
+    let client = SecretsManager::new(config);
+    let pages = client.list_secrets().into_paginator().send();
+    let arns: Vec<String> = s
+        .pages(LIST_SECRETS, account, pages, |page| {
+            page.secret_list()
+                .iter()
+                .filter_map(|secret| secret.arn().map(str::to_owned))
+                .collect()
+        })
+        .await;
+    let client = &client;
+    let fetch = |arn: String| async move {
+        let out = client.get_resource_policy().secret_id(&arn).send().await;
+        let out = out.map_err(|e| describe(&e))?;
+        Ok((arn, out.resource_policy().map(str::to_owned)))
+    };
+    let label = String::clone;
+    let service = ResourceService::SecretsManager;
+    r.each_policy((service, GET_SECRET_POLICY), arns, label, fetch)
+        .await
 }
 
 #[cfg(test)]
