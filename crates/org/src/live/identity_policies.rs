@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_iam::Client as Iam;
-use aws_sdk_iam::types::{EntityType, PolicyDetail};
+use aws_sdk_iam::types::{AttachedPermissionsBoundary, AttachedPolicy, EntityType, PolicyDetail};
 use orgpool_model::{IdentityPolicy, IdentityPolicyKind};
 
 use super::members::decode_policy;
@@ -77,6 +77,17 @@ struct Details {
     attachments: BTreeMap<String, Vec<String>>,
 }
 
+/// A role, user or group, as far as its policies go.
+struct Holder<'p> {
+    arn: Option<&'p str>,
+    /// The kind of its inline policies.
+    kind: IdentityPolicyKind,
+    inline: &'p [PolicyDetail],
+    attached: &'p [AttachedPolicy],
+    /// Its permissions boundary (roles and users only).
+    boundary: Option<&'p AttachedPermissionsBoundary>,
+}
+
 type Page =
     aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
 
@@ -86,47 +97,61 @@ impl Details {
             self.policies.push(managed(account, p));
         }
         for r in page.role_detail_list() {
-            let holder = text(r.arn());
-            for inline in r.role_policy_list() {
-                self.inline(account, IdentityPolicyKind::RoleInline, &holder, inline);
-            }
-            let boundary = r
-                .permissions_boundary()
-                .and_then(|b| b.permissions_boundary_arn());
-            let attached = r.attached_managed_policies().iter().map(|a| a.policy_arn());
-            self.attach(&holder, attached.chain([boundary]));
+            self.holder(
+                account,
+                Holder {
+                    arn: r.arn(),
+                    kind: IdentityPolicyKind::RoleInline,
+                    inline: r.role_policy_list(),
+                    attached: r.attached_managed_policies(),
+                    boundary: r.permissions_boundary(),
+                },
+            );
         }
         for u in page.user_detail_list() {
-            let holder = text(u.arn());
-            for inline in u.user_policy_list() {
-                self.inline(account, IdentityPolicyKind::UserInline, &holder, inline);
-            }
-            let boundary = u
-                .permissions_boundary()
-                .and_then(|b| b.permissions_boundary_arn());
-            let attached = u.attached_managed_policies().iter().map(|a| a.policy_arn());
-            self.attach(&holder, attached.chain([boundary]));
+            self.holder(
+                account,
+                Holder {
+                    arn: u.arn(),
+                    kind: IdentityPolicyKind::UserInline,
+                    inline: u.user_policy_list(),
+                    attached: u.attached_managed_policies(),
+                    boundary: u.permissions_boundary(),
+                },
+            );
         }
         for g in page.group_detail_list() {
-            let holder = text(g.arn());
-            for inline in g.group_policy_list() {
-                self.inline(account, IdentityPolicyKind::GroupInline, &holder, inline);
-            }
-            let attached = g.attached_managed_policies().iter().map(|a| a.policy_arn());
-            self.attach(&holder, attached);
+            self.holder(
+                account,
+                Holder {
+                    arn: g.arn(),
+                    kind: IdentityPolicyKind::GroupInline,
+                    inline: g.group_policy_list(),
+                    attached: g.attached_managed_policies(),
+                    boundary: None,
+                },
+            );
         }
     }
 
-    fn inline(&mut self, account: &str, kind: IdentityPolicyKind, holder: &str, p: &PolicyDetail) {
-        self.policies.push(IdentityPolicy {
-            account_id: account.to_owned(),
-            kind,
-            arn: holder.to_owned(),
-            name: text(p.policy_name()),
-            version_id: None,
-            attached_to: vec![holder.to_owned()],
-            policy: decode_policy(p.policy_document()),
-        });
+    /// A role's, user's or group's inline policies, and the managed policies
+    /// it is under (attached, or its permissions boundary).
+    fn holder(&mut self, account: &str, h: Holder<'_>) {
+        let holder = text(h.arn);
+        for p in h.inline {
+            self.policies.push(IdentityPolicy {
+                account_id: account.to_owned(),
+                kind: h.kind,
+                arn: holder.clone(),
+                name: text(p.policy_name()),
+                version_id: None,
+                attached_to: vec![holder.clone()],
+                policy: decode_policy(p.policy_document()),
+            });
+        }
+        let boundary = h.boundary.and_then(|b| b.permissions_boundary_arn());
+        let managed = h.attached.iter().map(|a| a.policy_arn()).chain([boundary]);
+        self.attach(&holder, managed);
     }
 
     /// Records that `holder` is under each managed policy of `policies`.
@@ -185,10 +210,7 @@ fn managed(account: &str, p: &aws_sdk_iam::types::ManagedPolicyDetail) -> Identi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_iam::types::{
-        AttachedPermissionsBoundary, AttachedPolicy, ManagedPolicyDetail, PolicyVersion,
-        RoleDetail, UserDetail,
-    };
+    use aws_sdk_iam::types::{ManagedPolicyDetail, PolicyVersion, RoleDetail, UserDetail};
 
     const PERIMETER: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:ResourceOrgID":"o-abc"}}}]}"#;
     const PLAIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
