@@ -45,6 +45,6 @@ print(len(parents))
 ")
 printf '\naccounts: %s (orgpool found %s)\n' "$accounts" "$found"
 printf '%-62s %10s %10s %12s\n' "task" "seconds" "API calls" "peak MiB"
-printf '%-62s %10.2f %10s %12.0f\n' "orgpool discover (org, OUs, policies, SSO, trails, roles, resource policies)" "$o_secs" "$calls" "$((o_rss / 1024))"
+printf '%-62s %10.2f %10s %12.0f\n' "orgpool discover (org, OUs, policies, SSO, trails, roles, resource and identity policies)" "$o_secs" "$calls" "$((o_rss / 1024))"
 printf '%-62s %10.2f %10s %12.0f\n' "naive boto3: list accounts + ListParents each (nothing else)" "$n_secs" "$((accounts / 20 + 1 + accounts))" "$((n_rss / 1024))"
 awk -v o="$o_secs" -v n="$n_secs" 'BEGIN { printf "ratio naive/orgpool time: %.2f\n", n / o }'
