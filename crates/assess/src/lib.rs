@@ -11,8 +11,10 @@
 //! - [`decision`]: the rule and its reasons;
 //! - [`impacts`]: the four areas, covering AWS's migration checklist;
 //! - [`scp`] and [`readiness`]: what stops each account leaving;
-//! - [`runbook`]: the ordered steps, with commands, pre-checks and rollbacks.
+//! - [`runbook`]: the ordered steps, with commands, pre-checks and rollbacks;
+//! - [`compare`]: after the move, what of the organization was lost.
 
+pub mod compare;
 pub mod decision;
 pub mod facts;
 pub mod impacts;

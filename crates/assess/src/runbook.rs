@@ -566,8 +566,8 @@ fn import_whole(facts: &Facts<'_>, book: &mut Book) {
         "verify_nothing_lost",
         None,
         MANAGEMENT.into(),
-        "Discover again after the transfer and compare with the export: nothing but the timestamp may differ".into(),
-        "orgpool discover --out org-after.json && diff <(jq -S 'del(.generated_at)' org-export.json) <(jq -S 'del(.generated_at)' org-after.json)".into(),
+        "Discover again after the transfer and compare with the export: nothing may be lost, changed or left unread".into(),
+        "orgpool discover --out org-after.json && orgpool org diff org-export.json org-after.json".into(),
         "the transfer's start date has passed".into(),
         "nothing to undo: read-only; any difference is a finding to fix before closing the move".into(),
     );

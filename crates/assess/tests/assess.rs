@@ -915,6 +915,121 @@ fn identity_policies_keyed_on_the_organization_import_whole_and_are_rewritten_on
     assert!(impact(&plain, "org_keyed_identity_policies").is_none_or(|i| i.evidence.is_empty()));
 }
 
+/// A bundle compared with itself, and with itself under new OU, root and
+/// policy IDs and a later timestamp, lost nothing: items are matched by
+/// what survives a move. Then each kind of change is found, and only it:
+/// a lost account, a policy whose content and targets changed, a lost
+/// Identity Center assignment, an added role (no loss), and a read that
+/// failed after but not before (unverified).
+#[test]
+fn a_comparison_finds_what_a_move_lost_and_nothing_else() {
+    use orgpool_assess::compare::{Change, Difference, compare};
+    let before = everything().b;
+    let same = compare(&before, &before);
+    assert!(same.nothing_lost());
+    assert!(same.differences.is_empty());
+    assert_eq!(same.compared["account"], 5);
+    assert_eq!(same.compared["policy"], 3);
+    assert_eq!(same.compared["sso_assignment"], 1);
+    assert_eq!(same.compared["resource_policy"], 1);
+    assert_eq!(same.compared["identity_policy"], 1);
+
+    let mut renumbered = before.clone();
+    let new_id = |id: &str| id.replace("ab12", "zz99");
+    renumbered.generated_at = taken_at() + Duration::days(30);
+    for r in &mut renumbered.roots {
+        r.id = new_id(&r.id);
+    }
+    for ou in &mut renumbered.organizational_units {
+        ou.id = new_id(&ou.id);
+        ou.parent_id = new_id(&ou.parent_id);
+    }
+    for a in &mut renumbered.accounts {
+        a.parent_id = new_id(&a.parent_id);
+    }
+    for p in &mut renumbered.policies {
+        p.id = format!("{}-new", p.id);
+        p.targets = p.targets.iter().map(|t| new_id(t)).collect();
+    }
+    assert_ne!(renumbered.roots[0].id, before.roots[0].id);
+    let moved = compare(&before, &renumbered);
+    assert!(moved.nothing_lost(), "{:?}", moved.differences);
+    assert!(moved.differences.is_empty(), "{:?}", moved.differences);
+
+    let mut after = before.clone();
+    after.accounts.retain(|a| a.id != id(2));
+    let scp = after
+        .policies
+        .iter_mut()
+        .find(|p| p.id == "p-denyleave1")
+        .unwrap();
+    scp.content = json!({"Statement": []});
+    scp.targets.clear();
+    after.identity_center[0].account_assignments.clear();
+    after.iam_roles.push(IamRole {
+        account_id: id(1),
+        role_name: "payer-audit".into(),
+        arn: format!("arn:aws:iam::{}:role/payer-audit", id(1)),
+        trust_policy: trust("999988887777"),
+    });
+    after.gaps.push(Gap {
+        scope: id(1),
+        api: "iam:ListRoles".into(),
+        error: "AccessDenied".into(),
+    });
+    let c = compare(&before, &after);
+    assert!(!c.nothing_lost());
+    let scp_name = &before
+        .policies
+        .iter()
+        .find(|p| p.id == "p-denyleave1")
+        .unwrap()
+        .name;
+    let d = |change, kind, key: String, fields: &[&str]| Difference {
+        change,
+        kind,
+        key,
+        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+    };
+    assert_eq!(
+        c.differences,
+        vec![
+            d(Change::Lost, "account", id(2), &[]),
+            d(
+                Change::Lost,
+                "sso_assignment",
+                format!(
+                    "{} {} group g-1",
+                    id(1),
+                    before.identity_center[0].permission_sets[0].name
+                ),
+                &[]
+            ),
+            d(
+                Change::Changed,
+                "policy",
+                format!("SERVICE_CONTROL_POLICY/{scp_name}"),
+                &["content", "targets"]
+            ),
+            d(
+                Change::Added,
+                "iam_role",
+                format!("arn:aws:iam::{}:role/payer-audit", id(1)),
+                &[]
+            ),
+        ]
+    );
+    assert_eq!(c.unverified.len(), 1);
+    assert_eq!(c.unverified[0].api, "iam:ListRoles");
+
+    // Additions alone lose nothing.
+    let mut grown = before.clone();
+    grown
+        .iam_roles
+        .push(after.iam_roles.last().unwrap().clone());
+    assert!(compare(&before, &grown).nothing_lost());
+}
+
 #[test]
 fn suspended_accounts_are_left_out_of_the_counts() {
     let a = org(4).suspend(2).suspend(3).assess();

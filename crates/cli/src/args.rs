@@ -288,6 +288,22 @@ pub enum OrgAction {
         after_help = "Examples:\n  orgpool org from-cli ./aws-exports --out org.json\n  orgpool org from-cli ./aws-exports > org.json\n\nThe folder holds one JSON file per command; docs/from-cli.md lists the names and a script that writes them."
     )]
     FromCli(FromCliArgs),
+    /// Check that a move lost nothing: compare a bundle taken before with one taken after.
+    #[command(
+        after_help = "Examples:\n  orgpool discover --out org-after.json && orgpool org diff org-export.json org-after.json\n  orgpool org diff before.json after.json --format json\n\nItems are matched by what survives a move, not by IDs AWS gives anew: OUs by their path of names, policies by type and name (targets as OU paths), accounts by ID, roles and resource policies by ARN, Identity Center assignments by account, permission set name and principal name. Lists what was lost, changed (with the fields) or added, and the reads that failed after but not before (unverified).\n\nExit status: 0 when nothing was lost, changed or left unverified (added items are no loss); 1 otherwise; 2 for a bundle that cannot be read."
+    )]
+    Diff(OrgDiffArgs),
+}
+
+/// `orgpool org diff`.
+#[derive(Debug, Args)]
+pub struct OrgDiffArgs {
+    /// The bundle taken before the move (the runbook's `org-export.json`).
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// The bundle taken after it.
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
 }
 
 /// `orgpool org from-cli`.

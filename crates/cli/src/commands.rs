@@ -29,6 +29,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Org(org) => match org.action {
             OrgAction::Show(args) => crate::org::show(&args, format)?,
             OrgAction::FromCli(args) => crate::org::from_cli(&args)?,
+            OrgAction::Diff(args) => {
+                // Like diff(1): a difference is exit 1, with the report.
+                let (output, nothing_lost) = crate::org::diff(&args, format)?;
+                write_output(&output)?;
+                return Ok(if nothing_lost {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
+            }
         },
         Command::Billing(billing) => match billing.action {
             BillingAction::Plan(args) => crate::billing::plan(&args, format)?,

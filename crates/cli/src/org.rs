@@ -11,7 +11,7 @@ use orgpool_org::live::DiscoverOptions;
 use serde_json::json;
 
 use crate::BadInput;
-use crate::args::{DiscoverArgs, Format, FromCliArgs, OrgShowArgs};
+use crate::args::{DiscoverArgs, Format, FromCliArgs, OrgDiffArgs, OrgShowArgs};
 use crate::render::{Section, render};
 
 /// An inventory error, as bad input (exit 2) where the user can fix it.
@@ -223,6 +223,86 @@ pub fn show(args: &OrgShowArgs, format: Format) -> Result<String> {
         tree.rows(&r.id, 0, &mut section);
     }
     Ok(render(format, &json, &[section]))
+}
+
+/// `orgpool org diff`: what of BEFORE is lost, changed or unverified in
+/// AFTER, and what was added; with whether nothing was lost.
+pub fn diff(args: &OrgDiffArgs, format: Format) -> Result<(String, bool)> {
+    let before = orgpool_org::read_bundle(&args.before).map_err(org_error)?;
+    let after = orgpool_org::read_bundle(&args.after).map_err(org_error)?;
+    let c = orgpool_assess::compare::compare(&before, &after);
+    use orgpool_assess::compare::Change;
+    let listed = |change| -> Vec<&orgpool_assess::compare::Difference> { c.of(change).collect() };
+    let (lost, changed, added) = (
+        listed(Change::Lost),
+        listed(Change::Changed),
+        listed(Change::Added),
+    );
+    let json = json!({
+        "schema_version": 1,
+        "before": {"bundle": args.before, "organization": before.organization.id, "generated_at": before.generated_at},
+        "after": {"bundle": args.after, "organization": after.organization.id, "generated_at": after.generated_at},
+        "nothing_lost": c.nothing_lost(),
+        "compared": c.compared,
+        "lost": lost,
+        "changed": changed,
+        "added": added,
+        "unverified": c.unverified,
+    });
+    let verdict = if c.nothing_lost() {
+        "nothing lost"
+    } else {
+        "LOST OR CHANGED ITEMS"
+    };
+    let mut summary = Section::new(
+        &format!(
+            "{} → {}: {verdict}",
+            args.before.display(),
+            args.after.display()
+        ),
+        &["item", "compared", "lost", "changed", "added"],
+    );
+    for (kind, count) in &c.compared {
+        let of = |list: &[&orgpool_assess::compare::Difference]| {
+            list.iter().filter(|d| d.kind == *kind).count().to_string()
+        };
+        summary.row([
+            (*kind).to_owned(),
+            count.to_string(),
+            of(&lost),
+            of(&changed),
+            of(&added),
+        ]);
+    }
+    let mut details = Section::new("Differences", &["change", "item", "key", "fields"]);
+    for d in lost.iter().chain(&changed).chain(&added) {
+        let change = match d.change {
+            Change::Lost => "lost",
+            Change::Changed => "changed",
+            Change::Added => "added",
+        };
+        details.row([
+            change.to_owned(),
+            d.kind.to_owned(),
+            d.key.clone(),
+            d.fields.join(", "),
+        ]);
+    }
+    let mut unread = Section::new(
+        "Not read after the move (unverified)",
+        &["scope", "API", "error"],
+    );
+    for g in &c.unverified {
+        unread.row([g.scope.clone(), g.api.clone(), g.error.clone()]);
+    }
+    let mut sections = vec![summary];
+    if !c.differences.is_empty() {
+        sections.push(details);
+    }
+    if !c.unverified.is_empty() {
+        sections.push(unread);
+    }
+    Ok((render(format, &json, &sections), c.nothing_lost()))
 }
 
 /// The bundle indexed by parent, for walking the OU tree.

@@ -945,6 +945,91 @@ iam.create_policy(PolicyName="data-perimeter", PolicyDocument=json.dumps({"Versi
     assert!(text.contains("· payments"), "{text}");
     assert!(text.contains("guardduty.amazonaws.com"), "{text}");
 
+    // The runbook's last check: discover again and compare. Unchanged, the
+    // organization lost nothing (exit 0). Then the SCP is detached from Prod
+    // and the data perimeter deleted: the comparison names both (exit 1).
+    let same = orgpool(&[
+        "org",
+        "diff",
+        bundle.to_str().unwrap(),
+        bundle.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&same)).unwrap();
+    assert_eq!(report["nothing_lost"], true);
+    assert_eq!(report["compared"]["account"], 2);
+    moto.boto3(
+        r#"
+import boto3, os
+ep = os.environ["MOTO_ENDPOINT"]
+org = boto3.client("organizations", endpoint_url=ep)
+policy = [p["Id"] for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"] == "DenyLeave"][0]
+for t in org.list_targets_for_policy(PolicyId=policy)["Targets"]:
+    org.detach_policy(PolicyId=policy, TargetId=t["TargetId"])
+iam = boto3.client("iam", endpoint_url=ep)
+arn = [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == "data-perimeter"][0]
+iam.delete_policy(PolicyArn=arn)
+"#,
+    );
+    let after = dir.path().join("after.json");
+    let out = orgpool_env(
+        &[
+            "discover",
+            "--out",
+            after.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            "us-east-1",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let diff = orgpool(&[
+        "org",
+        "diff",
+        bundle.to_str().unwrap(),
+        after.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&diff)).unwrap();
+    assert_eq!(report["nothing_lost"], false);
+    assert_eq!(
+        report["changed"],
+        serde_json::json!([{"change": "changed", "kind": "policy", "key": "SERVICE_CONTROL_POLICY/DenyLeave", "fields": ["targets"]}])
+    );
+    let lost = report["lost"].as_array().unwrap();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0]["kind"], "identity_policy");
+    assert!(
+        lost[0]["key"]
+            .as_str()
+            .unwrap()
+            .ends_with(":policy/data-perimeter"),
+        "{lost:?}"
+    );
+    assert_eq!(report["unverified"], serde_json::json!([]));
+    let table = stdout(&orgpool(&[
+        "org",
+        "diff",
+        bundle.to_str().unwrap(),
+        after.to_str().unwrap(),
+    ]));
+    assert!(table.contains("LOST OR CHANGED ITEMS"), "{table}");
+    assert_bad_input(
+        &[
+            "org",
+            "diff",
+            bundle.to_str().unwrap(),
+            "/nonexistent/after.json",
+        ],
+        "/nonexistent/after.json",
+    );
+
     // The least-privilege policy: read-only actions, and AssumeRole only on
     // the member role.
     let policy = json_of(&["discover", "--print-policy", "--member-role", "Auditor"]);
