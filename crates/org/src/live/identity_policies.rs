@@ -38,6 +38,8 @@ pub(super) struct Found {
     pub kept: Vec<IdentityPolicy>,
     /// Policies read in all, kept or not.
     pub read: usize,
+    /// Policies whose document is not JSON, by label.
+    pub unreadable: Vec<String>,
 }
 
 /// One account's customer managed and inline policies.
@@ -64,7 +66,14 @@ pub(super) async fn read(s: &Session<'_>, config: &aws_config::SdkConfig, accoun
             }
         }
     }
-    details.found()
+    let found = details.found();
+    let unreadable: Vec<(&'static str, String)> = found
+        .unreadable
+        .iter()
+        .map(|label| (GET_ACCOUNT_AUTHORIZATION_DETAILS, label.clone()))
+        .collect();
+    super::resource_policies::unreadable_gaps(s, account, &unreadable);
+    found
 }
 
 /// What the pages hold, gathered: a managed policy's attachments may come on
@@ -168,8 +177,11 @@ impl Details {
     /// attachments, and how many were read.
     fn found(mut self) -> Found {
         let read = self.policies.len();
-        let mut kept: Vec<IdentityPolicy> = self
+        let (unreadable, parsed): (Vec<IdentityPolicy>, Vec<IdentityPolicy>) = self
             .policies
+            .into_iter()
+            .partition(|p| p.policy.is_string());
+        let mut kept: Vec<IdentityPolicy> = parsed
             .into_iter()
             .filter(|p| !p.org_condition_keys().is_empty())
             .collect();
@@ -178,7 +190,11 @@ impl Details {
                 p.attached_to = self.attachments.remove(&p.arn).unwrap_or_default();
             }
         }
-        Found { kept, read }
+        Found {
+            kept,
+            read,
+            unreadable: unreadable.iter().map(IdentityPolicy::label).collect(),
+        }
     }
 }
 
@@ -295,5 +311,28 @@ mod tests {
         );
         assert_eq!(inline.holder_name(), "app");
         assert_eq!(inline.attached_to, vec![role.to_owned()]);
+        assert!(found.unreadable.is_empty());
+    }
+
+    /// A document that is not JSON, even once URL-decoded, is neither kept
+    /// nor dropped: it is unreadable, for a gap to say so.
+    #[test]
+    fn a_document_that_is_not_json_is_unreadable_not_dropped() {
+        let role = "arn:aws:iam::111111111111:role/app";
+        let page = Page::builder()
+            .role_detail_list(
+                RoleDetail::builder()
+                    .arn(role)
+                    .role_policy_list(policy_detail("broken", "%7B%22Statement%22%3A"))
+                    .role_policy_list(policy_detail("plain", PLAIN))
+                    .build(),
+            )
+            .build();
+        let mut details = Details::default();
+        details.add_page("111111111111", &page);
+        let found = details.found();
+        assert_eq!(found.read, 2);
+        assert!(found.kept.is_empty());
+        assert_eq!(found.unreadable, vec![format!("{role}#broken")]);
     }
 }

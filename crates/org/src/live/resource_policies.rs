@@ -133,15 +133,50 @@ pub(super) struct Found {
     pub kept: Vec<ResourcePolicy>,
     /// Policies read in all, kept or not.
     pub read: usize,
+    /// Policies whose document is not JSON, so could not be checked for
+    /// organization keys: the API that read each, and its ARN.
+    pub unreadable: Vec<(&'static str, String)>,
 }
 
 impl Found {
     fn add(&mut self, policies: Vec<ResourcePolicy>) {
         self.read += policies.len();
-        self.kept.extend(
-            policies
-                .into_iter()
-                .filter(|p| !p.org_condition_keys().is_empty()),
+        for p in policies {
+            if p.policy.is_string() {
+                self.unreadable.push((read_api(p.service), p.arn));
+            } else if !p.org_condition_keys().is_empty() {
+                self.kept.push(p);
+            }
+        }
+    }
+}
+
+/// The call that reads a service's policies.
+fn read_api(service: ResourceService) -> &'static str {
+    match service {
+        ResourceService::S3 => GET_BUCKET_POLICY,
+        ResourceService::Kms => GET_KEY_POLICY,
+        ResourceService::Sqs => GET_QUEUE_ATTRIBUTES,
+        ResourceService::Sns => GET_TOPIC_ATTRIBUTES,
+        ResourceService::Lambda => GET_FUNCTION_POLICY,
+        ResourceService::Events => LIST_EVENT_BUSES,
+        ResourceService::Ecr => GET_REPOSITORY_POLICY,
+        ResourceService::SecretsManager => GET_SECRET_POLICY,
+    }
+}
+
+/// Records a gap for each policy whose document could not be read as JSON:
+/// it may name the organization, and "not checked" must not read as "no".
+pub(super) fn unreadable_gaps(
+    s: &Session<'_>,
+    account: &str,
+    unreadable: &[(&'static str, String)],
+) {
+    for (api, arn) in unreadable {
+        s.gap(
+            account,
+            api,
+            format!("{arn}: the policy document is not JSON, so it was not checked for organization keys"),
         );
     }
 }
@@ -191,6 +226,7 @@ pub(super) async fn read(
     for policies in per_region {
         found.add(policies);
     }
+    unreadable_gaps(s, account, &found.unreadable);
     found
 }
 
@@ -607,6 +643,15 @@ mod tests {
         );
         assert_eq!(found.read, 2, "an empty policy is no policy");
         assert_eq!(found.kept.len(), 1);
+        assert!(found.unreadable.is_empty());
+        found.add(make("arn:d", "{not json").into_iter().collect());
+        assert_eq!(found.read, 3);
+        assert_eq!(found.kept.len(), 1);
+        assert_eq!(
+            found.unreadable,
+            vec![(GET_TOPIC_ATTRIBUTES, "arn:d".to_owned())],
+            "a document that is not JSON is not checked, and says so"
+        );
         assert_eq!(found.kept[0].arn, "arn:a");
         assert_eq!(
             found.kept[0].org_condition_keys(),
