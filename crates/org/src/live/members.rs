@@ -190,6 +190,14 @@ async fn roles_of(
                         arn: r.arn().to_owned(),
                         trust_policy: decode_policy(r.assume_role_policy_document()),
                     };
+                    if role.trust_policy.is_string() {
+                        s.gap(
+                            account,
+                            LIST_ROLES,
+                            format!("{}: the trust policy is not JSON, so it was not checked for other accounts or organization keys", role.arn),
+                        );
+                        continue;
+                    }
                     let trust = role.trust_analysis();
                     if trust.is_cross_account() || !trust.org_condition_keys.is_empty() {
                         kept.push(role);
