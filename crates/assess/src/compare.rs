@@ -23,6 +23,8 @@ use orgpool_model::{Gap, OrgBundle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::spelling;
+
 /// What happened to one item between the two bundles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -315,14 +317,6 @@ impl Items {
                 self.add("sso_assignment", &key, json!({}));
             }
         }
-    }
-}
-
-/// A value's JSON spelling (`SERVICE_CONTROL_POLICY`).
-fn spelling<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(Value::String(s)) => s,
-        other => other.map(|v| v.to_string()).unwrap_or_default(),
     }
 }
 

@@ -12,6 +12,8 @@
 //! - [`impacts`]: the four areas, covering AWS's migration checklist;
 //! - [`scp`] and [`readiness`]: what stops each account leaving;
 //! - [`runbook`]: the ordered steps, with commands, pre-checks and rollbacks;
+//! - [`replay`]: the OUs and guardrails, as a template for the payer's
+//!   organization;
 //! - [`compare`]: after the move, what of the organization was lost.
 
 pub mod compare;
@@ -20,6 +22,7 @@ pub mod facts;
 pub mod impacts;
 pub mod readiness;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod runbook;
 pub mod scp;
@@ -29,6 +32,14 @@ use orgpool_model::{AccountStatus, AccountUsage, OrgBundle};
 
 pub use report::*;
 pub use thresholds::Thresholds;
+
+/// A value's JSON spelling, as AWS spells it (`SERVICE_CONTROL_POLICY`).
+pub(crate) fn spelling<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => other.map(|v| v.to_string()).unwrap_or_default(),
+    }
+}
 
 /// AWS's spelling of an account status.
 pub fn status_name(status: AccountStatus) -> &'static str {

@@ -10,7 +10,9 @@
 //! trails; make RAM shares explicit; keep StackSet stacks; record Identity
 //! Center access; rewrite organization-conditioned trust, resource and
 //! identity policies; lift SCPs that deny the leave; remove each member; delete the
-//! organization; accept the payer's invitation in every account.
+//! organization; accept the payer's invitation in every account; replay the
+//! OUs and custom policies in the payer's organization (`replay`) and put each
+//! account back in its OU.
 //!
 //! `import_whole` (AWS Organizations "billing transfer",
 //! `InviteOrganizationToTransferResponsibility`, and Billing Conductor, "Billing
@@ -494,6 +496,41 @@ fn break_up(facts: &Facts<'_>, accounts: &[AccountReport], book: &mut Book) {
         .map(|a| a.name.as_str())
         .unwrap_or("management");
     accept_invitation(book, management, name);
+    replay_structure(facts, book);
+}
+
+/// The payer recreates the organization's OUs and guardrails under an OU of
+/// its own (`orgpool org replay`), then puts each account back in its OU.
+/// Nothing to do for an organization without custom policies attached.
+fn replay_structure(facts: &Facts<'_>, book: &mut Book) {
+    let b = facts.bundle;
+    if !crate::replay::has_guardrails(b) {
+        return;
+    }
+    let stack = format!("orgpool-replay-{}", b.organization.id);
+    book.add(
+        "replay_structure",
+        None,
+        PAYER.into(),
+        format!("Recreate the OUs and the custom policies of {} under an OU of the payer's organization", b.organization.id),
+        format!("orgpool org replay org-export.json > org-replay.json && aws cloudformation deploy --template-file org-replay.json --stack-name {stack} --parameter-overrides ParentId=<PAYER_PARENT_ID>"),
+        "aws organizations list-children --parent-id <PAYER_PARENT_ID> --child-type ORGANIZATIONAL_UNIT".into(),
+        format!("aws cloudformation delete-stack --stack-name {stack} (move the accounts back to <PAYER_ROOT_ID> first)"),
+    );
+    for (account, ou) in crate::replay::placements(b) {
+        let destination = format!(
+            "$(aws cloudformation describe-stacks --stack-name {stack} --query \"Stacks[0].Outputs[?OutputKey=='{ou}'].OutputValue\" --output text)"
+        );
+        book.add(
+            "move_to_replayed_ou",
+            Some(&account),
+            PAYER.into(),
+            format!("Put {account} back in its OU ({ou} of the replayed structure)"),
+            format!("aws organizations move-account --account-id {account} --source-parent-id <PAYER_ROOT_ID> --destination-parent-id {destination}"),
+            format!("aws organizations list-parents --child-id {account} (expect <PAYER_ROOT_ID>)"),
+            format!("aws organizations move-account --account-id {account} --source-parent-id {destination} --destination-parent-id <PAYER_ROOT_ID>"),
+        );
+    }
 }
 
 fn accept_invitation(book: &mut Book, id: &str, name: &str) {

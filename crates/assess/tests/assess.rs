@@ -1403,7 +1403,15 @@ fn every_runbook_step_has_a_command_a_pre_check_and_a_rollback() {
         leave < first("accept_payer_invitation")
             && first("accept_payer_invitation") < first("delete_organization")
     );
-    assert_eq!(acts.last(), Some(&"accept_payer_invitation"));
+    // Once every account has joined the payer, its OUs and guardrails are
+    // replayed there and each account put back in its OU.
+    assert!(first("accept_payer_invitation") < first("replay_structure"));
+    assert_eq!(acts.last(), Some(&"move_to_replayed_ou"));
+    let moves = acts.iter().filter(|a| **a == "move_to_replayed_ou").count();
+    assert_eq!(
+        moves,
+        a.accounts.iter().filter(|r| r.status == "ACTIVE").count()
+    );
     // The suspended account gets no step.
     assert!(
         a.runbook

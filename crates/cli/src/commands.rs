@@ -29,6 +29,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Org(org) => match org.action {
             OrgAction::Show(args) => crate::org::show(&args, format)?,
             OrgAction::FromCli(args) => crate::org::from_cli(&args)?,
+            OrgAction::Replay(args) => {
+                let bundle =
+                    orgpool_org::read_bundle(&args.bundle).map_err(crate::org::org_error)?;
+                serde_json::to_string_pretty(&orgpool_assess::replay::template(&bundle))? + "\n"
+            }
             OrgAction::Diff(args) => {
                 // Like diff(1): a difference is exit 1, with the report.
                 let (output, nothing_lost) = crate::org::diff(&args, format)?;

@@ -1901,3 +1901,148 @@ fn a_reader_that_stops_early_ends_the_output_quietly_not_with_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{stderr}");
     }
 }
+
+/// `orgpool org replay`: the demo organization's OUs and custom policies as
+/// a template. Every OU is replayed under the root's stand-in with its name
+/// and nesting, every custom policy with its content and its targets mapped
+/// to the replayed OUs, AWS managed policies left out; each active account's
+/// OU is in the metadata. The real `cfn-lint` accepts it, and rejects it once
+/// an OU loses its parent.
+#[test]
+fn replay_recreates_the_ous_and_custom_policies_as_a_template_cfn_lint_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 6, 1);
+    let org = dir.path().join("org.json");
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&org).unwrap()).unwrap();
+    let template = json_of(&["org", "replay", org.to_str().unwrap()]);
+    let resources = template["Resources"].as_object().unwrap();
+    let of_type = |t: &str| -> Vec<(&String, &serde_json::Value)> {
+        resources.iter().filter(|(_, r)| r["Type"] == t).collect()
+    };
+    let ous = bundle["organizational_units"].as_array().unwrap();
+    assert_eq!(
+        of_type("AWS::Organizations::OrganizationalUnit").len(),
+        ous.len() + 1
+    );
+    let custom: Vec<&serde_json::Value> = bundle["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["aws_managed"] == false)
+        .collect();
+    assert!(!custom.is_empty());
+    assert_eq!(of_type("AWS::Organizations::Policy").len(), custom.len());
+    // A replayed OU's or target's name, through its Ref.
+    let name_of = |r: &serde_json::Value| -> String {
+        let id = r["Ref"].as_str().unwrap();
+        resources[id]["Properties"]["Name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let root_id = bundle["roots"][0]["id"].as_str().unwrap();
+    let original_name = |id: &str| -> String {
+        if id == root_id {
+            return resources["OrganizationRoot"]["Properties"]["Name"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        }
+        ous.iter().find(|o| o["id"] == id).unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for ou in ous {
+        let (_, replayed) = of_type("AWS::Organizations::OrganizationalUnit")
+            .into_iter()
+            .find(|(_, r)| r["Properties"]["Name"] == ou["name"])
+            .unwrap_or_else(|| panic!("no replay of {}", ou["name"]));
+        assert_eq!(
+            name_of(&replayed["Properties"]["ParentId"]),
+            original_name(ou["parent_id"].as_str().unwrap()),
+            "{} keeps its parent",
+            ou["name"]
+        );
+    }
+    for p in &custom {
+        let (_, replayed) = of_type("AWS::Organizations::Policy")
+            .into_iter()
+            .find(|(_, r)| r["Properties"]["Name"] == p["name"])
+            .unwrap();
+        let content: serde_json::Value =
+            serde_json::from_str(replayed["Properties"]["Content"].as_str().unwrap()).unwrap();
+        assert_eq!(content, p["content"]);
+        assert_eq!(replayed["Properties"]["Type"], p["type"]);
+        let targets: Vec<String> = replayed["Properties"]["TargetIds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                if t.is_string() {
+                    t.as_str().unwrap().to_owned()
+                } else {
+                    name_of(t)
+                }
+            })
+            .collect();
+        let expected: Vec<String> = p["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .map(|t| {
+                if t.len() == 12 && t.chars().all(|c| c.is_ascii_digit()) {
+                    t.to_owned()
+                } else {
+                    original_name(t)
+                }
+            })
+            .collect();
+        assert_eq!(targets, expected, "{}", p["name"]);
+    }
+    let placed = template["Metadata"]["orgpool:accounts"]
+        .as_object()
+        .unwrap();
+    for a in bundle["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] == "ACTIVE")
+    {
+        let ou = placed[a["id"].as_str().unwrap()].as_str().unwrap();
+        assert_eq!(
+            resources[ou]["Properties"]["Name"].as_str().unwrap(),
+            original_name(a["parent_id"].as_str().unwrap())
+        );
+        assert_eq!(template["Outputs"][ou]["Value"]["Ref"], ou);
+    }
+
+    let path = dir.path().join("replay.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&template).unwrap()).unwrap();
+    let cfn_lint = orgpool_testkit::python().parent().unwrap().join("cfn-lint");
+    let lint = |path: &Path| Command::new(&cfn_lint).arg(path).output().unwrap();
+    let out = lint(&path);
+    assert!(
+        out.status.success(),
+        "cfn-lint: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let mut broken = template.clone();
+    broken["Resources"]["OrganizationRoot"]["Properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ParentId");
+    std::fs::write(&path, serde_json::to_string_pretty(&broken).unwrap()).unwrap();
+    assert!(
+        !lint(&path).status.success(),
+        "cfn-lint accepted an OU without a parent"
+    );
+
+    assert_bad_input(
+        &["org", "replay", "/nonexistent/org.json"],
+        "/nonexistent/org.json",
+    );
+}
