@@ -75,9 +75,124 @@ impl Comparison {
     }
 }
 
+/// How to compare.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The OU path of `after` that stands for `before`'s root, when the
+    /// accounts moved into another organization under a replay of their
+    /// structure (`orgpool org replay`): only that subtree of `after` is
+    /// compared, its paths read from `before`'s root; of the accounts only
+    /// `before`'s active ones (a suspended account does not move); neither
+    /// the organization, its root nor the AWS managed policies (they differ
+    /// by design).
+    pub after_root: Option<String>,
+    /// Only these kinds of item (all when empty).
+    pub kinds: Vec<String>,
+}
+
+/// Every kind of item compared, in the order reports list them.
+pub const KINDS: [&str; 21] = [
+    "organization",
+    "root",
+    "organizational_unit",
+    "account",
+    "policy",
+    "trusted_service",
+    "delegated_administrator",
+    "sso_instance",
+    "sso_permission_set",
+    "sso_user",
+    "sso_group",
+    "sso_group_membership",
+    "sso_assignment",
+    "cloudtrail_trail",
+    "config_aggregator",
+    "security_service_admin",
+    "ram_share",
+    "iam_role",
+    "stack_set",
+    "resource_policy",
+    "identity_policy",
+];
+
 /// Compares two bundles of one organization.
 pub fn compare(before: &OrgBundle, after: &OrgBundle) -> Comparison {
-    let (b, a) = (Items::of(before), Items::of(after));
+    compare_items(
+        Items::of(before, &Paths::new(before)),
+        Items::of(after, &Paths::new(after)),
+        before,
+        after,
+    )
+}
+
+/// Compares two bundles as `options` says. An error names an `after_root`
+/// that `after` does not hold, or a kind that does not exist.
+pub fn compare_with(
+    before: &OrgBundle,
+    after: &OrgBundle,
+    options: &Options,
+) -> Result<Comparison, String> {
+    if let Some(kind) = options.kinds.iter().find(|k| !KINDS.contains(&k.as_str())) {
+        return Err(format!(
+            "no kind of item is called {kind:?}; kinds: {}",
+            KINDS.join(", ")
+        ));
+    }
+    let b = Items::of(before, &Paths::new(before));
+    let mut a = match &options.after_root {
+        None => Items::of(after, &Paths::new(after)),
+        Some(path) => {
+            let root = before.roots.first().map_or("Root", |r| r.name.as_str());
+            let paths = Paths::new(after).rebased(path, root).ok_or_else(|| {
+                format!("{path:?} is no OU path of the bundle after the move (paths start with the root's name, as `orgpool org show` prints the tree)")
+            })?;
+            let mut items = Items::of(after, &paths);
+            items.by_kind.remove("organization");
+            items.by_kind.remove("root");
+            if let Some(ous) = items.by_kind.get_mut("organizational_unit") {
+                ous.retain(|key, _| paths.inside(key));
+            }
+            if let Some(accounts) = items.by_kind.get_mut("account") {
+                accounts.retain(|id, _| before.accounts.iter().any(|a| a.id == *id));
+            }
+            items
+        }
+    };
+    let mut b = b;
+    if options.after_root.is_some() {
+        b.by_kind.remove("organization");
+        b.by_kind.remove("root");
+        // A suspended account does not move, and every organization has its
+        // own AWS managed policies.
+        if let Some(accounts) = b.by_kind.get_mut("account") {
+            accounts.retain(|id, _| {
+                before
+                    .accounts
+                    .iter()
+                    .any(|a| a.id == *id && a.status == orgpool_model::AccountStatus::Active)
+            });
+        }
+        let managed: BTreeSet<String> = [before, after]
+            .iter()
+            .flat_map(|x| x.policies.iter())
+            .filter(|p| p.aws_managed)
+            .map(policy_key)
+            .collect();
+        for items in [&mut b, &mut a] {
+            if let Some(policies) = items.by_kind.get_mut("policy") {
+                policies.retain(|key, _| !managed.contains(key));
+            }
+        }
+    }
+    if !options.kinds.is_empty() {
+        let keep = |k: &&str| options.kinds.iter().any(|w| w == k);
+        b.by_kind.retain(|k, _| keep(k));
+        a.by_kind.retain(|k, _| keep(k));
+    }
+    Ok(compare_items(b, a, before, after))
+}
+
+fn compare_items(b: Items, a: Items, before: &OrgBundle, after: &OrgBundle) -> Comparison {
     let mut out = Comparison {
         compared: BTreeMap::new(),
         differences: Vec::new(),
@@ -161,8 +276,7 @@ struct Items {
 }
 
 impl Items {
-    fn of(b: &OrgBundle) -> Self {
-        let paths = Paths::new(b);
+    fn of(b: &OrgBundle, paths: &Paths) -> Self {
         let mut items = Items {
             by_kind: BTreeMap::new(),
         };
@@ -190,7 +304,7 @@ impl Items {
         }
         for p in &b.policies {
             let targets: BTreeSet<String> = p.targets.iter().map(|t| paths.path(t)).collect();
-            let key = format!("{}/{}", spelling(&p.policy_type), p.name);
+            let key = policy_key(p);
             items.add(
                 "policy",
                 &key,
@@ -320,10 +434,17 @@ impl Items {
     }
 }
 
+/// A policy's natural key: its type and name.
+fn policy_key(p: &orgpool_model::Policy) -> String {
+    format!("{}/{}", spelling(&p.policy_type), p.name)
+}
+
 /// Each root's and OU's path of names from its root (`Root/Workloads/Prod`);
 /// an account ID or any other target stays as it is.
 struct Paths {
     by_id: BTreeMap<String, String>,
+    /// After [`Paths::rebased`], the new root's name.
+    root: Option<String>,
 }
 
 impl Paths {
@@ -352,7 +473,36 @@ impl Paths {
                 }
             }
         }
-        Paths { by_id }
+        Paths { by_id, root: None }
+    }
+
+    /// The paths under `path` read from `root` instead (`Root/Customers/Acme/Prod`
+    /// becomes `Root/Prod` when `path` is `Root/Customers/Acme`); none when no
+    /// root or OU has that path.
+    fn rebased(mut self, path: &str, root: &str) -> Option<Self> {
+        if !self.by_id.values().any(|p| p == path) {
+            return None;
+        }
+        let prefix = format!("{path}/");
+        for p in self.by_id.values_mut() {
+            if p == path {
+                *p = root.to_owned();
+            } else if let Some(rest) = p.strip_prefix(&prefix) {
+                *p = format!("{root}/{rest}");
+            } else {
+                // Outside the subtree: kept apart from every path inside it.
+                *p = format!("(outside) {p}");
+            }
+        }
+        self.root = Some(root.to_owned());
+        Some(self)
+    }
+
+    /// Whether a path is inside the rebased subtree (and not its root).
+    fn inside(&self, path: &str) -> bool {
+        self.root
+            .as_ref()
+            .is_none_or(|root| path.starts_with(&format!("{root}/")))
     }
 
     fn path(&self, id: &str) -> String {

@@ -34,11 +34,7 @@ pub const ROOT_STAND_IN: &str = "OrganizationRoot";
 pub fn template(bundle: &OrgBundle) -> Value {
     let mut resources = Map::new();
     let mut outputs = Map::new();
-    // An OU's name is at most 128 characters.
-    let root_name: String = format!("{} (from {})", root_label(bundle), bundle.organization.id)
-        .chars()
-        .take(128)
-        .collect();
+    let root_name = root_stand_in_name(bundle);
     resources.insert(
         ROOT_STAND_IN.to_owned(),
         json!({
@@ -122,6 +118,16 @@ pub fn template(bundle: &OrgBundle) -> Value {
         "Resources": resources,
         "Outputs": outputs,
     })
+}
+
+/// The name of the OU that stands for the old root: the management
+/// account's name (or the organization's ID) and where it comes from, at
+/// most 128 characters as an OU's name must be.
+pub fn root_stand_in_name(bundle: &OrgBundle) -> String {
+    format!("{} (from {})", root_label(bundle), bundle.organization.id)
+        .chars()
+        .take(128)
+        .collect()
 }
 
 /// Where each active account goes back to: the logical ID of the replayed OU

@@ -531,6 +531,16 @@ fn replay_structure(facts: &Facts<'_>, book: &mut Book) {
             format!("aws organizations move-account --account-id {account} --source-parent-id {destination} --destination-parent-id <PAYER_ROOT_ID>"),
         );
     }
+    let stand_in = crate::replay::root_stand_in_name(b);
+    book.add(
+        "verify_replay",
+        None,
+        PAYER.into(),
+        "Discover the payer's organization and compare the replayed OUs, accounts and guardrails with the export: nothing may be lost or changed".into(),
+        format!("orgpool discover --profile <PROFILE_PAYER> --out payer-after.json && orgpool org diff org-export.json payer-after.json --after-root '<PAYER_PARENT_PATH>/{stand_in}' --kinds organizational_unit,account,policy"),
+        format!("aws cloudformation describe-stacks --stack-name {stack} --query 'Stacks[0].StackStatus' (expect CREATE_COMPLETE)"),
+        "nothing to undo: read-only; any difference is a finding to fix before closing the move".into(),
+    );
 }
 
 fn accept_invitation(book: &mut Book, id: &str, name: &str) {

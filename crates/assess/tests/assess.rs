@@ -1030,6 +1030,169 @@ fn a_comparison_finds_what_a_move_lost_and_nothing_else() {
     assert!(compare(&before, &grown).nothing_lost());
 }
 
+/// Deploys a replay template into a payer's bundle as CloudFormation would:
+/// every OU created under its `ParentId` (the `ParentId` parameter for the
+/// root's stand-in), every policy with its `TargetIds` resolved, each
+/// account moved to the OU the metadata names. Resources are created once
+/// what they refer to exists.
+fn deploy_replay(template: &serde_json::Value, payer: &mut OrgBundle, parent: &str) {
+    let resources = template["Resources"].as_object().unwrap();
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    let resolve = |v: &serde_json::Value, ids: &BTreeMap<String, String>| -> Option<String> {
+        match v.get("Ref").and_then(|r| r.as_str()) {
+            Some("ParentId") => Some(parent.to_owned()),
+            Some(logical) => ids.get(logical).cloned(),
+            None => v.as_str().map(str::to_owned),
+        }
+    };
+    while ids.len() < resources.len() {
+        let before = ids.len();
+        for (logical, r) in resources {
+            if ids.contains_key(logical) {
+                continue;
+            }
+            let p = &r["Properties"];
+            if r["Type"] == "AWS::Organizations::OrganizationalUnit" {
+                let Some(parent_id) = resolve(&p["ParentId"], &ids) else {
+                    continue;
+                };
+                let id = format!("ou-pay0-{:08}", payer.organizational_units.len());
+                payer.organizational_units.push(OrganizationalUnit {
+                    id: id.clone(),
+                    name: p["Name"].as_str().unwrap().into(),
+                    parent_id,
+                });
+                ids.insert(logical.clone(), id);
+            } else {
+                let targets: Option<Vec<String>> = p["TargetIds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| resolve(t, &ids))
+                    .collect();
+                let Some(targets) = targets else { continue };
+                let id = format!("p-pay{:05}", payer.policies.len());
+                payer.policies.push(Policy {
+                    id: id.clone(),
+                    name: p["Name"].as_str().unwrap().into(),
+                    description: p["Description"].as_str().unwrap_or_default().into(),
+                    policy_type: serde_json::from_value(p["Type"].clone()).unwrap(),
+                    aws_managed: false,
+                    content: serde_json::from_str(p["Content"].as_str().unwrap()).unwrap(),
+                    targets,
+                });
+                ids.insert(logical.clone(), id);
+            }
+        }
+        assert!(ids.len() > before, "a reference that never resolves");
+    }
+    for (account, ou) in template["Metadata"]["orgpool:accounts"]
+        .as_object()
+        .unwrap()
+    {
+        let mut moved = before_account(account);
+        moved.parent_id = ids[ou.as_str().unwrap()].clone();
+        payer.accounts.push(moved);
+    }
+}
+
+fn before_account(id: &str) -> Account {
+    everything()
+        .b
+        .accounts
+        .into_iter()
+        .find(|a| a.id == id)
+        .unwrap()
+}
+
+/// A break-up replayed: the payer's organization, with a customer of its
+/// own already, gets the template deployed under `Root/Customers`. Compared
+/// with the export from the replay's OU, the OUs, the accounts' places and
+/// the guardrails lost nothing; a guardrail the payer then detaches is found.
+#[test]
+fn a_replayed_structure_compares_equal_under_its_new_root() {
+    use orgpool_assess::compare::{Change, Options, compare_with};
+    let before = everything().b;
+    let template = orgpool_assess::replay::template(&before);
+    let mut payer = org(2).b;
+    payer.organization.id = "o-payer00001".into();
+    payer.roots[0].id = "r-pay0".into();
+    payer.organizational_units = vec![OrganizationalUnit {
+        id: "ou-pay0-customers".into(),
+        name: "Customers".into(),
+        parent_id: "r-pay0".into(),
+    }];
+    for a in &mut payer.accounts {
+        a.id = a.id.replace("1000", "9000");
+        a.parent_id = "r-pay0".into();
+    }
+    deploy_replay(&template, &mut payer, "ou-pay0-customers");
+    let stand_in = template["Resources"]["OrganizationRoot"]["Properties"]["Name"]
+        .as_str()
+        .unwrap();
+    let options = Options {
+        after_root: Some(format!("Root/Customers/{stand_in}")),
+        kinds: ["organizational_unit", "account", "policy"]
+            .map(str::to_owned)
+            .to_vec(),
+    };
+    let c = compare_with(&before, &payer, &options).unwrap();
+    assert!(c.nothing_lost(), "{:?}", c.differences);
+    assert_eq!(
+        c.compared["organizational_unit"],
+        before.organizational_units.len()
+    );
+    // The AWS managed policy is not replayed: every organization has its own.
+    let custom = before.policies.iter().filter(|p| !p.aws_managed).count();
+    assert_eq!(c.compared["policy"], custom);
+    assert!(custom >= 2);
+    // The suspended account does not move, and is not looked for.
+    let active = before
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Active)
+        .count();
+    assert!(active < before.accounts.len());
+    assert_eq!(c.compared["account"], active);
+    assert!(
+        c.differences.iter().all(|d| d.change == Change::Added),
+        "{:?}",
+        c.differences
+    );
+
+    let denial = payer
+        .policies
+        .iter_mut()
+        .find(|p| p.policy_type == PolicyType::ServiceControlPolicy && !p.targets.is_empty())
+        .unwrap();
+    denial.targets.clear();
+    let name = denial.name.clone();
+    let c = compare_with(&before, &payer, &options).unwrap();
+    assert!(!c.nothing_lost());
+    assert!(c.differences.iter().any(|d| d.change == Change::Changed
+        && d.key == format!("SERVICE_CONTROL_POLICY/{name}")
+        && d.fields == ["targets"]));
+
+    let wrong = Options {
+        after_root: Some("Root/Nowhere".into()),
+        ..Options::default()
+    };
+    assert!(
+        compare_with(&before, &payer, &wrong)
+            .unwrap_err()
+            .contains("Root/Nowhere")
+    );
+    let unknown = Options {
+        kinds: vec!["buckets".into()],
+        ..Options::default()
+    };
+    assert!(
+        compare_with(&before, &payer, &unknown)
+            .unwrap_err()
+            .contains("buckets")
+    );
+}
+
 #[test]
 fn suspended_accounts_are_left_out_of_the_counts() {
     let a = org(4).suspend(2).suspend(3).assess();
@@ -1406,7 +1569,7 @@ fn every_runbook_step_has_a_command_a_pre_check_and_a_rollback() {
     // Once every account has joined the payer, its OUs and guardrails are
     // replayed there and each account put back in its OU.
     assert!(first("accept_payer_invitation") < first("replay_structure"));
-    assert_eq!(acts.last(), Some(&"move_to_replayed_ou"));
+    assert_eq!(acts.last(), Some(&"verify_replay"));
     let moves = acts.iter().filter(|a| **a == "move_to_replayed_ou").count();
     assert_eq!(
         moves,

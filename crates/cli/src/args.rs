@@ -290,7 +290,7 @@ pub enum OrgAction {
     FromCli(FromCliArgs),
     /// Check that a move lost nothing: compare a bundle taken before with one taken after.
     #[command(
-        after_help = "Examples:\n  orgpool discover --out org-after.json && orgpool org diff org-export.json org-after.json\n  orgpool org diff before.json after.json --format json\n\nItems are matched by what survives a move, not by IDs AWS gives anew: OUs by their path of names, policies by type and name (targets as OU paths), accounts by ID, roles and resource policies by ARN, Identity Center assignments by account, permission set name and principal name. Lists what was lost, changed (with the fields) or added, and the reads that failed after but not before (unverified).\n\nExit status: 0 when nothing was lost, changed or left unverified (added items are no loss); 1 otherwise; 2 for a bundle that cannot be read."
+        after_help = "Examples:\n  orgpool discover --out org-after.json && orgpool org diff org-export.json org-after.json\n  orgpool org diff before.json after.json --format json\n  orgpool org diff org-export.json payer.json --after-root 'Root/Customers/acme (from o-abcd123456)' --kinds organizational_unit,account,policy\n\nItems are matched by what survives a move, not by IDs AWS gives anew: OUs by their path of names, policies by type and name (targets as OU paths), accounts by ID, roles and resource policies by ARN, Identity Center assignments by account, permission set name and principal name. Lists what was lost, changed (with the fields) or added, and the reads that failed after but not before (unverified).\n\nExit status: 0 when nothing was lost, changed or left unverified (added items are no loss); 1 otherwise; 2 for a bundle that cannot be read."
     )]
     Diff(OrgDiffArgs),
     /// Recreate a bundle's OUs and custom policies in the payer's organization: a CloudFormation template.
@@ -317,6 +317,12 @@ pub struct OrgDiffArgs {
     /// The bundle taken after it.
     #[arg(value_name = "AFTER")]
     pub after: PathBuf,
+    /// After a break-up: the OU path in AFTER (the payer's organization) that stands for BEFORE's root, as `orgpool org replay` made it (`Root/Customers/acme (from o-…)`). Only that subtree and BEFORE's accounts are compared.
+    #[arg(long, value_name = "PATH")]
+    pub after_root: Option<String>,
+    /// Compare only these kinds of item (comma-separated): organization, root, organizational_unit, account, policy, trusted_service, delegated_administrator, sso_instance, sso_permission_set, sso_user, sso_group, sso_group_membership, sso_assignment, cloudtrail_trail, config_aggregator, security_service_admin, ram_share, iam_role, stack_set, resource_policy, identity_policy.
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
+    pub kinds: Vec<String>,
 }
 
 /// `orgpool org from-cli`.

@@ -230,7 +230,11 @@ pub fn show(args: &OrgShowArgs, format: Format) -> Result<String> {
 pub fn diff(args: &OrgDiffArgs, format: Format) -> Result<(String, bool)> {
     let before = orgpool_org::read_bundle(&args.before).map_err(org_error)?;
     let after = orgpool_org::read_bundle(&args.after).map_err(org_error)?;
-    let c = orgpool_assess::compare::compare(&before, &after);
+    let options = orgpool_assess::compare::Options {
+        after_root: args.after_root.clone(),
+        kinds: args.kinds.clone(),
+    };
+    let c = orgpool_assess::compare::compare_with(&before, &after, &options).map_err(BadInput)?;
     use orgpool_assess::compare::Change;
     let listed = |change| -> Vec<&orgpool_assess::compare::Difference> { c.of(change).collect() };
     let (lost, changed, added) = (

@@ -2045,4 +2045,23 @@ fn replay_recreates_the_ous_and_custom_policies_as_a_template_cfn_lint_accepts()
         &["org", "replay", "/nonexistent/org.json"],
         "/nonexistent/org.json",
     );
+    // A subtree the bundle after does not hold, or a kind that does not
+    // exist: bad usage, said plainly.
+    let org = org.to_str().unwrap();
+    assert_bad_input(
+        &["org", "diff", org, org, "--after-root", "Root/Nowhere"],
+        "Root/Nowhere",
+    );
+    assert_bad_input(&["org", "diff", org, org, "--kinds", "buckets"], "buckets");
+    let only_accounts = json_of(&[
+        "org", "diff", org, org, "--kinds", "account", "--format", "json",
+    ]);
+    assert_eq!(
+        only_accounts["compared"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["account"]
+    );
 }
