@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 
+use orgpool_model::cloudformation::logical_id;
 use orgpool_model::{AccountStatus, OrgBundle};
 use serde_json::{Map, Value, json};
 
@@ -169,17 +170,6 @@ fn logical_ids(bundle: &OrgBundle) -> BTreeMap<String, String> {
         ids.insert(ou.id.clone(), logical_id("Ou", i, &ou.name));
     }
     ids
-}
-
-/// `Prefix` + the name's letters and digits + the index: unique, and as
-/// CloudFormation wants a logical ID (alphanumeric, at most 255).
-fn logical_id(prefix: &str, index: usize, name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(200)
-        .collect();
-    format!("{prefix}{clean}{index}")
 }
 
 fn ou_output(logical: &str, what: &str) -> Value {

@@ -9,6 +9,7 @@
 //! Billing Conductor accepts custom line items only for the current or the
 //! previous billing period at creation, so deploy near the item's start.
 
+use orgpool_model::cloudformation::logical_id;
 use serde_json::{Map, Value, json};
 
 use crate::plan::BillingPlan;
@@ -101,17 +102,6 @@ pub fn template(plan: &BillingPlan) -> Value {
 
 fn arn_of(logical_id: &str) -> Value {
     json!({ "Fn::GetAtt": [logical_id, "Arn"] })
-}
-
-/// `Prefix` + index + the name's letters and digits: unique, alphanumeric,
-/// at most 255 characters, as CloudFormation requires of logical IDs.
-fn logical_id(prefix: &str, index: usize, name: &str) -> String {
-    let alnum: String = name
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(200)
-        .collect();
-    format!("{prefix}{index}{alnum}")
 }
 
 fn pricing_rule(r: &PricingRule) -> Value {

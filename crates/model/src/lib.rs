@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod charges;
+pub mod cloudformation;
 pub mod commitment;
 pub mod trust;
 pub mod usage;
