@@ -85,6 +85,9 @@ pub fn leave_items(facts: &Facts<'_>, account: &Account, t: &Thresholds) -> Vec<
             vec![id.to_owned()],
             "leave it to close; or reopen it through AWS Support before the 90 days end if it is still needed".into(),
         ));
+        // It does not move: nothing else stands in the way of a move it
+        // will not make.
+        return out;
     }
     for d in b
         .delegated_administrators

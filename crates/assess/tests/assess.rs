@@ -1209,6 +1209,21 @@ fn suspended_accounts_are_left_out_of_the_counts() {
             .iter()
             .all(|s| s.account_id.as_deref() != Some(id(1).as_str()))
     );
+    // A suspended account does not move: what would stand in the way of a
+    // move (a delegated administration, a policy keyed on the organization)
+    // is not listed for it, only that it is suspended.
+    let a = org(3)
+        .suspend(2)
+        .delegated(2, "guardduty.amazonaws.com")
+        .resource_policy(
+            1,
+            ResourceService::S3,
+            "arn:aws:s3:::shared",
+            by_org("s3:GetObject"),
+        )
+        .assess();
+    assert_eq!(blockers(&a, 2), ["suspended"]);
+    assert!(blockers(&a, 1).contains(&"resource_policies_org_keys"));
     // A suspended account with usage is still not active.
     let a = org(3).suspend(2).usage(&[(2, 500.0), (1, 20.0)]).assess();
     assert_eq!(a.accounts[2].active, Some(false));
