@@ -82,9 +82,9 @@ pub struct Options {
     /// accounts moved into another organization under a replay of their
     /// structure (`orgpool org replay`): only that subtree of `after` is
     /// compared, its paths read from `before`'s root; of the accounts only
-    /// `before`'s active ones (a suspended account does not move); neither
-    /// the organization, its root nor the AWS managed policies (they differ
-    /// by design).
+    /// `before`'s active ones (a suspended account does not move), and not
+    /// when or how they joined; neither the organization, its root nor the
+    /// AWS managed policies (they differ by design).
     pub after_root: Option<String>,
     /// Only these kinds of item (all when empty).
     pub kinds: Vec<String>,
@@ -171,6 +171,21 @@ pub fn compare_with(
                     .iter()
                     .any(|a| a.id == *id && a.status == orgpool_model::AccountStatus::Active)
             });
+        }
+        // An account that joined the payer's organization joined it anew:
+        // by invitation, and later.
+        for items in [&mut b, &mut a] {
+            for account in items
+                .by_kind
+                .get_mut("account")
+                .into_iter()
+                .flat_map(|m| m.values_mut())
+            {
+                if let Some(fields) = account.as_object_mut() {
+                    fields.remove("joined_method");
+                    fields.remove("joined_timestamp");
+                }
+            }
         }
         let managed: BTreeSet<String> = [before, after]
             .iter()

@@ -1092,6 +1092,9 @@ fn deploy_replay(template: &serde_json::Value, payer: &mut OrgBundle, parent: &s
     {
         let mut moved = before_account(account);
         moved.parent_id = ids[ou.as_str().unwrap()].clone();
+        // It joined the payer by invitation, after the export.
+        moved.joined_method = JoinedMethod::Invited;
+        moved.joined_timestamp = taken_at() + Duration::days(20);
         payer.accounts.push(moved);
     }
 }
