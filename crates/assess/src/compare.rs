@@ -88,6 +88,9 @@ pub struct Options {
     pub after_root: Option<String>,
     /// Only these kinds of item (all when empty).
     pub kinds: Vec<String>,
+    /// Taken off the front of `after`'s policy names (the replay's
+    /// `PolicyNamePrefix`), so that they match `before`'s.
+    pub policy_prefix: Option<String>,
 }
 
 /// Every kind of item compared, in the order reports list them.
@@ -138,6 +141,20 @@ pub fn compare_with(
             KINDS.join(", ")
         ));
     }
+    let unprefixed;
+    let after = match &options.policy_prefix {
+        Some(prefix) => {
+            let mut copy = after.clone();
+            for p in &mut copy.policies {
+                if let Some(name) = p.name.strip_prefix(prefix.as_str()) {
+                    p.name = name.to_owned();
+                }
+            }
+            unprefixed = copy;
+            &unprefixed
+        }
+        None => after,
+    };
     let b = Items::of(before, &Paths::new(before));
     let mut a = match &options.after_root {
         None => Items::of(after, &Paths::new(after)),

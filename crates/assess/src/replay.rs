@@ -12,7 +12,10 @@
 //! replay, the root's stand-in for the root, an account by its ID (policies
 //! can be attached to an account once it is a member, so deploy after the
 //! accounts have joined). AWS managed policies (`FullAWSAccess`) exist in
-//! every organization and are not replayed.
+//! every organization and are not replayed. A policy's name must be unique
+//! within an organization (`CreatePolicy` answers
+//! `DuplicatePolicyException`), and the payer's holds other customers'
+//! policies: the `PolicyNamePrefix` parameter goes in front of each name.
 //!
 //! Its metadata (`orgpool:accounts`) says which replayed OU each account
 //! belonged to, and its outputs give each replayed OU's ID, for the
@@ -87,8 +90,11 @@ pub fn template(bundle: &OrgBundle) -> Value {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
+        // A policy's name must be unique in the payer's organization, which
+        // holds other customers' too: the `PolicyNamePrefix` parameter goes
+        // in front of it.
         let mut properties = json!({
-            "Name": p.name,
+            "Name": { "Fn::Join": ["", [{ "Ref": "PolicyNamePrefix" }, p.name]] },
             "Type": spelling(&p.policy_type),
             "Content": content,
             "TargetIds": targets,
@@ -114,6 +120,12 @@ pub fn template(bundle: &OrgBundle) -> Value {
                 "Type": "String",
                 "Description": "The payer's root or OU that the organization's structure goes under",
                 "AllowedPattern": "^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$",
+            },
+            "PolicyNamePrefix": {
+                "Type": "String",
+                "Description": "Put in front of every policy's name: policy names are unique within an organization (CreatePolicy: DuplicatePolicyException), and the payer's holds other customers' policies",
+                "Default": "",
+                "MaxLength": 64,
             }
         },
         "Resources": resources,

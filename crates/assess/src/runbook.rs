@@ -513,7 +513,7 @@ fn replay_structure(facts: &Facts<'_>, book: &mut Book) {
         None,
         PAYER.into(),
         format!("Recreate the OUs and the custom policies of {} under an OU of the payer's organization", b.organization.id),
-        format!("orgpool org replay org-export.json > org-replay.json && aws cloudformation deploy --template-file org-replay.json --stack-name {stack} --parameter-overrides ParentId=<PAYER_PARENT_ID>"),
+        format!("orgpool org replay org-export.json > org-replay.json && aws cloudformation deploy --template-file org-replay.json --stack-name {stack} --parameter-overrides ParentId=<PAYER_PARENT_ID> PolicyNamePrefix={org}-", org = b.organization.id),
         "aws organizations list-children --parent-id <PAYER_PARENT_ID> --child-type ORGANIZATIONAL_UNIT".into(),
         format!("aws cloudformation delete-stack --stack-name {stack} (move the accounts back to <PAYER_ROOT_ID> first)"),
     );
@@ -537,7 +537,7 @@ fn replay_structure(facts: &Facts<'_>, book: &mut Book) {
         None,
         PAYER.into(),
         "Discover the payer's organization and compare the replayed OUs, accounts and guardrails with the export: nothing may be lost or changed".into(),
-        format!("orgpool discover --profile <PROFILE_PAYER> --out payer-after.json && orgpool org diff org-export.json payer-after.json --after-root '<PAYER_PARENT_PATH>/{stand_in}' --kinds organizational_unit,account,policy"),
+        format!("orgpool discover --profile <PROFILE_PAYER> --out payer-after.json && orgpool org diff org-export.json payer-after.json --after-root '<PAYER_PARENT_PATH>/{stand_in}' --policy-prefix {org}- --kinds organizational_unit,account,policy", org = b.organization.id),
         format!("aws cloudformation describe-stacks --stack-name {stack} --query 'Stacks[0].StackStatus' (expect CREATE_COMPLETE)"),
         "nothing to undo: read-only; any difference is a finding to fix before closing the move".into(),
     );

@@ -1035,7 +1035,7 @@ fn a_comparison_finds_what_a_move_lost_and_nothing_else() {
 /// root's stand-in), every policy with its `TargetIds` resolved, each
 /// account moved to the OU the metadata names. Resources are created once
 /// what they refer to exists.
-fn deploy_replay(template: &serde_json::Value, payer: &mut OrgBundle, parent: &str) {
+fn deploy_replay(template: &serde_json::Value, payer: &mut OrgBundle, parent: &str, prefix: &str) {
     let resources = template["Resources"].as_object().unwrap();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     let resolve = |v: &serde_json::Value, ids: &BTreeMap<String, String>| -> Option<String> {
@@ -1072,9 +1072,12 @@ fn deploy_replay(template: &serde_json::Value, payer: &mut OrgBundle, parent: &s
                     .collect();
                 let Some(targets) = targets else { continue };
                 let id = format!("p-pay{:05}", payer.policies.len());
+                // Fn::Join of the PolicyNamePrefix parameter and the name.
+                let parts = p["Name"]["Fn::Join"][1].as_array().unwrap();
+                assert_eq!(parts[0]["Ref"], "PolicyNamePrefix");
                 payer.policies.push(Policy {
                     id: id.clone(),
-                    name: p["Name"].as_str().unwrap().into(),
+                    name: format!("{prefix}{}", parts[1].as_str().unwrap()),
                     description: p["Description"].as_str().unwrap_or_default().into(),
                     policy_type: serde_json::from_value(p["Type"].clone()).unwrap(),
                     aws_managed: false,
@@ -1129,7 +1132,7 @@ fn a_replayed_structure_compares_equal_under_its_new_root() {
         a.id = a.id.replace("1000", "9000");
         a.parent_id = "r-pay0".into();
     }
-    deploy_replay(&template, &mut payer, "ou-pay0-customers");
+    deploy_replay(&template, &mut payer, "ou-pay0-customers", "o-abcd123456-");
     let stand_in = template["Resources"]["OrganizationRoot"]["Properties"]["Name"]
         .as_str()
         .unwrap();
@@ -1138,7 +1141,16 @@ fn a_replayed_structure_compares_equal_under_its_new_root() {
         kinds: ["organizational_unit", "account", "policy"]
             .map(str::to_owned)
             .to_vec(),
+        policy_prefix: Some("o-abcd123456-".into()),
     };
+    // Without the prefix taken off, every replayed policy looks lost.
+    let prefixed = Options {
+        policy_prefix: None,
+        ..options.clone()
+    };
+    let c = compare_with(&before, &payer, &prefixed).unwrap();
+    assert!(c.of(Change::Lost).all(|d| d.kind == "policy"));
+    assert_eq!(c.of(Change::Lost).count(), 2);
     let c = compare_with(&before, &payer, &options).unwrap();
     assert!(c.nothing_lost(), "{:?}", c.differences);
     assert_eq!(
@@ -1169,7 +1181,7 @@ fn a_replayed_structure_compares_equal_under_its_new_root() {
         .find(|p| p.policy_type == PolicyType::ServiceControlPolicy && !p.targets.is_empty())
         .unwrap();
     denial.targets.clear();
-    let name = denial.name.clone();
+    let name = denial.name.trim_start_matches("o-abcd123456-").to_owned();
     let c = compare_with(&before, &payer, &options).unwrap();
     assert!(!c.nothing_lost());
     assert!(c.differences.iter().any(|d| d.change == Change::Changed

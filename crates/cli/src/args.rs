@@ -290,12 +290,12 @@ pub enum OrgAction {
     FromCli(FromCliArgs),
     /// Check that a move lost nothing: compare a bundle taken before with one taken after.
     #[command(
-        after_help = "Examples:\n  orgpool discover --out org-after.json && orgpool org diff org-export.json org-after.json\n  orgpool org diff before.json after.json --format json\n  orgpool org diff org-export.json payer.json --after-root 'Root/Customers/acme (from o-abcd123456)' --kinds organizational_unit,account,policy\n\nItems are matched by what survives a move, not by IDs AWS gives anew: OUs by their path of names, policies by type and name (targets as OU paths), accounts by ID, roles and resource policies by ARN, Identity Center assignments by account, permission set name and principal name. Lists what was lost, changed (with the fields) or added, and the reads that failed after but not before (unverified).\n\nExit status: 0 when nothing was lost, changed or left unverified (added items are no loss); 1 otherwise; 2 for a bundle that cannot be read."
+        after_help = "Examples:\n  orgpool discover --out org-after.json && orgpool org diff org-export.json org-after.json\n  orgpool org diff before.json after.json --format json\n  orgpool org diff org-export.json payer.json --after-root 'Root/Customers/acme (from o-abcd123456)' --policy-prefix o-abcd123456- --kinds organizational_unit,account,policy\n\nItems are matched by what survives a move, not by IDs AWS gives anew: OUs by their path of names, policies by type and name (targets as OU paths), accounts by ID, roles and resource policies by ARN, Identity Center assignments by account, permission set name and principal name. Lists what was lost, changed (with the fields) or added, and the reads that failed after but not before (unverified).\n\nExit status: 0 when nothing was lost, changed or left unverified (added items are no loss); 1 otherwise; 2 for a bundle that cannot be read."
     )]
     Diff(OrgDiffArgs),
     /// Recreate a bundle's OUs and custom policies in the payer's organization: a CloudFormation template.
     #[command(
-        after_help = "Examples:\n  orgpool org replay org-export.json > org-replay.json\n  aws cloudformation deploy --template-file org-replay.json --stack-name orgpool-replay --parameter-overrides ParentId=ou-abcd-12345678\n\nUnder the OU (or root) ParentId names, one OU stands for the old root, then every OU by the same names and nesting, and every custom SCP, RCP, tag, backup and AI opt-out policy with its content and targets (AWS managed policies exist everywhere and are not replayed). Deploy it in the payer's management account once the accounts have joined: policies attached to accounts need them as members. The template's Outputs give each replayed OU's ID and its Metadata (orgpool:accounts) each account's OU, for aws organizations move-account; orgpool assess --path break_up lists those moves."
+        after_help = "Examples:\n  orgpool org replay org-export.json > org-replay.json\n  aws cloudformation deploy --template-file org-replay.json --stack-name orgpool-replay --parameter-overrides ParentId=ou-abcd-12345678 PolicyNamePrefix=o-abcd123456-\n\nUnder the OU (or root) ParentId names, one OU stands for the old root, then every OU by the same names and nesting, and every custom SCP, RCP, tag, backup and AI opt-out policy with its content and targets (AWS managed policies exist everywhere and are not replayed). Deploy it in the payer's management account once the accounts have joined: policies attached to accounts need them as members. The template's Outputs give each replayed OU's ID and its Metadata (orgpool:accounts) each account's OU, for aws organizations move-account; orgpool assess --path break_up lists those moves."
     )]
     Replay(OrgReplayArgs),
 }
@@ -323,6 +323,9 @@ pub struct OrgDiffArgs {
     /// Compare only these kinds of item (comma-separated): organization, root, organizational_unit, account, policy, trusted_service, delegated_administrator, sso_instance, sso_permission_set, sso_user, sso_group, sso_group_membership, sso_assignment, cloudtrail_trail, config_aggregator, security_service_admin, ram_share, iam_role, stack_set, resource_policy, identity_policy.
     #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
     pub kinds: Vec<String>,
+    /// Take this off the front of AFTER's policy names before matching them (the replay template's PolicyNamePrefix).
+    #[arg(long, value_name = "PREFIX")]
+    pub policy_prefix: Option<String>,
 }
 
 /// `orgpool org from-cli`.

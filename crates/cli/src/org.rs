@@ -233,6 +233,7 @@ pub fn diff(args: &OrgDiffArgs, format: Format) -> Result<(String, bool)> {
     let options = orgpool_assess::compare::Options {
         after_root: args.after_root.clone(),
         kinds: args.kinds.clone(),
+        policy_prefix: args.policy_prefix.clone(),
     };
     let c = orgpool_assess::compare::compare_with(&before, &after, &options).map_err(BadInput)?;
     use orgpool_assess::compare::Change;

@@ -1967,10 +1967,15 @@ fn replay_recreates_the_ous_and_custom_policies_as_a_template_cfn_lint_accepts()
         );
     }
     for p in &custom {
+        // The name behind the PolicyNamePrefix parameter.
         let (_, replayed) = of_type("AWS::Organizations::Policy")
             .into_iter()
-            .find(|(_, r)| r["Properties"]["Name"] == p["name"])
+            .find(|(_, r)| r["Properties"]["Name"]["Fn::Join"][1][1] == p["name"])
             .unwrap();
+        assert_eq!(
+            replayed["Properties"]["Name"]["Fn::Join"][1][0]["Ref"],
+            "PolicyNamePrefix"
+        );
         let content: serde_json::Value =
             serde_json::from_str(replayed["Properties"]["Content"].as_str().unwrap()).unwrap();
         assert_eq!(content, p["content"]);
