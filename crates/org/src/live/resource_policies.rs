@@ -16,9 +16,10 @@
 //!   "GetBucketLocation") and `s3:GetBucketPolicy` in the bucket's own region
 //!   (S3 answers a request sent to another region with a redirect). A bucket
 //!   without a policy answers `NoSuchBucketPolicy`, which is not a gap.
-//! - KMS, in each region read: `kms:ListKeys`, then `kms:GetKeyPolicy` with
-//!   the policy name `default`, the only one a key has (KMS API reference,
-//!   "GetKeyPolicy").
+//! - KMS, in each region read: `kms:ListKeys`; when there are keys,
+//!   `kms:ListAliases`, to leave out the AWS managed keys (`alias/aws/…`),
+//!   whose policies AWS writes; then `kms:GetKeyPolicy` with the policy name
+//!   `default`, the only one a key has (KMS API reference, "GetKeyPolicy").
 //! - SQS, in each region read: `sqs:ListQueues`, then `sqs:GetQueueAttributes`
 //!   for `Policy` and `QueueArn`.
 //! - SNS, in each region read: `sns:ListTopics`, then `sns:GetTopicAttributes`
@@ -53,7 +54,7 @@ use futures::StreamExt;
 use orgpool_model::{ResourcePolicy, ResourceService};
 
 use super::members::decode_policy;
-use super::{Session, describe};
+use super::{Session, describe, text};
 
 /// IAM action `s3:ListAllMyBuckets` (the `ListBuckets` API).
 pub const LIST_BUCKETS: &str = "s3:ListAllMyBuckets";
@@ -63,6 +64,8 @@ pub const GET_BUCKET_LOCATION: &str = "s3:GetBucketLocation";
 pub const GET_BUCKET_POLICY: &str = "s3:GetBucketPolicy";
 /// IAM action `kms:ListKeys`.
 pub const LIST_KEYS: &str = "kms:ListKeys";
+/// IAM action `kms:ListAliases`.
+pub const LIST_ALIASES: &str = "kms:ListAliases";
 /// IAM action `kms:GetKeyPolicy`.
 pub const GET_KEY_POLICY: &str = "kms:GetKeyPolicy";
 /// IAM action `sqs:ListQueues`.
@@ -96,6 +99,7 @@ pub const ACTIONS: &[&str] = &[
     GET_BUCKET_LOCATION,
     GET_BUCKET_POLICY,
     LIST_KEYS,
+    LIST_ALIASES,
     GET_KEY_POLICY,
     LIST_QUEUES,
     GET_QUEUE_ATTRIBUTES,
@@ -395,7 +399,22 @@ impl InRegion<'_> {
     }
 }
 
-/// The key policies of the region's KMS keys.
+/// The IDs of the AWS managed keys among `aliases` (name, target key): those
+/// an `alias/aws/…` alias names. AWS creates and names them (KMS Developer
+/// Guide, "AWS managed keys": their aliases are `aws/service-name`, and no
+/// one else may create an alias that begins with `aws/`) and writes their
+/// policies, which never name a customer's organization: reading them would
+/// cost a call each (`ListKeys` lists them with the customer's own keys)
+/// for nothing.
+fn aws_managed_keys(aliases: &[(String, Option<String>)]) -> std::collections::BTreeSet<String> {
+    aliases
+        .iter()
+        .filter(|(name, _)| name.starts_with("alias/aws/"))
+        .filter_map(|(_, target)| target.clone())
+        .collect()
+}
+
+/// The key policies of the region's KMS keys, AWS managed keys left out.
 async fn keys(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
     let (s, config, account, _) = r.parts();
     let client = Kms::new(config);
@@ -408,6 +427,25 @@ async fn keys(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
                 .collect()
         })
         .await;
+    // Only when there are keys: an account-region without any costs no call.
+    let keys = if keys.is_empty() {
+        keys
+    } else {
+        let pages = client.list_aliases().into_paginator().send();
+        let aliases = s
+            .all_pages(LIST_ALIASES, pages, |page| {
+                page.aliases()
+                    .iter()
+                    .map(|a| (text(a.alias_name()), a.target_key_id().map(str::to_owned)))
+                    .collect()
+            })
+            .await;
+        // Without the aliases every key is read: nothing is lost.
+        let managed = aliases.map(|a| aws_managed_keys(&a)).unwrap_or_default();
+        keys.into_iter()
+            .filter(|(id, _)| !managed.contains(id))
+            .collect()
+    };
     let client = &client;
     let fetch = |(id, arn): (String, String)| async move {
         let out = client.get_key_policy().key_id(&id).policy_name("default");
@@ -608,6 +646,22 @@ async fn secrets(r: &InRegion<'_>) -> Vec<ResourcePolicy> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_managed_keys_are_those_an_aws_alias_names() {
+        let alias = |name: &str, target: Option<&str>| (name.to_owned(), target.map(str::to_owned));
+        let managed = aws_managed_keys(&[
+            alias("alias/aws/ebs", Some("k-ebs")),
+            alias("alias/aws/s3", None),
+            alias("alias/team/aws/logs", Some("k-team")),
+            alias("alias/awsome", Some("k-awsome")),
+            alias("alias/app", Some("k-app")),
+        ]);
+        assert_eq!(
+            managed,
+            std::collections::BTreeSet::from(["k-ebs".to_owned()])
+        );
+    }
 
     #[test]
     fn a_bucket_location_names_its_region() {
