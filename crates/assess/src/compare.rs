@@ -17,6 +17,7 @@
 //! "still there". Nothing is lost when there is nothing lost, changed or
 //! unverified.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use orgpool_model::{Gap, OrgBundle};
@@ -141,87 +142,82 @@ pub fn compare_with(
             KINDS.join(", ")
         ));
     }
-    let unprefixed;
-    let after = match &options.policy_prefix {
-        Some(prefix) => {
-            let mut copy = after.clone();
-            for p in &mut copy.policies {
-                if let Some(name) = p.name.strip_prefix(prefix.as_str()) {
-                    p.name = name.to_owned();
-                }
-            }
-            unprefixed = copy;
-            &unprefixed
-        }
-        None => after,
-    };
-    let b = Items::of(before, &Paths::new(before));
+    let after = without_policy_prefix(after, options.policy_prefix.as_deref());
+    let mut b = Items::of(before, &Paths::new(before));
     let mut a = match &options.after_root {
-        None => Items::of(after, &Paths::new(after)),
+        None => Items::of(&after, &Paths::new(&after)),
         Some(path) => {
             let root = before.roots.first().map_or("Root", |r| r.name.as_str());
-            let paths = Paths::new(after).rebased(path, root).ok_or_else(|| {
+            let paths = Paths::new(&after).rebased(path, root).ok_or_else(|| {
                 format!("{path:?} is no OU path of the bundle after the move (paths start with the root's name, as `orgpool org show` prints the tree)")
             })?;
-            let mut items = Items::of(after, &paths);
-            items.by_kind.remove("organization");
-            items.by_kind.remove("root");
+            let mut items = Items::of(&after, &paths);
             if let Some(ous) = items.by_kind.get_mut("organizational_unit") {
                 ous.retain(|key, _| paths.inside(key));
-            }
-            if let Some(accounts) = items.by_kind.get_mut("account") {
-                accounts.retain(|id, _| before.accounts.iter().any(|a| a.id == *id));
             }
             items
         }
     };
-    let mut b = b;
     if options.after_root.is_some() {
-        b.by_kind.remove("organization");
-        b.by_kind.remove("root");
-        // A suspended account does not move, and every organization has its
-        // own AWS managed policies.
-        if let Some(accounts) = b.by_kind.get_mut("account") {
-            accounts.retain(|id, _| {
-                before
-                    .accounts
-                    .iter()
-                    .any(|a| a.id == *id && a.status == orgpool_model::AccountStatus::Active)
-            });
-        }
-        // An account that joined the payer's organization joined it anew:
-        // by invitation, and later.
-        for items in [&mut b, &mut a] {
-            for account in items
-                .by_kind
-                .get_mut("account")
-                .into_iter()
-                .flat_map(|m| m.values_mut())
-            {
-                if let Some(fields) = account.as_object_mut() {
-                    fields.remove("joined_method");
-                    fields.remove("joined_timestamp");
-                }
-            }
-        }
-        let managed: BTreeSet<String> = [before, after]
-            .iter()
-            .flat_map(|x| x.policies.iter())
-            .filter(|p| p.aws_managed)
-            .map(policy_key)
-            .collect();
-        for items in [&mut b, &mut a] {
-            if let Some(policies) = items.by_kind.get_mut("policy") {
-                policies.retain(|key, _| !managed.contains(key));
-            }
-        }
+        keep_what_moved(before, &after, &mut b, &mut a);
     }
     if !options.kinds.is_empty() {
         let keep = |k: &&str| options.kinds.iter().any(|w| w == k);
         b.by_kind.retain(|k, _| keep(k));
         a.by_kind.retain(|k, _| keep(k));
     }
-    Ok(compare_items(b, a, before, after))
+    Ok(compare_items(b, a, before, &after))
+}
+
+/// `after` with `prefix` taken off the front of its policy names (a copy
+/// only when there is a prefix).
+fn without_policy_prefix<'a>(after: &'a OrgBundle, prefix: Option<&str>) -> Cow<'a, OrgBundle> {
+    let Some(prefix) = prefix else {
+        return Cow::Borrowed(after);
+    };
+    let mut copy = after.clone();
+    for p in &mut copy.policies {
+        if let Some(name) = p.name.strip_prefix(prefix) {
+            p.name = name.to_owned();
+        }
+    }
+    Cow::Owned(copy)
+}
+
+/// After a break-up, what of the two bundles is compared: `before`'s active
+/// accounts (a suspended account does not move) and `after`'s of them, not
+/// when or how they joined (they joined the payer anew: by invitation, and
+/// later); neither organization nor root, nor the AWS managed policies
+/// (every organization has its own).
+fn keep_what_moved(before: &OrgBundle, after: &OrgBundle, b: &mut Items, a: &mut Items) {
+    use orgpool_model::AccountStatus;
+    let managed: BTreeSet<String> = [before, after]
+        .iter()
+        .flat_map(|x| x.policies.iter())
+        .filter(|p| p.aws_managed)
+        .map(policy_key)
+        .collect();
+    let active = |id: &String| {
+        before
+            .accounts
+            .iter()
+            .any(|a| a.id == *id && a.status == AccountStatus::Active)
+    };
+    let known = |id: &String| before.accounts.iter().any(|a| a.id == *id);
+    for (items, keep) in [(b, &active as &dyn Fn(&String) -> bool), (a, &known)] {
+        items.by_kind.remove("organization");
+        items.by_kind.remove("root");
+        if let Some(accounts) = items.by_kind.get_mut("account") {
+            accounts.retain(|id, _| keep(id));
+            for account in accounts.values_mut().filter_map(Value::as_object_mut) {
+                account.remove("joined_method");
+                account.remove("joined_timestamp");
+            }
+        }
+        if let Some(policies) = items.by_kind.get_mut("policy") {
+            policies.retain(|key, _| !managed.contains(key));
+        }
+    }
 }
 
 fn compare_items(b: Items, a: Items, before: &OrgBundle, after: &OrgBundle) -> Comparison {
@@ -385,12 +381,11 @@ impl Items {
         items: &[T],
         key: impl Fn(&T) -> String,
     ) {
+        // The kind is listed even when it has no item.
+        self.by_kind.entry(kind).or_default();
         for item in items {
             let value = serde_json::to_value(item).unwrap_or(Value::Null);
             self.add(kind, &key(item), value);
-        }
-        if items.is_empty() {
-            self.by_kind.entry(kind).or_default();
         }
     }
 

@@ -107,7 +107,7 @@ pub fn template(bundle: &OrgBundle) -> Value {
             json!({ "Type": "AWS::Organizations::Policy", "Properties": properties }),
         );
     }
-    let accounts = placements(bundle);
+    let accounts = placed_by(bundle, &logical);
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!(
@@ -146,7 +146,11 @@ pub fn root_stand_in_name(bundle: &OrgBundle) -> String {
 /// Where each active account goes back to: the logical ID of the replayed OU
 /// of its old parent (the root's stand-in for an account under the root).
 pub fn placements(bundle: &OrgBundle) -> BTreeMap<String, String> {
-    let logical = logical_ids(bundle);
+    placed_by(bundle, &logical_ids(bundle))
+}
+
+/// [`placements`], the logical IDs already worked out.
+fn placed_by(bundle: &OrgBundle, logical: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     bundle
         .accounts
         .iter()

@@ -66,14 +66,7 @@ pub(super) async fn read(s: &Session<'_>, config: &aws_config::SdkConfig, accoun
             }
         }
     }
-    let found = details.found();
-    let unreadable: Vec<(&'static str, String)> = found
-        .unreadable
-        .iter()
-        .map(|label| (GET_ACCOUNT_AUTHORIZATION_DETAILS, label.clone()))
-        .collect();
-    super::resource_policies::unreadable_gaps(s, account, &unreadable);
-    found
+    details.found()
 }
 
 /// What the pages hold, gathered: a managed policy's attachments may come on

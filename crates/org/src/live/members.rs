@@ -113,6 +113,27 @@ pub(super) async fn read(
             } else {
                 identity_policies::Found::default()
             };
+            for (api, arn) in &policies.unreadable {
+                not_json(
+                    s,
+                    &account.id,
+                    api,
+                    arn,
+                    "policy document",
+                    "organization keys",
+                );
+            }
+            for label in &identity.unreadable {
+                let api = identity_policies::GET_ACCOUNT_AUTHORIZATION_DETAILS;
+                not_json(
+                    s,
+                    &account.id,
+                    api,
+                    label,
+                    "policy document",
+                    "organization keys",
+                );
+            }
             MemberReads {
                 roles,
                 roles_read,
@@ -191,11 +212,8 @@ async fn roles_of(
                         trust_policy: decode_policy(r.assume_role_policy_document()),
                     };
                     if role.trust_policy.is_string() {
-                        s.gap(
-                            account,
-                            LIST_ROLES,
-                            format!("{}: the trust policy is not JSON, so it was not checked for other accounts or organization keys", role.arn),
-                        );
+                        let keys = "other accounts or organization keys";
+                        not_json(s, account, LIST_ROLES, &role.arn, "trust policy", keys);
                         continue;
                     }
                     let trust = role.trust_analysis();
@@ -211,6 +229,24 @@ async fn roles_of(
         }
     }
     (kept, read)
+}
+
+/// Records as a gap a policy whose document is not JSON (even URL-decoded):
+/// it may name another account or the organization, and "not checked" must
+/// not read as "no".
+fn not_json(
+    s: &Session<'_>,
+    account: &str,
+    api: &str,
+    arn: &str,
+    document: &str,
+    checked_for: &str,
+) {
+    s.gap(
+        account,
+        api,
+        format!("{arn}: the {document} is not JSON, so it was not checked for {checked_for}"),
+    );
 }
 
 /// A policy document as JSON: plain, or URL-encoded as IAM returns it.

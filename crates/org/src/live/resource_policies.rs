@@ -169,22 +169,6 @@ fn read_api(service: ResourceService) -> &'static str {
     }
 }
 
-/// Records a gap for each policy whose document could not be read as JSON:
-/// it may name the organization, and "not checked" must not read as "no".
-pub(super) fn unreadable_gaps(
-    s: &Session<'_>,
-    account: &str,
-    unreadable: &[(&'static str, String)],
-) {
-    for (api, arn) in unreadable {
-        s.gap(
-            account,
-            api,
-            format!("{arn}: the policy document is not JSON, so it was not checked for organization keys"),
-        );
-    }
-}
-
 /// Reads `account`'s resource policies: its buckets once, its keys, queues
 /// and topics in each of `regions`.
 pub(super) async fn read(
@@ -230,7 +214,6 @@ pub(super) async fn read(
     for policies in per_region {
         found.add(policies);
     }
-    unreadable_gaps(s, account, &found.unreadable);
     found
 }
 
