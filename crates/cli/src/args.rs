@@ -58,7 +58,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// What you would save: current commitment posture, the best purchase, a backtest.
     #[command(
-        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain).\n\nThe export's hourly summary is cached (see --cache-dir), so asking again of the same files with another term, payment, window or plan list skips the scan; a changed, added or removed file, or another orgpool build, is scanned afresh."
+        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n  orgpool estimate --cur ./demo/cur --pool-cur ./payer/cur --format json\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain).\n\nThe export's hourly summary is cached (see --cache-dir), so asking again of the same files with another term, payment, window or plan list skips the scan; a changed, added or removed file, or another orgpool build, is scanned afresh.\n\nWith --pool-cur, the pooled what-if: over the same window, the pool's idle Compute and SageMaker Savings Plans cover your uncovered usage and yours cover the pool's, hour by hour by AWS's rules, and one purchase is made for what both leave; the gain is what that saves beyond the two best purchases apart. It applies to a break-up (your accounts join the payer's organization); a billing transfer keeps commitments inside your organization."
     )]
     Estimate(EstimateArgs),
     /// Break up the organization or import it whole: the decision, its impacts, leave readiness and a runbook.
@@ -386,6 +386,11 @@ pub struct EstimateArgs {
     /// Write the savings-versus-commitment curve as an SVG chart.
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
+    /// The payer pool's billing data (its management account's export, same
+    /// forms as --cur): adds a pooled what-if, what joining the pool saves
+    /// beyond buying alone (idle commitments shared, one purchase for both).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub pool_cur: Vec<String>,
     /// Keep the export's hourly summary here, so that asking again of the same
     /// files skips the scan (default: $XDG_CACHE_HOME/orgpool or ~/.cache/orgpool).
     #[arg(long, value_name = "DIR", env = "ORGPOOL_CACHE_DIR")]
@@ -532,7 +537,7 @@ pub struct DemoArgs {
 pub enum DemoAction {
     /// Write a demo organization bundle (org.json) and its CUR 2.0 export (cur/).
     #[command(
-        after_help = "Examples:\n  orgpool demo generate --out ./demo\n  orgpool demo generate --out ./big --rows 10000000 --seed 7\n\nThe same arguments always give the same files."
+        after_help = "Examples:\n  orgpool demo generate --out ./demo\n  orgpool demo generate --out ./big --rows 10000000 --seed 7\n  orgpool demo generate --out ./payer --seed 7 --accounts 40 --commitment-scale 3\n\nThe same arguments always give the same files."
     )]
     Generate(GenerateArgs),
 }
@@ -561,6 +566,18 @@ pub struct GenerateArgs {
     /// Worker threads (the output does not depend on it; default: all cores).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
+    /// Size the Savings Plans held at this multiple of the default (a Compute
+    /// SP at 30 % of the eligible base); 3 makes an over-committed payer pool
+    /// whose plans sit idle in quiet hours.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_commitment_scale)]
+    pub commitment_scale: f64,
+}
+
+fn parse_commitment_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 20.0 => Ok(x),
+        _ => Err(format!("{text:?} is not a number above 0 and at most 20")),
+    }
 }
 
 fn parse_month(text: &str) -> Result<NaiveDate, String> {

@@ -79,6 +79,7 @@ fn config_from(args: &GenerateArgs) -> DemoConfig {
         rows: args.rows,
         seed: args.seed,
         start: args.start,
+        commitment_scale: args.commitment_scale,
         ..DemoConfig::default()
     };
     if let Some(threads) = args.threads {
@@ -143,7 +144,18 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
     let bundle = OrgBundle::from_json(&text)
         .map_err(|e| BadInput(format!("{}: {e}", summary.org_path.display())))?;
     let org = org_overview(&bundle);
+    // The payer's pool, for the pooled what-if: another organization, its
+    // Savings Plans bought ahead of its usage (three times the demo's size),
+    // so that they sit idle in its quiet hours.
+    let pool_config = DemoConfig {
+        seed: 7,
+        accounts: 24,
+        commitment_scale: 3.0,
+        ..DemoConfig::default()
+    };
+    let pool = generate(&pool_config, &dir.join("payer-pool"))?;
     let mut estimate_args = crate::args::EstimateArgs::for_folder(&summary.cur_path);
+    estimate_args.pool_cur = vec![pool.cur_path.to_string_lossy().into_owned()];
     // A summary of files in a folder that is about to be deleted would never
     // be read again.
     estimate_args.no_cache = keep.is_none();
@@ -175,13 +187,16 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
     let json = serde_json::json!({
         "schema_version": 1,
         "generated": summary,
+        "payer_pool": pool,
         "organization": org.0,
         "estimate": estimate,
         "assessment": assessment,
         "billing_plan": billing_plan,
         "proforma": { "groups": proforma.groups },
     });
-    let mut sections = vec![generation_section(&summary), org.1];
+    let mut pool_section = generation_section(&pool);
+    pool_section.title = "Generated payer pool (for the pooled what-if)".to_owned();
+    let mut sections = vec![generation_section(&summary), pool_section, org.1];
     sections.extend(estimate_sections);
     sections.extend(crate::assess::sections(&assessment));
     sections.extend(crate::billing::plan_sections(&billing_plan));

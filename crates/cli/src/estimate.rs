@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{Duration, Timelike};
-use orgpool_cur::queries::Dimension;
+use orgpool_cur::queries::{Dimension, ObservedRate};
 use orgpool_cur::{BillingData, CurError};
 use orgpool_model::{Posture, Window};
 use orgpool_savings::RateTable;
@@ -36,7 +36,7 @@ pub fn open_billing(
 }
 
 /// [`open_billing`], keeping the estimate's summary in `cache`.
-fn open_billing_with_cache(
+pub fn open_billing_with_cache(
     inputs: &[String],
     format: Option<orgpool_cur::Format>,
     aws: &crate::args::AwsArgs,
@@ -101,18 +101,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         Some(path) => Some(RateTable::from_path(path).map_err(|e| BadInput(e.to_string()))?),
         None => None,
     };
-    let observed = observed.map_err(cur_error)?;
-    let observed_rates = RateTable::from_rows(
-        observed.into_iter().map(|o| RateRow {
-            plan: o.plan,
-            term: o.term,
-            payment: o.payment,
-            region: Some(o.region),
-            family: Some(o.family),
-            discount: o.discount,
-        }),
-        RateSource::Observed,
-    );
+    let observed_rates = observed_rate_table(observed.map_err(cur_error)?);
     let default_rates = RateTable::embedded_default();
     let mut tables: Vec<&RateTable> = file_rates.iter().collect();
     tables.push(&observed_rates);
@@ -161,7 +150,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
             "effective_savings_rate": p.effective_savings_rate(),
         })
     };
-    let json = json!({
+    let mut json = json!({
         "schema_version": 1,
         "inputs": {
             "files": data.files.len(),
@@ -198,6 +187,18 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         "term": args.term,
         "payment": args.payment,
     });
+    let pooled = if args.pool_cur.is_empty() {
+        None
+    } else {
+        let rates = crate::pooled::Rates {
+            file: file_rates.as_ref(),
+            observed: &observed_rates,
+            default: &default_rates,
+        };
+        let pooled = crate::pooled::what_if(args, &data, &window, &series, rates)?;
+        lap("pooled what-if");
+        Some(pooled)
+    };
     let mut sections = vec![headline(
         &window,
         &total,
@@ -209,7 +210,26 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     sections.push(posture_section("Per instance family and region", &families));
     sections.push(recommendation_section(&result.recommendations));
     sections.push(backtest.section);
+    if let Some(pooled) = pooled {
+        json["pooled"] = pooled.json;
+        sections.push(pooled.section);
+    }
     Ok((json, sections))
+}
+
+/// Discounts seen on covered lines, as a rate table.
+pub fn observed_rate_table(observed: Vec<ObservedRate>) -> RateTable {
+    RateTable::from_rows(
+        observed.into_iter().map(|o| RateRow {
+            plan: o.plan,
+            term: o.term,
+            payment: o.payment,
+            region: Some(o.region),
+            family: Some(o.family),
+            discount: o.discount,
+        }),
+        RateSource::Observed,
+    )
 }
 
 fn formats(data: &BillingData) -> Vec<&'static str> {
@@ -332,7 +352,7 @@ fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> R
     Ok(Backtest { json, section })
 }
 
-fn percent(x: f64) -> String {
+pub fn percent(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 

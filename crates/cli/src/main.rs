@@ -11,6 +11,7 @@ mod billing;
 mod commands;
 mod estimate;
 mod org;
+mod pooled;
 mod render;
 
 use std::process::ExitCode;

@@ -24,16 +24,24 @@ fn orgpool(args: &[&str]) -> Output {
 
 /// Generates a small demo organization and export into `dir`, requiring success.
 fn generate_demo(dir: &Path, accounts: u32, months: u32) {
-    let out = orgpool(&[
+    generate_demo_with(dir, accounts, months, &[]);
+}
+
+/// [`generate_demo`] with more `demo generate` arguments.
+fn generate_demo_with(dir: &Path, accounts: u32, months: u32, more: &[&str]) {
+    let (accounts, months) = (accounts.to_string(), months.to_string());
+    let mut args = vec![
         "demo",
         "generate",
         "--out",
         dir.to_str().unwrap(),
         "--accounts",
-        &accounts.to_string(),
+        &accounts,
         "--months",
-        &months.to_string(),
-    ]);
+        &months,
+    ];
+    args.extend(more);
+    let out = orgpool(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
@@ -134,7 +142,7 @@ fn every_command_has_help_with_an_example() {
 
 #[test]
 fn bad_usage_exits_2_with_a_message() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["frobnicate"], "unrecognized subcommand"),
         (
             &["discover", "--out", "x", "--regions", "us-east-1,Europe"],
@@ -163,6 +171,11 @@ fn bad_usage_exits_2_with_a_message() {
             &["demo", "generate", "--out", "x", "--rows", "lots"],
             "--rows",
         ),
+        (
+            &["demo", "generate", "--out", "x", "--commitment-scale", "0"],
+            "not a number above 0 and at most 20",
+        ),
+        (&["estimate", "--cur", "x", "--pool-cur"], "--pool-cur"),
         (&["--format", "xml", "demo"], "--format"),
     ];
     for (args, expected) in cases {
@@ -269,6 +282,15 @@ fn demo_runs_end_to_end_and_summarizes() {
         serde_json::json!(["2026-07", "2026-08", "2026-09"])
     );
     assert!(keep.join("org.json").is_file());
+    // The payer's pool, over-committed, lends its idle plans in the what-if.
+    assert_eq!(json["payer_pool"]["accounts"], 24);
+    assert!(keep.join("payer-pool/org.json").is_file());
+    let pooled = &json["estimate"]["pooled"];
+    assert!(
+        pooled["pool_lends"]["on_demand_covered"].as_f64().unwrap() > 0.0,
+        "{pooled}"
+    );
+    assert!(pooled["gain"].as_f64().unwrap() > 0.0, "{pooled}");
     assert_eq!(json["assessment"]["schema_version"], 1);
     assert_eq!(json["assessment"]["recommendation"], "import_whole");
     assert!(json["assessment"]["activity"]["known"] == true);
@@ -283,6 +305,7 @@ fn demo_runs_end_to_end_and_summarizes() {
     let table = orgpool(&["demo"]);
     assert_eq!(table.status.code(), Some(0));
     assert!(stdout(&table).contains("recommendation import_whole"));
+    assert!(stdout(&table).contains("Pooled what-if"));
     assert!(
         stdout(&table).contains("Organization o-"),
         "{}",
@@ -405,14 +428,8 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
     // DuckDB, over the same files and window, finds the same eligible spend.
     let files = format!("read_parquet('{}/**/*.parquet')", cur.display());
     let window = "line_item_usage_start_date >= TIMESTAMP '2026-08-02' AND line_item_usage_start_date < TIMESTAMP '2026-09-01'";
-    let eligible = "((line_item_product_code = 'AmazonEC2' AND line_item_operation LIKE 'RunInstances%' AND line_item_usage_type NOT LIKE '%SpotUsage%' AND line_item_usage_type NOT LIKE '%Bytes%') \
-        OR (line_item_product_code = 'AmazonECS' AND line_item_usage_type LIKE '%Fargate%') \
-        OR (line_item_product_code = 'AWSLambda' AND line_item_usage_type LIKE '%Lambda-GB-Second%') \
-        OR (line_item_product_code = 'AmazonSageMaker' AND line_item_usage_type LIKE '%ml.%') \
-        OR (line_item_product_code = 'AmazonRDS' AND line_item_usage_type LIKE '%InstanceUsage%'))";
-    let uncovered = duckdb_scalar(&format!(
-        "SELECT sum(line_item_unblended_cost) FROM {files} WHERE line_item_line_item_type = 'Usage' AND {eligible} AND {window}"
-    ));
+    let eligible = DUCKDB_ELIGIBLE;
+    let uncovered = duckdb_uncovered(&cur, window);
     let covered = duckdb_scalar(&format!(
         "SELECT sum(pricing_public_on_demand_cost) FROM {files} WHERE line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') AND {eligible} AND {window}"
     ));
@@ -429,6 +446,165 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
     assert!(
         (ours_covered - covered).abs() < 1e-6 * covered,
         "{ours_covered} vs duckdb {covered}"
+    );
+}
+
+/// Commitment-eligible usage in a CUR 2.0 export, as DuckDB is told it.
+const DUCKDB_ELIGIBLE: &str = "((line_item_product_code = 'AmazonEC2' AND line_item_operation LIKE 'RunInstances%' AND line_item_usage_type NOT LIKE '%SpotUsage%' AND line_item_usage_type NOT LIKE '%Bytes%') \
+        OR (line_item_product_code = 'AmazonECS' AND line_item_usage_type LIKE '%Fargate%') \
+        OR (line_item_product_code = 'AWSLambda' AND line_item_usage_type LIKE '%Lambda-GB-Second%') \
+        OR (line_item_product_code = 'AmazonSageMaker' AND line_item_usage_type LIKE '%ml.%') \
+        OR (line_item_product_code = 'AmazonRDS' AND line_item_usage_type LIKE '%InstanceUsage%'))";
+
+/// DuckDB's uncovered eligible on-demand spend of the export at `cur` in `window`.
+fn duckdb_uncovered(cur: &Path, window: &str) -> f64 {
+    duckdb_scalar(&format!(
+        "SELECT sum(line_item_unblended_cost) FROM read_parquet('{}/**/*.parquet') \
+         WHERE line_item_line_item_type = 'Usage' AND {DUCKDB_ELIGIBLE} AND {window}",
+        cur.display()
+    ))
+}
+
+/// DuckDB's unused Savings Plan commitment of one offering type in `window`.
+fn duckdb_idle_savings_plans(cur: &Path, offering: &str, window: &str) -> f64 {
+    duckdb_scalar(&format!(
+        "SELECT sum(savings_plan_total_commitment_to_date - savings_plan_used_commitment) \
+         FROM read_parquet('{}/**/*.parquet') \
+         WHERE line_item_line_item_type = 'SavingsPlanRecurringFee' \
+           AND savings_plan_offering_type = '{offering}' AND {window} \
+           AND savings_plan_total_commitment_to_date - savings_plan_used_commitment > 1e-9",
+        cur.display()
+    ))
+}
+
+/// The pooled what-if of `estimate --pool-cur`: an organization beside an
+/// over-committed pool (its Savings Plans at three times the demo's size,
+/// idle in quiet hours). The idle commitments and uncovered spend of both
+/// sides equal DuckDB's over the same files; the pool's idle plans cover
+/// some of the organization's usage, within what a discount allows; and the
+/// parts add up.
+#[test]
+fn estimate_pooled_what_if_lends_idle_plans_and_matches_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let (org, pool) = (dir.path().join("org"), dir.path().join("pool"));
+    generate_demo(&org, 12, 2);
+    generate_demo_with(&pool, 12, 2, &["--seed", "7", "--commitment-scale", "3"]);
+    let (org_cur, pool_cur) = (org.join("cur"), pool.join("cur"));
+    let base = [
+        "estimate",
+        "--cur",
+        org_cur.to_str().unwrap(),
+        "--lookback-days",
+        "30",
+    ];
+    let j = json_of(
+        &[
+            &base[..],
+            &["--pool-cur", pool_cur.to_str().unwrap(), "--format", "json"],
+        ]
+        .concat(),
+    );
+    let p = &j["pooled"];
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or_else(|| panic!("a number: {v}"));
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0),
+            "{what}: {a} vs duckdb {b}"
+        );
+    };
+    assert_eq!(p["applies_to"], "break_up");
+    assert_eq!(j["window"]["start"], "2026-08-02T00:00:00Z");
+    let window = "line_item_usage_start_date >= TIMESTAMP '2026-08-02' AND line_item_usage_start_date < TIMESTAMP '2026-09-01'";
+    close(
+        f(&p["organization"]["uncovered_on_demand_cost"]),
+        duckdb_uncovered(&org_cur, window),
+        "organization uncovered",
+    );
+    close(
+        f(&p["pool"]["uncovered_on_demand_cost"]),
+        duckdb_uncovered(&pool_cur, window),
+        "pool uncovered",
+    );
+    close(
+        f(&p["organization"]["uncovered_on_demand_cost"]),
+        f(&j["savings_plans_eligible"]["uncovered_on_demand_cost"]),
+        "the pooled side's uncovered spend is the estimate's",
+    );
+    for (side, cur) in [("organization", &org_cur), ("pool", &pool_cur)] {
+        for (field, offering) in [
+            ("compute_sp", "ComputeSavingsPlans"),
+            ("ec2_instance_sp", "EC2InstanceSavingsPlans"),
+        ] {
+            close(
+                f(&p[side]["idle_commitment"][field]),
+                duckdb_idle_savings_plans(cur, offering, window),
+                &format!("{side} idle {field}"),
+            );
+        }
+    }
+    let idle = f(&p["pool"]["idle_commitment"]["compute_sp"]);
+    assert!(
+        idle > 10.0,
+        "the over-committed pool has idle Compute SP hours: {p}"
+    );
+    let lends = &p["pool_lends"];
+    close(
+        f(&lends["idle_commitment"]),
+        idle + f(&p["pool"]["idle_commitment"]["sagemaker_sp"]),
+        "idle lent",
+    );
+    let (used, covered) = (f(&lends["commitment_used"]), f(&lends["on_demand_covered"]));
+    assert!(
+        used > 0.0 && used <= f(&lends["idle_commitment"]) + 1e-9,
+        "{lends}"
+    );
+    // A dollar of commitment covers between one dollar of on-demand usage
+    // (no discount) and 1 / (1 - 0.72) (EC2 Instance SP's deepest).
+    assert!(covered >= used && covered <= used / 0.28, "{lends}");
+    // The parts add up, and pooling never loses (within the optimizer's
+    // guarantee of 99.5 % of the optimum).
+    let lent = covered + f(&p["organization_lends"]["on_demand_covered"]);
+    let (together, alone, pool_alone) = (
+        f(&p["together"]),
+        f(&p["organization_alone"]),
+        f(&p["pool_alone"]),
+    );
+    close(f(&p["gain"]), lent + together - alone - pool_alone, "gain");
+    close(
+        f(&p["value_of_joining"]),
+        lent + together - pool_alone,
+        "value of joining",
+    );
+    assert!(f(&p["gain"]) >= -0.005 * (lent + together), "{p}");
+    assert!(f(&p["value_of_joining"]) > alone, "{p}");
+    close(
+        f(&p["value_of_joining_rate"]),
+        f(&p["value_of_joining"]) / f(&p["organization"]["uncovered_on_demand_cost"]),
+        "rate",
+    );
+
+    // The table says it; without --pool-cur there is no pooled what-if.
+    let table = stdout(&orgpool(
+        &[&base[..], &["--pool-cur", pool_cur.to_str().unwrap()]].concat(),
+    ));
+    assert!(
+        table.contains("Pooled what-if") && table.contains("gain of pooling"),
+        "{table}"
+    );
+    let plain = json_of(&[&base[..], &["--format", "json"]].concat());
+    assert!(plain.get("pooled").is_none());
+
+    // A pool whose data miss the window, or are not there, is bad input.
+    let elsewhere = dir.path().join("elsewhere");
+    generate_demo_with(&elsewhere, 3, 1, &["--start", "2025-01"]);
+    let elsewhere_cur = elsewhere.join("cur");
+    assert_bad_input(
+        &[&base[..], &["--pool-cur", elsewhere_cur.to_str().unwrap()]].concat(),
+        "not the whole window 2026-08-02 00:00 to 2026-09-01 00:00",
+    );
+    assert_bad_input(
+        &[&base[..], &["--pool-cur", "/nonexistent/pool"]].concat(),
+        "/nonexistent/pool",
     );
 }
 

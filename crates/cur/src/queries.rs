@@ -14,7 +14,8 @@
 use arrow::array::RecordBatch;
 use chrono::{DateTime, Utc};
 use orgpool_model::{
-    AccountUsage, CommitmentClass, Payment, PlanKind, Posture, Term, UsageSeries, Window,
+    AccountUsage, CommitmentClass, IdleCommitment, Payment, PlanKind, Posture, Term, UsageSeries,
+    Window,
 };
 
 use crate::batch::Columns;
@@ -338,10 +339,7 @@ impl BillingData {
                 continue;
             }
             let values = hourly[slot].get_or_insert_with(|| vec![0.0; window.hours as usize]);
-            if let Some(v) = usize::try_from((hour - start_ns) / HOUR_NS)
-                .ok()
-                .and_then(|h| values.get_mut(h))
-            {
+            if let Some(v) = hour_index(start_ns, hour).and_then(|h| values.get_mut(h)) {
                 *v += row.value(Measure::Unblended);
             }
         }
@@ -360,6 +358,76 @@ impl BillingData {
         series
             .sort_by(|a, b| (a.class, &a.region, &a.family).cmp(&(b.class, &b.region, &b.family)));
         Ok(series)
+    }
+}
+
+/// The place of `hour` (nanoseconds) in a window starting at `start_ns`.
+fn hour_index(start_ns: i64, hour: i64) -> Option<usize> {
+    usize::try_from((hour - start_ns) / HOUR_NS).ok()
+}
+
+/// Which of [`IdleCommitment`]'s series a fee line's unused commitment goes to.
+#[derive(Clone, Copy)]
+enum IdleKind {
+    ComputeSp,
+    SagemakerSp,
+    Ec2InstanceSp,
+    UnknownSp,
+    Reservation,
+}
+
+impl BillingData {
+    /// Commitment paid for but unused in each hour of `window`: per Savings
+    /// Plan fee line its total commitment less its used commitment, by the
+    /// plan's offering type; per RI fee line its unused recurring fee. What a
+    /// pooled what-if could give to more usage.
+    pub fn idle_commitment(&self, window: &Window) -> Result<IdleCommitment, CurError> {
+        let summary = self.summary()?;
+        let facts = facts(summary);
+        let in_window = in_window(window);
+        let start_ns = window.start.timestamp() * 1_000_000_000;
+        let kind_of: Vec<Option<IdleKind>> = (0..summary.combinations() as u32)
+            .map(|c| match facts[c as usize].0 {
+                LineType::SpFee => Some(
+                    match summary.text(c, Key::SpOfferingType).and_then(plan_of) {
+                        Some(PlanKind::ComputeSp) => IdleKind::ComputeSp,
+                        Some(PlanKind::SagemakerSp) => IdleKind::SagemakerSp,
+                        Some(PlanKind::Ec2InstanceSp) => IdleKind::Ec2InstanceSp,
+                        _ => IdleKind::UnknownSp,
+                    },
+                ),
+                LineType::RiFee => Some(IdleKind::Reservation),
+                _ => None,
+            })
+            .collect();
+        let mut idle = IdleCommitment::zero(window.hours as usize);
+        for row in summary.rows() {
+            let (Some(kind), Some(hour)) = (kind_of[row.combination() as usize], row.hour_ns())
+            else {
+                continue;
+            };
+            if !in_window(Some(hour)) {
+                continue;
+            }
+            let unused = match kind {
+                IdleKind::Reservation => row.value(Measure::RiUnused),
+                _ => row.value(Measure::SpTotal) - row.value(Measure::SpUsed),
+            };
+            let series = match kind {
+                IdleKind::ComputeSp => &mut idle.compute_sp,
+                IdleKind::SagemakerSp => &mut idle.sagemaker_sp,
+                IdleKind::Ec2InstanceSp => &mut idle.ec2_instance_sp,
+                IdleKind::UnknownSp => &mut idle.unknown_sp,
+                IdleKind::Reservation => &mut idle.reserved_instances,
+            };
+            // Total less used leaves rounding dust where a plan was used whole.
+            if unused > 1e-9
+                && let Some(v) = hour_index(start_ns, hour).and_then(|h| series.get_mut(h))
+            {
+                *v += unused;
+            }
+        }
+        Ok(idle)
     }
 }
 

@@ -126,12 +126,26 @@ pub fn months(start: NaiveDate, count: u32) -> Vec<Month> {
 }
 
 impl<'a> Plan<'a> {
-    /// Builds the plan: workloads, commitments sized to the fleet, discounts.
-    pub fn new(org: &'a DemoOrg, seed: u64, scale: f64, months: Vec<Month>) -> Self {
+    /// Builds the plan: workloads, commitments sized to the fleet (times
+    /// `commitment_scale` for the Savings Plans), discounts.
+    pub fn new(
+        org: &'a DemoOrg,
+        seed: u64,
+        scale: f64,
+        commitment_scale: f64,
+        months: Vec<Month>,
+    ) -> Self {
         let workloads = workload::workloads_for(org, seed);
         let rates = RateTable::embedded_default();
         let window_start = months.first().map_or_else(Utc::now, |m| m.start);
-        let held = commitments(org, &workloads, &rates, scale, window_start);
+        let held = commitments(
+            org,
+            &workloads,
+            &rates,
+            scale,
+            commitment_scale,
+            window_start,
+        );
         let mut families: Vec<String> = workloads
             .iter()
             .flat_map(|w| w.offers.iter().map(|o| o.family.clone()))
@@ -226,6 +240,7 @@ fn commitments(
     workloads: &[Workload],
     rates: &RateTable,
     scale: f64,
+    commitment_scale: f64,
     window_start: DateTime<Utc>,
 ) -> Vec<Held> {
     let index_of = |role: Role| org.accounts.iter().position(|a| a.role == role);
@@ -304,7 +319,7 @@ fn commitments(
             PlanKind::Ec2InstanceSp,
             owner,
             arn(owner_id, 1),
-            0.6 * base * (1.0 - d),
+            0.6 * commitment_scale * base * (1.0 - d),
             &start_text,
             &end_text,
             Some(("m5".to_owned(), "us-east-1")),
@@ -328,7 +343,7 @@ fn commitments(
         PlanKind::ComputeSp,
         0,
         arn(management, 2),
-        0.3 * eligible * (1.0 - d),
+        0.3 * commitment_scale * eligible * (1.0 - d),
         &start_text,
         &end_text,
         None,

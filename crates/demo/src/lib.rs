@@ -41,6 +41,11 @@ pub struct DemoConfig {
     pub start: NaiveDate,
     /// Worker threads (the output does not depend on it).
     pub threads: usize,
+    /// The Savings Plans held, as a multiple of the default sizes (a Compute
+    /// SP at 30 % of the eligible base, an EC2 Instance SP at 60 % of its
+    /// family's): above about 2, an over-committed organization whose plans
+    /// sit idle in its quiet hours.
+    pub commitment_scale: f64,
 }
 
 impl Default for DemoConfig {
@@ -52,6 +57,7 @@ impl Default for DemoConfig {
             seed: 42,
             start: NaiveDate::from_ymd_opt(2026, 7, 1).unwrap_or_default(),
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            commitment_scale: 1.0,
         }
     }
 }
@@ -156,7 +162,7 @@ pub fn generate(config: &DemoConfig, out: &Path) -> Result<DemoSummary, DemoErro
         None => 1.0,
         Some(rows) => calibrate(&org, config, &months, rows)?,
     };
-    let plan = billing::Plan::new(&org, config.seed, scale, months);
+    let plan = billing::Plan::new(&org, config.seed, scale, config.commitment_scale, months);
     let export = out.join("cur").join(EXPORT_NAME);
     let jobs = billing::jobs(&plan);
     tracing::info!(jobs = jobs.len(), scale, "writing CUR 2.0 export");
@@ -239,7 +245,13 @@ fn calibrate(
     let hours: u32 = months.iter().map(|m| m.hours).sum();
     let mut scale = 1.0;
     for _ in 0..4 {
-        let plan = billing::Plan::new(org, config.seed, scale, months.to_vec());
+        let plan = billing::Plan::new(
+            org,
+            config.seed,
+            scale,
+            config.commitment_scale,
+            months.to_vec(),
+        );
         // Savings-Plan-covered lines come with a negation line, and partly covered
         // lines split in two (usage the simulator cannot tell apart shares a
         // commitment in proportion, so every line of the last tier it reaches

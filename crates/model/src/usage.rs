@@ -83,6 +83,43 @@ pub struct UsageSeries {
     pub hourly: Vec<f64>,
 }
 
+/// Commitment paid for but left unused, hour by hour over a [`Window`]: what
+/// the Savings Plans and RIs already held would still cover if more usage
+/// came along (a pooled what-if gives it to another organization's usage).
+///
+/// Per Savings Plan fee line, the unused part is its total commitment less
+/// its used commitment (CUR 2.0 `savings_plan_total_commitment_to_date` and
+/// `savings_plan_used_commitment`, "Data Exports table dictionary", savings
+/// plan page); per RI fee line, its unused recurring fee
+/// (`reservation_unused_recurring_fee`, reservation page).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdleCommitment {
+    /// Compute Savings Plans' unused commitment, dollars per hour.
+    pub compute_sp: Vec<f64>,
+    /// SageMaker Savings Plans' unused commitment, dollars per hour.
+    pub sagemaker_sp: Vec<f64>,
+    /// EC2 Instance Savings Plans' unused commitment, dollars per hour.
+    pub ec2_instance_sp: Vec<f64>,
+    /// Reserved Instances' unused recurring fee, dollars per hour.
+    pub reserved_instances: Vec<f64>,
+    /// Savings Plans' unused commitment whose offering type the data do not
+    /// name, dollars per hour.
+    pub unknown_sp: Vec<f64>,
+}
+
+impl IdleCommitment {
+    /// No idle commitment over `hours` hours.
+    pub fn zero(hours: usize) -> Self {
+        Self {
+            compute_sp: vec![0.0; hours],
+            sagemaker_sp: vec![0.0; hours],
+            ec2_instance_sp: vec![0.0; hours],
+            reserved_instances: vec![0.0; hours],
+            unknown_sp: vec![0.0; hours],
+        }
+    }
+}
+
 /// The commitment posture of some slice of the bill (the whole, an account, a
 /// service, a family and region) over a window.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

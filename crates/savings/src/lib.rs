@@ -5,9 +5,14 @@
 //! - [`simulator`]: the one implementation of AWS's application order for RIs and
 //!   Savings Plans. Estimates, backtests, pooled what-ifs, pro forma bills and the
 //!   demo generator all call it.
+//! - [`optimizer`] and [`estimate`]: the best purchase on top of what is held,
+//!   its curve and its backtest.
+//! - [`pooling`]: the pooled what-if, an organization and the payer's pool
+//!   sharing idle commitments and one purchase.
 
 pub mod estimate;
 pub mod optimizer;
+pub mod pooling;
 pub mod rates;
 pub mod simulator;
 

@@ -1,0 +1,458 @@
+//! The pooled what-if: what an organization and the payer's pool gain by
+//! sharing commitments, as on a break-up, when the organization's accounts
+//! join the payer's organization and the two become one consolidated billing
+//! family.
+//!
+//! In one family a commitment covers its owner account's usage first, then
+//! any other account's (AWS Billing User Guide, "Reserved Instances and
+//! Savings Plans discount sharing"). So, hour by hour over the same window:
+//! 1. **Idle commitments are lent.** What each side's Compute and SageMaker
+//!    Savings Plans left unused in an hour covers the other side's uncovered
+//!    usage, by [`crate::simulator::simulate_hour`] (highest savings first;
+//!    use it or lose it). That commitment was paid for either way, so the
+//!    whole on-demand cost it covers is saved.
+//! 2. **One purchase for both.** What is left of both sides is one set of
+//!    series (the same class, region and family summed), and the best
+//!    purchase on it is compared with the two best purchases apart. It saves
+//!    at least as much: the two portfolios together are one the joint
+//!    purchase could make, and a commitment used by either side's usage is
+//!    used more.
+//!
+//! The gain of pooling is (1) plus the joint purchase's savings less the two
+//! apart. Purchases are the hindsight optimum over the window (no cap, no
+//! target utilization), at the request's term, payment, plans and rates.
+//!
+//! Not lent: idle EC2 Instance Savings Plans and RIs (reported, not used).
+//! The hourly summary keeps neither the family of an EC2 Instance Savings
+//! Plan's fee line nor an RI's reservation key, and lending them to any
+//! usage would overstate the gain; leaving them out understates it.
+//!
+//! A billing transfer (importing the organization whole) keeps commitments
+//! inside the organization that bought them: none of this applies to it.
+
+use std::collections::BTreeMap;
+
+use orgpool_model::{CommitmentClass, IdleCommitment, PlanKind, UsageSeries};
+use serde::Serialize;
+
+use crate::estimate::{Request, series_rates};
+use crate::optimizer::{Evaluator, optimize};
+use crate::rates::RateKey;
+use crate::simulator::{Commitment, CommitmentScope, Service, Usage, simulate_hour};
+
+/// One side of the pool: its uncovered usage and its idle commitments, over
+/// the same window as the other side.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    /// Uncovered eligible on-demand spend per (class, region, family).
+    pub uncovered: &'a [UsageSeries],
+    /// Commitment paid for but unused, per hour.
+    pub idle: &'a IdleCommitment,
+}
+
+/// What one side's idle Savings Plans covered of the other side's usage.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Lent {
+    /// Idle Compute and SageMaker Savings Plan commitment the side had.
+    pub idle_commitment: f64,
+    /// The part of it the other side's usage used.
+    pub commitment_used: f64,
+    /// The other side's on-demand cost it covered: all saved, since the
+    /// commitment was paid for anyway.
+    pub on_demand_covered: f64,
+}
+
+/// The pooled what-if's answer; every amount is over the window.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PooledWhatIf {
+    /// The organization's best purchase on its own usage.
+    pub organization_alone: f64,
+    /// The pool's best purchase on its own usage.
+    pub pool_alone: f64,
+    /// The pool's idle commitments covering the organization's usage.
+    pub pool_lends: Lent,
+    /// The organization's idle commitments covering the pool's usage.
+    pub organization_lends: Lent,
+    /// The best purchase on what both leave uncovered, together.
+    pub together: f64,
+    /// That purchase's commitment, dollars per hour.
+    pub together_hourly_commitment: f64,
+    /// The two best purchases apart, dollars per hour.
+    pub apart_hourly_commitment: f64,
+    /// What pooling saves beyond the two apart: both sides' lending, plus
+    /// the joint purchase less the two apart.
+    pub gain: f64,
+    /// What the two together save beyond the pool alone with the
+    /// organization buying nothing: both sides' lending, plus the joint
+    /// purchase less the pool's alone. What the payer could pass on to the
+    /// organization and be no worse off.
+    pub value_of_joining: f64,
+}
+
+/// Works out the pooled what-if of `organization` joining `pool`.
+pub fn pooled_what_if(
+    organization: Side<'_>,
+    pool: Side<'_>,
+    request: &Request<'_>,
+) -> PooledWhatIf {
+    let (organization_left, pool_lends) = lend(pool.idle, organization.uncovered, request);
+    let (pool_left, organization_lends) = lend(organization.idle, pool.uncovered, request);
+    let (organization_alone, organization_hourly) = best_purchase(organization.uncovered, request);
+    let (pool_alone, pool_hourly) = best_purchase(pool.uncovered, request);
+    let (together, together_hourly_commitment) =
+        best_purchase(&merge(&organization_left, &pool_left), request);
+    let lent = pool_lends.on_demand_covered + organization_lends.on_demand_covered;
+    PooledWhatIf {
+        organization_alone,
+        pool_alone,
+        pool_lends,
+        organization_lends,
+        together,
+        together_hourly_commitment,
+        apart_hourly_commitment: organization_hourly + pool_hourly,
+        gain: lent + together - pool_alone - organization_alone,
+        value_of_joining: lent + together - pool_alone,
+    }
+}
+
+/// The hindsight-optimal purchase's savings over the series' window and its
+/// commitment in dollars per hour.
+fn best_purchase(series: &[UsageSeries], request: &Request<'_>) -> (f64, f64) {
+    let (rates, _) = series_rates(series, request);
+    let eval = Evaluator::new(series, &rates);
+    let outcome = eval.evaluate(&optimize(&eval));
+    let hours = eval.hours().max(1) as f64;
+    (outcome.savings, outcome.commitment_cost / hours)
+}
+
+/// The discounts `idle`'s Savings Plans give a series: (Compute, SageMaker).
+/// Not masked by the request's plans: those say what may be bought, and
+/// these are held already.
+fn lending_rates(s: &UsageSeries, request: &Request<'_>) -> (Option<f64>, Option<f64>) {
+    let lookup = |plan| {
+        request
+            .rates
+            .lookup(&RateKey {
+                plan,
+                term: request.term,
+                payment: request.payment,
+                region: &s.region,
+                family: &s.family,
+            })
+            .map(|(d, _)| d)
+    };
+    match s.class {
+        CommitmentClass::Ec2 | CommitmentClass::Fargate | CommitmentClass::Lambda => {
+            (lookup(PlanKind::ComputeSp), None)
+        }
+        CommitmentClass::Sagemaker => (None, lookup(PlanKind::SagemakerSp)),
+        CommitmentClass::Rds => (None, None),
+    }
+}
+
+/// Covers `borrower`'s usage with `idle`'s Compute and SageMaker Savings
+/// Plans hour by hour; returns what is left uncovered and what was lent.
+fn lend(
+    idle: &IdleCommitment,
+    borrower: &[UsageSeries],
+    request: &Request<'_>,
+) -> (Vec<UsageSeries>, Lent) {
+    let rates: Vec<(Option<f64>, Option<f64>)> =
+        borrower.iter().map(|s| lending_rates(s, request)).collect();
+    let mut left = borrower.to_vec();
+    let hours = borrower.first().map_or(0, |s| s.hourly.len());
+    let hour_of = |v: &[f64], h: usize| v.get(h).copied().unwrap_or(0.0).max(0.0);
+    let mut lent = Lent::default();
+    for h in 0..hours {
+        let compute = hour_of(&idle.compute_sp, h);
+        let sagemaker = hour_of(&idle.sagemaker_sp, h);
+        lent.idle_commitment += compute + sagemaker;
+        let commitments: Vec<Commitment> = [
+            (CommitmentScope::ComputeSp, compute),
+            (CommitmentScope::SagemakerSp, sagemaker),
+        ]
+        .into_iter()
+        .filter(|(_, per_hour)| *per_hour > 0.0)
+        .map(|(scope, per_hour)| Commitment {
+            scope,
+            owner: LENDER,
+            shared: true,
+            per_hour,
+        })
+        .collect();
+        if commitments.is_empty() {
+            continue;
+        }
+        // Each series is one usage line, its own "family" so that the
+        // discount is found by the series' place; one unit costs one dollar.
+        let lines: Vec<Usage> = borrower
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.hourly[h] > 0.0)
+            .map(|(k, s)| Usage {
+                account: BORROWER,
+                service: service_of(s.class),
+                family: k as u32,
+                region: 0,
+                reservation_key: None,
+                reservation_factor: 1.0,
+                amount: s.hourly[h],
+                on_demand_cost: s.hourly[h],
+            })
+            .collect();
+        let outcome = simulate_hour(&lines, &commitments, |c, u| {
+            let (compute, sagemaker) = rates[u.family as usize];
+            match commitments[c].scope {
+                CommitmentScope::ComputeSp => compute,
+                _ => sagemaker,
+            }
+        });
+        lent.commitment_used += outcome.used.iter().sum::<f64>();
+        for (line, uncovered) in lines.iter().zip(&outcome.uncovered_on_demand_cost) {
+            let k = line.family as usize;
+            lent.on_demand_covered += left[k].hourly[h] - uncovered;
+            left[k].hourly[h] = *uncovered;
+        }
+    }
+    (left, lent)
+}
+
+/// The simulator's account numbers for the two sides of a loan.
+const LENDER: u32 = 0;
+const BORROWER: u32 = 1;
+
+fn service_of(class: CommitmentClass) -> Service {
+    match class {
+        CommitmentClass::Ec2 => Service::Ec2,
+        CommitmentClass::Fargate => Service::Fargate,
+        CommitmentClass::Lambda => Service::Lambda,
+        CommitmentClass::Sagemaker => Service::SageMaker,
+        CommitmentClass::Rds => Service::Rds,
+    }
+}
+
+/// Both sides' series as one: the same (class, region, family) summed hour
+/// by hour, in key order.
+fn merge(a: &[UsageSeries], b: &[UsageSeries]) -> Vec<UsageSeries> {
+    let mut by_key: BTreeMap<(CommitmentClass, &str, &str), UsageSeries> = BTreeMap::new();
+    for s in a.iter().chain(b) {
+        let key = (s.class, s.region.as_str(), s.family.as_str());
+        match by_key.get_mut(&key) {
+            Some(sum) => {
+                for (x, y) in sum.hourly.iter_mut().zip(&s.hourly) {
+                    *x += y;
+                }
+            }
+            None => {
+                by_key.insert(key, s.clone());
+            }
+        }
+    }
+    by_key.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::RateChain;
+    use crate::rates::{RateRow, RateSource, RateTable};
+    use orgpool_model::{Payment, Term};
+
+    /// Every plan at `discount`, whatever the key.
+    fn flat_rates(discount: f64) -> RateTable {
+        let rows = [
+            PlanKind::ComputeSp,
+            PlanKind::Ec2InstanceSp,
+            PlanKind::SagemakerSp,
+            PlanKind::RdsRi,
+        ]
+        .map(|plan| RateRow {
+            plan,
+            term: Term::OneYear,
+            payment: Payment::NoUpfront,
+            region: None,
+            family: None,
+            discount,
+        });
+        RateTable::from_rows(rows, RateSource::File("test".into()))
+    }
+
+    fn request<'a>(table: &'a RateTable, plans: &'a [PlanKind]) -> Request<'a> {
+        Request {
+            term: Term::OneYear,
+            payment: Payment::NoUpfront,
+            plans,
+            rates: RateChain {
+                tables: vec![table],
+            },
+            max_commitment: None,
+            target_utilization: None,
+        }
+    }
+
+    fn series(class: CommitmentClass, family: &str, hourly: Vec<f64>) -> UsageSeries {
+        UsageSeries {
+            class,
+            region: "us-east-1".into(),
+            family: family.into(),
+            hourly,
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-6 * (1.0 + b.abs())
+    }
+
+    /// Day and night: each side uses 10 $/h every other hour. Apart, any
+    /// commitment costs more than it covers (at a 30 % discount it must be
+    /// used 70 % of the hours), so each buys nothing. Together the usage is
+    /// 10 $/h every hour: a Compute SP of 7 $/h covers it all and saves
+    /// 3 $/h.
+    #[test]
+    fn complementary_usage_saves_together_what_neither_can_alone() {
+        let table = flat_rates(0.3);
+        let plans = [PlanKind::ComputeSp];
+        let hours = 48;
+        let day: Vec<f64> = (0..hours)
+            .map(|h| if h % 2 == 0 { 10.0 } else { 0.0 })
+            .collect();
+        let night: Vec<f64> = day.iter().map(|v| 10.0 - v).collect();
+        let organization = [series(CommitmentClass::Ec2, "m5", day)];
+        let pool = [series(CommitmentClass::Fargate, "fargate", night)];
+        let none = IdleCommitment::zero(hours);
+        let what_if = pooled_what_if(
+            Side {
+                uncovered: &organization,
+                idle: &none,
+            },
+            Side {
+                uncovered: &pool,
+                idle: &none,
+            },
+            &request(&table, &plans),
+        );
+        assert!(close(what_if.organization_alone, 0.0), "{what_if:?}");
+        assert!(close(what_if.pool_alone, 0.0), "{what_if:?}");
+        assert!(close(what_if.together, 3.0 * hours as f64), "{what_if:?}");
+        assert!(
+            close(what_if.together_hourly_commitment, 7.0),
+            "{what_if:?}"
+        );
+        assert!(close(what_if.gain, 3.0 * hours as f64), "{what_if:?}");
+        assert_eq!(what_if.pool_lends, Lent::default());
+    }
+
+    /// The pool's idle Compute SP, 0, 3, 7 and 14 $/h over four hours, at a
+    /// 30 % discount on the organization's 10 $/h: it covers
+    /// min(10, idle / 0.7) of it each hour, using what that takes.
+    #[test]
+    fn idle_savings_plans_cover_the_other_sides_usage_hour_by_hour() {
+        let table = flat_rates(0.3);
+        let plans = [PlanKind::ComputeSp];
+        let organization = [series(CommitmentClass::Ec2, "m5", vec![10.0; 4])];
+        let mut idle = IdleCommitment::zero(4);
+        idle.compute_sp = vec![0.0, 3.0, 7.0, 14.0];
+        // Never lent: the model does not place these.
+        idle.ec2_instance_sp = vec![50.0; 4];
+        idle.reserved_instances = vec![50.0; 4];
+        let (left, lent) = lend(&idle, &organization, &request(&table, &plans));
+        assert!(close(lent.idle_commitment, 24.0), "{lent:?}");
+        assert!(close(lent.commitment_used, 3.0 + 7.0 + 7.0), "{lent:?}");
+        assert!(
+            close(lent.on_demand_covered, 3.0 / 0.7 + 10.0 + 10.0),
+            "{lent:?}"
+        );
+        let expected = [10.0, 10.0 - 3.0 / 0.7, 0.0, 0.0];
+        for (got, want) in left[0].hourly.iter().zip(expected) {
+            assert!(close(*got, want), "{:?}", left[0].hourly);
+        }
+    }
+
+    /// A Savings Plan covers the usage with the highest savings first: with
+    /// 6 $/h idle, the m5 series (40 % off) is covered whole (6 / 0.6 = 10)
+    /// and the c5 series (20 % off) not at all; SageMaker's idle plan
+    /// covers only SageMaker usage.
+    #[test]
+    fn lending_follows_the_simulators_order_and_scopes() {
+        let table = RateTable::from_rows(
+            [("m5", 0.4), ("c5", 0.2), ("ml.m5", 0.5)].map(|(family, discount)| RateRow {
+                plan: if family.starts_with("ml.") {
+                    PlanKind::SagemakerSp
+                } else {
+                    PlanKind::ComputeSp
+                },
+                term: Term::OneYear,
+                payment: Payment::NoUpfront,
+                region: None,
+                family: Some(family.into()),
+                discount,
+            }),
+            RateSource::File("test".into()),
+        );
+        let plans = [PlanKind::ComputeSp];
+        let borrower = [
+            series(CommitmentClass::Ec2, "c5", vec![10.0]),
+            series(CommitmentClass::Ec2, "m5", vec![10.0]),
+            series(CommitmentClass::Sagemaker, "ml.m5", vec![4.0]),
+        ];
+        let mut idle = IdleCommitment::zero(1);
+        idle.compute_sp = vec![6.0];
+        idle.sagemaker_sp = vec![1.0];
+        let (left, lent) = lend(&idle, &borrower, &request(&table, &plans));
+        let left: Vec<f64> = left.iter().map(|s| s.hourly[0]).collect();
+        assert!(
+            close(left[0], 10.0) && close(left[1], 0.0) && close(left[2], 2.0),
+            "{left:?}"
+        );
+        assert!(close(lent.commitment_used, 7.0), "{lent:?}");
+        assert!(close(lent.on_demand_covered, 12.0), "{lent:?}");
+    }
+
+    /// Against an exhaustive search on a small case: a Compute SP bought for
+    /// each side alone and for the two sides' summed usage.
+    #[test]
+    fn joint_purchase_matches_an_exhaustive_search() {
+        let table = flat_rates(0.25);
+        let plans = [PlanKind::ComputeSp];
+        let a = vec![4.0, 9.0, 1.0, 7.0, 0.0, 12.0, 5.0, 3.0];
+        let b = vec![6.0, 0.0, 8.0, 2.0, 9.0, 1.0, 4.0, 7.0];
+        let organization = [series(CommitmentClass::Ec2, "m5", a.clone())];
+        let pool = [series(CommitmentClass::Lambda, "lambda", b.clone())];
+        let none = IdleCommitment::zero(a.len());
+        let what_if = pooled_what_if(
+            Side {
+                uncovered: &organization,
+                idle: &none,
+            },
+            Side {
+                uncovered: &pool,
+                idle: &none,
+            },
+            &request(&table, &plans),
+        );
+        // The savings are piecewise linear in the commitment, with corners
+        // where it covers exactly one hour's usage: the best is at one.
+        let search = |usage: &[f64]| {
+            usage
+                .iter()
+                .map(|corner| {
+                    let c = corner * 0.75;
+                    usage.iter().map(|u| u.min(c / 0.75) - c).sum::<f64>()
+                })
+                .fold(0.0_f64, f64::max)
+        };
+        let sum: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+        let tolerance = |x: f64| 0.005 * x + 1e-9;
+        for (got, want) in [
+            (what_if.organization_alone, search(&a)),
+            (what_if.pool_alone, search(&b)),
+            (what_if.together, search(&sum)),
+        ] {
+            assert!(
+                got >= want - tolerance(want) && got <= want + 1e-6,
+                "{got} against {want}"
+            );
+        }
+        assert!(what_if.gain > 0.0, "{what_if:?}");
+    }
+}
