@@ -25,30 +25,37 @@
 //! | `identitystore-list-users.json` | `aws identitystore list-users --identity-store-id ID` |
 //! | `identitystore-list-groups.json` | `aws identitystore list-groups --identity-store-id ID` |
 //! | `identitystore-list-group-memberships-GROUP.json` | `… list-group-memberships --group-id GROUP` |
+//! | `iam-get-account-authorization-details-ACCOUNT.json` | `aws iam get-account-authorization-details --filter LocalManagedPolicy Role User Group`, in each active account |
 //!
 //! The CLI paginates for you, so each file holds the whole list. A file that
 //! is missing where the tree says one should be becomes a gap in the bundle; a
 //! file that is not JSON, or lacks the field the command always returns, is an
 //! error naming the file and the field.
 //!
-//! CloudTrail trails, Config aggregators, RAM shares, StackSets, member
-//! accounts' IAM roles, and the accounts' resource and identity policies are
-//! not read from saved files. Each is recorded as a
-//! gap ([`NOT_READ_FROM_FILES`]), so that nothing downstream mistakes "not
-//! read" for "none": the assessment lists them and weighs them as unknown.
+//! Each account's IAM details give its roles and identity policies, kept by
+//! the rules `orgpool discover` keeps them by (`crate::iam_details`); an
+//! active account without its file is a gap for it ([`IAM_FROM_FILES`]).
+//!
+//! CloudTrail trails, Config aggregators, RAM shares, StackSets and the
+//! accounts' resource policies are not read from saved files. Each is
+//! recorded as a gap ([`NOT_READ_FROM_FILES`]), so that nothing downstream
+//! mistakes "not read" for "none": the assessment lists them and weighs them
+//! as unknown.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use orgpool_model::{
     Account, AccountAssignment, AccountStatus, BUNDLE_FORMAT, BUNDLE_VERSION, BundleSource,
-    DelegatedAdministrator, FeatureSet, Gap, GroupMembership, JoinedMethod, OrgBundle,
-    Organization, OrganizationalUnit, PermissionSet, Policy, PolicyType, PrincipalType, Root,
-    SourceKind, SsoGroup, SsoInstance, SsoUser, TrustedService,
+    DelegatedAdministrator, FeatureSet, Gap, GroupMembership, IamRole, IdentityPolicy,
+    IdentityPolicyKind, JoinedMethod, OrgBundle, Organization, OrganizationalUnit, PermissionSet,
+    Policy, PolicyType, PrincipalType, Root, SourceKind, SsoGroup, SsoInstance, SsoUser,
+    TrustedService,
 };
 use serde_json::Value;
 
 use crate::OrgError;
+use crate::iam_details::{Details, Found, Holder, Managed, Version, document_of, keep_role};
 
 /// The policy types read, as `list-policies --filter` spells them.
 const POLICY_TYPES: [(&str, PolicyType); 5] = [
@@ -64,12 +71,11 @@ const POLICY_TYPES: [(&str, PolicyType); 5] = [
 
 /// The APIs `orgpool discover` reads live that saved files do not carry:
 /// each becomes a gap of every bundle read from a folder.
-pub const NOT_READ_FROM_FILES: [&str; 14] = [
+pub const NOT_READ_FROM_FILES: [&str; 12] = [
     crate::live::DESCRIBE_TRAILS,
     crate::live::DESCRIBE_AGGREGATORS,
     crate::live::GET_RESOURCE_SHARES,
     crate::live::LIST_STACK_SETS,
-    crate::live::LIST_ROLES,
     crate::live::POLICY_READS[0],
     crate::live::POLICY_READS[1],
     crate::live::POLICY_READS[2],
@@ -78,8 +84,21 @@ pub const NOT_READ_FROM_FILES: [&str; 14] = [
     crate::live::POLICY_READS[5],
     crate::live::POLICY_READS[6],
     crate::live::POLICY_READS[7],
+];
+
+/// What an account's `iam-get-account-authorization-details-ACCOUNT.json`
+/// stands for: the live APIs that read its roles and identity policies. An
+/// active account without the file has a gap for each; a folder with no
+/// such file at all, one gap for each scoped to the organization.
+pub const IAM_FROM_FILES: [&str; 2] = [
+    crate::live::LIST_ROLES,
     crate::live::GET_ACCOUNT_AUTHORIZATION_DETAILS,
 ];
+
+/// The saved `aws iam get-account-authorization-details` of one account.
+fn iam_file(account: &str) -> String {
+    format!("iam-get-account-authorization-details-{account}.json")
+}
 
 struct Folder {
     dir: PathBuf,
@@ -227,6 +246,7 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
     };
     let delegated_administrators = delegated(&mut f)?;
     let identity_center = identity_center(&mut f, &accounts)?;
+    let iam = iam(&mut f, &accounts)?;
     f.gaps.extend(NOT_READ_FROM_FILES.iter().map(|api| Gap {
         scope: "organization".to_owned(),
         api: (*api).to_owned(),
@@ -252,16 +272,175 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
         config_aggregators: Vec::new(),
         security_service_admins: Vec::new(),
         ram_shares: Vec::new(),
-        iam_roles: Vec::new(),
+        iam_roles: iam.roles,
         stack_sets: Vec::new(),
         resource_policies: Vec::new(),
-        identity_policies: Vec::new(),
+        identity_policies: iam.identity_policies,
         gaps: f.gaps,
     };
     bundle
         .validate()
         .map_err(|e| OrgError::BadExport(format!("{}: {e}", dir.display())))?;
     Ok(bundle)
+}
+
+/// The roles and identity policies kept from the saved IAM details.
+#[derive(Default)]
+struct Iam {
+    roles: Vec<IamRole>,
+    identity_policies: Vec<IdentityPolicy>,
+}
+
+/// Each active account's saved `aws iam get-account-authorization-details`
+/// (run in that account, with the filter `LocalManagedPolicy Role User
+/// Group`): its roles kept by their trust policies and its identity policies
+/// by their organization keys, as `orgpool discover` keeps them
+/// ([`crate::iam_details`]). A role or policy whose document is not JSON is
+/// a gap naming it; so is an active account without the file.
+fn iam(f: &mut Folder, accounts: &[Account]) -> Result<Iam, OrgError> {
+    let active: Vec<&Account> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Active)
+        .collect();
+    let mut out = Iam::default();
+    if !active.iter().any(|a| f.dir.join(iam_file(&a.id)).exists()) {
+        f.gaps.extend(IAM_FROM_FILES.iter().map(|api| {
+            Gap {
+                scope: "organization".to_owned(),
+                api: (*api).to_owned(),
+                error: "no iam-get-account-authorization-details-ACCOUNT.json in the folder; \
+                    save one per account (docs/from-cli.md), or `orgpool discover` reads it live"
+                    .to_owned(),
+            }
+        }));
+        return Ok(out);
+    }
+    for account in active {
+        let name = iam_file(&account.id);
+        if !f.dir.join(&name).exists() {
+            f.gaps.extend(IAM_FROM_FILES.iter().map(|api| Gap {
+                scope: account.id.clone(),
+                api: (*api).to_owned(),
+                error: format!("{name} is not in the folder"),
+            }));
+            continue;
+        }
+        let (path, v) = f.required(&name)?;
+        let mut unreadable = Vec::new();
+        for r in list(&path, &v, "RoleDetailList")? {
+            let role = IamRole {
+                account_id: account.id.clone(),
+                role_name: required_text(&path, r, "RoleName")?,
+                arn: required_text(&path, r, "Arn")?,
+                trust_policy: document_of(r.get("AssumeRolePolicyDocument")),
+            };
+            if role.trust_policy.is_string() {
+                unreadable.push((crate::live::LIST_ROLES, role.arn.clone(), "trust policy"));
+            } else if keep_role(&role) {
+                out.roles.push(role);
+            }
+        }
+        let found = identity_details(&path, &v, &account.id)?;
+        out.identity_policies.extend(found.kept);
+        let api = crate::live::GET_ACCOUNT_AUTHORIZATION_DETAILS;
+        unreadable.extend(
+            found
+                .unreadable
+                .into_iter()
+                .map(|l| (api, l, "policy document")),
+        );
+        f.gaps
+            .extend(unreadable.into_iter().map(|(api, label, document)| Gap {
+                scope: account.id.clone(),
+                api: api.to_owned(),
+                error: format!(
+                    "{}: {label}: the {document} is not JSON, so it was not checked",
+                    path.display()
+                ),
+            }));
+    }
+    Ok(out)
+}
+
+/// One account's identity policies from its saved IAM details.
+fn identity_details(path: &Path, v: &Value, account: &str) -> Result<Found, OrgError> {
+    let mut details = Details::default();
+    for p in list(path, v, "Policies")? {
+        let versions = p.get("PolicyVersionList").and_then(Value::as_array);
+        details.managed(
+            account,
+            Managed {
+                arn: required_text(path, p, "Arn")?,
+                name: p
+                    .get("PolicyName")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                default_version_id: p
+                    .get("DefaultVersionId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                versions: versions
+                    .into_iter()
+                    .flatten()
+                    .map(|v| Version {
+                        id: v
+                            .get("VersionId")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        is_default: v.get("IsDefaultVersion").and_then(Value::as_bool)
+                            == Some(true),
+                        document: document_of(v.get("Document")),
+                    })
+                    .collect(),
+            },
+        );
+    }
+    let holders = [
+        (
+            "RoleDetailList",
+            "RolePolicyList",
+            IdentityPolicyKind::RoleInline,
+        ),
+        (
+            "UserDetailList",
+            "UserPolicyList",
+            IdentityPolicyKind::UserInline,
+        ),
+        (
+            "GroupDetailList",
+            "GroupPolicyList",
+            IdentityPolicyKind::GroupInline,
+        ),
+    ];
+    for (field, inline_field, kind) in holders {
+        for h in list(path, v, field)? {
+            let inline = h.get(inline_field).and_then(Value::as_array);
+            let attached = h.get("AttachedManagedPolicies").and_then(Value::as_array);
+            let boundary = h
+                .get("PermissionsBoundary")
+                .map(|b| text(b, "PermissionsBoundaryArn"));
+            details.holder(
+                account,
+                Holder {
+                    arn: required_text(path, h, "Arn")?,
+                    kind,
+                    inline: inline
+                        .into_iter()
+                        .flatten()
+                        .map(|p| (text(p, "PolicyName"), document_of(p.get("PolicyDocument"))))
+                        .collect(),
+                    managed: attached
+                        .into_iter()
+                        .flatten()
+                        .map(|a| text(a, "PolicyArn"))
+                        .chain(boundary)
+                        .filter(|arn| !arn.is_empty())
+                        .collect(),
+                },
+            );
+        }
+    }
+    Ok(details.found())
 }
 
 /// The OU tree and the accounts, walked from the roots.

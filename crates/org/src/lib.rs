@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod from_cli;
+mod iam_details;
 pub mod live;
 
 use std::path::Path;

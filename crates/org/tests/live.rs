@@ -591,6 +591,21 @@ save("identitystore-list-users", ids.list_users(IdentityStoreId=store))
 groups = ids.list_groups(IdentityStoreId=store); save("identitystore-list-groups", groups)
 for g in groups["Groups"]:
     save("identitystore-list-group-memberships-" + g["GroupId"], ids.list_group_memberships(IdentityStoreId=store, GroupId=g["GroupId"]))
+# In each active account, with its own credentials (the management account's
+# own, a member's through the role orgpool discover assumes).
+me = boto3.client("sts", endpoint_url=ep).get_caller_identity()["Account"]
+for a in org.list_accounts()["Accounts"]:
+    if a["Status"] != "ACTIVE":
+        continue
+    creds = {}
+    if a["Id"] != me:
+        c = boto3.client("sts", endpoint_url=ep).assume_role(
+            RoleArn="arn:aws:iam::%s:role/OrganizationAccountAccessRole" % a["Id"], RoleSessionName="export")["Credentials"]
+        creds = dict(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+    iam = boto3.client("iam", endpoint_url=ep, **creds)
+    pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["LocalManagedPolicy", "Role", "User", "Group"])
+    details = pages.build_full_result()
+    save("iam-get-account-authorization-details-" + a["Id"], details)
 "#;
 
 #[test]
@@ -660,9 +675,94 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
     assert_eq!(a.users, b.users);
     assert_eq!(a.groups, b.groups);
     assert_eq!(a.group_memberships, b.group_memberships);
+    // Each account's saved IAM details give the roles and identity policies
+    // discovery keeps live.
+    let by_arn = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let roles = |b: &orgpool_model::OrgBundle| {
+        by_arn(b.iam_roles.iter().map(|r| format!("{r:?}")).collect())
+    };
+    let identity = |b: &orgpool_model::OrgBundle| {
+        by_arn(
+            b.identity_policies
+                .iter()
+                .map(|p| format!("{p:?}"))
+                .collect(),
+        )
+    };
+    assert!(!live.iam_roles.is_empty() && !live.identity_policies.is_empty());
+    assert_eq!(roles(&files), roles(&live));
+    assert_eq!(identity(&files), identity(&live));
     // What saved files cannot carry is a gap, never a silent "none".
     let gap_apis: Vec<&str> = files.gaps.iter().map(|g| g.api.as_str()).collect();
     assert_eq!(gap_apis, orgpool_org::from_cli::NOT_READ_FROM_FILES);
+
+    // An account whose IAM details were not saved is a gap for it; with none
+    // saved at all, one gap for the organization; a saved file without its
+    // lists is an error naming the file and the list.
+    let iam_files: Vec<(std::path::PathBuf, String)> = std::fs::read_dir(&saved)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.to_string_lossy()
+                .contains("iam-get-account-authorization-details-")
+        })
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p, text)
+        })
+        .collect();
+    let holder = live.identity_policies[0].account_id.clone();
+    let held = saved.join(format!(
+        "iam-get-account-authorization-details-{holder}.json"
+    ));
+    std::fs::remove_file(&held).unwrap();
+    let partial = orgpool_org::from_cli::read(&saved).unwrap();
+    let account_gaps: Vec<(&str, &str)> = partial
+        .gaps
+        .iter()
+        .filter(|g| g.scope == holder)
+        .map(|g| (g.scope.as_str(), g.api.as_str()))
+        .collect();
+    let expected: Vec<(&str, &str)> = orgpool_org::from_cli::IAM_FROM_FILES
+        .iter()
+        .map(|api| (holder.as_str(), *api))
+        .collect();
+    assert_eq!(account_gaps, expected);
+    assert!(
+        partial
+            .identity_policies
+            .iter()
+            .all(|p| p.account_id != holder)
+    );
+    std::fs::write(&held, r#"{"RoleDetailList": [], "Policies": []}"#).unwrap();
+    let err = orgpool_org::from_cli::read(&saved).unwrap_err();
+    assert!(err.is_bad_input());
+    assert!(
+        err.to_string().contains(&format!("{}", held.display())),
+        "{err}"
+    );
+    assert!(err.to_string().contains("UserDetailList"), "{err}");
+    for (f, _) in &iam_files {
+        let _ = std::fs::remove_file(f);
+    }
+    let none = orgpool_org::from_cli::read(&saved).unwrap();
+    let gaps: Vec<(&str, &str)> = none
+        .gaps
+        .iter()
+        .map(|g| (g.scope.as_str(), g.api.as_str()))
+        .collect();
+    let iam_gaps: Vec<(&str, &str)> = orgpool_org::from_cli::IAM_FROM_FILES
+        .iter()
+        .map(|api| ("organization", *api))
+        .collect();
+    assert_eq!(gaps[..2], iam_gaps[..]);
+    assert!(none.iam_roles.is_empty() && none.identity_policies.is_empty());
+    for (f, text) in &iam_files {
+        std::fs::write(f, text).unwrap();
+    }
 
     // A missing optional file is a gap; a broken required one an error naming it.
     std::fs::remove_file(saved.join("list-aws-service-access-for-organization.json")).unwrap();

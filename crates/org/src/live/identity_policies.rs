@@ -12,17 +12,18 @@
 //! its versions, and every role, user and group with its inline policies, its
 //! attached managed policies and (roles and users) its permissions boundary
 //! (IAM API reference, "GetAccountAuthorizationDetails"). Its documents are
-//! URL-encoded (RFC 3986) and decoded by `members::decode_policy`.
+//! URL-encoded (RFC 3986) and decoded by `iam_details::decode_policy`;
+//! what is kept is decided in `crate::iam_details`, shared with `from_cli`.
 //!
 //! A failing call is a gap for its account, and discovery goes on.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_iam::Client as Iam;
 use aws_sdk_iam::types::{AttachedPermissionsBoundary, AttachedPolicy, EntityType, PolicyDetail};
-use orgpool_model::{IdentityPolicy, IdentityPolicyKind};
+use orgpool_model::IdentityPolicyKind;
 
-use super::members::decode_policy;
+pub(super) use crate::iam_details::Found;
+use crate::iam_details::{Details, Holder, Managed, Version, decode_policy};
+
 use super::{Session, describe, text};
 
 /// IAM action `iam:GetAccountAuthorizationDetails`.
@@ -30,17 +31,6 @@ pub const GET_ACCOUNT_AUTHORIZATION_DETAILS: &str = "iam:GetAccountAuthorization
 
 /// The actions this module calls (in each account it reads).
 pub const ACTIONS: &[&str] = &[GET_ACCOUNT_AUTHORIZATION_DETAILS];
-
-/// The identity policies of one account.
-#[derive(Debug, Default)]
-pub(super) struct Found {
-    /// Those using an organization condition key.
-    pub kept: Vec<IdentityPolicy>,
-    /// Policies read in all, kept or not.
-    pub read: usize,
-    /// Policies whose document is not JSON, by label.
-    pub unreadable: Vec<String>,
-}
 
 /// One account's customer managed and inline policies.
 pub(super) async fn read(s: &Session<'_>, config: &aws_config::SdkConfig, account: &str) -> Found {
@@ -59,7 +49,7 @@ pub(super) async fn read(s: &Session<'_>, config: &aws_config::SdkConfig, accoun
     while let Some(page) = pages.next().await {
         s.call(GET_ACCOUNT_AUTHORIZATION_DETAILS);
         match page {
-            Ok(page) => details.add_page(account, &page),
+            Ok(page) => add_page(&mut details, account, &page),
             Err(e) => {
                 s.gap(account, GET_ACCOUNT_AUTHORIZATION_DETAILS, describe(&e));
                 break;
@@ -69,150 +59,94 @@ pub(super) async fn read(s: &Session<'_>, config: &aws_config::SdkConfig, accoun
     details.found()
 }
 
-/// What the pages hold, gathered: a managed policy's attachments may come on
-/// another page than the policy itself.
-#[derive(Default)]
-struct Details {
-    /// Every policy read, managed ones without their attachments yet.
-    policies: Vec<IdentityPolicy>,
-    /// Each managed policy's ARN, with the principals it applies to.
-    attachments: BTreeMap<String, Vec<String>>,
-}
-
-/// A role, user or group, as far as its policies go.
-struct Holder<'p> {
-    arn: Option<&'p str>,
-    /// The kind of its inline policies.
-    kind: IdentityPolicyKind,
-    inline: &'p [PolicyDetail],
-    attached: &'p [AttachedPolicy],
-    /// Its permissions boundary (roles and users only).
-    boundary: Option<&'p AttachedPermissionsBoundary>,
-}
-
 type Page =
     aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
 
-impl Details {
-    fn add_page(&mut self, account: &str, page: &Page) {
-        for p in page.policies() {
-            self.policies.push(managed(account, p));
-        }
-        for r in page.role_detail_list() {
-            self.holder(
-                account,
-                Holder {
-                    arn: r.arn(),
-                    kind: IdentityPolicyKind::RoleInline,
-                    inline: r.role_policy_list(),
-                    attached: r.attached_managed_policies(),
-                    boundary: r.permissions_boundary(),
-                },
-            );
-        }
-        for u in page.user_detail_list() {
-            self.holder(
-                account,
-                Holder {
-                    arn: u.arn(),
-                    kind: IdentityPolicyKind::UserInline,
-                    inline: u.user_policy_list(),
-                    attached: u.attached_managed_policies(),
-                    boundary: u.permissions_boundary(),
-                },
-            );
-        }
-        for g in page.group_detail_list() {
-            self.holder(
-                account,
-                Holder {
-                    arn: g.arn(),
-                    kind: IdentityPolicyKind::GroupInline,
-                    inline: g.group_policy_list(),
-                    attached: g.attached_managed_policies(),
-                    boundary: None,
-                },
-            );
-        }
+/// Hands one page's policies, roles, users and groups to `details`.
+fn add_page(details: &mut Details, account: &str, page: &Page) {
+    for p in page.policies() {
+        details.managed(account, managed(p));
     }
-
-    /// A role's, user's or group's inline policies, and the managed policies
-    /// it is under (attached, or its permissions boundary).
-    fn holder(&mut self, account: &str, h: Holder<'_>) {
-        let holder = text(h.arn);
-        for p in h.inline {
-            self.policies.push(IdentityPolicy {
-                account_id: account.to_owned(),
-                kind: h.kind,
-                arn: holder.clone(),
-                name: text(p.policy_name()),
-                version_id: None,
-                attached_to: vec![holder.clone()],
-                policy: decode_policy(p.policy_document()),
-            });
-        }
-        let boundary = h.boundary.and_then(|b| b.permissions_boundary_arn());
-        let managed = h.attached.iter().map(|a| a.policy_arn()).chain([boundary]);
-        self.attach(&holder, managed);
+    for r in page.role_detail_list() {
+        let managed = managed_arns(r.attached_managed_policies(), r.permissions_boundary());
+        let holder = holder(
+            r.arn(),
+            IdentityPolicyKind::RoleInline,
+            r.role_policy_list(),
+            managed,
+        );
+        details.holder(account, holder);
     }
-
-    /// Records that `holder` is under each managed policy of `policies`.
-    fn attach<'a>(&mut self, holder: &str, policies: impl Iterator<Item = Option<&'a str>>) {
-        for arn in policies.flatten() {
-            let under = self.attachments.entry(arn.to_owned()).or_default();
-            if !under.iter().any(|h| h == holder) {
-                under.push(holder.to_owned());
-            }
-        }
+    for u in page.user_detail_list() {
+        let managed = managed_arns(u.attached_managed_policies(), u.permissions_boundary());
+        let holder = holder(
+            u.arn(),
+            IdentityPolicyKind::UserInline,
+            u.user_policy_list(),
+            managed,
+        );
+        details.holder(account, holder);
     }
-
-    /// The policies that use an organization key, managed ones with their
-    /// attachments, and how many were read.
-    fn found(mut self) -> Found {
-        let read = self.policies.len();
-        let (unreadable, parsed): (Vec<IdentityPolicy>, Vec<IdentityPolicy>) = self
-            .policies
-            .into_iter()
-            .partition(|p| p.policy.is_string());
-        let mut kept: Vec<IdentityPolicy> = parsed
-            .into_iter()
-            .filter(|p| !p.org_condition_keys().is_empty())
-            .collect();
-        for p in &mut kept {
-            if p.kind == IdentityPolicyKind::Managed {
-                p.attached_to = self.attachments.remove(&p.arn).unwrap_or_default();
-            }
-        }
-        Found {
-            kept,
-            read,
-            unreadable: unreadable.iter().map(IdentityPolicy::label).collect(),
-        }
+    for g in page.group_detail_list() {
+        let managed = managed_arns(g.attached_managed_policies(), None);
+        let holder = holder(
+            g.arn(),
+            IdentityPolicyKind::GroupInline,
+            g.group_policy_list(),
+            managed,
+        );
+        details.holder(account, holder);
     }
 }
 
-/// A customer managed policy, with the document of its default version.
-fn managed(account: &str, p: &aws_sdk_iam::types::ManagedPolicyDetail) -> IdentityPolicy {
-    let arn = text(p.arn());
-    let default = p
-        .policy_version_list()
+/// The managed policies a role, user or group is under: attached, or its
+/// permissions boundary.
+fn managed_arns(
+    attached: &[AttachedPolicy],
+    boundary: Option<&AttachedPermissionsBoundary>,
+) -> Vec<String> {
+    let boundary = boundary.and_then(|b| b.permissions_boundary_arn());
+    attached
         .iter()
-        .find(|v| v.is_default_version())
-        .or_else(|| p.policy_version_list().first());
-    IdentityPolicy {
-        account_id: account.to_owned(),
-        kind: IdentityPolicyKind::Managed,
-        name: p
-            .policy_name()
-            .map(str::to_owned)
-            .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default().to_owned()),
-        version_id: p
-            .default_version_id()
-            .or_else(|| default.and_then(|v| v.version_id()))
-            .map(str::to_owned),
-        attached_to: Vec::new(),
-        policy: decode_policy(default.and_then(|v| v.document())),
-        arn,
+        .map(|a| a.policy_arn())
+        .chain([boundary])
+        .flatten()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn holder(
+    arn: Option<&str>,
+    kind: IdentityPolicyKind,
+    inline: &[PolicyDetail],
+    managed: Vec<String>,
+) -> Holder {
+    Holder {
+        arn: text(arn),
+        kind,
+        inline: inline
+            .iter()
+            .map(|p| (text(p.policy_name()), decode_policy(p.policy_document())))
+            .collect(),
+        managed,
+    }
+}
+
+/// A customer managed policy with its versions.
+fn managed(p: &aws_sdk_iam::types::ManagedPolicyDetail) -> Managed {
+    Managed {
+        arn: text(p.arn()),
+        name: p.policy_name().map(str::to_owned),
+        default_version_id: p.default_version_id().map(str::to_owned),
+        versions: p
+            .policy_version_list()
+            .iter()
+            .map(|v| Version {
+                id: v.version_id().map(str::to_owned),
+                is_default: v.is_default_version(),
+                document: decode_policy(v.document()),
+            })
+            .collect(),
     }
 }
 
@@ -285,8 +219,8 @@ mod tests {
             )
             .build();
         let mut details = Details::default();
-        details.add_page("111111111111", &first);
-        details.add_page("111111111111", &second);
+        add_page(&mut details, "111111111111", &first);
+        add_page(&mut details, "111111111111", &second);
         let found = details.found();
         assert_eq!(found.read, 3);
         assert_eq!(found.kept.len(), 2);
@@ -322,7 +256,7 @@ mod tests {
             )
             .build();
         let mut details = Details::default();
-        details.add_page("111111111111", &page);
+        add_page(&mut details, "111111111111", &page);
         let found = details.found();
         assert_eq!(found.read, 2);
         assert!(found.kept.is_empty());

@@ -22,7 +22,8 @@ use aws_sdk_iam::Client as Iam;
 use futures::StreamExt;
 use orgpool_model::{Account, AccountStatus, IamRole, IdentityPolicy, ResourcePolicy};
 
-use super::{Session, describe, identity_policies, resource_policies, text};
+use super::{Session, describe, identity_policies, resource_policies};
+use crate::iam_details::{decode_policy, keep_role};
 
 /// IAM action `sts:AssumeRole`.
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
@@ -216,8 +217,7 @@ async fn roles_of(
                         not_json(s, account, LIST_ROLES, &role.arn, "trust policy", keys);
                         continue;
                     }
-                    let trust = role.trust_analysis();
-                    if trust.is_cross_account() || !trust.org_condition_keys.is_empty() {
+                    if keep_role(&role) {
                         kept.push(role);
                     }
                 }
@@ -247,16 +247,6 @@ fn not_json(
         api,
         format!("{arn}: the {document} is not JSON, so it was not checked for {checked_for}"),
     );
-}
-
-/// A policy document as JSON: plain, or URL-encoded as IAM returns it.
-pub fn decode_policy(document: Option<&str>) -> serde_json::Value {
-    let raw = text(document);
-    if let Ok(v) = serde_json::from_str(&raw) {
-        return v;
-    }
-    let decoded = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy();
-    serde_json::from_str(&decoded).unwrap_or(serde_json::Value::String(raw))
 }
 
 #[cfg(test)]

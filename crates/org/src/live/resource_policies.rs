@@ -53,8 +53,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::StreamExt;
 use orgpool_model::{ResourcePolicy, ResourceService};
 
-use super::members::decode_policy;
 use super::{Session, describe, text};
+use crate::iam_details::decode_policy;
 
 /// IAM action `s3:ListAllMyBuckets` (the `ListBuckets` API).
 pub const LIST_BUCKETS: &str = "s3:ListAllMyBuckets";
