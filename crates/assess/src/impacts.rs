@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use orgpool_model::{AccountStatus, PolicyType, StackSetPermissionModel};
 
 use crate::facts::Facts;
-use crate::report::{AccountReport, Area, Impact, Path, PathEffect, Severity};
+use crate::report::{AccountReport, Area, Impact, Path, PathEffect, Pooling, Severity};
 
 /// The organization keeps working under `import_whole` for most items.
 const KEPT: &str = "nothing: the organization stays intact under a billing transfer";
@@ -57,11 +57,19 @@ fn kept() -> (Severity, String) {
 }
 
 /// Every impact that applies to this organization, most severe first.
-pub fn impacts(facts: &Facts<'_>, accounts: &[AccountReport], path: Path) -> Vec<Impact> {
+pub fn impacts(
+    facts: &Facts<'_>,
+    accounts: &[AccountReport],
+    path: Path,
+    pooling: Option<&Pooling>,
+) -> Vec<Impact> {
     let mut drafts = Vec::new();
     access_control(facts, accounts, &mut drafts);
     cross_account_functions(facts, &mut drafts);
     account_management(facts, accounts, &mut drafts);
+    if let Some(p) = pooling {
+        with_pooling(&mut drafts, p);
+    }
     organizational_structure(facts, &mut drafts);
     let mut out: Vec<Impact> = drafts
         .into_iter()
@@ -70,6 +78,33 @@ pub fn impacts(facts: &Facts<'_>, accounts: &[AccountReport], path: Path) -> Vec
         .collect();
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.area.cmp(&b.area)));
     out
+}
+
+/// The commitment sharing impact, with the pooled what-if's figures: what a
+/// break-up brings into play, and what importing whole leaves out.
+fn with_pooling(drafts: &mut [Draft], p: &Pooling) {
+    let Some(d) = drafts.iter_mut().find(|d| d.id == "commitment_sharing") else {
+        return;
+    };
+    let money = |x: f64| format!("{x:.2}");
+    d.evidence.push(format!(
+        "pooled what-if: joining worth {} a month, buying alone {}, gain of pooling {}",
+        money(p.value_of_joining_per_month),
+        money(p.alone_per_month),
+        money(p.gain_per_month)
+    ));
+    d.break_up.1 = format!(
+        "{}; the pooled what-if finds joining worth {} a month to the pool and you together (your best purchase alone: {}), {} of it from pooling",
+        d.break_up.1,
+        money(p.value_of_joining_per_month),
+        money(p.alone_per_month),
+        money(p.gain_per_month)
+    );
+    d.import_whole.1 = format!(
+        "{}; it leaves out the {} a month of pooling gain the pooled what-if finds",
+        d.import_whole.1,
+        money(p.gain_per_month)
+    );
 }
 
 fn access_control(facts: &Facts<'_>, accounts: &[AccountReport], out: &mut Vec<Draft>) {

@@ -66,11 +66,23 @@ pub fn assess_for(
     t: &Thresholds,
     path: Option<Path>,
 ) -> Assessment {
+    assess_with(bundle, usage, t, path, None)
+}
+
+/// [`assess_for`], with what the pooled what-if found: the commitment
+/// sharing impact then says what each path gains or leaves out.
+pub fn assess_with(
+    bundle: &OrgBundle,
+    usage: Option<&AccountUsage>,
+    t: &Thresholds,
+    path: Option<Path>,
+    pooling: Option<Pooling>,
+) -> Assessment {
     let facts = facts::Facts::of(bundle);
     let accounts = readiness::account_reports(&facts, usage, t);
     let (recommendation, reasons) = decision::decide(&facts, &accounts, t);
     let planned = path.unwrap_or(recommendation);
-    let impacts = impacts::impacts(&facts, &accounts, planned);
+    let impacts = impacts::impacts(&facts, &accounts, planned, pooling.as_ref());
     let runbook = runbook::runbook(&facts, &accounts, planned);
     Assessment {
         schema_version: SCHEMA_VERSION,
@@ -89,6 +101,7 @@ pub fn assess_for(
             .iter()
             .map(|g| format!("{} {}: {}", g.scope, g.api, g.error))
             .collect(),
+        pooling,
     }
 }
 

@@ -234,4 +234,23 @@ pub struct Assessment {
     pub thresholds: Thresholds,
     /// Things the inventory could not read, which the assessment may miss.
     pub inventory_gaps: Vec<String>,
+    /// What the pooled what-if found, when it was run (`--pool-cur`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooling: Option<Pooling>,
+}
+
+/// What the pooled what-if (`orgpool estimate --pool-cur`) found, in the
+/// billing currency per month: the money a break-up brings into play (the
+/// accounts join the payer's consolidated billing family) and importing
+/// whole leaves out (a billing transfer keeps commitments inside the
+/// organization).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Pooling {
+    /// The organization's best purchase of its own saves.
+    pub alone_per_month: f64,
+    /// The pool and the organization together, beyond the pool alone with
+    /// the organization buying nothing: what the payer could pass on.
+    pub value_of_joining_per_month: f64,
+    /// Together less the two apart.
+    pub gain_per_month: f64,
 }

@@ -381,6 +381,71 @@ fn several_active_accounts_import_whole() {
     assert_eq!(a.reasons[0].evidence, [id(1), id(2)]);
 }
 
+/// With the pooled what-if's figures, the commitment sharing impact says
+/// what a break-up brings into play and what importing whole leaves out;
+/// the decision, the severities and every other impact stay as they were.
+#[test]
+fn the_pooled_what_if_prices_commitment_sharing_on_both_paths() {
+    let o = org(3).usage(&[(1, 50.0), (2, 75.0)]);
+    o.b.validate().expect("valid");
+    let pooling = orgpool_assess::Pooling {
+        alone_per_month: 1200.0,
+        value_of_joining_per_month: 1450.5,
+        gain_per_month: 250.5,
+    };
+    let usage = o.account_usage();
+    let plain = assess_for(&o.b, usage.as_ref(), &Thresholds::default(), None);
+    let priced = orgpool_assess::assess_with(
+        &o.b,
+        usage.as_ref(),
+        &Thresholds::default(),
+        None,
+        Some(pooling),
+    );
+    assert_eq!(priced.recommendation, plain.recommendation);
+    assert_eq!(priced.pooling, Some(pooling));
+    assert!(plain.pooling.is_none());
+    let (before, after) = (
+        impact(&plain, "commitment_sharing").unwrap(),
+        impact(&priced, "commitment_sharing").unwrap(),
+    );
+    assert_eq!(after.severity, before.severity);
+    assert_eq!(
+        after.break_up.effect,
+        format!(
+            "{}; the pooled what-if finds joining worth 1450.50 a month to the pool and you together (your best purchase alone: 1200.00), 250.50 of it from pooling",
+            before.break_up.effect
+        )
+    );
+    assert_eq!(
+        after.import_whole.effect,
+        format!(
+            "{}; it leaves out the 250.50 a month of pooling gain the pooled what-if finds",
+            before.import_whole.effect
+        )
+    );
+    assert_eq!(
+        after.evidence.last().unwrap(),
+        "pooled what-if: joining worth 1450.50 a month, buying alone 1200.00, gain of pooling 250.50"
+    );
+    let others = |a: &Assessment| -> Vec<String> {
+        a.impacts
+            .iter()
+            .filter(|i| i.id != "commitment_sharing")
+            .map(|i| format!("{i:?}"))
+            .collect()
+    };
+    assert_eq!(others(&priced), others(&plain));
+    let json = serde_json::to_value(&priced).unwrap();
+    assert_eq!(json["pooling"]["gain_per_month"], 250.5);
+    assert!(
+        serde_json::to_value(&plain)
+            .unwrap()
+            .get("pooling")
+            .is_none()
+    );
+}
+
 #[test]
 fn without_billing_data_activity_is_unknown_and_the_org_is_kept_whole() {
     let a = org(3).assess();

@@ -63,7 +63,7 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Break up the organization or import it whole: the decision, its impacts, leave readiness and a runbook.
     #[command(
-        after_help = "Examples:\n  orgpool assess --org org.json --cur ./cur\n  orgpool assess --org org.json --cur ./cur --format html > assessment.html\n  orgpool assess --org org.json --format markdown > runbook.md\n  orgpool assess --org org.json --cur s3://my-cur-bucket/exports --active-threshold 25 --format json\n  orgpool assess --org org.json --cur ./cur --path break_up\n\nWithout --cur, activity is unknown and the report says so. The thresholds' defaults are documented under each flag."
+        after_help = "Examples:\n  orgpool assess --org org.json --cur ./cur\n  orgpool assess --org org.json --cur ./cur --format html > assessment.html\n  orgpool assess --org org.json --format markdown > runbook.md\n  orgpool assess --org org.json --cur s3://my-cur-bucket/exports --active-threshold 25 --format json\n  orgpool assess --org org.json --cur ./cur --path break_up\n  orgpool assess --org org.json --cur ./cur --pool-cur ./payer/cur\n\nWithout --cur, activity is unknown and the report says so. The thresholds' defaults are documented under each flag."
     )]
     Assess(AssessArgs),
     /// Read an organization live from AWS (management account) into a bundle.
@@ -252,6 +252,10 @@ pub struct AssessArgs {
     /// Plan the runbook for this path instead of the recommended one.
     #[arg(long, value_enum)]
     pub path: Option<PathChoice>,
+    /// The payer pool's billing data: runs the pooled what-if (as `estimate
+    /// --cur … --pool-cur …`) and weighs what each path gains or leaves out.
+    #[arg(long, num_args = 1.., value_name = "PATH", requires = "cur")]
+    pub pool_cur: Vec<String>,
     /// AWS access, for `s3://` billing data.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -432,18 +436,21 @@ fn parse_endpoint(text: &str) -> Result<String, String> {
 impl EstimateArgs {
     /// The defaults of `orgpool estimate --cur DIR`.
     pub fn for_folder(dir: &std::path::Path) -> Self {
-        let mut argv = vec![
-            "estimate".to_owned(),
-            "--cur".to_owned(),
-            dir.to_string_lossy().into_owned(),
-        ];
-        argv.truncate(3);
+        Self::with_defaults(&[dir.to_string_lossy().into_owned()])
+    }
+
+    /// The defaults of `orgpool estimate --cur PATH...`.
+    pub fn with_defaults(cur: &[String]) -> Self {
         #[derive(Parser)]
         struct Wrapper {
             #[command(flatten)]
             args: EstimateArgs,
         }
-        Wrapper::parse_from(argv).args
+        // Parsed from no arguments but the required one, then filled in, so
+        // that a path starting with `-` is never taken for a flag.
+        let mut args = Wrapper::parse_from(["estimate", "--cur", "x"]).args;
+        args.cur = cur.to_vec();
+        args
     }
 
     /// Where to keep the summary, per `--cache-dir` and `--no-cache`.

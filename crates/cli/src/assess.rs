@@ -17,7 +17,23 @@ pub fn run(args: &AssessArgs, format: Format) -> Result<String> {
     } else {
         account_usage(&args.cur, args.input_format, &args.aws, args.activity_days)?
     };
-    let assessment = compute(&bundle, usage.as_ref(), &thresholds(args), args.path);
+    let pooling = if args.pool_cur.is_empty() {
+        None
+    } else {
+        let mut estimate = crate::args::EstimateArgs::with_defaults(&args.cur);
+        estimate.pool_cur = args.pool_cur.clone();
+        estimate.input_format = args.input_format;
+        estimate.aws = args.aws.clone();
+        let (json, _) = crate::estimate::compute(&estimate)?;
+        crate::pooled::assessment_figures(&json["pooled"])
+    };
+    let assessment = compute(
+        &bundle,
+        usage.as_ref(),
+        &thresholds(args),
+        args.path,
+        pooling,
+    );
     Ok(render_assessment(&assessment, format))
 }
 
@@ -51,12 +67,13 @@ pub fn compute(
     usage: Option<&AccountUsage>,
     t: &Thresholds,
     path: Option<PathChoice>,
+    pooling: Option<orgpool_assess::Pooling>,
 ) -> Assessment {
     let path = path.map(|p| match p {
         PathChoice::BreakUp => Path::BreakUp,
         PathChoice::ImportWhole => Path::ImportWhole,
     });
-    orgpool_assess::assess_for(bundle, usage, t, path)
+    orgpool_assess::assess_with(bundle, usage, t, path, pooling)
 }
 
 /// Renders an assessment in `format`.

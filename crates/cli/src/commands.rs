@@ -168,7 +168,8 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
         &crate::args::AwsArgs::default(),
         thresholds.activity_days,
     )?;
-    let assessment = crate::assess::compute(&bundle, usage.as_ref(), &thresholds, None);
+    let pooling = crate::pooled::assessment_figures(&estimate["pooled"]);
+    let assessment = crate::assess::compute(&bundle, usage.as_ref(), &thresholds, None, pooling);
     // The payer's billing groups follow the recommended path: a billing
     // transfer gets one group for the organization; a break-up keeps the
     // top-level OUs as groups.

@@ -156,6 +156,8 @@ fn to_json(
         "organization": own.json(),
         "pool": pool.json(),
         "gain_per_month": r.gain * per_month,
+        "value_of_joining_per_month": r.value_of_joining * per_month,
+        "organization_alone_per_month": r.organization_alone * per_month,
         "organization_alone_savings_rate": rate(r.organization_alone, own.uncovered),
         "value_of_joining_rate": rate(r.value_of_joining, own.uncovered),
     });
@@ -218,4 +220,14 @@ fn section(r: &PooledWhatIf, own: &Totals, per_month: f64) -> Section {
         true,
     );
     s
+}
+
+/// The figures the assessment weighs, from an estimate's `pooled` JSON.
+pub fn assessment_figures(pooled: &serde_json::Value) -> Option<orgpool_assess::Pooling> {
+    let f = |field: &str| pooled.get(field).and_then(serde_json::Value::as_f64);
+    Some(orgpool_assess::Pooling {
+        alone_per_month: f("organization_alone_per_month")?,
+        value_of_joining_per_month: f("value_of_joining_per_month")?,
+        gain_per_month: f("gain_per_month")?,
+    })
 }

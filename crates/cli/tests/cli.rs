@@ -594,6 +594,55 @@ fn estimate_pooled_what_if_lends_idle_plans_and_matches_duckdb() {
     let plain = json_of(&[&base[..], &["--format", "json"]].concat());
     assert!(plain.get("pooled").is_none());
 
+    // The assessment weighs it: the commitment sharing impact carries the
+    // what-if's monthly figures, the same as the estimate's.
+    let org_json = org.join("org.json");
+    let a = json_of(&[
+        "assess",
+        "--org",
+        org_json.to_str().unwrap(),
+        "--cur",
+        org_cur.to_str().unwrap(),
+        "--pool-cur",
+        pool_cur.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    close(
+        f(&a["pooling"]["gain_per_month"]),
+        f(&p["gain_per_month"]),
+        "assessed gain",
+    );
+    close(
+        f(&a["pooling"]["value_of_joining_per_month"]),
+        f(&p["value_of_joining"]) * 730.0 / 720.0,
+        "assessed value of joining",
+    );
+    let sharing = a["impacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "commitment_sharing")
+        .unwrap();
+    let effect = sharing["import_whole"]["effect"].as_str().unwrap();
+    assert!(
+        effect.contains(&format!(
+            "{:.2} a month of pooling gain",
+            f(&p["gain_per_month"])
+        )),
+        "{effect}"
+    );
+    assert_bad_input(
+        &[
+            "assess",
+            "--org",
+            org_json.to_str().unwrap(),
+            "--pool-cur",
+            pool_cur.to_str().unwrap(),
+        ],
+        "--cur",
+    );
+
     // A pool whose data miss the window, or are not there, is bad input.
     let elsewhere = dir.path().join("elsewhere");
     generate_demo_with(&elsewhere, 3, 1, &["--start", "2025-01"]);
