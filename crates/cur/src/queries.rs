@@ -314,8 +314,6 @@ impl BillingData {
     pub fn uncovered_series(&self, window: &Window) -> Result<Vec<UsageSeries>, CurError> {
         let summary = self.summary()?;
         let facts = facts(summary);
-        let in_window = in_window(window);
-        let start_ns = window.start.timestamp() * 1_000_000_000;
         // Each combination's series key, when its lines are uncovered
         // eligible usage of a known class.
         let series_of = |c: u32| -> Option<(CommitmentClass, String, String)> {
@@ -330,16 +328,12 @@ impl BillingData {
         };
         let (keys, slot_of) = slots((0..summary.combinations() as u32).map(series_of));
         let mut hourly: Vec<Option<Vec<f64>>> = vec![None; keys.len()];
-        for row in summary.rows() {
-            let (Some(slot), Some(hour)) = (slot_of[row.combination() as usize], row.hour_ns())
-            else {
+        for (row, h) in rows_by_hour(summary, window) {
+            let Some(slot) = slot_of[row.combination() as usize] else {
                 continue;
             };
-            if !in_window(Some(hour)) {
-                continue;
-            }
             let values = hourly[slot].get_or_insert_with(|| vec![0.0; window.hours as usize]);
-            if let Some(v) = hour_index(start_ns, hour).and_then(|h| values.get_mut(h)) {
+            if let Some(v) = values.get_mut(h) {
                 *v += row.value(Measure::Unblended);
             }
         }
@@ -361,9 +355,17 @@ impl BillingData {
     }
 }
 
-/// The place of `hour` (nanoseconds) in a window starting at `start_ns`.
-fn hour_index(start_ns: i64, hour: i64) -> Option<usize> {
-    usize::try_from((hour - start_ns) / HOUR_NS).ok()
+/// The summary's rows in `window`, each with its hour's place in it.
+fn rows_by_hour<'a>(
+    summary: &'a Summary,
+    window: &'a Window,
+) -> impl Iterator<Item = (Row<'a>, usize)> + 'a {
+    let in_window = in_window(window);
+    let start_ns = window.start.timestamp() * 1_000_000_000;
+    summary.rows().filter_map(move |row| {
+        let hour = row.hour_ns().filter(|h| in_window(Some(*h)))?;
+        Some((row, usize::try_from((hour - start_ns) / HOUR_NS).ok()?))
+    })
 }
 
 /// Which of [`IdleCommitment`]'s series a fee line's unused commitment goes to.
@@ -384,8 +386,6 @@ impl BillingData {
     pub fn idle_commitment(&self, window: &Window) -> Result<IdleCommitment, CurError> {
         let summary = self.summary()?;
         let facts = facts(summary);
-        let in_window = in_window(window);
-        let start_ns = window.start.timestamp() * 1_000_000_000;
         let kind_of: Vec<Option<IdleKind>> = (0..summary.combinations() as u32)
             .map(|c| match facts[c as usize].0 {
                 LineType::SpFee => Some(
@@ -401,14 +401,10 @@ impl BillingData {
             })
             .collect();
         let mut idle = IdleCommitment::zero(window.hours as usize);
-        for row in summary.rows() {
-            let (Some(kind), Some(hour)) = (kind_of[row.combination() as usize], row.hour_ns())
-            else {
+        for (row, h) in rows_by_hour(summary, window) {
+            let Some(kind) = kind_of[row.combination() as usize] else {
                 continue;
             };
-            if !in_window(Some(hour)) {
-                continue;
-            }
             let unused = match kind {
                 IdleKind::Reservation => row.value(Measure::RiUnused),
                 _ => row.value(Measure::SpTotal) - row.value(Measure::SpUsed),
@@ -422,7 +418,7 @@ impl BillingData {
             };
             // Total less used leaves rounding dust where a plan was used whole.
             if unused > 1e-9
-                && let Some(v) = hour_index(start_ns, hour).and_then(|h| series.get_mut(h))
+                && let Some(v) = series.get_mut(h)
             {
                 *v += unused;
             }

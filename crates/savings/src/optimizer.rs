@@ -613,7 +613,7 @@ fn quantile_level(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulator::{Commitment, CommitmentScope, Service, Usage, simulate_hour};
+    use crate::simulator::{Commitment, CommitmentScope, simulate_hour};
 
     fn series(class: CommitmentClass, family: &str, hourly: Vec<f64>) -> UsageSeries {
         UsageSeries {
@@ -658,24 +658,7 @@ mod tests {
         // The same through the simulator, hour by hour.
         let mut covered = 0.0;
         for h in 0..4 {
-            let usage: Vec<Usage> = s
-                .iter()
-                .enumerate()
-                .map(|(k, x)| Usage {
-                    account: 0,
-                    service: if x.class == CommitmentClass::Lambda {
-                        Service::Lambda
-                    } else {
-                        Service::Ec2
-                    },
-                    family: k as u32,
-                    region: 0,
-                    reservation_key: None,
-                    reservation_factor: 1.0,
-                    amount: x.hourly[h],
-                    on_demand_cost: x.hourly[h],
-                })
-                .collect();
+            let usage = crate::pooling::hour_lines(&s, h, 0);
             let commitments = vec![
                 Commitment {
                     scope: CommitmentScope::Ec2InstanceSp {

@@ -183,23 +183,7 @@ fn lend(
         if commitments.is_empty() {
             continue;
         }
-        // Each series is one usage line, its own "family" so that the
-        // discount is found by the series' place; one unit costs one dollar.
-        let lines: Vec<Usage> = borrower
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.hourly[h] > 0.0)
-            .map(|(k, s)| Usage {
-                account: BORROWER,
-                service: service_of(s.class),
-                family: k as u32,
-                region: 0,
-                reservation_key: None,
-                reservation_factor: 1.0,
-                amount: s.hourly[h],
-                on_demand_cost: s.hourly[h],
-            })
-            .collect();
+        let lines = hour_lines(borrower, h, BORROWER);
         let outcome = simulate_hour(&lines, &commitments, |c, u| {
             let (compute, sagemaker) = rates[u.family as usize];
             match commitments[c].scope {
@@ -215,6 +199,27 @@ fn lend(
         }
     }
     (left, lent)
+}
+
+/// Hour `h` of `series` as the simulator's usage lines of `account`: one per
+/// series with usage in that hour, each its own "family" (the series' place,
+/// so that a discount is found by it), one unit costing one dollar.
+pub(crate) fn hour_lines(series: &[UsageSeries], h: usize, account: u32) -> Vec<Usage> {
+    series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.hourly[h] > 0.0)
+        .map(|(k, s)| Usage {
+            account,
+            service: service_of(s.class),
+            family: k as u32,
+            region: 0,
+            reservation_key: None,
+            reservation_factor: 1.0,
+            amount: s.hourly[h],
+            on_demand_cost: s.hourly[h],
+        })
+        .collect()
 }
 
 /// The simulator's account numbers for the two sides of a loan.
@@ -299,6 +304,20 @@ mod tests {
         }
     }
 
+    /// The what-if of two sides with no idle commitments.
+    fn without_idle(
+        organization: &[UsageSeries],
+        pool: &[UsageSeries],
+        request: &Request<'_>,
+    ) -> PooledWhatIf {
+        let none = IdleCommitment::zero(organization[0].hourly.len());
+        let side = |uncovered| Side {
+            uncovered,
+            idle: &none,
+        };
+        pooled_what_if(side(organization), side(pool), request)
+    }
+
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-6 * (1.0 + b.abs())
     }
@@ -319,18 +338,7 @@ mod tests {
         let night: Vec<f64> = day.iter().map(|v| 10.0 - v).collect();
         let organization = [series(CommitmentClass::Ec2, "m5", day)];
         let pool = [series(CommitmentClass::Fargate, "fargate", night)];
-        let none = IdleCommitment::zero(hours);
-        let what_if = pooled_what_if(
-            Side {
-                uncovered: &organization,
-                idle: &none,
-            },
-            Side {
-                uncovered: &pool,
-                idle: &none,
-            },
-            &request(&table, &plans),
-        );
+        let what_if = without_idle(&organization, &pool, &request(&table, &plans));
         assert!(close(what_if.organization_alone, 0.0), "{what_if:?}");
         assert!(close(what_if.pool_alone, 0.0), "{what_if:?}");
         assert!(close(what_if.together, 3.0 * hours as f64), "{what_if:?}");
@@ -418,18 +426,7 @@ mod tests {
         let b = vec![6.0, 0.0, 8.0, 2.0, 9.0, 1.0, 4.0, 7.0];
         let organization = [series(CommitmentClass::Ec2, "m5", a.clone())];
         let pool = [series(CommitmentClass::Lambda, "lambda", b.clone())];
-        let none = IdleCommitment::zero(a.len());
-        let what_if = pooled_what_if(
-            Side {
-                uncovered: &organization,
-                idle: &none,
-            },
-            Side {
-                uncovered: &pool,
-                idle: &none,
-            },
-            &request(&table, &plans),
-        );
+        let what_if = without_idle(&organization, &pool, &request(&table, &plans));
         // The savings are piecewise linear in the commitment, with corners
         // where it covers exactly one hour's usage: the best is at one.
         let search = |usage: &[f64]| {
