@@ -36,11 +36,24 @@
 //! the rules `orgpool discover` keeps them by (`crate::iam_details`); an
 //! active account without its file is a gap for it ([`IAM_FROM_FILES`]).
 //!
-//! CloudTrail trails, Config aggregators, RAM shares, StackSets and the
-//! accounts' resource policies are not read from saved files. Each is
-//! recorded as a gap ([`NOT_READ_FROM_FILES`]), so that nothing downstream
-//! mistakes "not read" for "none": the assessment lists them and weighs them
-//! as unknown.
+//! CloudTrail trails, Config aggregators, RAM shares and StackSets are read
+//! from files saved per region ([`regional`]):
+//!
+//! | file | command |
+//! | --- | --- |
+//! | `cloudtrail-describe-trails-REGION.json` | `aws cloudtrail describe-trails --include-shadow-trails --region REGION` |
+//! | `configservice-describe-configuration-aggregators-REGION.json` | `aws configservice describe-configuration-aggregators --region REGION` |
+//! | `ram-get-resource-shares-REGION.json` | `aws ram get-resource-shares --resource-owner SELF --region REGION` |
+//! | `ram-get-resource-share-associations-KIND-REGION.json` | `aws ram get-resource-share-associations --association-type KIND --region REGION` (KIND: `PRINCIPAL`, `RESOURCE`) |
+//! | `cloudformation-list-stack-sets-REGION.json` | `aws cloudformation list-stack-sets --status ACTIVE --region REGION` |
+//! | `cloudformation-list-stack-instances-REGION-NAME.json` | `aws cloudformation list-stack-instances --stack-set-name NAME --region REGION` |
+//!
+//! The accounts' resource policies are not read from saved files. Each API
+//! that reads them live is recorded as a gap ([`NOT_READ_FROM_FILES`]), so
+//! that nothing downstream mistakes "not read" for "none": the assessment
+//! lists them and weighs them as unknown.
+
+pub mod regional;
 
 use std::path::{Path, PathBuf};
 
@@ -71,11 +84,7 @@ const POLICY_TYPES: [(&str, PolicyType); 5] = [
 
 /// The APIs `orgpool discover` reads live that saved files do not carry:
 /// each becomes a gap of every bundle read from a folder.
-pub const NOT_READ_FROM_FILES: [&str; 12] = [
-    crate::live::DESCRIBE_TRAILS,
-    crate::live::DESCRIBE_AGGREGATORS,
-    crate::live::GET_RESOURCE_SHARES,
-    crate::live::LIST_STACK_SETS,
+pub const NOT_READ_FROM_FILES: [&str; 8] = [
     crate::live::POLICY_READS[0],
     crate::live::POLICY_READS[1],
     crate::live::POLICY_READS[2],
@@ -110,9 +119,30 @@ fn bad(file: &Path, what: String) -> OrgError {
 }
 
 impl Folder {
+    /// The path of file `name` in the folder. Names are built from ids the
+    /// saved files hold (a policy id, an account, a StackSet's name), so one
+    /// that would leave the folder (a `/`, a `\\`, `..`) is refused.
+    fn path_of(&self, name: &str) -> Result<PathBuf, OrgError> {
+        if name.contains(['/', '\\']) || name.starts_with("..") {
+            return Err(bad(
+                &self.dir,
+                format!(
+                    "{name:?} is not a file name: an id in a saved file holds a path separator"
+                ),
+            ));
+        }
+        Ok(self.dir.join(name))
+    }
+
+    /// Whether file `name` is in the folder (an error for a name that is not
+    /// a file name, as [`Folder::path_of`]).
+    fn has(&self, name: &str) -> Result<bool, OrgError> {
+        Ok(self.path_of(name)?.exists())
+    }
+
     /// A required file, parsed.
     fn required(&self, name: &str) -> Result<(PathBuf, Value), OrgError> {
-        let path = self.dir.join(name);
+        let path = self.path_of(name)?;
         let text = std::fs::read_to_string(&path).map_err(|e| {
             bad(
                 &path,
@@ -126,7 +156,7 @@ impl Folder {
 
     /// An optional file: `None` (and a gap for `scope`) when it is missing.
     fn optional(&mut self, name: &str, scope: &str) -> Result<Option<(PathBuf, Value)>, OrgError> {
-        if !self.dir.join(name).exists() {
+        if !self.has(name)? {
             self.gaps.push(Gap {
                 scope: scope.to_owned(),
                 api: name.trim_end_matches(".json").to_owned(),
@@ -247,6 +277,13 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
     let delegated_administrators = delegated(&mut f)?;
     let identity_center = identity_center(&mut f, &accounts)?;
     let iam = iam(&mut f, &accounts)?;
+    let (regional, regions) = regional::read(&mut f, &organization.management_account_id)?;
+    // As discovery does: the GuardDuty and Security Hub administrators are
+    // their services' delegated administrators, here in the first region saved.
+    let security_service_admins = crate::live::security_admins(
+        &delegated_administrators,
+        regions.first().map_or("", String::as_str),
+    );
     f.gaps.extend(NOT_READ_FROM_FILES.iter().map(|api| Gap {
         scope: "organization".to_owned(),
         api: (*api).to_owned(),
@@ -268,12 +305,12 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
         trusted_services,
         delegated_administrators,
         identity_center,
-        cloudtrail_trails: Vec::new(),
-        config_aggregators: Vec::new(),
-        security_service_admins: Vec::new(),
-        ram_shares: Vec::new(),
+        cloudtrail_trails: regional.trails,
+        config_aggregators: regional.aggregators,
+        security_service_admins,
+        ram_shares: regional.ram_shares,
         iam_roles: iam.roles,
-        stack_sets: Vec::new(),
+        stack_sets: regional.stack_sets,
         resource_policies: Vec::new(),
         identity_policies: iam.identity_policies,
         gaps: f.gaps,
@@ -303,7 +340,11 @@ fn iam(f: &mut Folder, accounts: &[Account]) -> Result<Iam, OrgError> {
         .filter(|a| a.status == AccountStatus::Active)
         .collect();
     let mut out = Iam::default();
-    if !active.iter().any(|a| f.dir.join(iam_file(&a.id)).exists()) {
+    let mut saved_any = false;
+    for a in &active {
+        saved_any |= f.has(&iam_file(&a.id))?;
+    }
+    if !saved_any {
         f.gaps.extend(IAM_FROM_FILES.iter().map(|api| {
             Gap {
                 scope: "organization".to_owned(),
@@ -317,7 +358,7 @@ fn iam(f: &mut Folder, accounts: &[Account]) -> Result<Iam, OrgError> {
     }
     for account in active {
         let name = iam_file(&account.id);
-        if !f.dir.join(&name).exists() {
+        if !f.has(&name)? {
             f.gaps.extend(IAM_FROM_FILES.iter().map(|api| Gap {
                 scope: account.id.clone(),
                 api: (*api).to_owned(),
@@ -562,7 +603,7 @@ fn delegated(f: &mut Folder) -> Result<Vec<DelegatedAdministrator>, OrgError> {
 }
 
 fn identity_center(f: &mut Folder, accounts: &[Account]) -> Result<Vec<SsoInstance>, OrgError> {
-    if !f.dir.join("sso-admin-list-instances.json").exists() {
+    if !f.has("sso-admin-list-instances.json")? {
         return Ok(Vec::new()); // Identity Center not exported: nothing to say
     }
     let (path, v) = f.required("sso-admin-list-instances.json")?;
@@ -634,7 +675,7 @@ fn identity_center(f: &mut Folder, accounts: &[Account]) -> Result<Vec<SsoInstan
                 "sso-admin-list-account-assignments-{}-{ps}.json",
                 account.id
             );
-            if !f.dir.join(&name).exists() {
+            if !f.has(&name)? {
                 continue; // only assigned (account, set) pairs need a file
             }
             let (p, v) = f.required(&name)?;

@@ -6,8 +6,10 @@
 //!   Pagination everywhere, bounded concurrency, adaptive retry, and every API
 //!   that fails recorded in the bundle as a gap instead of ending the run.
 //! - [`aws`]: loading AWS's standard configuration chain, for every AWS caller.
-//! - [`from_cli`]: a folder of saved `aws organizations`, `aws sso-admin` and
-//!   `aws identitystore` outputs, for users who grant no access.
+//! - [`from_cli`]: a folder of saved `aws organizations`, `aws sso-admin`,
+//!   `aws identitystore`, `aws iam` and (per region) `aws cloudtrail`,
+//!   `aws configservice`, `aws ram` and `aws cloudformation` outputs, for
+//!   users who grant no access.
 //! - [`read_bundle`]: a saved bundle, checked (format, version, unique IDs,
 //!   known parents, no OU cycles) before anything uses it.
 //!

@@ -53,9 +53,11 @@ mod stack_sets;
 pub use identity_policies::GET_ACCOUNT_AUTHORIZATION_DETAILS;
 pub use members::{LIST_ROLES, MemberAccess};
 pub use regions::{LIST_REGIONS, Regions};
+pub(crate) use regions::{Regional, merge};
 pub use resource_policies::{LIST_BUCKETS, POLICY_READS};
-pub use services::{DESCRIBE_AGGREGATORS, DESCRIBE_TRAILS, GET_RESOURCE_SHARES};
-pub use stack_sets::LIST_STACK_SETS;
+pub use services::{DESCRIBE_AGGREGATORS, DESCRIBE_TRAILS, GET_ASSOCIATIONS, GET_RESOURCE_SHARES};
+pub(crate) use services::{arn_account, security_admins};
+pub use stack_sets::{LIST_STACK_INSTANCES, LIST_STACK_SETS};
 
 /// IAM action `organizations:DescribeOrganization`.
 pub const DESCRIBE_ORGANIZATION: &str = "organizations:DescribeOrganization";

@@ -606,6 +606,21 @@ for a in org.list_accounts()["Accounts"]:
     pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["LocalManagedPolicy", "Role", "User", "Group"])
     details = pages.build_full_result()
     save("iam-get-account-authorization-details-" + a["Id"], details)
+# The regional services, per region (here the one region SETUP uses).
+for r in ["us-east-1"]:
+    ct = boto3.client("cloudtrail", endpoint_url=ep, region_name=r)
+    save("cloudtrail-describe-trails-" + r, ct.describe_trails(includeShadowTrails=True))
+    cfg = boto3.client("config", endpoint_url=ep, region_name=r)
+    save("configservice-describe-configuration-aggregators-" + r, cfg.describe_configuration_aggregators())
+    ram = boto3.client("ram", endpoint_url=ep, region_name=r)
+    save("ram-get-resource-shares-" + r, ram.get_resource_shares(resourceOwner="SELF"))
+    for kind in ["PRINCIPAL", "RESOURCE"]:
+        save("ram-get-resource-share-associations-%s-%s" % (kind, r), ram.get_resource_share_associations(associationType=kind))
+    cf = boto3.client("cloudformation", endpoint_url=ep, region_name=r)
+    stack_sets = cf.list_stack_sets(Status="ACTIVE"); save("cloudformation-list-stack-sets-" + r, stack_sets)
+    for s in stack_sets["Summaries"]:
+        name = s["StackSetName"]
+        save("cloudformation-list-stack-instances-%s-%s" % (r, name), cf.list_stack_instances(StackSetName=name))
 "#;
 
 #[test]
@@ -695,6 +710,15 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
     assert!(!live.iam_roles.is_empty() && !live.identity_policies.is_empty());
     assert_eq!(roles(&files), roles(&live));
     assert_eq!(identity(&files), identity(&live));
+    // The regional services saved per region give what discovery reads in
+    // the same region.
+    assert!(!live.cloudtrail_trails.is_empty() && !live.ram_shares.is_empty());
+    assert!(!live.config_aggregators.is_empty() && !live.stack_sets.is_empty());
+    assert_eq!(files.cloudtrail_trails, live.cloudtrail_trails);
+    assert_eq!(files.config_aggregators, live.config_aggregators);
+    assert_eq!(files.ram_shares, live.ram_shares);
+    assert_eq!(files.stack_sets, live.stack_sets);
+    assert_eq!(files.security_service_admins, live.security_service_admins);
     // What saved files cannot carry is a gap, never a silent "none".
     let gap_apis: Vec<&str> = files.gaps.iter().map(|g| g.api.as_str()).collect();
     assert_eq!(gap_apis, orgpool_org::from_cli::NOT_READ_FROM_FILES);

@@ -44,7 +44,7 @@ pub enum Regions {
 
 /// The organization-wide services of the regions read, each item once.
 #[derive(Debug, Default)]
-pub(super) struct Regional {
+pub(crate) struct Regional {
     pub trails: Vec<Trail>,
     pub aggregators: Vec<ConfigAggregator>,
     pub ram_shares: Vec<RamShare>,
@@ -131,8 +131,9 @@ pub(super) async fn read(
     merge(per_region)
 }
 
-/// The items of every region, in region order, each ARN once.
-fn merge(per_region: Vec<Regional>) -> Regional {
+/// The items of every region, in region order, each ARN once. Saved CLI
+/// outputs (`crate::from_cli`) are merged by the same rule.
+pub(crate) fn merge(per_region: Vec<Regional>) -> Regional {
     let mut out = Regional::default();
     for r in per_region {
         out.trails.extend(r.trails);

@@ -42,7 +42,7 @@ pub const ACTIONS: &[&str] = &[
 ];
 
 /// The account ID field of an ARN (`arn:partition:service:region:account:…`).
-fn arn_account(arn: &str) -> String {
+pub(crate) fn arn_account(arn: &str) -> String {
     arn.split(':').nth(4).unwrap_or_default().to_owned()
 }
 
@@ -186,7 +186,7 @@ async fn associations(
 
 /// GuardDuty and Security Hub organization administrators, from the delegated
 /// administrator registrations.
-pub(super) fn security_admins(
+pub(crate) fn security_admins(
     delegated: &[DelegatedAdministrator],
     region: &str,
 ) -> Vec<SecurityServiceAdmin> {
