@@ -20,3 +20,19 @@ pub use rates::{RateError, RateKey, RateSource, RateTable};
 pub use simulator::{
     Allocation, Commitment, CommitmentScope, HourOutcome, Service, Usage, simulate_hour,
 };
+
+/// What the modules' tests share.
+#[cfg(test)]
+mod test_series {
+    use orgpool_model::{CommitmentClass, UsageSeries};
+
+    /// A series of `class` and `family` in us-east-1.
+    pub(crate) fn series(class: CommitmentClass, family: &str, hourly: Vec<f64>) -> UsageSeries {
+        UsageSeries {
+            class,
+            region: "us-east-1".into(),
+            family: family.into(),
+            hourly,
+        }
+    }
+}

@@ -615,14 +615,7 @@ mod tests {
     use super::*;
     use crate::simulator::{Commitment, CommitmentScope, simulate_hour};
 
-    fn series(class: CommitmentClass, family: &str, hourly: Vec<f64>) -> UsageSeries {
-        UsageSeries {
-            class,
-            region: "us-east-1".into(),
-            family: family.into(),
-            hourly,
-        }
-    }
+    use crate::test_series::series;
 
     #[test]
     fn evaluator_agrees_with_the_simulator() {

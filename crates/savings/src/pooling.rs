@@ -295,14 +295,7 @@ mod tests {
         }
     }
 
-    fn series(class: CommitmentClass, family: &str, hourly: Vec<f64>) -> UsageSeries {
-        UsageSeries {
-            class,
-            region: "us-east-1".into(),
-            family: family.into(),
-            hourly,
-        }
-    }
+    use crate::test_series::series;
 
     /// The what-if of two sides with no idle commitments.
     fn without_idle(
