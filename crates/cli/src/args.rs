@@ -480,28 +480,13 @@ fn parse_regions(text: &str) -> Result<orgpool_org::live::Regions, String> {
     }
     let regions: Vec<String> = text.split(',').map(|r| r.trim().to_owned()).collect();
     for r in &regions {
-        if !is_region_name(r) {
+        if !orgpool_org::live::is_region_name(r) {
             return Err(format!(
                 "{r:?} is not a region name (such as us-east-1); give `all` or a comma-separated list"
             ));
         }
     }
     Ok(orgpool_org::live::Regions::Listed(regions))
-}
-
-/// Whether `name` has a region name's shape: lowercase words joined by
-/// hyphens, ending in a number (`us-east-1`, `us-gov-west-1`, `eu-central-2`).
-fn is_region_name(name: &str) -> bool {
-    let parts: Vec<&str> = name.split('-').collect();
-    let Some((number, words)) = parts.split_last() else {
-        return false;
-    };
-    words.len() >= 2
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
-        && !number.is_empty()
-        && number.chars().all(|c| c.is_ascii_digit())
 }
 
 fn parse_positive(text: &str) -> Result<f64, String> {

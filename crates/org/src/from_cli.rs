@@ -156,12 +156,20 @@ impl Folder {
 
     /// An optional file: `None` (and a gap for `scope`) when it is missing.
     fn optional(&mut self, name: &str, scope: &str) -> Result<Option<(PathBuf, Value)>, OrgError> {
-        if !self.has(name)? {
-            self.gaps.push(Gap {
+        self.or_gap(
+            name,
+            Gap {
                 scope: scope.to_owned(),
                 api: name.trim_end_matches(".json").to_owned(),
                 error: format!("{name} is not in the folder"),
-            });
+            },
+        )
+    }
+
+    /// File `name`, parsed; `None`, and `gap` recorded, when it is missing.
+    fn or_gap(&mut self, name: &str, gap: Gap) -> Result<Option<(PathBuf, Value)>, OrgError> {
+        if !self.has(name)? {
+            self.gaps.push(gap);
             return Ok(None);
         }
         self.required(name).map(Some)

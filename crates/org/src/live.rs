@@ -52,7 +52,7 @@ mod stack_sets;
 
 pub use identity_policies::GET_ACCOUNT_AUTHORIZATION_DETAILS;
 pub use members::{LIST_ROLES, MemberAccess};
-pub use regions::{LIST_REGIONS, Regions};
+pub use regions::{LIST_REGIONS, Regions, is_region_name};
 pub(crate) use regions::{Regional, merge};
 pub use resource_policies::{LIST_BUCKETS, POLICY_READS};
 pub use services::{DESCRIBE_AGGREGATORS, DESCRIBE_TRAILS, GET_ASSOCIATIONS, GET_RESOURCE_SHARES};

@@ -48,20 +48,6 @@ fn instances_file(region: &str, name: &str) -> String {
     format!("cloudformation-list-stack-instances-{region}-{name}.json")
 }
 
-/// Whether `s` reads as a region code (`us-east-1`, `ap-southeast-2`,
-/// `us-gov-west-1`): lowercase words joined by `-`, ending in a number.
-fn is_region(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let last = parts.next_back().unwrap_or_default();
-    let words: Vec<&str> = parts.collect();
-    words.len() >= 2
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && !last.is_empty()
-        && last.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// The regions some listing is saved for, sorted.
 fn saved_regions(dir: &Path) -> Result<Vec<String>, OrgError> {
     let entries = std::fs::read_dir(dir)
@@ -74,7 +60,7 @@ fn saved_regions(dir: &Path) -> Result<Vec<String>, OrgError> {
         };
         for (prefix, _) in REGIONAL_LISTINGS {
             let region = stem.strip_prefix(prefix).and_then(|r| r.strip_prefix('-'));
-            if let Some(region) = region.filter(|r| is_region(r)) {
+            if let Some(region) = region.filter(|r| live::is_region_name(r)) {
                 regions.insert(region.to_owned());
             }
         }
@@ -92,15 +78,14 @@ impl Folder {
         scope: &str,
         api: &str,
     ) -> Result<Option<(PathBuf, Value)>, OrgError> {
-        if !self.has(name)? {
-            self.gaps.push(Gap {
+        self.or_gap(
+            name,
+            Gap {
                 scope: scope.to_owned(),
                 api: api.to_owned(),
                 error: format!("in {region}: {name} is not in the folder"),
-            });
-            return Ok(None);
-        }
-        self.required(name).map(Some)
+            },
+        )
     }
 }
 
@@ -297,29 +282,6 @@ fn stack_sets(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn region_codes_are_told_from_other_suffixes() {
-        for r in [
-            "us-east-1",
-            "ap-southeast-2",
-            "us-gov-west-1",
-            "eu-central-2",
-        ] {
-            assert!(is_region(r), "{r}");
-        }
-        for r in [
-            "",
-            "us",
-            "us-east",
-            "east-1",
-            "US-EAST-1",
-            "us--1",
-            "prod-baseline",
-        ] {
-            assert!(!is_region(r), "{r}");
-        }
-    }
 
     fn folder(files: &[(&str, &str)]) -> (tempfile::TempDir, Folder) {
         let dir = tempfile::tempdir().unwrap();

@@ -154,9 +154,48 @@ fn once_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> String) {
     items.retain(|item| seen.insert(key(item)));
 }
 
+/// Whether `name` has a region name's shape: lowercase words joined by
+/// hyphens, ending in a number (`us-east-1`, `us-gov-west-1`,
+/// `ap-southeast-2`). Used for `--regions` and for the regions of saved
+/// CLI outputs' file names.
+pub fn is_region_name(name: &str) -> bool {
+    let mut parts = name.split('-');
+    let number = parts.next_back().unwrap_or_default();
+    let words: Vec<&str> = parts.collect();
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_codes_are_told_from_other_suffixes() {
+        for r in [
+            "us-east-1",
+            "ap-southeast-2",
+            "us-gov-west-1",
+            "eu-central-2",
+        ] {
+            assert!(is_region_name(r), "{r}");
+        }
+        for r in [
+            "",
+            "us",
+            "us-east",
+            "east-1",
+            "US-EAST-1",
+            "us--1",
+            "prod-baseline",
+        ] {
+            assert!(!is_region_name(r), "{r}");
+        }
+    }
 
     fn trail(arn: &str, home: &str) -> Trail {
         Trail {
