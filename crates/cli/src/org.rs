@@ -189,11 +189,15 @@ pub fn from_cli(args: &FromCliArgs) -> Result<String> {
         Some(path) => {
             orgpool_org::write_bundle(&bundle, path).map_err(org_error)?;
             Ok(format!(
-                "wrote {} ({} accounts, {} OUs, {} policies, {} gaps)\n",
+                "wrote {} ({} accounts, {} OUs, {} policies, {} roles, {} resource policies, \
+                 {} identity policies, {} gaps)\n",
                 path.display(),
                 bundle.accounts.len(),
                 bundle.organizational_units.len(),
                 bundle.policies.len(),
+                bundle.iam_roles.len(),
+                bundle.resource_policies.len(),
+                bundle.identity_policies.len(),
                 bundle.gaps.len()
             ))
         }

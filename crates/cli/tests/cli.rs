@@ -1460,6 +1460,42 @@ fn org_from_cli_builds_a_bundle_from_saved_outputs() {
     );
     // Optional files not saved are gaps, not errors.
     assert!(!bundle["gaps"].as_array().unwrap().is_empty());
+    // The active account's saved resource policies: a bucket shared with the
+    // organization is kept; its regions' folder holds every listing.
+    let account = saved.join("resource-policies/111111111111");
+    std::fs::create_dir_all(account.join("us-east-1")).unwrap();
+    let save = |name: &str, body: serde_json::Value| {
+        std::fs::write(account.join(name), body.to_string()).unwrap();
+    };
+    save(
+        "s3api-list-buckets.json",
+        serde_json::json!({"Buckets": [{"Name": "shared-artifacts"}]}),
+    );
+    save(
+        "s3api-get-bucket-location-shared-artifacts.json",
+        serde_json::json!({"LocationConstraint": "eu-central-1"}),
+    );
+    let org_only = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared-artifacts/*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}}]});
+    save(
+        "s3api-get-bucket-policy-shared-artifacts.json",
+        serde_json::json!({"Policy": org_only.to_string()}),
+    );
+    for (name, list) in [
+        ("kms-list-keys", "Keys"),
+        ("sns-list-topics", "Topics"),
+        ("lambda-list-functions", "Functions"),
+        ("events-list-event-buses", "EventBuses"),
+        ("ecr-describe-repositories", "repositories"),
+        ("secretsmanager-list-secrets", "SecretList"),
+    ] {
+        save(
+            &format!("us-east-1/{name}.json"),
+            serde_json::json!({ list: [] }),
+        );
+    }
+    std::fs::write(account.join("us-east-1/sqs-list-queues.json"), "").unwrap();
     let out_path = dir.path().join("org.json");
     let out = orgpool(&[
         "org",
@@ -1469,6 +1505,22 @@ fn org_from_cli_builds_a_bundle_from_saved_outputs() {
         out_path.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("1 resource policies"), "{summary}");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    let kept = &written["resource_policies"][0];
+    assert_eq!(kept["arn"], "arn:aws:s3:::shared-artifacts");
+    assert_eq!(kept["region"], "eu-central-1");
+    assert!(
+        !written["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["api"].as_str().unwrap().starts_with("s3:")),
+        "nothing of S3 is missing: {}",
+        written["gaps"]
+    );
     let shown = json_of(&[
         "org",
         "show",

@@ -48,12 +48,14 @@
 //! | `cloudformation-list-stack-sets-REGION.json` | `aws cloudformation list-stack-sets --status ACTIVE --region REGION` |
 //! | `cloudformation-list-stack-instances-REGION-NAME.json` | `aws cloudformation list-stack-instances --stack-set-name NAME --region REGION` |
 //!
-//! The accounts' resource policies are not read from saved files. Each API
-//! that reads them live is recorded as a gap ([`NOT_READ_FROM_FILES`]), so
-//! that nothing downstream mistakes "not read" for "none": the assessment
-//! lists them and weighs them as unknown.
+//! The accounts' resource policies (S3, KMS, SQS, SNS, Lambda, EventBridge,
+//! ECR, Secrets Manager) are read from files saved per account and region
+//! under `resource-policies/` ([`resource_policies`]). What was not saved is
+//! a gap, so that nothing downstream mistakes "not read" for "none": the
+//! assessment lists such gaps and weighs them as unknown.
 
 pub mod regional;
+pub mod resource_policies;
 
 use std::path::{Path, PathBuf};
 
@@ -80,19 +82,6 @@ const POLICY_TYPES: [(&str, PolicyType); 5] = [
         "AISERVICES_OPT_OUT_POLICY",
         PolicyType::AiservicesOptOutPolicy,
     ),
-];
-
-/// The APIs `orgpool discover` reads live that saved files do not carry:
-/// each becomes a gap of every bundle read from a folder.
-pub const NOT_READ_FROM_FILES: [&str; 8] = [
-    crate::live::POLICY_READS[0],
-    crate::live::POLICY_READS[1],
-    crate::live::POLICY_READS[2],
-    crate::live::POLICY_READS[3],
-    crate::live::POLICY_READS[4],
-    crate::live::POLICY_READS[5],
-    crate::live::POLICY_READS[6],
-    crate::live::POLICY_READS[7],
 ];
 
 /// What an account's `iam-get-account-authorization-details-ACCOUNT.json`
@@ -132,6 +121,15 @@ impl Folder {
             ));
         }
         Ok(self.dir.join(name))
+    }
+
+    /// Subfolder `name` (refused as [`Folder::path_of`] refuses), with no
+    /// gaps of its own yet.
+    fn sub(&self, name: &str) -> Result<Folder, OrgError> {
+        Ok(Folder {
+            dir: self.path_of(name)?,
+            gaps: Vec::new(),
+        })
     }
 
     /// Whether file `name` is in the folder (an error for a name that is not
@@ -292,11 +290,12 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
         &delegated_administrators,
         regions.first().map_or("", String::as_str),
     );
-    f.gaps.extend(NOT_READ_FROM_FILES.iter().map(|api| Gap {
-        scope: "organization".to_owned(),
-        api: (*api).to_owned(),
-        error: "not read from saved CLI outputs; `orgpool discover` reads it live".to_owned(),
-    }));
+    let active: Vec<&str> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Active)
+        .map(|a| a.id.as_str())
+        .collect();
+    let resource_policies = resource_policies::read(&mut f, &active)?;
     let bundle = OrgBundle {
         format: BUNDLE_FORMAT.to_owned(),
         version: BUNDLE_VERSION,
@@ -319,7 +318,7 @@ pub fn read(dir: &Path) -> Result<OrgBundle, OrgError> {
         ram_shares: regional.ram_shares,
         iam_roles: iam.roles,
         stack_sets: regional.stack_sets,
-        resource_policies: Vec::new(),
+        resource_policies,
         identity_policies: iam.identity_policies,
         gaps: f.gaps,
     };

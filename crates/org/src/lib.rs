@@ -8,8 +8,10 @@
 //! - [`aws`]: loading AWS's standard configuration chain, for every AWS caller.
 //! - [`from_cli`]: a folder of saved `aws organizations`, `aws sso-admin`,
 //!   `aws identitystore`, `aws iam` and (per region) `aws cloudtrail`,
-//!   `aws configservice`, `aws ram` and `aws cloudformation` outputs, for
-//!   users who grant no access.
+//!   `aws configservice`, `aws ram` and `aws cloudformation` outputs, and
+//!   each account's resource policies (`aws s3api`, `aws kms`, `aws sqs`,
+//!   `aws sns`, `aws lambda`, `aws events`, `aws ecr`,
+//!   `aws secretsmanager`), for users who grant no access.
 //! - [`read_bundle`]: a saved bundle, checked (format, version, unique IDs,
 //!   known parents, no OU cycles) before anything uses it.
 //!

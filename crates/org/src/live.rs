@@ -46,7 +46,7 @@ mod identity_center;
 mod identity_policies;
 mod members;
 mod regions;
-mod resource_policies;
+pub(crate) mod resource_policies;
 mod services;
 mod stack_sets;
 

@@ -548,6 +548,19 @@ def save(name, resp):
     resp.pop("ResponseMetadata", None)
     with open(os.path.join(out, name + ".json"), "w") as f:
         json.dump(resp, f, default=str)
+def save_in(folder, name, call, no_policy=None):
+    from botocore.exceptions import ClientError
+    os.makedirs(folder, exist_ok=True)
+    try:
+        resp = dict(call())
+    except ClientError as e:
+        if e.response["Error"]["Code"] != no_policy:
+            raise
+        resp = {}
+    resp.pop("ResponseMetadata", None)
+    with open(os.path.join(folder, name + ".json"), "w") as f:
+        if resp:
+            json.dump(resp, f, default=str)
 org = boto3.client("organizations", endpoint_url=ep)
 save("describe-organization", org.describe_organization())
 roots = org.list_roots(); save("list-roots", roots)
@@ -606,6 +619,41 @@ for a in org.list_accounts()["Accounts"]:
     pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["LocalManagedPolicy", "Role", "User", "Group"])
     details = pages.build_full_result()
     save("iam-get-account-authorization-details-" + a["Id"], details)
+    # Its resource policies, as the docs' script saves them: S3 once, the
+    # rest per region; "no policy" errors as {}; an answer without fields as
+    # the CLI prints it, nothing.
+    acct = os.path.join(out, "resource-policies", a["Id"])
+    s3 = boto3.client("s3", endpoint_url=ep, region_name="us-east-1", **creds)
+    buckets = s3.list_buckets(); save_in(acct, "s3api-list-buckets", lambda: buckets)
+    for b in buckets["Buckets"]:
+        n = b["Name"]
+        save_in(acct, "s3api-get-bucket-location-" + n, lambda: s3.get_bucket_location(Bucket=n))
+        save_in(acct, "s3api-get-bucket-policy-" + n, lambda: s3.get_bucket_policy(Bucket=n), "NoSuchBucketPolicy")
+    for r in ["us-east-1"]:
+        d = os.path.join(acct, r)
+        client = lambda service: boto3.client(service, endpoint_url=ep, region_name=r, **creds)
+        kms = client("kms"); keys = kms.list_keys(); save_in(d, "kms-list-keys", lambda: keys)
+        save_in(d, "kms-list-aliases", kms.list_aliases)
+        for k in keys["Keys"]:
+            save_in(d, "kms-get-key-policy-" + k["KeyId"], lambda: kms.get_key_policy(KeyId=k["KeyId"], PolicyName="default"))
+        sqs = client("sqs"); queues = sqs.list_queues(); save_in(d, "sqs-list-queues", lambda: queues)
+        for u in queues.get("QueueUrls", []):
+            save_in(d, "sqs-get-queue-attributes-" + u.rsplit("/", 1)[1],
+                    lambda: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["Policy", "QueueArn"]))
+        sns = client("sns"); topics = sns.list_topics(); save_in(d, "sns-list-topics", lambda: topics)
+        for t in topics["Topics"]:
+            save_in(d, "sns-get-topic-attributes-" + t["TopicArn"].rsplit(":", 1)[1], lambda: sns.get_topic_attributes(TopicArn=t["TopicArn"]))
+        fns = client("lambda"); functions = fns.list_functions(); save_in(d, "lambda-list-functions", lambda: functions)
+        for fn in functions["Functions"]:
+            save_in(d, "lambda-get-policy-" + fn["FunctionName"], lambda: fns.get_policy(FunctionName=fn["FunctionName"]), "ResourceNotFoundException")
+        save_in(d, "events-list-event-buses", client("events").list_event_buses)
+        ecr = client("ecr"); repositories = ecr.describe_repositories(); save_in(d, "ecr-describe-repositories", lambda: repositories)
+        for rep in repositories["repositories"]:
+            save_in(d, "ecr-get-repository-policy-" + rep["repositoryName"].replace("/", "%2F"),
+                    lambda: ecr.get_repository_policy(repositoryName=rep["repositoryName"]), "RepositoryPolicyNotFoundException")
+        sm = client("secretsmanager"); secrets = sm.list_secrets(); save_in(d, "secretsmanager-list-secrets", lambda: secrets)
+        for sec in secrets["SecretList"]:
+            save_in(d, "secretsmanager-get-resource-policy-" + sec["Name"].replace("/", "%2F"), lambda: sm.get_resource_policy(SecretId=sec["ARN"]))
 # The regional services, per region (here the one region SETUP uses).
 for r in ["us-east-1"]:
     ct = boto3.client("cloudtrail", endpoint_url=ep, region_name=r)
@@ -719,9 +767,28 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
     assert_eq!(files.ram_shares, live.ram_shares);
     assert_eq!(files.stack_sets, live.stack_sets);
     assert_eq!(files.security_service_admins, live.security_service_admins);
-    // What saved files cannot carry is a gap, never a silent "none".
-    let gap_apis: Vec<&str> = files.gaps.iter().map(|g| g.api.as_str()).collect();
-    assert_eq!(gap_apis, orgpool_org::from_cli::NOT_READ_FROM_FILES);
+    // Each account's saved resource policies give those discovery keeps,
+    // ECR's `team/app` and the secret `shared/db` among them (a `/` in a
+    // file name written `%2F`).
+    let resource = |b: &orgpool_model::OrgBundle| {
+        by_arn(
+            b.resource_policies
+                .iter()
+                .map(|p| format!("{p:?}"))
+                .collect(),
+        )
+    };
+    let services: BTreeSet<_> = live.resource_policies.iter().map(|p| p.service).collect();
+    assert_eq!(
+        services.len(),
+        8,
+        "every service: {:?}",
+        live.resource_policies
+    );
+    assert_eq!(resource(&files), resource(&live));
+    // Everything was saved: no gap.
+    assert_eq!(files.gaps, Vec::new());
+    resource_policy_files_missing_are_gaps(&saved, &live);
 
     // An account whose IAM details were not saved is a gap for it; with none
     // saved at all, one gap for the organization; a saved file without its
@@ -820,6 +887,88 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
             .unwrap_err()
             .is_bad_input()
     );
+}
+
+/// What is missing among the saved resource policies is a gap, never a
+/// silent "none": a resource's file (a gap naming it), a region's folder (a
+/// gap for each policy read there), the whole folder (one gap per read for
+/// the organization).
+fn resource_policy_files_missing_are_gaps(
+    saved: &std::path::Path,
+    live: &orgpool_model::OrgBundle,
+) {
+    let secret = live
+        .resource_policies
+        .iter()
+        .find(|p| p.service == orgpool_model::ResourceService::SecretsManager)
+        .unwrap();
+    let member = secret.account_id.clone();
+    let region_dir = saved
+        .join("resource-policies")
+        .join(&member)
+        .join("us-east-1");
+    let file = region_dir.join("secretsmanager-get-resource-policy-shared%2Fdb.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let partial = orgpool_org::from_cli::read(saved).unwrap();
+    assert_eq!(partial.gaps.len(), 1, "{:?}", partial.gaps);
+    let gap = &partial.gaps[0];
+    assert_eq!(
+        (gap.scope.as_str(), gap.api.as_str()),
+        (member.as_str(), "secretsmanager:GetResourcePolicy")
+    );
+    assert!(gap.error.contains(&secret.arn), "{}", gap.error);
+    assert!(gap.error.contains("shared%2Fdb.json"), "{}", gap.error);
+    assert_eq!(
+        partial.resource_policies.len(),
+        live.resource_policies.len() - 1
+    );
+    assert!(
+        !partial
+            .resource_policies
+            .iter()
+            .any(|p| p.arn == secret.arn)
+    );
+    std::fs::write(&file, text).unwrap();
+
+    let away = saved.join("member-region-away");
+    std::fs::rename(&region_dir, &away).unwrap();
+    let partial = orgpool_org::from_cli::read(saved).unwrap();
+    let apis: Vec<&str> = partial
+        .gaps
+        .iter()
+        .map(|g| {
+            assert_eq!(g.scope, member);
+            assert!(g.error.contains("in us-east-1"), "{}", g.error);
+            g.api.as_str()
+        })
+        .collect();
+    let regional: Vec<&str> = orgpool_org::live::POLICY_READS[1..].to_vec();
+    assert_eq!(apis, regional, "every read but S3's, which is per account");
+    assert!(
+        partial
+            .resource_policies
+            .iter()
+            .all(|p| p.account_id != member || p.service == orgpool_model::ResourceService::S3)
+    );
+    std::fs::rename(&away, &region_dir).unwrap();
+
+    let all = saved.join("resource-policies");
+    let away = saved.join("resource-policies-away");
+    std::fs::rename(&all, &away).unwrap();
+    let none = orgpool_org::from_cli::read(saved).unwrap();
+    let gaps: Vec<(&str, &str)> = none
+        .gaps
+        .iter()
+        .map(|g| (g.scope.as_str(), g.api.as_str()))
+        .collect();
+    let expected: Vec<(&str, &str)> = orgpool_org::live::POLICY_READS
+        .iter()
+        .map(|api| ("organization", *api))
+        .collect();
+    assert_eq!(gaps, expected);
+    assert!(none.resource_policies.is_empty());
+    std::fs::rename(&away, &all).unwrap();
 }
 
 #[test]

@@ -132,7 +132,7 @@ const PER_LIST: usize = 4;
 
 /// The resource policies of one account.
 #[derive(Debug, Default)]
-pub(super) struct Found {
+pub(crate) struct Found {
     /// Those using an organization condition key.
     pub kept: Vec<ResourcePolicy>,
     /// Policies read in all, kept or not.
@@ -143,7 +143,7 @@ pub(super) struct Found {
 }
 
 impl Found {
-    fn add(&mut self, policies: Vec<ResourcePolicy>) {
+    pub(crate) fn add(&mut self, policies: Vec<ResourcePolicy>) {
         self.read += policies.len();
         for p in policies {
             if p.policy.is_string() {
@@ -218,7 +218,7 @@ pub(super) async fn read(
 }
 
 /// A policy document read as text, when there is one.
-fn policy(
+pub(crate) fn policy(
     account: &str,
     service: ResourceService,
     region: &str,
@@ -321,7 +321,7 @@ async fn bucket_policy(
 
 /// The region a `GetBucketLocation` constraint names: none (or an empty one)
 /// is us-east-1, and the legacy `EU` is eu-west-1.
-fn bucket_region(constraint: Option<&str>) -> String {
+pub(crate) fn bucket_region(constraint: Option<&str>) -> String {
     match constraint.unwrap_or_default() {
         "" => "us-east-1".to_owned(),
         "EU" => "eu-west-1".to_owned(),
@@ -389,7 +389,9 @@ impl InRegion<'_> {
 /// policies, which never name a customer's organization: reading them would
 /// cost a call each (`ListKeys` lists them with the customer's own keys)
 /// for nothing.
-fn aws_managed_keys(aliases: &[(String, Option<String>)]) -> std::collections::BTreeSet<String> {
+pub(crate) fn aws_managed_keys(
+    aliases: &[(String, Option<String>)],
+) -> std::collections::BTreeSet<String> {
     aliases
         .iter()
         .filter(|(name, _)| name.starts_with("alias/aws/"))
