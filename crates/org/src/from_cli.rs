@@ -147,8 +147,7 @@ impl Folder {
                 format!("cannot read it ({e}); it is required, see docs/from-cli.md"),
             )
         })?;
-        let value =
-            serde_json::from_str(&text).map_err(|e| bad(&path, format!("not JSON: {e}")))?;
+        let value = parse(&path, &text)?;
         Ok((path, value))
     }
 
@@ -172,6 +171,11 @@ impl Folder {
         }
         self.required(name).map(Some)
     }
+}
+
+/// A saved file's text as JSON, or an error naming the file.
+fn parse(path: &Path, text: &str) -> Result<Value, OrgError> {
+    serde_json::from_str(text).map_err(|e| bad(path, format!("not JSON: {e}")))
 }
 
 /// The list under `field`, or an error naming the file and the field.

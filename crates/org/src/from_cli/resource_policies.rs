@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 use orgpool_model::{Gap, ResourcePolicy, ResourceService};
 use serde_json::Value;
 
-use super::{Folder, bad, list, required_text};
+use super::{Folder, bad, list, parse, required_text};
 use crate::OrgError;
 use crate::live::{self, resource_policies as rp};
 
@@ -203,8 +203,7 @@ impl Place<'_> {
         if text.trim().is_empty() {
             return Ok(Some((path, Value::Object(Default::default()))));
         }
-        let value =
-            serde_json::from_str(&text).map_err(|e| bad(&path, format!("not JSON: {e}")))?;
+        let value = parse(&path, &text)?;
         Ok(Some((path, value)))
     }
 
@@ -216,6 +215,23 @@ impl Place<'_> {
         document: Option<&str>,
     ) -> Option<ResourcePolicy> {
         rp::policy(self.account, service, self.region, arn, document)
+    }
+
+    /// The policies of the resources listing `file` names (`api` reads
+    /// it): each item of its list `field` gives a (file key, ARN) pair by
+    /// `names`, then [`Place::each_policy`] reads the resources.
+    fn listed(
+        &mut self,
+        (file, api, field): (&str, &str, &str),
+        names: (&str, &str),
+        read: (ResourceService, &str, &str),
+        document: impl Fn(&Value) -> (Option<String>, Option<String>),
+    ) -> Result<Vec<ResourcePolicy>, OrgError> {
+        let Some((path, v)) = self.listing(file, api)? else {
+            return Ok(Vec::new());
+        };
+        let items = pairs(&path, &v, field, names)?;
+        self.each_policy(read, items, document)
     }
 
     /// Each resource's policy: `items` are (file key, ARN), the file is
@@ -332,22 +348,19 @@ fn keys(p: &mut Place) -> Result<Vec<ResourcePolicy>, OrgError> {
         return Ok(Vec::new());
     };
     let mut keys = pairs(&path, &v, "Keys", ("KeyId", "KeyArn"))?;
-    if !keys.is_empty() {
-        let aliases_file = p.folder.path_of("kms-list-aliases.json")?;
-        if aliases_file.exists() {
-            let (path, v) = p.folder.required("kms-list-aliases.json")?;
-            let aliases: Vec<(String, Option<String>)> = list(&path, &v, "Aliases")?
-                .iter()
-                .map(|a| {
-                    (
-                        field(a, "AliasName").unwrap_or_default(),
-                        field(a, "TargetKeyId"),
-                    )
-                })
-                .collect();
-            let managed = rp::aws_managed_keys(&aliases);
-            keys.retain(|(id, _)| !managed.contains(id));
-        }
+    if !keys.is_empty() && p.folder.has("kms-list-aliases.json")? {
+        let (path, v) = p.folder.required("kms-list-aliases.json")?;
+        let aliases: Vec<(String, Option<String>)> = list(&path, &v, "Aliases")?
+            .iter()
+            .map(|a| {
+                (
+                    field(a, "AliasName").unwrap_or_default(),
+                    field(a, "TargetKeyId"),
+                )
+            })
+            .collect();
+        let managed = rp::aws_managed_keys(&aliases);
+        keys.retain(|(id, _)| !managed.contains(id));
     }
     let read = (
         ResourceService::Kms,
@@ -405,16 +418,20 @@ fn topics(p: &mut Place) -> Result<Vec<ResourcePolicy>, OrgError> {
 
 /// The function policies.
 fn functions(p: &mut Place) -> Result<Vec<ResourcePolicy>, OrgError> {
-    let Some((path, v)) = p.listing("lambda-list-functions.json", rp::LIST_FUNCTIONS)? else {
-        return Ok(Vec::new());
-    };
-    let items = pairs(&path, &v, "Functions", ("FunctionName", "FunctionArn"))?;
-    let read = (
-        ResourceService::Lambda,
-        rp::GET_FUNCTION_POLICY,
-        "lambda-get-policy",
-    );
-    p.each_policy(read, items, |v| (None, field(v, "Policy")))
+    p.listed(
+        (
+            "lambda-list-functions.json",
+            rp::LIST_FUNCTIONS,
+            "Functions",
+        ),
+        ("FunctionName", "FunctionArn"),
+        (
+            ResourceService::Lambda,
+            rp::GET_FUNCTION_POLICY,
+            "lambda-get-policy",
+        ),
+        |v| (None, field(v, "Policy")),
+    )
 }
 
 /// The event bus policies, which the list carries.
@@ -433,37 +450,38 @@ fn event_buses(p: &mut Place) -> Result<Vec<ResourcePolicy>, OrgError> {
 
 /// The repository policies.
 fn repositories(p: &mut Place) -> Result<Vec<ResourcePolicy>, OrgError> {
-    let listing = p.listing("ecr-describe-repositories.json", rp::DESCRIBE_REPOSITORIES)?;
-    let Some((path, v)) = listing else {
-        return Ok(Vec::new());
-    };
-    let items = pairs(
-        &path,
-        &v,
-        "repositories",
+    p.listed(
+        (
+            "ecr-describe-repositories.json",
+            rp::DESCRIBE_REPOSITORIES,
+            "repositories",
+        ),
         ("repositoryName", "repositoryArn"),
-    )?;
-    let read = (
-        ResourceService::Ecr,
-        rp::GET_REPOSITORY_POLICY,
-        "ecr-get-repository-policy",
-    );
-    p.each_policy(read, items, |v| (None, field(v, "policyText")))
+        (
+            ResourceService::Ecr,
+            rp::GET_REPOSITORY_POLICY,
+            "ecr-get-repository-policy",
+        ),
+        |v| (None, field(v, "policyText")),
+    )
 }
 
 /// The secret policies.
 fn secrets(p: &mut Place) -> Result<Vec<ResourcePolicy>, OrgError> {
-    let listing = p.listing("secretsmanager-list-secrets.json", rp::LIST_SECRETS)?;
-    let Some((path, v)) = listing else {
-        return Ok(Vec::new());
-    };
-    let items = pairs(&path, &v, "SecretList", ("Name", "ARN"))?;
-    let read = (
-        ResourceService::SecretsManager,
-        rp::GET_SECRET_POLICY,
-        "secretsmanager-get-resource-policy",
-    );
-    p.each_policy(read, items, |v| (None, field(v, "ResourcePolicy")))
+    p.listed(
+        (
+            "secretsmanager-list-secrets.json",
+            rp::LIST_SECRETS,
+            "SecretList",
+        ),
+        ("Name", "ARN"),
+        (
+            ResourceService::SecretsManager,
+            rp::GET_SECRET_POLICY,
+            "secretsmanager-get-resource-policy",
+        ),
+        |v| (None, field(v, "ResourcePolicy")),
+    )
 }
 
 #[cfg(test)]
