@@ -671,14 +671,11 @@ for r in ["us-east-1"]:
         save("cloudformation-list-stack-instances-%s-%s" % (r, name), cf.list_stack_instances(StackSetName=name))
 "#;
 
-#[test]
-fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
-    let moto = MotoServer::start();
-    moto.boto3(SETUP);
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("export.py");
+/// Runs [`EXPORT`] against `moto`, saving into `dir/saved`, which it returns.
+fn save_with_boto3(moto: &MotoServer, dir: &std::path::Path) -> std::path::PathBuf {
+    let script = dir.join("export.py");
     std::fs::write(&script, EXPORT).unwrap();
-    let saved = dir.path().join("saved");
+    let saved = dir.join("saved");
     std::fs::create_dir(&saved).unwrap();
     let out = std::process::Command::new(orgpool_testkit::python())
         .arg(&script)
@@ -691,6 +688,15 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    saved
+}
+
+#[test]
+fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
+    let moto = MotoServer::start();
+    moto.boto3(SETUP);
+    let dir = tempfile::tempdir().unwrap();
+    let saved = save_with_boto3(&moto, dir.path());
 
     let rt = runtime();
     let live = rt
@@ -887,6 +893,94 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
             .unwrap_err()
             .is_bad_input()
     );
+}
+
+/// The script `docs/from-cli.md` gives users, taken from the page itself.
+fn docs_export_script() -> String {
+    let page = std::fs::read_to_string(orgpool_testkit::workspace().join("docs/from-cli.md"))
+        .expect("docs/from-cli.md");
+    let start = page.find("```bash\n").expect("the page has a bash script") + "```bash\n".len();
+    let len = page[start..].find("\n```").expect("the script ends");
+    page[start..start + len + 1].to_owned()
+}
+
+/// The docs' script, run as a user runs it (bash, the `aws` CLI pinned in the
+/// test venv, jq) against moto, saves what `org from-cli` reads: the same
+/// bundle as the boto3 export above, which the test before this one holds to
+/// live discovery. Its regions are given with `REGIONS` (moto does not answer
+/// `account list-regions`).
+#[test]
+fn the_docs_export_script_saves_what_from_cli_reads() {
+    let moto = MotoServer::start();
+    moto.boto3(SETUP);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("export.sh");
+    std::fs::write(&script, docs_export_script()).unwrap();
+    let saved = dir.path().join("by-script");
+    // The pinned CLI, told the server's address on each command line: the
+    // CLI v1 keeps its own endpoint for SQS whatever `AWS_ENDPOINT_URL` says.
+    let venv_aws = orgpool_testkit::python().with_file_name("aws");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::write(
+        bin.join("aws"),
+        format!(
+            "#!/bin/sh\nexec '{}' --endpoint-url \"$MOTO_ENDPOINT\" \"$@\"\n",
+            venv_aws.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.join("aws"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(&saved)
+        .envs(moto.env())
+        .env("REGIONS", "us-east-1")
+        .env("PATH", path)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "the docs' script failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_script = orgpool_org::from_cli::read(&saved).expect("the script's files read");
+    let by_boto3 = orgpool_org::from_cli::read(&save_with_boto3(&moto, dir.path())).unwrap();
+    assert!(!by_script.accounts.is_empty() && !by_script.resource_policies.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(by_script.gaps, Vec::new(), "{stderr}");
+    assert_eq!(comparable(&by_script), comparable(&by_boto3));
+}
+
+/// `bundle` as JSON without what tells two exports apart (when and from
+/// where it was made), its times to the second: the CLI prints whole seconds
+/// where boto3's JSON keeps microseconds.
+fn comparable(bundle: &orgpool_model::OrgBundle) -> serde_json::Value {
+    fn to_seconds(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => {
+                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+                    *s = t.timestamp().to_string();
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(to_seconds),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(to_seconds),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(bundle).unwrap();
+    v["generated_at"] = serde_json::Value::Null;
+    v["source"] = serde_json::Value::Null;
+    to_seconds(&mut v);
+    v
 }
 
 /// What is missing among the saved resource policies is a gap, never a
