@@ -817,17 +817,14 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
     ));
     std::fs::remove_file(&held).unwrap();
     let partial = orgpool_org::from_cli::read(&saved).unwrap();
-    let account_gaps: Vec<(&str, &str)> = partial
-        .gaps
-        .iter()
-        .filter(|g| g.scope == holder)
-        .map(|g| (g.scope.as_str(), g.api.as_str()))
+    let account_gaps: Vec<(&str, &str)> = scopes_and_apis(&partial)
+        .into_iter()
+        .filter(|(scope, _)| *scope == holder)
         .collect();
-    let expected: Vec<(&str, &str)> = orgpool_org::from_cli::IAM_FROM_FILES
-        .iter()
-        .map(|api| (holder.as_str(), *api))
-        .collect();
-    assert_eq!(account_gaps, expected);
+    assert_eq!(
+        account_gaps,
+        scoped(holder.as_str(), &orgpool_org::from_cli::IAM_FROM_FILES)
+    );
     assert!(
         partial
             .identity_policies
@@ -846,15 +843,8 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
         let _ = std::fs::remove_file(f);
     }
     let none = orgpool_org::from_cli::read(&saved).unwrap();
-    let gaps: Vec<(&str, &str)> = none
-        .gaps
-        .iter()
-        .map(|g| (g.scope.as_str(), g.api.as_str()))
-        .collect();
-    let iam_gaps: Vec<(&str, &str)> = orgpool_org::from_cli::IAM_FROM_FILES
-        .iter()
-        .map(|api| ("organization", *api))
-        .collect();
+    let gaps = scopes_and_apis(&none);
+    let iam_gaps = scoped("organization", &orgpool_org::from_cli::IAM_FROM_FILES);
     assert_eq!(gaps[..2], iam_gaps[..]);
     assert!(none.iam_roles.is_empty() && none.identity_policies.is_empty());
     for (f, text) in &iam_files {
@@ -893,6 +883,20 @@ fn saved_cli_outputs_give_the_same_inventory_as_live_discovery() {
             .unwrap_err()
             .is_bad_input()
     );
+}
+
+/// Each gap of `bundle` as (scope, API), in order.
+fn scopes_and_apis(bundle: &orgpool_model::OrgBundle) -> Vec<(&str, &str)> {
+    bundle
+        .gaps
+        .iter()
+        .map(|g| (g.scope.as_str(), g.api.as_str()))
+        .collect()
+}
+
+/// One (scope, API) pair per API of `apis`, all in `scope`.
+fn scoped<'a>(scope: &'a str, apis: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+    apis.iter().map(|api| (scope, *api)).collect()
 }
 
 /// The script `docs/from-cli.md` gives users, taken from the page itself.
@@ -1051,16 +1055,10 @@ fn resource_policy_files_missing_are_gaps(
     let away = saved.join("resource-policies-away");
     std::fs::rename(&all, &away).unwrap();
     let none = orgpool_org::from_cli::read(saved).unwrap();
-    let gaps: Vec<(&str, &str)> = none
-        .gaps
-        .iter()
-        .map(|g| (g.scope.as_str(), g.api.as_str()))
-        .collect();
-    let expected: Vec<(&str, &str)> = orgpool_org::live::POLICY_READS
-        .iter()
-        .map(|api| ("organization", *api))
-        .collect();
-    assert_eq!(gaps, expected);
+    assert_eq!(
+        scopes_and_apis(&none),
+        scoped("organization", &orgpool_org::live::POLICY_READS)
+    );
     assert!(none.resource_policies.is_empty());
     std::fs::rename(&away, &all).unwrap();
 }
