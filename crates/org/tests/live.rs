@@ -951,15 +951,11 @@ fn the_docs_export_script_saves_what_from_cli_reads() {
         .env("PATH", path)
         .output()
         .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "the docs' script failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the docs' script failed:\n{stderr}");
     let by_script = orgpool_org::from_cli::read(&saved).expect("the script's files read");
     let by_boto3 = orgpool_org::from_cli::read(&save_with_boto3(&moto, dir.path())).unwrap();
     assert!(!by_script.accounts.is_empty() && !by_script.resource_policies.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(by_script.gaps, Vec::new(), "{stderr}");
     assert_eq!(comparable(&by_script), comparable(&by_boto3));
 }
