@@ -18,7 +18,7 @@ fi
 duckdb_cli="$(duckdb_cli_path)"
 bin="${CARGO_TARGET_DIR:-target}/release/orgpool"
 if [ ! -x "$bin" ]; then
-  echo "building orgpool in release mode into ${CARGO_TARGET_DIR:-target} (a first build took 57 minutes on 2 cores, the AWS SDK's crates included; set CARGO_TARGET_DIR to reuse another build)" >&2
+  echo "building orgpool in release mode into ${CARGO_TARGET_DIR:-target} (a first build takes about half an hour on 2 cores: see bench/README.md, \"Build times\"; set CARGO_TARGET_DIR to reuse another build)" >&2
 fi
 cargo build --release --quiet -p orgpool-cli
 
