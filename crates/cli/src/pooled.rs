@@ -113,6 +113,9 @@ fn check_pool_covers(pool: &BillingData, window: &Window, inputs: &[String]) -> 
 struct Totals {
     uncovered: f64,
     idle: [(&'static str, f64); 5],
+    /// The EC2 Instance Savings Plans' idle commitment per (family, region)
+    /// the data name: the part that can be lent.
+    instance_sps: Vec<(String, String, f64)>,
 }
 
 impl Totals {
@@ -127,6 +130,11 @@ impl Totals {
                 ("reserved_instances", sum(&idle.reserved_instances)),
                 ("unknown_sp", sum(&idle.unknown_sp)),
             ],
+            instance_sps: idle
+                .ec2_instance_sp_scoped
+                .iter()
+                .map(|sp| (sp.family.clone(), sp.region.clone(), sum(&sp.hourly)))
+                .collect(),
         }
     }
 
@@ -136,7 +144,18 @@ impl Totals {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), json!(v)))
             .collect();
-        json!({ "uncovered_on_demand_cost": self.uncovered, "idle_commitment": idle })
+        let instance_sps: Vec<serde_json::Value> = self
+            .instance_sps
+            .iter()
+            .map(|(family, region, idle)| {
+                json!({ "family": family, "region": region, "idle_commitment": idle })
+            })
+            .collect();
+        json!({
+            "uncovered_on_demand_cost": self.uncovered,
+            "idle_commitment": idle,
+            "idle_ec2_instance_sp_by_family": instance_sps,
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use orgpool_testkit::{duckdb_scalar, real_data as real};
+use orgpool_testkit::{duckdb_rows, duckdb_scalar, real_data as real};
 
 /// The summary cache the tests' runs share: in the build's folder, not the
 /// user's home (entries of other builds are never read, and few are kept).
@@ -477,6 +477,30 @@ fn duckdb_idle_savings_plans(cur: &Path, offering: &str, window: &str) -> f64 {
     ))
 }
 
+/// DuckDB's idle EC2 Instance Savings Plan commitment per (family, region)
+/// in `window`, in (family, region) order.
+fn duckdb_idle_instance_sps_by_family(cur: &Path, window: &str) -> Vec<(String, String, f64)> {
+    let sql = format!(
+        "SELECT savings_plan_instance_type_family, savings_plan_region, \
+                sum(savings_plan_total_commitment_to_date - savings_plan_used_commitment) \
+         FROM read_parquet('{}/**/*.parquet') \
+         WHERE line_item_line_item_type = 'SavingsPlanRecurringFee' \
+           AND savings_plan_offering_type = 'EC2InstanceSavingsPlans' AND {window} \
+           AND savings_plan_total_commitment_to_date - savings_plan_used_commitment > 1e-9 \
+         GROUP BY 1, 2 ORDER BY 1, 2",
+        cur.display()
+    );
+    duckdb_rows(&sql)
+        .into_iter()
+        .map(|r| match &r[..] {
+            [Some(family), Some(region), Some(idle)] => {
+                (family.clone(), region.clone(), idle.parse().unwrap())
+            }
+            _ => panic!("a row with a family, a region and a sum: {r:?}"),
+        })
+        .collect()
+}
+
 /// The pooled what-if of `estimate --pool-cur`: an organization beside an
 /// over-committed pool (its Savings Plans at three times the demo's size,
 /// idle in quiet hours). The idle commitments and uncovered spend of both
@@ -547,10 +571,40 @@ fn estimate_pooled_what_if_lends_idle_plans_and_matches_duckdb() {
         idle > 10.0,
         "the over-committed pool has idle Compute SP hours: {p}"
     );
+    // The EC2 Instance SPs' idle commitment by the family and region their
+    // fee lines name: DuckDB's per (family, region), adding up to the total.
+    let mut scoped_idle = 0.0;
+    for (side, cur) in [("organization", &org_cur), ("pool", &pool_cur)] {
+        let by_family = p[side]["idle_ec2_instance_sp_by_family"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{side}: {p}"));
+        let expected = duckdb_idle_instance_sps_by_family(cur, window);
+        assert_eq!(by_family.len(), expected.len(), "{side}: {by_family:?}");
+        for (got, (family, region, want)) in by_family.iter().zip(&expected) {
+            assert_eq!(
+                (&got["family"], &got["region"]),
+                (&serde_json::json!(family), &serde_json::json!(region))
+            );
+            close(
+                f(&got["idle_commitment"]),
+                *want,
+                &format!("{side} {family}"),
+            );
+        }
+        close(
+            expected.iter().map(|(_, _, v)| v).sum(),
+            f(&p[side]["idle_commitment"]["ec2_instance_sp"]),
+            &format!("{side}: every EC2 Instance SP names its family and region"),
+        );
+        if side == "pool" {
+            scoped_idle = expected.iter().map(|(_, _, v)| v).sum();
+        }
+    }
+    assert!(scoped_idle > 0.0, "the pool has idle EC2 Instance SP hours");
     let lends = &p["pool_lends"];
     close(
         f(&lends["idle_commitment"]),
-        idle + f(&p["pool"]["idle_commitment"]["sagemaker_sp"]),
+        idle + f(&p["pool"]["idle_commitment"]["sagemaker_sp"]) + scoped_idle,
         "idle lent",
     );
     let (used, covered) = (f(&lends["commitment_used"]), f(&lends["on_demand_covered"]));

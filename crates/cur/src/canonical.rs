@@ -194,6 +194,13 @@ pub const CUR_COLUMNS: &[CurColumn] = &[
         false,
     ),
     c(
+        "sp_instance_family",
+        Kind::Text,
+        &["savings_plan_instance_type_family"],
+        false,
+    ),
+    c("sp_region", Kind::Text, &["savings_plan_region"], false),
+    c(
         "lease_contract_length",
         Kind::Text,
         &["pricing_lease_contract_length"],
@@ -436,6 +443,8 @@ pub fn focus_select(
         format!("{} AS sp_offering_type", null_of(Kind::Text)),
         format!("{} AS sp_purchase_term", null_of(Kind::Text)),
         format!("{} AS sp_payment_option", null_of(Kind::Text)),
+        format!("{} AS sp_instance_family", null_of(Kind::Text)),
+        format!("{} AS sp_region", null_of(Kind::Text)),
         format!("CASE WHEN {is_ri} THEN {commitment_id} END AS ri_arn"),
         format!("{} AS lease_contract_length", null_of(Kind::Text)),
         format!("{} AS purchase_option", null_of(Kind::Text)),

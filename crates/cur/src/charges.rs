@@ -206,7 +206,7 @@ fn line_costs() -> String {
 }
 
 /// SQL for the hour (since the epoch) that time `expr` falls in.
-fn epoch_hour(expr: &str) -> String {
+pub(crate) fn epoch_hour(expr: &str) -> String {
     format!("CAST(floor(date_part('epoch', {expr}) / 3600) AS BIGINT)")
 }
 
@@ -283,11 +283,13 @@ impl BillingData {
     }
 
     /// The commitments' fee lines (a few per commitment and hour), in memory:
-    /// one scan for the two queries that read them.
-    fn ensure_commitment_fees(&self) -> Result<(), CurError> {
+    /// one scan for the queries that read them (these two, and the pooled
+    /// what-if's idle EC2 Instance Savings Plans by family and region).
+    pub(crate) fn ensure_commitment_fees(&self) -> Result<(), CurError> {
         let sql = "SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
                        usage_type, operation, region, usage_hour, billing_period, billing_period_start, \
                        usage_amount, unblended_cost, sp_offering_type, sp_total_commitment, \
+                       sp_used_commitment, sp_instance_family, sp_region, \
                        ri_amortized_upfront, ri_total_normalized_units, ri_start, ri_end \
                 FROM line_items \
                 WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')";
@@ -311,7 +313,8 @@ impl BillingData {
         let sql = format!(
             "SELECT sp_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(sp_offering_type, ''), \
                     COALESCE(product_code, 'ComputeSavingsPlans'), \
-                    avg(COALESCE(sp_total_commitment, unblended_cost)), avg(unblended_cost), min({hour}), max({hour}) \
+                    avg(COALESCE(sp_total_commitment, unblended_cost)), avg(unblended_cost), min({hour}), max({hour}), \
+                    max(sp_instance_family), max(sp_region) \
              FROM commitment_fees WHERE line_item_type = 'SavingsPlanRecurringFee' AND sp_arn IS NOT NULL \
              GROUP BY 1, 2, 3, 4",
             hour = epoch_hour("usage_hour")
@@ -324,7 +327,8 @@ impl BillingData {
                 let covered = covered.get(&id).cloned().unwrap_or_default();
                 let kind = match c.text(2, row).as_str() {
                     o if o.contains("EC2Instance") => {
-                        let (family, region) = most_covered(&covered);
+                        let (family, region) = most_covered(&covered)
+                            .unwrap_or_else(|| (c.text(8, row), c.text(9, row)));
                         HeldKind::Ec2InstanceSp { family, region }
                     }
                     o if o.contains("SageMaker") => HeldKind::SagemakerSp,
@@ -544,13 +548,15 @@ fn observed_discount(effective: f64, public: f64) -> f64 {
     ((1.0 - effective / public) * 1e6).round() / 1e6
 }
 
-/// The (family, region) an EC2 Instance Savings Plan covered most.
-fn most_covered(covered: &[Covered]) -> (String, String) {
+/// The (family, region) an EC2 Instance Savings Plan covered most; `None`
+/// when it covered nothing (its fee lines' `savings_plan_instance_type_family`
+/// and `savings_plan_region` then say, where the data have them: the usage
+/// it covered is preferred, as it names the region the way usage lines do).
+fn most_covered(covered: &[Covered]) -> Option<(String, String)> {
     covered
         .iter()
         .max_by(|a, b| a.public.total_cmp(&b.public))
         .map(|c| (c.family.clone(), c.region.clone()))
-        .unwrap_or_default()
 }
 
 /// The instance family of a usage type (`HeavyUsage:t2.micro` → `t2`).

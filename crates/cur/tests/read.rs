@@ -529,3 +529,98 @@ fn a_bad_number_a_parquet_cur_stores_as_text_is_refused_with_file_column_and_val
             .is_ok()
     );
 }
+
+/// Idle EC2 Instance Savings Plans are split by the family and region their
+/// fee lines name, adding up to the plans' idle total; an export without
+/// those two columns still reports the total, with no part it could lend.
+#[test]
+fn idle_ec2_instance_savings_plans_split_by_the_family_and_region_the_data_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = demo(dir.path());
+    let data = BillingData::open(&[cur.to_string_lossy().into_owned()], None).unwrap();
+    // The whole export: from its first eligible hour to past its last.
+    let (first, last) = data.eligible_range().unwrap().unwrap();
+    let window = orgpool_model::Window::new(first, last + chrono::Duration::hours(1));
+    let idle = data.idle_commitment(&window).unwrap();
+    let total: f64 = idle.ec2_instance_sp.iter().sum();
+    assert!(total > 0.0, "the demo's EC2 Instance SP has idle hours");
+    let scoped: Vec<(&str, &str, f64)> = idle
+        .ec2_instance_sp_scoped
+        .iter()
+        .map(|sp| (&*sp.family, &*sp.region, sp.hourly.iter().sum()))
+        .collect();
+    let expected = duckdb_scalar(&format!(
+        "SELECT sum(savings_plan_total_commitment_to_date - savings_plan_used_commitment) \
+         FROM read_parquet('{}/**/*.parquet') \
+         WHERE line_item_line_item_type = 'SavingsPlanRecurringFee' \
+           AND savings_plan_offering_type = 'EC2InstanceSavingsPlans' \
+           AND savings_plan_instance_type_family = 'm5' AND savings_plan_region = 'us-east-1' \
+           AND savings_plan_total_commitment_to_date - savings_plan_used_commitment > 1e-9",
+        cur.display()
+    ));
+    assert_eq!(scoped.len(), 1, "{scoped:?}");
+    assert_eq!((scoped[0].0, scoped[0].1), ("m5", "us-east-1"));
+    assert!(
+        (scoped[0].2 - expected).abs() < 1e-6,
+        "{scoped:?} against {expected}"
+    );
+    assert!(
+        (total - expected).abs() < 1e-6,
+        "{total} against {expected}"
+    );
+
+    // The same export without the two columns.
+    let bare = dir.path().join("bare.parquet");
+    duckdb_execute(&format!(
+        "COPY (SELECT * EXCLUDE (savings_plan_instance_type_family, savings_plan_region) \
+               FROM read_parquet('{}/**/*.parquet')) TO '{}' (FORMAT parquet)",
+        cur.display(),
+        bare.display()
+    ));
+    let bare = BillingData::open(&[bare.to_string_lossy().into_owned()], None).unwrap();
+    let idle = bare.idle_commitment(&window).unwrap();
+    assert!((idle.ec2_instance_sp.iter().sum::<f64>() - total).abs() < 1e-6);
+    assert!(idle.ec2_instance_sp_scoped.is_empty(), "{idle:?}");
+}
+
+/// A held EC2 Instance Savings Plan takes its family and region from the
+/// usage it covered; one that covered nothing (its covered lines removed
+/// here), from what its fee lines name.
+#[test]
+fn an_ec2_instance_savings_plan_that_covered_nothing_is_placed_by_its_fee_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = demo(dir.path());
+    let instance_sp = |data: &BillingData| {
+        data.held_commitments()
+            .unwrap()
+            .into_iter()
+            .find_map(|c| match c.kind {
+                orgpool_model::HeldKind::Ec2InstanceSp { family, region } => Some((family, region)),
+                _ => None,
+            })
+            .expect("the demo holds an EC2 Instance SP")
+    };
+    let data = BillingData::open(&[cur.to_string_lossy().into_owned()], None).unwrap();
+    let placed = ("m5".to_owned(), "us-east-1".to_owned());
+    assert_eq!(instance_sp(&data), placed);
+    let covered_by_instance_sps = |path: &str| {
+        duckdb_scalar(&format!(
+            "SELECT count(*) FROM read_parquet('{path}') \
+             WHERE line_item_line_item_type = 'SavingsPlanCoveredUsage' \
+               AND savings_plan_offering_type = 'EC2InstanceSavingsPlans'"
+        ))
+    };
+    assert!(covered_by_instance_sps(&format!("{}/**/*.parquet", cur.display())) > 0.0);
+    let unused = dir.path().join("unused.parquet");
+    duckdb_execute(&format!(
+        "COPY (SELECT * FROM read_parquet('{}/**/*.parquet') \
+               WHERE NOT (line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation') \
+                          AND savings_plan_offering_type = 'EC2InstanceSavingsPlans')) \
+         TO '{}' (FORMAT parquet)",
+        cur.display(),
+        unused.display()
+    ));
+    assert_eq!(covered_by_instance_sps(&unused.to_string_lossy()), 0.0);
+    let unused = BillingData::open(&[unused.to_string_lossy().into_owned()], None).unwrap();
+    assert_eq!(instance_sp(&unused), placed);
+}

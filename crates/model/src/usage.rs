@@ -100,6 +100,12 @@ pub struct IdleCommitment {
     pub sagemaker_sp: Vec<f64>,
     /// EC2 Instance Savings Plans' unused commitment, dollars per hour.
     pub ec2_instance_sp: Vec<f64>,
+    /// The part of `ec2_instance_sp` whose instance family and region the
+    /// fee lines name, per (family, region): only that part can be lent, since
+    /// such a plan covers its family in its region alone. Empty where the
+    /// data carry no family or region (FOCUS; CURs without those columns).
+    #[serde(default)]
+    pub ec2_instance_sp_scoped: Vec<IdleInstanceSp>,
     /// Reserved Instances' unused recurring fee, dollars per hour.
     pub reserved_instances: Vec<f64>,
     /// Savings Plans' unused commitment whose offering type the data do not
@@ -114,10 +120,24 @@ impl IdleCommitment {
             compute_sp: vec![0.0; hours],
             sagemaker_sp: vec![0.0; hours],
             ec2_instance_sp: vec![0.0; hours],
+            ec2_instance_sp_scoped: Vec::new(),
             reserved_instances: vec![0.0; hours],
             unknown_sp: vec![0.0; hours],
         }
     }
+}
+
+/// EC2 Instance Savings Plans' unused commitment in one instance family and
+/// region (CUR 2.0 `savings_plan_instance_type_family` and
+/// `savings_plan_region` on their fee lines), hour by hour over a [`Window`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdleInstanceSp {
+    /// Instance family (`m5`).
+    pub family: String,
+    /// Region, as the fee lines write it (`us-east-1`).
+    pub region: String,
+    /// Unused commitment, dollars per hour.
+    pub hourly: Vec<f64>,
 }
 
 /// The commitment posture of some slice of the bill (the whole, an account, a

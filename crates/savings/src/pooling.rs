@@ -6,10 +6,10 @@
 //! In one family a commitment covers its owner account's usage first, then
 //! any other account's (AWS Billing User Guide, "Reserved Instances and
 //! Savings Plans discount sharing"). So, hour by hour over the same window:
-//! 1. **Idle commitments are lent.** What each side's Compute and SageMaker
-//!    Savings Plans left unused in an hour covers the other side's uncovered
-//!    usage, by [`crate::simulator::simulate_hour`] (highest savings first;
-//!    use it or lose it). That commitment was paid for either way, so the
+//! 1. **Idle commitments are lent.** What each side's Savings Plans left
+//!    unused in an hour covers the other side's uncovered usage, by
+//!    [`crate::simulator::simulate_hour`] (EC2 Instance plans first, then
+//!    the rest; highest savings first; use it or lose it). That commitment was paid for either way, so the
 //!    whole on-demand cost it covers is saved.
 //! 2. **One purchase for both.** What is left of both sides is one set of
 //!    series (the same class, region and family summed), and the best
@@ -22,10 +22,17 @@
 //! apart. Purchases are the hindsight optimum over the window (no cap, no
 //! target utilization), at the request's term, payment, plans and rates.
 //!
-//! Not lent: idle EC2 Instance Savings Plans and RIs (reported, not used).
-//! The hourly summary keeps neither the family of an EC2 Instance Savings
-//! Plan's fee line nor an RI's reservation key, and lending them to any
-//! usage would overstate the gain; leaving them out understates it.
+//! EC2 Instance Savings Plans are lent too, each to the other side's EC2
+//! usage of its own family and region (their fee lines name both:
+//! [`IdleCommitment::ec2_instance_sp_scoped`]), before any Compute Savings
+//! Plan, as AWS applies them. Those whose family or region the data do not
+//! name (FOCUS has neither column) are reported, not lent.
+//!
+//! Not lent: idle Reserved Instances (reported, not used). The hourly
+//! summary keeps no RI's reservation key, and the uncovered series are
+//! dollars per family and region, not the instance types and platforms an
+//! RI matches; lending them to any usage would overstate the gain, leaving
+//! them out understates it.
 //!
 //! A billing transfer (importing the organization whole) keeps commitments
 //! inside the organization that bought them: none of this applies to it.
@@ -53,7 +60,9 @@ pub struct Side<'a> {
 /// What one side's idle Savings Plans covered of the other side's usage.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
 pub struct Lent {
-    /// Idle Compute and SageMaker Savings Plan commitment the side had.
+    /// Idle Savings Plan commitment the side could lend: Compute and
+    /// SageMaker plans, and EC2 Instance plans whose family and region the
+    /// data name.
     pub idle_commitment: f64,
     /// The part of it the other side's usage used.
     pub commitment_used: f64,
@@ -125,10 +134,17 @@ fn best_purchase(series: &[UsageSeries], request: &Request<'_>) -> (f64, f64) {
     (outcome.savings, outcome.commitment_cost / hours)
 }
 
-/// The discounts `idle`'s Savings Plans give a series: (Compute, SageMaker).
-/// Not masked by the request's plans: those say what may be bought, and
-/// these are held already.
-fn lending_rates(s: &UsageSeries, request: &Request<'_>) -> (Option<f64>, Option<f64>) {
+/// The discounts the Savings Plans of an `idle` give a series. Not masked
+/// by the request's plans: those say what may be bought, and these are held
+/// already.
+#[derive(Debug, Clone, Copy, Default)]
+struct LendingRates {
+    compute: Option<f64>,
+    sagemaker: Option<f64>,
+    ec2_instance: Option<f64>,
+}
+
+fn lending_rates(s: &UsageSeries, request: &Request<'_>) -> LendingRates {
     let lookup = |plan| {
         request
             .rates
@@ -142,36 +158,66 @@ fn lending_rates(s: &UsageSeries, request: &Request<'_>) -> (Option<f64>, Option
             .map(|(d, _)| d)
     };
     match s.class {
-        CommitmentClass::Ec2 | CommitmentClass::Fargate | CommitmentClass::Lambda => {
-            (lookup(PlanKind::ComputeSp), None)
-        }
-        CommitmentClass::Sagemaker => (None, lookup(PlanKind::SagemakerSp)),
-        CommitmentClass::Rds => (None, None),
+        CommitmentClass::Ec2 => LendingRates {
+            compute: lookup(PlanKind::ComputeSp),
+            ec2_instance: lookup(PlanKind::Ec2InstanceSp),
+            ..LendingRates::default()
+        },
+        CommitmentClass::Fargate | CommitmentClass::Lambda => LendingRates {
+            compute: lookup(PlanKind::ComputeSp),
+            ..LendingRates::default()
+        },
+        CommitmentClass::Sagemaker => LendingRates {
+            sagemaker: lookup(PlanKind::SagemakerSp),
+            ..LendingRates::default()
+        },
+        CommitmentClass::Rds => LendingRates::default(),
     }
 }
 
-/// Covers `borrower`'s usage with `idle`'s Compute and SageMaker Savings
-/// Plans hour by hour; returns what is left uncovered and what was lent.
-fn lend(
-    idle: &IdleCommitment,
-    borrower: &[UsageSeries],
-    request: &Request<'_>,
-) -> (Vec<UsageSeries>, Lent) {
-    let rates: Vec<(Option<f64>, Option<f64>)> =
-        borrower.iter().map(|s| lending_rates(s, request)).collect();
-    let mut left = borrower.to_vec();
-    let hours = borrower.first().map_or(0, |s| s.hourly.len());
-    let hour_of = |v: &[f64], h: usize| v.get(h).copied().unwrap_or(0.0).max(0.0);
-    let mut lent = Lent::default();
-    for h in 0..hours {
-        let compute = hour_of(&idle.compute_sp, h);
-        let sagemaker = hour_of(&idle.sagemaker_sp, h);
-        lent.idle_commitment += compute + sagemaker;
-        let commitments: Vec<Commitment> = [
-            (CommitmentScope::ComputeSp, compute),
-            (CommitmentScope::SagemakerSp, sagemaker),
-        ]
+/// The borrower's EC2 series each of `idle`'s scoped EC2 Instance Savings
+/// Plans may cover: the one of its family and region, if any.
+fn instance_sp_targets(idle: &IdleCommitment, borrower: &[UsageSeries]) -> Vec<Option<usize>> {
+    idle.ec2_instance_sp_scoped
+        .iter()
+        .map(|sp| {
+            borrower.iter().position(|s| {
+                s.class == CommitmentClass::Ec2 && s.family == sp.family && s.region == sp.region
+            })
+        })
+        .collect()
+}
+
+/// The commitments `idle` lends in hour `h`: its Compute and SageMaker
+/// Savings Plans, and each EC2 Instance Savings Plan whose family and region
+/// the borrower uses (scoped to that series: [`hour_lines`] makes a series'
+/// place its "family"). Also returns the idle commitment it could lend.
+fn lendable(idle: &IdleCommitment, targets: &[Option<usize>], h: usize) -> (Vec<Commitment>, f64) {
+    let hour_of = |v: &[f64]| v.get(h).copied().unwrap_or(0.0).max(0.0);
+    let pooled = [
+        (CommitmentScope::ComputeSp, hour_of(&idle.compute_sp)),
+        (CommitmentScope::SagemakerSp, hour_of(&idle.sagemaker_sp)),
+    ];
+    let scoped = idle
+        .ec2_instance_sp_scoped
+        .iter()
+        .zip(targets)
+        .filter_map(|(sp, target)| {
+            let scope = CommitmentScope::Ec2InstanceSp {
+                family: u32::try_from((*target)?).ok()?,
+                region: 0,
+            };
+            Some((scope, hour_of(&sp.hourly)))
+        });
+    let lendable: f64 = pooled.iter().map(|(_, v)| v).sum::<f64>()
+        + idle
+            .ec2_instance_sp_scoped
+            .iter()
+            .map(|sp| hour_of(&sp.hourly))
+            .sum::<f64>();
+    let commitments = pooled
         .into_iter()
+        .chain(scoped)
         .filter(|(_, per_hour)| *per_hour > 0.0)
         .map(|(scope, per_hour)| Commitment {
             scope,
@@ -180,15 +226,35 @@ fn lend(
             per_hour,
         })
         .collect();
+    (commitments, lendable)
+}
+
+/// Covers `borrower`'s usage with `idle`'s Savings Plans hour by hour, in
+/// the simulator's order (EC2 Instance Savings Plans before Compute ones);
+/// returns what is left uncovered and what was lent.
+fn lend(
+    idle: &IdleCommitment,
+    borrower: &[UsageSeries],
+    request: &Request<'_>,
+) -> (Vec<UsageSeries>, Lent) {
+    let rates: Vec<LendingRates> = borrower.iter().map(|s| lending_rates(s, request)).collect();
+    let targets = instance_sp_targets(idle, borrower);
+    let mut left = borrower.to_vec();
+    let hours = borrower.first().map_or(0, |s| s.hourly.len());
+    let mut lent = Lent::default();
+    for h in 0..hours {
+        let (commitments, lendable) = lendable(idle, &targets, h);
+        lent.idle_commitment += lendable;
         if commitments.is_empty() {
             continue;
         }
         let lines = hour_lines(borrower, h, BORROWER);
         let outcome = simulate_hour(&lines, &commitments, |c, u| {
-            let (compute, sagemaker) = rates[u.family as usize];
+            let rates = rates[u.family as usize];
             match commitments[c].scope {
-                CommitmentScope::ComputeSp => compute,
-                _ => sagemaker,
+                CommitmentScope::ComputeSp => rates.compute,
+                CommitmentScope::Ec2InstanceSp { .. } => rates.ec2_instance,
+                _ => rates.sagemaker,
             }
         });
         lent.commitment_used += outcome.used.iter().sum::<f64>();
@@ -261,6 +327,7 @@ mod tests {
     use super::*;
     use crate::estimate::RateChain;
     use crate::rates::{RateRow, RateSource, RateTable};
+    use orgpool_model::IdleInstanceSp;
     use orgpool_model::{Payment, Term};
 
     /// Every plan at `discount`, whatever the key.
@@ -353,7 +420,8 @@ mod tests {
         let organization = [series(CommitmentClass::Ec2, "m5", vec![10.0; 4])];
         let mut idle = IdleCommitment::zero(4);
         idle.compute_sp = vec![0.0, 3.0, 7.0, 14.0];
-        // Never lent: the model does not place these.
+        // Never lent: an EC2 Instance SP whose family and region the data do
+        // not name (not in `ec2_instance_sp_scoped`), and RIs.
         idle.ec2_instance_sp = vec![50.0; 4];
         idle.reserved_instances = vec![50.0; 4];
         let (left, lent) = lend(&idle, &organization, &request(&table, &plans));
@@ -407,6 +475,100 @@ mod tests {
         );
         assert!(close(lent.commitment_used, 7.0), "{lent:?}");
         assert!(close(lent.on_demand_covered, 12.0), "{lent:?}");
+    }
+
+    /// The pool's idle EC2 Instance SP of m5 in us-east-1 (4.2 $/h at 40 %
+    /// off) covers only the organization's m5 usage in us-east-1: 7 $ of its
+    /// 10 $/h, before the idle Compute SP (3 $/h at 30 % off) covers 30/7 $
+    /// more, shared by the 3 $ left of m5 and the 10 $ of c5 in proportion
+    /// (same savings on both). The c5 plan finds no c5 usage in us-east-1 to
+    /// cover: idle, not lent.
+    #[test]
+    fn idle_ec2_instance_savings_plans_cover_their_family_and_region_first() {
+        let rate = |plan, discount| RateRow {
+            plan,
+            term: Term::OneYear,
+            payment: Payment::NoUpfront,
+            region: None,
+            family: None,
+            discount,
+        };
+        let table = RateTable::from_rows(
+            [
+                rate(PlanKind::ComputeSp, 0.3),
+                rate(PlanKind::Ec2InstanceSp, 0.4),
+            ],
+            RateSource::File("test".into()),
+        );
+        let plans = [PlanKind::ComputeSp];
+        let mut c5_in_ireland = series(CommitmentClass::Ec2, "c5", vec![10.0]);
+        c5_in_ireland.region = "eu-west-1".into();
+        let borrower = [
+            series(CommitmentClass::Ec2, "m5", vec![10.0]),
+            c5_in_ireland,
+        ];
+        let scoped = |family: &str, region: &str, per_hour| IdleInstanceSp {
+            family: family.into(),
+            region: region.into(),
+            hourly: vec![per_hour],
+        };
+        let mut idle = IdleCommitment::zero(1);
+        idle.compute_sp = vec![3.0];
+        idle.ec2_instance_sp = vec![4.2 + 5.0 + 1.0];
+        idle.ec2_instance_sp_scoped = vec![
+            scoped("m5", "us-east-1", 4.2),
+            scoped("c5", "us-east-1", 5.0),
+        ];
+        let (left, lent) = lend(&idle, &borrower, &request(&table, &plans));
+        let left: Vec<f64> = left.iter().map(|s| s.hourly[0]).collect();
+        let compute_covers = 3.0 / 0.7;
+        assert!(
+            close(left[0], 3.0 - compute_covers * 3.0 / 13.0)
+                && close(left[1], 10.0 - compute_covers * 10.0 / 13.0),
+            "{left:?}"
+        );
+        assert!(close(lent.idle_commitment, 3.0 + 4.2 + 5.0), "{lent:?}");
+        assert!(close(lent.commitment_used, 4.2 + 3.0), "{lent:?}");
+        assert!(
+            close(lent.on_demand_covered, 7.0 + compute_covers),
+            "{lent:?}"
+        );
+    }
+
+    /// Lent EC2 Instance SPs count in the what-if's gain: the pool's idle m5
+    /// plan covers the organization's m5 usage, which neither side could
+    /// have bought for (nothing to buy with no plan allowed).
+    #[test]
+    fn a_lent_ec2_instance_savings_plan_is_part_of_the_gain() {
+        let table = flat_rates(0.4);
+        let plans: [PlanKind; 0] = [];
+        let organization = [series(CommitmentClass::Ec2, "m5", vec![10.0; 3])];
+        let pool_usage = [series(CommitmentClass::Ec2, "c5", vec![1.0; 3])];
+        let none = IdleCommitment::zero(3);
+        let mut pool_idle = IdleCommitment::zero(3);
+        pool_idle.ec2_instance_sp = vec![3.0; 3];
+        pool_idle.ec2_instance_sp_scoped = vec![IdleInstanceSp {
+            family: "m5".into(),
+            region: "us-east-1".into(),
+            hourly: vec![3.0; 3],
+        }];
+        let what_if = pooled_what_if(
+            Side {
+                uncovered: &organization,
+                idle: &none,
+            },
+            Side {
+                uncovered: &pool_usage,
+                idle: &pool_idle,
+            },
+            &request(&table, &plans),
+        );
+        assert!(
+            close(what_if.pool_lends.on_demand_covered, 3.0 * 5.0),
+            "{what_if:?}"
+        );
+        assert!(close(what_if.gain, 15.0), "{what_if:?}");
+        assert_eq!(what_if.organization_lends, Lent::default());
     }
 
     /// Against an exhaustive search on a small case: a Compute SP bought for

@@ -44,6 +44,22 @@ pub fn duckdb_scalar(sql: &str) -> f64 {
         .unwrap_or_else(|_| panic!("duckdb printed {text:?}"))
 }
 
+/// Runs a DuckDB query in the venv and returns its rows, each value as text
+/// (`None` for NULL); no value may hold a tab or a line break.
+pub fn duckdb_rows(sql: &str) -> Vec<Vec<Option<String>>> {
+    let text = run_duckdb(&format!(
+        "[print('\\t'.join('\\\\N' if v is None else str(v) for v in r)) \
+         for r in duckdb.connect().execute({sql:?}).fetchall()]"
+    ));
+    text.lines()
+        .map(|line| {
+            line.split('\t')
+                .map(|v| (v != "\\N").then(|| v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
 /// Runs a DuckDB statement in the venv, such as a `COPY … TO …` that writes
 /// a test file.
 pub fn duckdb_execute(sql: &str) {
