@@ -338,15 +338,20 @@ mod tests {
             PlanKind::SagemakerSp,
             PlanKind::RdsRi,
         ]
-        .map(|plan| RateRow {
+        .map(|plan| any_key(plan, discount));
+        RateTable::from_rows(rows, RateSource::File("test".into()))
+    }
+
+    /// `plan` at `discount` in any region and family (1 year, no upfront).
+    fn any_key(plan: PlanKind, discount: f64) -> RateRow {
+        RateRow {
             plan,
             term: Term::OneYear,
             payment: Payment::NoUpfront,
             region: None,
             family: None,
             discount,
-        });
-        RateTable::from_rows(rows, RateSource::File("test".into()))
+        }
     }
 
     fn request<'a>(table: &'a RateTable, plans: &'a [PlanKind]) -> Request<'a> {
@@ -485,18 +490,10 @@ mod tests {
     /// cover: idle, not lent.
     #[test]
     fn idle_ec2_instance_savings_plans_cover_their_family_and_region_first() {
-        let rate = |plan, discount| RateRow {
-            plan,
-            term: Term::OneYear,
-            payment: Payment::NoUpfront,
-            region: None,
-            family: None,
-            discount,
-        };
         let table = RateTable::from_rows(
             [
-                rate(PlanKind::ComputeSp, 0.3),
-                rate(PlanKind::Ec2InstanceSp, 0.4),
+                any_key(PlanKind::ComputeSp, 0.3),
+                any_key(PlanKind::Ec2InstanceSp, 0.4),
             ],
             RateSource::File("test".into()),
         );
