@@ -381,7 +381,8 @@ enum IdleKind {
 impl BillingData {
     /// Commitment paid for but unused in each hour of `window`: per Savings
     /// Plan fee line its total commitment less its used commitment, by the
-    /// plan's offering type; per RI fee line its unused recurring fee. What a
+    /// plan's offering type; per RI fee line its unused recurring fee, spread
+    /// over the hours of its month (see `spread_over_month`). What a
     /// pooled what-if could give to more usage. The EC2 Instance Savings
     /// Plans' part is also split by the family and region their fee lines
     /// name ([`IdleCommitment::ec2_instance_sp_scoped`]), from a scan of the
@@ -456,20 +457,14 @@ impl BillingData {
             .collect();
         let mut idle = IdleCommitment::zero(window.hours as usize);
         for (row, h) in rows_by_hour(summary, window) {
-            let Some(kind) = kind_of[row.combination() as usize] else {
-                continue;
+            let series = match kind_of[row.combination() as usize] {
+                None | Some(IdleKind::Reservation) => continue,
+                Some(IdleKind::ComputeSp) => &mut idle.compute_sp,
+                Some(IdleKind::SagemakerSp) => &mut idle.sagemaker_sp,
+                Some(IdleKind::Ec2InstanceSp) => &mut idle.ec2_instance_sp,
+                Some(IdleKind::UnknownSp) => &mut idle.unknown_sp,
             };
-            let unused = match kind {
-                IdleKind::Reservation => row.value(Measure::RiUnused),
-                _ => row.value(Measure::SpTotal) - row.value(Measure::SpUsed),
-            };
-            let series = match kind {
-                IdleKind::ComputeSp => &mut idle.compute_sp,
-                IdleKind::SagemakerSp => &mut idle.sagemaker_sp,
-                IdleKind::Ec2InstanceSp => &mut idle.ec2_instance_sp,
-                IdleKind::UnknownSp => &mut idle.unknown_sp,
-                IdleKind::Reservation => &mut idle.reserved_instances,
-            };
+            let unused = row.value(Measure::SpTotal) - row.value(Measure::SpUsed);
             // Total less used leaves rounding dust where a plan was used whole.
             if unused > 1e-9
                 && let Some(v) = series.get_mut(h)
@@ -477,7 +472,59 @@ impl BillingData {
                 *v += unused;
             }
         }
+        let reservations = summary.rows().filter(|row| {
+            matches!(
+                kind_of[row.combination() as usize],
+                Some(IdleKind::Reservation)
+            )
+        });
+        for row in reservations {
+            let unused = row.value(Measure::RiUnused);
+            if let Some(start) = row.hour_ns()
+                && unused > 1e-9
+            {
+                spread_over_month(&mut idle.reserved_instances, window, start, unused);
+            }
+        }
         Ok(idle)
+    }
+}
+
+/// Adds `amount`, an RI fee line's unused recurring fee, to `hourly` (over
+/// `window`) spread evenly over the hours from the line's start, `start_ns`,
+/// to the end of its month. An `RIFee` line is one per reservation and
+/// billing period, and its fees are the period's (AWS Data Exports,
+/// "Reservation columns": the `RIFee` line's amortized upfront fee is "for
+/// the billing period", "amortized over this month"; a billing period is a
+/// calendar month, UTC). It starts at the period's start, or at the
+/// purchase for an RI bought in the period (the 2018 workshop bill's RI of
+/// 9 October 21:00), so the part of the line's hours a window holds gets that
+/// part of the fee, not all of it or none.
+fn spread_over_month(hourly: &mut [f64], window: &Window, start_ns: i64, amount: f64) {
+    use chrono::Datelike;
+    let start_hour = start_ns.div_euclid(HOUR_NS);
+    let Some(start) = DateTime::<Utc>::from_timestamp(start_hour * 3600, 0) else {
+        return;
+    };
+    let (year, month) = match start.month() {
+        12 => (start.year() + 1, 1),
+        m => (start.year(), m + 1),
+    };
+    let Some(end) = chrono::NaiveDate::from_ymd_opt(year, month, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp() / 3600)
+    else {
+        return;
+    };
+    let per_hour = amount / (end - start_hour).max(1) as f64;
+    let window_hour = window.start.timestamp().div_euclid(3600);
+    for hour in start_hour..end {
+        if let Some(v) = usize::try_from(hour - window_hour)
+            .ok()
+            .and_then(|h| hourly.get_mut(h))
+        {
+            *v += per_hour;
+        }
     }
 }
 

@@ -624,3 +624,65 @@ fn an_ec2_instance_savings_plan_that_covered_nothing_is_placed_by_its_fee_lines(
     let unused = BillingData::open(&[unused.to_string_lossy().into_owned()], None).unwrap();
     assert_eq!(instance_sp(&unused), placed);
 }
+
+/// An RI's unused recurring fee comes once a month (its `RIFee` line, from
+/// the month's start, or from its purchase when bought in the month, to the
+/// month's end): the idle RI commitment of a window is that fee spread
+/// evenly over the line's hours, so half of a month gets half of its fee.
+/// Against DuckDB over the public workshop months, where one RI was bought
+/// on 9 October, the span taken from each line's own end date.
+#[test]
+fn idle_reserved_instances_spread_each_months_unused_fee_over_its_hours() {
+    let months: Vec<String> = ["10", "11", "12"]
+        .iter()
+        .map(|m| real(&format!("workshop-cur-2018-{m}.snappy.parquet")))
+        .collect();
+    let files = months
+        .iter()
+        .map(|m| format!("'{m}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let data = BillingData::open(&months, None).unwrap();
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+    let duckdb_idle = |start: &str, end: &str| {
+        duckdb_scalar(&format!(
+            "WITH fees AS ( \
+               SELECT reservation_unused_recurring_fee AS unused, \
+                      epoch(date_trunc('hour', line_item_usage_start_date)) AS s, \
+                      epoch(date_trunc('hour', line_item_usage_end_date + INTERVAL 1 SECOND)) AS e \
+               FROM read_parquet([{files}]) WHERE line_item_line_item_type = 'RIFee') \
+             SELECT sum(unused * greatest(0, least(e, epoch(TIMESTAMP '{end}')) \
+                                             - greatest(s, epoch(TIMESTAMP '{start}'))) / (e - s)) \
+             FROM fees"
+        ))
+    };
+    let idle_over = |start: &str, end: &str| {
+        let window = orgpool_model::Window::new(at(start), at(end));
+        let idle = data.idle_commitment(&window).unwrap();
+        assert_eq!(idle.reserved_instances.len(), window.hours as usize);
+        idle.reserved_instances.iter().sum::<f64>()
+    };
+    for (start, end) in [
+        // The second half of October.
+        ("2018-10-16T00:00:00Z", "2018-11-01T00:00:00Z"),
+        // A window that starts after every fee line of its month.
+        ("2018-10-31T00:00:00Z", "2018-11-01T00:00:00Z"),
+        // One that ends before the RI bought on 9 October.
+        ("2018-10-02T00:00:00Z", "2018-10-05T00:00:00Z"),
+        // Across a month's end.
+        ("2018-11-20T00:00:00Z", "2018-12-10T00:00:00Z"),
+        // The three months whole: every fee, once.
+        ("2018-10-01T00:00:00Z", "2019-01-01T00:00:00Z"),
+    ] {
+        let ours = idle_over(start, end);
+        let duck = duckdb_idle(
+            &start.replace(['T', 'Z'], " "),
+            &end.replace(['T', 'Z'], " "),
+        );
+        assert!(duck > 0.0, "{start}: the workshop has idle RIs");
+        assert!(
+            (ours - duck).abs() <= 1e-9 * duck,
+            "{start} to {end}: {ours} against duckdb {duck}"
+        );
+    }
+}

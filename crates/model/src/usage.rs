@@ -91,7 +91,10 @@ pub struct UsageSeries {
 /// its used commitment (CUR 2.0 `savings_plan_total_commitment_to_date` and
 /// `savings_plan_used_commitment`, "Data Exports table dictionary", savings
 /// plan page); per RI fee line, its unused recurring fee
-/// (`reservation_unused_recurring_fee`, reservation page).
+/// (`reservation_unused_recurring_fee`, reservation page), spread evenly
+/// over the hours the line covers: an `RIFee` line comes once per
+/// reservation and billing period, from the period's start (or the
+/// purchase) to its end.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdleCommitment {
     /// Compute Savings Plans' unused commitment, dollars per hour.
