@@ -199,8 +199,9 @@ struct PostureSums {
 }
 
 impl PostureSums {
-    /// Adds a row whose texts are `(line_type, eligible)`.
-    fn add(&mut self, row: &Row<'_>, (line_type, eligible): (LineType, bool)) {
+    /// Adds a row whose texts are `(line_type, eligible)`; of an RI fee
+    /// line, the `share` of it the window holds (see `ri_fee_share`).
+    fn add(&mut self, row: &Row<'_>, (line_type, eligible): (LineType, bool), share: f64) {
         use Measure::*;
         match (line_type, eligible) {
             (LineType::Usage, true) => self.uncovered += row.value(Unblended),
@@ -219,9 +220,9 @@ impl PostureSums {
             }
             (LineType::RiFee, _) => {
                 // A null billed cost leaves `used` as it is (SQL's null).
-                self.fees += row.value(Unblended);
-                self.used += row.get(Unblended).map_or(0.0, |u| u - row.value(RiUnused));
-                self.total += row.value(Unblended);
+                self.fees += share * row.value(Unblended);
+                self.used += share * row.get(Unblended).map_or(0.0, |u| u - row.value(RiUnused));
+                self.total += share * row.value(Unblended);
             }
             _ => {}
         }
@@ -270,14 +271,23 @@ impl BillingData {
         let (keys, slot_of) = slots((0..summary.combinations() as u32).map(|c| Some(key_of(c))));
         // Per key: its sums, once some row in the window adds to them.
         let mut sums: Vec<Option<PostureSums>> = vec![None; keys.len()];
-        for row in summary.rows().filter(|r| in_window(r.hour_ns())) {
+        for row in summary.rows() {
             let c = row.combination() as usize;
             // Fees carry no family: that slice is about usage only.
             if matches!(dimension, Dimension::FamilyRegion) && !facts[c].1 {
                 continue;
             }
-            if let Some(slot) = slot_of[c] {
-                sums[slot].get_or_insert_default().add(&row, facts[c]);
+            // An RI's fee line is its month's: the window holds a share of it.
+            let share = match (facts[c].0, row.hour_ns()) {
+                (LineType::RiFee, Some(start)) => ri_fee_share(start, window),
+                (_, hour) => f64::from(u8::from(in_window(hour))),
+            };
+            if share > 0.0
+                && let Some(slot) = slot_of[c]
+            {
+                sums[slot]
+                    .get_or_insert_default()
+                    .add(&row, facts[c], share);
             }
         }
         let sums = keys.iter().zip(sums).filter_map(|(k, s)| Some((k, s?)));
@@ -490,39 +500,61 @@ impl BillingData {
     }
 }
 
-/// Adds `amount`, an RI fee line's unused recurring fee, to `hourly` (over
-/// `window`) spread evenly over the hours from the line's start, `start_ns`,
-/// to the end of its month. An `RIFee` line is one per reservation and
-/// billing period, and its fees are the period's (AWS Data Exports,
-/// "Reservation columns": the `RIFee` line's amortized upfront fee is "for
-/// the billing period", "amortized over this month"; a billing period is a
-/// calendar month, UTC). It starts at the period's start, or at the
-/// purchase for an RI bought in the period (the 2018 workshop bill's RI of
-/// 9 October 21:00), so the part of the line's hours a window holds gets that
-/// part of the fee, not all of it or none.
-fn spread_over_month(hourly: &mut [f64], window: &Window, start_ns: i64, amount: f64) {
+/// The hours an RI fee line covers, as hours since the epoch `[start, end)`:
+/// from the line's start, `start_ns`, to the end of its month. An `RIFee`
+/// line is one per reservation and billing period, and its fees are the
+/// period's (AWS Data Exports, "Reservation columns": the `RIFee` line's
+/// amortized upfront fee is "for the billing period", "amortized over this
+/// month"; a billing period is a calendar month, UTC). It starts at the
+/// period's start, or at the purchase for an RI bought in the period (the
+/// 2018 workshop bill's RI of 9 October 21:00). So the part of those hours a
+/// window holds gets that part of the fee, not all of it or none.
+fn ri_fee_hours(start_ns: i64) -> Option<std::ops::Range<i64>> {
     use chrono::Datelike;
     let start_hour = start_ns.div_euclid(HOUR_NS);
-    let Some(start) = DateTime::<Utc>::from_timestamp(start_hour * 3600, 0) else {
-        return;
-    };
+    let start = DateTime::<Utc>::from_timestamp(start_hour * 3600, 0)?;
     let (year, month) = match start.month() {
         12 => (start.year() + 1, 1),
         m => (start.year(), m + 1),
     };
-    let Some(end) = chrono::NaiveDate::from_ymd_opt(year, month, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc().timestamp() / 3600)
-    else {
+    let end = chrono::NaiveDate::from_ymd_opt(year, month, 1)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc()
+        .timestamp()
+        / 3600;
+    Some(start_hour..end.max(start_hour + 1))
+}
+
+/// The hours (since the epoch) that start in `window`, as every other
+/// question counts them: a row's hour is in the window when it starts in it.
+fn window_hours(window: &Window) -> std::ops::Range<i64> {
+    let ceil_hour = |t: DateTime<Utc>| (t.timestamp() + 3599).div_euclid(3600);
+    ceil_hour(window.start)..ceil_hour(window.end)
+}
+
+/// The share of an RI fee line starting at `start_ns` that falls in
+/// `window` (see [`ri_fee_hours`]).
+fn ri_fee_share(start_ns: i64, window: &Window) -> f64 {
+    let Some(hours) = ri_fee_hours(start_ns) else {
+        return 0.0;
+    };
+    let w = window_hours(window);
+    let inside = w.end.min(hours.end) - w.start.max(hours.start);
+    inside.max(0) as f64 / (hours.end - hours.start) as f64
+}
+
+/// Adds `amount`, an RI fee line's unused recurring fee, to `hourly` (over
+/// `window`, an entry per hour that starts in it) spread evenly over the
+/// hours the line covers ([`ri_fee_hours`]).
+fn spread_over_month(hourly: &mut [f64], window: &Window, start_ns: i64, amount: f64) {
+    let Some(hours) = ri_fee_hours(start_ns) else {
         return;
     };
-    let per_hour = amount / (end - start_hour).max(1) as f64;
-    let window_hour = window.start.timestamp().div_euclid(3600);
-    for hour in start_hour..end {
-        if let Some(v) = usize::try_from(hour - window_hour)
-            .ok()
-            .and_then(|h| hourly.get_mut(h))
-        {
+    let per_hour = amount / (hours.end - hours.start) as f64;
+    let w = window_hours(window);
+    for hour in hours.start.max(w.start)..hours.end.min(w.end) {
+        let index = (hour * 3600 - window.start.timestamp()).div_euclid(3600);
+        if let Some(v) = usize::try_from(index).ok().and_then(|h| hourly.get_mut(h)) {
             *v += per_hour;
         }
     }
@@ -729,7 +761,22 @@ mod tests {
     }
 
     fn posture_sql(data: &BillingData, window: &Window, dimension: Dimension) -> Vec<Posture> {
-        let mut filter = window_filter(window);
+        // An RI fee line's share of the window: of the hours from its start
+        // to its month's end, those the window holds.
+        let epoch = |t: &str| format!("date_part('epoch', {t})");
+        let (month_end, start) = (
+            epoch("date_trunc('month', usage_hour) + INTERVAL '1 month'"),
+            epoch("usage_hour"),
+        );
+        let share = format!(
+            "(greatest(0, least({month_end}, {end}) - greatest({start}, {begin})) / ({month_end} - {start}))",
+            begin = window_hours(window).start * 3600,
+            end = window_hours(window).end * 3600,
+        );
+        let mut filter = format!(
+            "(((line_item_type IS DISTINCT FROM 'RIFee') AND {}) OR (line_item_type = 'RIFee' AND {share} > 0))",
+            window_filter(window)
+        );
         if matches!(dimension, Dimension::FamilyRegion) {
             filter += " AND commitment_class IS NOT NULL";
         }
@@ -740,11 +787,12 @@ mod tests {
                         THEN od_or_billed ELSE 0 END) AS covered, \
                sum(CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' AND commitment_class IS NOT NULL THEN sp_effective \
                         WHEN line_item_type = 'DiscountedUsage' AND commitment_class IS NOT NULL THEN ri_effective ELSE 0 END) AS effective, \
-               sum(CASE WHEN line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN unblended ELSE 0 END) AS fees, \
+               sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN unblended \
+                        WHEN line_item_type = 'RIFee' THEN {share} * unblended ELSE 0 END) AS fees, \
                sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_used \
-                        WHEN line_item_type = 'RIFee' THEN unblended - ri_unused ELSE 0 END) AS used, \
+                        WHEN line_item_type = 'RIFee' THEN {share} * (unblended - ri_unused) ELSE 0 END) AS used, \
                sum(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_total \
-                        WHEN line_item_type = 'RIFee' THEN unblended ELSE 0 END) AS total \
+                        WHEN line_item_type = 'RIFee' THEN {share} * unblended ELSE 0 END) AS total \
              FROM hourly WHERE {filter} \
              GROUP BY 1 \
              ORDER BY uncovered + covered DESC, key",

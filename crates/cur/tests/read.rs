@@ -632,7 +632,7 @@ fn an_ec2_instance_savings_plan_that_covered_nothing_is_placed_by_its_fee_lines(
 /// Against DuckDB over the public workshop months, where one RI was bought
 /// on 9 October, the span taken from each line's own end date.
 #[test]
-fn idle_reserved_instances_spread_each_months_unused_fee_over_its_hours() {
+fn ri_fees_count_by_the_share_of_their_hours_the_window_holds() {
     let months: Vec<String> = ["10", "11", "12"]
         .iter()
         .map(|m| real(&format!("workshop-cur-2018-{m}.snappy.parquet")))
@@ -644,10 +644,11 @@ fn idle_reserved_instances_spread_each_months_unused_fee_over_its_hours() {
         .join(", ");
     let data = BillingData::open(&months, None).unwrap();
     let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc();
-    let duckdb_idle = |start: &str, end: &str| {
+    // Of the RI fee lines, `what` times each line's share of the window.
+    let duckdb_share_of = |what: &str, start: &str, end: &str| {
         duckdb_scalar(&format!(
             "WITH fees AS ( \
-               SELECT reservation_unused_recurring_fee AS unused, \
+               SELECT {what} AS unused, \
                       epoch(date_trunc('hour', line_item_usage_start_date)) AS s, \
                       epoch(date_trunc('hour', line_item_usage_end_date + INTERVAL 1 SECOND)) AS e \
                FROM read_parquet([{files}]) WHERE line_item_line_item_type = 'RIFee') \
@@ -675,14 +676,24 @@ fn idle_reserved_instances_spread_each_months_unused_fee_over_its_hours() {
         ("2018-10-01T00:00:00Z", "2019-01-01T00:00:00Z"),
     ] {
         let ours = idle_over(start, end);
-        let duck = duckdb_idle(
-            &start.replace(['T', 'Z'], " "),
-            &end.replace(['T', 'Z'], " "),
-        );
+        let (s, e) = (start.replace(['T', 'Z'], " "), end.replace(['T', 'Z'], " "));
+        let duck = duckdb_share_of("reservation_unused_recurring_fee", &s, &e);
         assert!(duck > 0.0, "{start}: the workshop has idle RIs");
         assert!(
             (ours - duck).abs() <= 1e-9 * duck,
             "{start} to {end}: {ours} against duckdb {duck}"
+        );
+        // The posture's commitment cost takes the same share of each RI's
+        // fee (the workshop months hold no Savings Plan).
+        let window = orgpool_model::Window::new(at(start), at(end));
+        let posture = data
+            .posture(&window, orgpool_cur::queries::Dimension::Total)
+            .unwrap();
+        let cost = posture.first().map_or(0.0, |p| p.commitment_cost);
+        let duck = duckdb_share_of("line_item_unblended_cost", &s, &e);
+        assert!(
+            (cost - duck).abs() <= 1e-9 * duck,
+            "{start} to {end}: commitment cost {cost} against duckdb {duck}"
         );
     }
 }
