@@ -13,6 +13,11 @@
 //! - region is `product_region_code` (CUR 2.0), else `product_region` (legacy);
 //! - instance type is `product_instance_type`, else the part of the usage type after
 //!   `:` (`BoxUsage:m5.large`); the family is the instance type's first part;
+//! - `savings_plan_region` holds a region code (`eu-west-3`, `us-east-1`: the
+//!   sample values of the legacy CUR data dictionary's `savingsPlan/Region`),
+//!   so it is compared with `region` as it is; a plan whose fee lines name a
+//!   region some other way matches no usage and is not lent by the pooled
+//!   what-if;
 //! - FOCUS: `BilledCost` is the billed cost, `ListCost` the public on-demand cost,
 //!   `EffectiveCost` the commitment's effective cost, and the line item type follows
 //!   from `ChargeCategory`, `CommitmentDiscountType` and `CommitmentDiscountStatus`.
