@@ -370,12 +370,22 @@ fn rows_by_hour<'a>(
     summary: &'a Summary,
     window: &'a Window,
 ) -> impl Iterator<Item = (Row<'a>, usize)> + 'a {
-    let in_window = in_window(window);
-    let start_ns = window.start.timestamp() * 1_000_000_000;
     summary.rows().filter_map(move |row| {
-        let hour = row.hour_ns().filter(|h| in_window(Some(*h)))?;
-        Some((row, usize::try_from((hour - start_ns) / HOUR_NS).ok()?))
+        let h = hour_index(window, row.hour_ns()?.div_euclid(HOUR_NS))?;
+        Some((row, h))
     })
+}
+
+/// The place in `window`'s hourly series of the hour `hour` (hours since
+/// the epoch), when that hour starts in the window: every hourly series the
+/// questions answer is indexed by it.
+fn hour_index(window: &Window, hour: i64) -> Option<usize> {
+    let at = hour.checked_mul(3600)?;
+    let start = window.start.timestamp();
+    if !(start..window.end.timestamp()).contains(&at) {
+        return None;
+    }
+    usize::try_from((at - start) / 3600).ok()
 }
 
 /// Which of [`IdleCommitment`]'s series a fee line's unused commitment goes to.
@@ -419,18 +429,18 @@ impl BillingData {
              GROUP BY 1, 2, 3",
             hour = crate::charges::epoch_hour("usage_hour")
         );
-        let first_hour = window.start.timestamp().div_euclid(3600);
         let hours = window.hours as usize;
         let mut by_scope: std::collections::BTreeMap<(String, String), Vec<f64>> =
             Default::default();
         for b in self.query_in_order(&sql)? {
             let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
-                let h = c.integer(0, row) - first_hour;
                 let unused = c.number(3, row);
                 // Total less used leaves rounding dust where a plan was used whole.
-                let Ok(h) = usize::try_from(h) else { continue };
-                if h >= hours || unused <= 1e-9 {
+                let Some(h) = hour_index(window, c.integer(0, row)).filter(|&h| h < hours) else {
+                    continue;
+                };
+                if unused <= 1e-9 {
                     continue;
                 }
                 let key = (c.text(1, row), c.text(2, row));
@@ -553,8 +563,7 @@ fn spread_over_month(hourly: &mut [f64], window: &Window, start_ns: i64, amount:
     let per_hour = amount / (hours.end - hours.start) as f64;
     let w = window_hours(window);
     for hour in hours.start.max(w.start)..hours.end.min(w.end) {
-        let index = (hour * 3600 - window.start.timestamp()).div_euclid(3600);
-        if let Some(v) = usize::try_from(index).ok().and_then(|h| hourly.get_mut(h)) {
+        if let Some(v) = hour_index(window, hour).and_then(|h| hourly.get_mut(h)) {
             *v += per_hour;
         }
     }
@@ -982,6 +991,25 @@ mod tests {
             }
         }
         series_count
+    }
+
+    /// A window that starts and ends mid-hour holds the hours that start in
+    /// it, each at one place, whichever question asks.
+    #[test]
+    fn an_hour_has_one_place_in_a_window_that_starts_mid_hour() {
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+        let hour = |t: &str| at(t).timestamp() / 3600;
+        let w = Window::new(at("2024-01-01T10:30:00Z"), at("2024-01-01T13:30:00Z"));
+        assert_eq!(w.hours, 3);
+        assert_eq!(hour_index(&w, hour("2024-01-01T10:00:00Z")), None);
+        assert_eq!(hour_index(&w, hour("2024-01-01T11:00:00Z")), Some(0));
+        assert_eq!(hour_index(&w, hour("2024-01-01T13:00:00Z")), Some(2));
+        assert_eq!(hour_index(&w, hour("2024-01-01T14:00:00Z")), None);
+        assert_eq!(hour_index(&w, i64::MAX), None);
+        assert_eq!(
+            window_hours(&w),
+            hour("2024-01-01T11:00:00Z")..hour("2024-01-01T14:00:00Z")
+        );
     }
 
     #[test]

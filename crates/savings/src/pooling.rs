@@ -195,29 +195,28 @@ fn instance_sp_targets(idle: &IdleCommitment, borrower: &[UsageSeries]) -> Vec<O
 fn lendable(idle: &IdleCommitment, targets: &[Option<usize>], h: usize) -> (Vec<Commitment>, f64) {
     let hour_of = |v: &[f64]| v.get(h).copied().unwrap_or(0.0).max(0.0);
     let pooled = [
-        (CommitmentScope::ComputeSp, hour_of(&idle.compute_sp)),
-        (CommitmentScope::SagemakerSp, hour_of(&idle.sagemaker_sp)),
+        (Some(CommitmentScope::ComputeSp), hour_of(&idle.compute_sp)),
+        (
+            Some(CommitmentScope::SagemakerSp),
+            hour_of(&idle.sagemaker_sp),
+        ),
     ];
+    // A plan with no target is idle all the same, only not lendable here.
     let scoped = idle
         .ec2_instance_sp_scoped
         .iter()
         .zip(targets)
-        .filter_map(|(sp, target)| {
-            let scope = CommitmentScope::Ec2InstanceSp {
-                family: u32::try_from((*target)?).ok()?,
-                region: 0,
-            };
-            Some((scope, hour_of(&sp.hourly)))
+        .map(|(sp, target)| {
+            let scope = target
+                .and_then(|t| u32::try_from(t).ok())
+                .map(|family| CommitmentScope::Ec2InstanceSp { family, region: 0 });
+            (scope, hour_of(&sp.hourly))
         });
-    let lendable: f64 = pooled.iter().map(|(_, v)| v).sum::<f64>()
-        + idle
-            .ec2_instance_sp_scoped
-            .iter()
-            .map(|sp| hour_of(&sp.hourly))
-            .sum::<f64>();
-    let commitments = pooled
+    let offers: Vec<(Option<CommitmentScope>, f64)> = pooled.into_iter().chain(scoped).collect();
+    let lendable = offers.iter().map(|(_, per_hour)| per_hour).sum();
+    let commitments = offers
         .into_iter()
-        .chain(scoped)
+        .filter_map(|(scope, per_hour)| Some((scope?, per_hour)))
         .filter(|(_, per_hour)| *per_hour > 0.0)
         .map(|(scope, per_hour)| Commitment {
             scope,
