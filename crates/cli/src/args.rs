@@ -58,7 +58,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// What you would save: current commitment posture, the best purchase, a backtest.
     #[command(
-        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n  orgpool estimate --cur ./demo/cur --pool-cur ./payer/cur --format json\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain).\n\nThe export's hourly summary is cached (see --cache-dir), so asking again of the same files with another term, payment, window or plan list skips the scan; a changed, added or removed file, or another orgpool build, is scanned afresh.\n\nWith --pool-cur, the pooled what-if: over the same window, the pool's idle Compute and SageMaker Savings Plans cover your uncovered usage and yours cover the pool's, hour by hour by AWS's rules, and one purchase is made for what both leave; the gain is what that saves beyond the two best purchases apart. It applies to a break-up (your accounts join the payer's organization); a billing transfer keeps commitments inside your organization."
+        after_help = "Examples:\n  orgpool estimate --cur ./demo/cur\n  orgpool estimate --cur ./exports --lookback-days 60 --term 3y --payment all_upfront --format json\n  orgpool estimate --cur 'cur/*.parquet' --plans compute_sp --max-commitment 25 --chart curve.svg\n  orgpool estimate --cur s3://my-cur-bucket/exports/orgpool/data --profile billing\n  orgpool estimate --cur ./demo/cur --pool-cur ./payer/cur --format json\n  orgpool estimate --cur ./demo/cur --org ./demo/org.json\n\nInputs: CUR 2.0 Parquet (a Data Exports folder, a glob or files), legacy CUR Parquet or CSV(.gz), FOCUS 1.x CSV or Parquet; the format is detected from the columns. Each may be local or s3://bucket/prefix (read in place, with AWS's standard credential chain).\n\nThe export's hourly summary is cached (see --cache-dir), so asking again of the same files with another term, payment, window or plan list skips the scan; a changed, added or removed file, or another orgpool build, is scanned afresh.\n\nWith --org, the per-account breakdown names each account as the organization bundle does.\n\nWith --pool-cur, the pooled what-if: over the same window, the pool's idle Savings Plans (Compute and SageMaker, and EC2 Instance ones within their family and region) cover your uncovered usage and yours cover the pool's, hour by hour by AWS's rules, and one purchase is made for what both leave; the gain is what that saves beyond the two best purchases apart. It applies to a break-up (your accounts join the payer's organization); a billing transfer keeps commitments inside your organization."
     )]
     Estimate(EstimateArgs),
     /// Break up the organization or import it whole: the decision, its impacts, leave readiness and a runbook.
@@ -381,6 +381,10 @@ pub struct EstimateArgs {
     /// Discount table (CSV: plan,term,payment,region,family,discount); overrides the others.
     #[arg(long, value_name = "FILE")]
     pub rates: Option<PathBuf>,
+    /// The organization bundle (from `orgpool discover`, `org from-cli` or
+    /// `demo generate`): names the accounts of the per-account breakdown.
+    #[arg(long, value_name = "BUNDLE")]
+    pub org: Option<PathBuf>,
     /// Cap on the total new hourly commitment, in $/h.
     #[arg(long, value_parser = parse_positive)]
     pub max_commitment: Option<f64>,

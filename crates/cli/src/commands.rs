@@ -156,6 +156,7 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
     let pool = generate(&pool_config, &dir.join("payer-pool"))?;
     let mut estimate_args = crate::args::EstimateArgs::for_folder(&summary.cur_path);
     estimate_args.pool_cur = vec![pool.cur_path.to_string_lossy().into_owned()];
+    estimate_args.org = Some(summary.org_path.clone());
     // A summary of files in a folder that is about to be deleted would never
     // be read again.
     estimate_args.no_cache = keep.is_none();

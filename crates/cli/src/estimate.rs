@@ -1,6 +1,8 @@
 //! `orgpool estimate`: reads billing data, measures the current posture, asks
 //! the savings engine for the best purchase, backtests it, and renders.
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
 use chrono::{Duration, Timelike};
 use orgpool_cur::queries::{Dimension, ObservedRate};
@@ -65,6 +67,8 @@ pub fn run(args: &EstimateArgs, format: Format) -> Result<String> {
 pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)> {
     let clock = std::time::Instant::now();
     let lap = |what: &str| tracing::info!("{what}: {:.2} s", clock.elapsed().as_secs_f64());
+    // A bundle that cannot be read fails before the export is scanned.
+    let names = account_names(args.org.as_deref())?;
     let data = open_billing_with_cache(&args.cur, args.input_format, &args.aws, args.cache())?;
     lap("opened and checked the billing data");
     let window = choose_window(&data, args)?;
@@ -170,7 +174,11 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
             "effective_savings_rate": total.effective_savings_rate(),
         },
         "breakdown": {
-            "accounts": accounts.iter().map(posture_json).collect::<Vec<_>>(),
+            "accounts": accounts.iter().map(|p| {
+                let mut account = posture_json(p);
+                account["name"] = json!(names.get(&p.key));
+                account
+            }).collect::<Vec<_>>(),
             "services": services.iter().map(posture_json).collect::<Vec<_>>(),
             "family_region": families.iter().map(posture_json).collect::<Vec<_>>(),
         },
@@ -205,9 +213,14 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         projected_esr,
         new_savings / hours * HOURS_PER_MONTH,
     )];
-    sections.push(posture_section("Per account", &accounts));
-    sections.push(posture_section("Per service", &services));
-    sections.push(posture_section("Per instance family and region", &families));
+    let named = (!names.is_empty()).then_some(&names);
+    sections.push(posture_section("Per account", &accounts, named));
+    sections.push(posture_section("Per service", &services, None));
+    sections.push(posture_section(
+        "Per instance family and region",
+        &families,
+        None,
+    ));
     sections.push(recommendation_section(&result.recommendations));
     sections.push(backtest.section);
     if let Some(pooled) = pooled {
@@ -395,22 +408,43 @@ fn headline(window: &Window, total: &Posture, projected_esr: f64, per_month: f64
     s
 }
 
-fn posture_section(title: &str, rows: &[Posture]) -> Section {
-    let mut s = Section::new(
-        title,
-        &[
-            "key",
-            "on-demand equiv.",
-            "covered",
-            "uncovered",
-            "commitment cost",
-            "coverage",
-            "ESR",
-        ],
-    );
+/// Account names by account ID, from the organization bundle at `path`
+/// (none without one). An account the bundle does not list (one that left
+/// the organization, say) stays unnamed.
+fn account_names(path: Option<&std::path::Path>) -> Result<HashMap<String, String>> {
+    let Some(path) = path else {
+        return Ok(HashMap::new());
+    };
+    let bundle = orgpool_org::read_bundle(path).map_err(crate::org::org_error)?;
+    Ok(bundle
+        .accounts
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect())
+}
+
+/// A posture table, its first 25 rows; with `names`, a column naming each
+/// row's key (an account ID).
+fn posture_section(
+    title: &str,
+    rows: &[Posture],
+    names: Option<&HashMap<String, String>>,
+) -> Section {
+    let mut columns = vec!["key"];
+    columns.extend(names.map(|_| "name"));
+    columns.extend([
+        "on-demand equiv.",
+        "covered",
+        "uncovered",
+        "commitment cost",
+        "coverage",
+        "ESR",
+    ]);
+    let mut s = Section::new(title, &columns);
     for p in rows.iter().take(25) {
-        s.row([
-            p.key.clone(),
+        let mut cells = vec![p.key.clone()];
+        cells.extend(names.map(|n| n.get(&p.key).cloned().unwrap_or_default()));
+        cells.extend([
             money(p.on_demand_equivalent_cost),
             money(p.covered_on_demand_equivalent_cost),
             money(p.uncovered_on_demand_cost),
@@ -418,6 +452,7 @@ fn posture_section(title: &str, rows: &[Posture]) -> Section {
             percent(p.coverage()),
             percent(p.effective_savings_rate()),
         ]);
+        s.row(cells);
     }
     s
 }

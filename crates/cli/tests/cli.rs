@@ -291,6 +291,24 @@ fn demo_runs_end_to_end_and_summarizes() {
         "{pooled}"
     );
     assert!(pooled["gain"].as_f64().unwrap() > 0.0, "{pooled}");
+    // The estimate names the accounts as the demo's bundle does.
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(keep.join("org.json")).unwrap()).unwrap();
+    let name_in_bundle = |id: &str| {
+        bundle["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .map(|a| a["name"].clone())
+    };
+    for a in json["estimate"]["breakdown"]["accounts"]
+        .as_array()
+        .unwrap()
+    {
+        let id = a["key"].as_str().unwrap();
+        assert_eq!(Some(a["name"].clone()), name_in_bundle(id), "{id}");
+    }
     assert_eq!(json["assessment"]["schema_version"], 1);
     assert_eq!(json["assessment"]["recommendation"], "import_whole");
     assert!(json["assessment"]["activity"]["known"] == true);
@@ -800,6 +818,79 @@ fn estimate_caches_the_summary_where_told_and_only_when_allowed() {
     // --no-cache wins over --cache-dir too.
     let (_, hit) = run(&["--no-cache", "--cache-dir", dir_flag], &[]);
     assert!(!hit);
+}
+
+/// `estimate --org` names each account of the per-account breakdown as the
+/// bundle does. The oracle is the export itself: a CUR 2.0 line names its
+/// usage account too (`line_item_usage_account_name`), read here by DuckDB.
+#[test]
+fn estimate_names_the_accounts_as_the_org_bundle_and_the_export_do() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 6, 1);
+    let cur = dir.path().join("cur");
+    let org = dir.path().join("org.json");
+    let (cur_arg, org_arg) = (cur.to_str().unwrap(), org.to_str().unwrap());
+    let in_export: std::collections::BTreeMap<String, String> = duckdb_rows(&format!(
+        "SELECT DISTINCT line_item_usage_account_id, line_item_usage_account_name \
+         FROM read_parquet('{}/**/*.parquet')",
+        cur.display()
+    ))
+    .into_iter()
+    .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+    .collect();
+
+    let named = json_of(&[
+        "estimate", "--cur", cur_arg, "--org", org_arg, "--format", "json",
+    ]);
+    let accounts = named["breakdown"]["accounts"].as_array().unwrap();
+    assert!(accounts.len() >= 3, "{accounts:?}");
+    for a in accounts {
+        let id = a["key"].as_str().unwrap();
+        assert_eq!(a["name"].as_str(), Some(in_export[id].as_str()), "{id}");
+    }
+    // Without a bundle the accounts are unnamed, and nothing else changes.
+    let unnamed = json_of(&["estimate", "--cur", cur_arg, "--format", "json"]);
+    let mut expected = named.clone();
+    for a in expected["breakdown"]["accounts"].as_array_mut().unwrap() {
+        a["name"] = serde_json::Value::Null;
+    }
+    assert_json_close(&unnamed, &expected, "estimate without --org");
+
+    // The table gains a name column beside the ID.
+    let table = orgpool(&["estimate", "--cur", cur_arg, "--org", org_arg]);
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let text = stdout(&table);
+    let first = accounts[0]["key"].as_str().unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains(first))
+        .unwrap_or_else(|| panic!("no row for {first}: {text}"));
+    assert!(line.contains(&in_export[first]), "{line}");
+    assert!(text.contains("name"), "{text}");
+
+    // A bundle that cannot be read is the user's input: exit 2, before any scan.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"format\": ").unwrap();
+    assert_bad_input(
+        &[
+            "estimate",
+            "--cur",
+            cur_arg,
+            "--org",
+            broken.to_str().unwrap(),
+        ],
+        "broken.json",
+    );
+    assert_bad_input(
+        &[
+            "estimate",
+            "--cur",
+            cur_arg,
+            "--org",
+            "/nonexistent/org.json",
+        ],
+        "cannot read /nonexistent/org.json",
+    );
 }
 
 #[test]
