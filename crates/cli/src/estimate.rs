@@ -216,11 +216,13 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     let named = (!names.is_empty()).then_some(&names);
     sections.push(posture_section("Per account", &accounts, named));
     sections.push(posture_section("Per service", &services, None));
-    sections.push(posture_section(
-        "Per instance family and region",
-        &families,
-        None,
-    ));
+    // The commitments' fees are counted per account and per service, not
+    // per family and region: that slice is about usage, and a column of
+    // zeros there would read as "these families cost no commitment".
+    sections.push(
+        posture_section("Per instance family and region (usage)", &families, None)
+            .without_column("commitment cost"),
+    );
     sections.push(recommendation_section(&result.recommendations));
     sections.push(backtest.section);
     if let Some(pooled) = pooled {
