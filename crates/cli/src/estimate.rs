@@ -216,13 +216,13 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     let named = (!names.is_empty()).then_some(&names);
     sections.push(posture_section("Per account", &accounts, named));
     sections.push(posture_section("Per service", &services, None));
-    // The commitments' fees are counted per account and per service, not
-    // per family and region: that slice is about usage, and a column of
-    // zeros there would read as "these families cost no commitment".
-    sections.push(
-        posture_section("Per instance family and region (usage)", &families, None)
-            .without_column("commitment cost"),
-    );
+    // Of the commitments' fees, only the RIs' have a family and region in
+    // this slice (see `BillingData::posture`): the title says so.
+    sections.push(posture_section(
+        "Per instance family and region (commitment cost: RIs; Savings Plans count per account and service)",
+        &families,
+        None,
+    ));
     sections.push(recommendation_section(&result.recommendations));
     sections.push(backtest.section);
     if let Some(pooled) = pooled {

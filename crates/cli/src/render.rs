@@ -32,19 +32,6 @@ impl Section {
     pub fn row(&mut self, cells: impl IntoIterator<Item = String>) {
         self.rows.push(cells.into_iter().collect());
     }
-
-    /// The same section without the column headed `header` (if it has one).
-    pub fn without_column(mut self, header: &str) -> Self {
-        if let Some(i) = self.headers.iter().position(|h| h == header) {
-            self.headers.remove(i);
-            for row in &mut self.rows {
-                if i < row.len() {
-                    row.remove(i);
-                }
-            }
-        }
-        self
-    }
 }
 
 /// Renders `json` or `sections` to a string, as `format` says.
@@ -216,17 +203,5 @@ mod tests {
         let json = render(Format::Json, &serde_json::json!({"k": 1}), &[s.clone()]);
         assert_eq!(json, "{\n  \"k\": 1\n}\n");
         assert!(render(Format::Table, &serde_json::Value::Null, &[s]).contains("x|y"));
-    }
-
-    #[test]
-    fn a_column_leaves_with_its_cells_and_an_unknown_one_changes_nothing() {
-        let mut s = Section::new("T", &["a", "b", "c"]);
-        s.row(["1", "2", "3"].map(str::to_owned));
-        s.row(["4", "5"].map(str::to_owned));
-        let s = s.without_column("b");
-        assert_eq!(s.headers, ["a", "c"]);
-        assert_eq!(s.rows, [vec!["1", "3"], vec!["4"]]);
-        let same = s.clone().without_column("z");
-        assert_eq!((same.headers, same.rows), (s.headers, s.rows));
     }
 }

@@ -565,14 +565,27 @@ pub fn classify(rows: &str) -> String {
         "SELECT *, \
            CASE WHEN commitment_class IS NULL THEN NULL \
                 WHEN commitment_class IN ('lambda', 'fargate') THEN commitment_class \
-                WHEN starts_with(itype, 'db.') OR starts_with(itype, 'ml.') THEN split_part(itype, '.', 2) \
-                ELSE NULLIF(split_part(itype, '.', 1), '') END AS family \
+                ELSE {family} END AS family \
          FROM ( \
            SELECT *, \
              COALESCE(NULLIF(instance_type, ''), CASE WHEN strpos(usage_type, ':') > 0 THEN split_part(usage_type, ':', 2) END) AS itype, \
              CASE {cases}END AS commitment_class \
            FROM ({rows}) AS r \
-         ) AS c"
+         ) AS c",
+        family = itype_family("itype")
+    )
+}
+
+/// SQL for the instance family of the instance type `itype` (a column of
+/// [`classify`]'s rows): `m5` of `m5.large`, `r5` of `db.r5.large` and of
+/// `ml.r5.large`; null when there is none. An RI's `RIFee` line names its
+/// instance type in its usage type after the colon (`HeavyUsage:c4.large`
+/// in the 2018 workshop bill in `shared/data/real`), which [`classify`]
+/// takes as `itype`, so this gives an RI's family too.
+pub fn itype_family(itype: &str) -> String {
+    format!(
+        "CASE WHEN starts_with({itype}, 'db.') OR starts_with({itype}, 'ml.') THEN split_part({itype}, '.', 2) \
+              ELSE NULLIF(split_part({itype}, '.', 1), '') END"
     )
 }
 

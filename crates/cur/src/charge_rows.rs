@@ -339,7 +339,7 @@ pub(crate) fn charge_rows(
         .map(|part| {
             part.into_iter()
                 .map(|d| {
-                    let (class, family) = &classes[d.rule as usize];
+                    let ClassAndFamily { class, family, .. } = &classes[d.rule as usize];
                     let mut key = d.key;
                     key.class = class.as_deref().and_then(CommitmentClass::parse);
                     key.family = family.as_deref().unwrap_or_default().into();

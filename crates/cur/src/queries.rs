@@ -114,7 +114,8 @@ pub(crate) fn summary_scan_sql() -> String {
 #[cfg(test)]
 pub(crate) fn summary_sql() -> String {
     format!(
-        "SELECT date_trunc('hour', usage_start) AS usage_hour, usage_account_id, product_code, commitment_class, region, family, \
+        "SELECT date_trunc('hour', usage_start) AS usage_hour, usage_account_id, product_code, commitment_class, region, \
+            CASE WHEN line_item_type = 'RIFee' THEN {ri_family} ELSE family END AS family, \
             line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
             sum(unblended) AS unblended, \
             sum(COALESCE(public_cost, 0) + COALESCE(unblended_without_public, 0)) AS od_or_billed, \
@@ -125,10 +126,11 @@ pub(crate) fn summary_sql() -> String {
             sum(COALESCE(ri_unused, 0)) AS ri_unused, \
             sum(observed_public) AS observed_public, \
             sum(COALESCE(observed_sp_effective, 0) + COALESCE(observed_ri_effective, 0)) AS observed_effective \
-          FROM ({}) AS h \
+          FROM ({classified}) AS h \
           WHERE commitment_class IS NOT NULL OR line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') \
           GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
-        crate::canonical::classify("SELECT * FROM hourly_lines")
+        ri_family = crate::canonical::itype_family("itype"),
+        classified = crate::canonical::classify("SELECT * FROM hourly_lines")
     )
 }
 
@@ -269,12 +271,23 @@ impl BillingData {
             }
         };
         let (keys, slot_of) = slots((0..summary.combinations() as u32).map(|c| Some(key_of(c))));
+        // The family-and-region slice: usage a commitment may cover, and the
+        // RIs' fees, each in the family and region its line names. A Savings
+        // Plan's fee line names neither here (Compute and SageMaker plans
+        // span every family; an EC2 Instance plan's scope is in columns the
+        // scan does not read), so its cost counts per account and service.
+        let in_family_slice: Vec<bool> = (0..summary.combinations() as u32)
+            .map(|c| match facts[c as usize] {
+                (_, true) => true,
+                (LineType::RiFee, _) => summary.text(c, Key::Family).is_some(),
+                _ => false,
+            })
+            .collect();
         // Per key: its sums, once some row in the window adds to them.
         let mut sums: Vec<Option<PostureSums>> = vec![None; keys.len()];
         for row in summary.rows() {
             let c = row.combination() as usize;
-            // Fees carry no family: that slice is about usage only.
-            if matches!(dimension, Dimension::FamilyRegion) && !facts[c].1 {
+            if matches!(dimension, Dimension::FamilyRegion) && !in_family_slice[c] {
                 continue;
             }
             // An RI's fee line is its month's: the window holds a share of it.
@@ -787,7 +800,7 @@ mod tests {
             window_filter(window)
         );
         if matches!(dimension, Dimension::FamilyRegion) {
-            filter += " AND commitment_class IS NOT NULL";
+            filter += " AND (commitment_class IS NOT NULL OR (line_item_type = 'RIFee' AND family IS NOT NULL))";
         }
         let sql = format!(
             "SELECT {key} AS key, \

@@ -60,7 +60,9 @@ pub(crate) const RULE_INPUTS: [&str; 4] =
     ["product_code", "usage_type", "operation", "instance_type"];
 
 /// Fee lines are kept whatever their class.
-const FEE_TYPES: [&str; 2] = ["SavingsPlanRecurringFee", "RIFee"];
+const FEE_TYPES: [&str; 2] = ["SavingsPlanRecurringFee", RI_FEE];
+/// An RI's monthly fee line.
+const RI_FEE: &str = "RIFee";
 
 /// Each measure of the summary: its name, and the group sums it adds up.
 /// With one part, a null part leaves the sum as it is (null when no group
@@ -351,8 +353,17 @@ type Combination = [u32; TEXT_KEYS.len()];
 /// The ids of a group's [`RULE_INPUTS`].
 pub(crate) type Rule = [u32; 4];
 
-/// A rule key's commitment class and family, either of them null.
-pub(crate) type ClassAndFamily = (Option<String>, Option<String>);
+/// What the rules say of a rule key; any of it may be null.
+#[derive(Clone, Default)]
+pub(crate) struct ClassAndFamily {
+    /// The commitment class that may cover its lines.
+    pub class: Option<String>,
+    /// Its instance family, when some commitment may cover its lines.
+    pub family: Option<String>,
+    /// The family its instance type names, whatever covers it: an RI fee
+    /// line's (see [`crate::canonical::itype_family`]).
+    pub named_family: Option<String>,
+}
 
 /// Distinct keys numbered from 0 in the order they are first seen.
 pub(crate) struct Numbered<K> {
@@ -561,15 +572,24 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
         .iter()
         .filter_map(|t| texts[LINE_TYPE].ids.get(*t).copied())
         .collect();
+    let ri_fee_id = texts[LINE_TYPE].ids.get(RI_FEE).copied();
     let mut finals: Numbered<Combination> = Numbered::default();
     let final_of: Vec<Option<u32>> = combinations
         .keys
         .iter()
         .map(|&c| {
-            let (class, family) = &classes[c[CLASS] as usize];
+            let rules = &classes[c[CLASS] as usize];
+            let class = &rules.class;
             if class.is_none() && !fee_ids.contains(&c[LINE_TYPE]) {
                 return None;
             }
+            // An RI's fee line keeps the family its usage type names, so
+            // the posture can place the RI in its family and region.
+            let family = if Some(c[LINE_TYPE]) == ri_fee_id {
+                &rules.named_family
+            } else {
+                &rules.family
+            };
             let mut c = c;
             let mut id =
                 |k: usize, t: &Option<String>| t.as_deref().map_or(0, |t| texts[k].intern(t));
@@ -644,7 +664,7 @@ pub(crate) fn classify(
     rule_keys: &[Rule],
     texts: &[Texts],
 ) -> Result<Vec<ClassAndFamily>, CurError> {
-    let mut out = vec![(None, None); rule_keys.len()];
+    let mut out = vec![ClassAndFamily::default(); rule_keys.len()];
     if rule_keys.is_empty() {
         return Ok(out);
     }
@@ -664,7 +684,8 @@ pub(crate) fn classify(
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| CurError::Engine(e.to_string()))?;
     let sql = format!(
-        "SELECT i, commitment_class, family FROM ({})",
+        "SELECT i, commitment_class, family, {} FROM ({})",
+        crate::canonical::itype_family("itype"),
         crate::canonical::classify("SELECT * FROM summary_rule_inputs")
     );
     let result = data.with_table("summary_rule_inputs", batch, || data.query(&sql))?;
@@ -673,10 +694,12 @@ pub(crate) fn classify(
         for row in 0..b.num_rows() {
             let i = c.number(0, row) as usize;
             if let Some(slot) = out.get_mut(i) {
-                *slot = (
-                    c.str(1, row).map(str::to_owned),
-                    c.str(2, row).map(str::to_owned),
-                );
+                let text = |i: usize| c.str(i, row).map(str::to_owned);
+                *slot = ClassAndFamily {
+                    class: text(1),
+                    family: text(2),
+                    named_family: text(3),
+                };
             }
         }
     }

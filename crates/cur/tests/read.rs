@@ -9,7 +9,7 @@ use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use orgpool_cur::{BillingData, Format};
 
-use orgpool_testkit::{duckdb_execute, duckdb_scalar, real_data as real};
+use orgpool_testkit::{duckdb_execute, duckdb_rows, duckdb_scalar, real_data as real};
 
 fn scalar(data: &BillingData, sql: &str) -> f64 {
     let batches = data.query(sql).unwrap();
@@ -633,10 +633,7 @@ fn an_ec2_instance_savings_plan_that_covered_nothing_is_placed_by_its_fee_lines(
 /// on 9 October, the span taken from each line's own end date.
 #[test]
 fn ri_fees_count_by_the_share_of_their_hours_the_window_holds() {
-    let months: Vec<String> = ["10", "11", "12"]
-        .iter()
-        .map(|m| real(&format!("workshop-cur-2018-{m}.snappy.parquet")))
-        .collect();
+    let months = workshop_months();
     let files = months
         .iter()
         .map(|m| format!("'{m}'"))
@@ -695,5 +692,76 @@ fn ri_fees_count_by_the_share_of_their_hours_the_window_holds() {
             (cost - duck).abs() <= 1e-9 * duck,
             "{start} to {end}: commitment cost {cost} against duckdb {duck}"
         );
+    }
+}
+
+/// The three public workshop months' files.
+fn workshop_months() -> Vec<String> {
+    ["10", "11", "12"]
+        .iter()
+        .map(|m| real(&format!("workshop-cur-2018-{m}.snappy.parquet")))
+        .collect()
+}
+
+/// In the posture's family-and-region slice, each RI's fee (its commitment
+/// cost, and what of it was used) counts in the family and region its fee
+/// line names: `HeavyUsage:c4.large` in `us-east-1` is c4 in us-east-1.
+/// Against DuckDB over the workshop months, which hold RIs of four families
+/// and no Savings Plan, the family read straight from the usage type.
+#[test]
+fn ri_fees_count_in_the_family_and_region_their_lines_name() {
+    use orgpool_cur::queries::Dimension;
+    let months = workshop_months();
+    let files = months
+        .iter()
+        .map(|m| format!("'{m}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let duck: std::collections::BTreeMap<String, (f64, f64)> = duckdb_rows(&format!(
+        "SELECT split_part(split_part(line_item_usage_type, ':', 2), '.', 1) || ' ' || product_region, \
+                sum(line_item_unblended_cost), \
+                sum(line_item_unblended_cost - reservation_unused_recurring_fee) \
+         FROM read_parquet([{files}], union_by_name = true) \
+         WHERE line_item_line_item_type = 'RIFee' GROUP BY 1"
+    ))
+    .into_iter()
+    .map(|r| {
+        let number = |i: usize| r[i].as_deref().unwrap().parse::<f64>().unwrap();
+        (r[0].clone().unwrap(), (number(1), number(2)))
+    })
+    .collect();
+    assert!(duck.len() >= 3, "RIs of several families: {duck:?}");
+    let data = BillingData::open(&months, None).unwrap();
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+    // The three months whole: every fee, once.
+    let window = orgpool_model::Window::new(at("2018-10-01T00:00:00Z"), at("2019-01-01T00:00:00Z"));
+    let slice = data.posture(&window, Dimension::FamilyRegion).unwrap();
+    for (key, (cost, used)) in &duck {
+        let p = slice
+            .iter()
+            .find(|p| &p.key == key)
+            .unwrap_or_else(|| panic!("no {key} in the slice"));
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        assert!(
+            close(p.commitment_cost, *cost),
+            "{key}: {} against {cost}",
+            p.commitment_cost
+        );
+        assert!(
+            close(p.used_commitment, *used),
+            "{key}: used {} against {used}",
+            p.used_commitment
+        );
+    }
+    // Nothing else in the slice costs a commitment, and the slice's fees are
+    // the whole bill's (no Savings Plan here).
+    let total: f64 = slice.iter().map(|p| p.commitment_cost).sum();
+    let whole = data.posture(&window, Dimension::Total).unwrap()[0].commitment_cost;
+    assert!(
+        (total - whole).abs() <= 1e-9 * whole,
+        "{total} against {whole}"
+    );
+    for p in slice.iter().filter(|p| !duck.contains_key(&p.key)) {
+        assert_eq!(p.commitment_cost, 0.0, "{}", p.key);
     }
 }

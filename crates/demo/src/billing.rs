@@ -66,6 +66,9 @@ pub struct Held {
     pub end: String,
 }
 
+/// The region of the demo's RDS RI (and of the usage it covers).
+const RDS_RI_REGION: &str = "us-east-1";
+
 /// One month of the window.
 #[derive(Debug, Clone, Copy)]
 pub struct Month {
@@ -276,7 +279,7 @@ fn commitments(
         .find(|w| w.offers[0].reservation_key == Some(workload::rds_reservation_key(0)));
     if let (Some(owner), Some(_)) = (index_of(Role::DataLake), rds_prod) {
         let (class, price) = catalog::RDS_CLASSES[0];
-        let d = discount(PlanKind::RdsRi, "us-east-1", catalog::family_of(class));
+        let d = discount(PlanKind::RdsRi, RDS_RI_REGION, catalog::family_of(class));
         let owner_id = &org.accounts[owner].account.id;
         held.push(Held {
             sim: Commitment {
@@ -291,7 +294,7 @@ fn commitments(
             term: Term::OneYear,
             payment: Payment::NoUpfront,
             arn: format!(
-                "arn:aws:rds:us-east-1:{owner_id}:ri:payments-db-ri-{:06x}",
+                "arn:aws:rds:{RDS_RI_REGION}:{owner_id}:ri:payments-db-ri-{:06x}",
                 mix(7) & 0xffffff
             ),
             owner,
@@ -860,6 +863,9 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
             row[col::product_servicecode] = Value::Text("AmazonRDS");
             row[col::line_item_usage_type] = Value::Text(&usage_type);
             row[col::line_item_operation] = Value::Text("CreateDBInstance:0002");
+            // An RI fee line names the RI's region, as the 2018 workshop
+            // bill's do (`product/region`).
+            row[col::product_region_code] = Value::Text(RDS_RI_REGION);
             row[col::line_item_usage_amount] = Value::Number(reserved);
             fill_costs(&mut row, fee, &fee_text);
             row[col::line_item_line_item_description] = Value::Text(&description);
