@@ -634,11 +634,7 @@ fn an_ec2_instance_savings_plan_that_covered_nothing_is_placed_by_its_fee_lines(
 #[test]
 fn ri_fees_count_by_the_share_of_their_hours_the_window_holds() {
     let months = workshop_months();
-    let files = months
-        .iter()
-        .map(|m| format!("'{m}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let files = sql_list(&months);
     let data = BillingData::open(&months, None).unwrap();
     let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc();
     // Of the RI fee lines, `what` times each line's share of the window.
@@ -695,6 +691,15 @@ fn ri_fees_count_by_the_share_of_their_hours_the_window_holds() {
     }
 }
 
+/// `files` as a DuckDB list's items: `'a', 'b'`.
+fn sql_list(files: &[String]) -> String {
+    files
+        .iter()
+        .map(|f| format!("'{f}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The three public workshop months' files.
 fn workshop_months() -> Vec<String> {
     ["10", "11", "12"]
@@ -712,11 +717,7 @@ fn workshop_months() -> Vec<String> {
 fn ri_fees_count_in_the_family_and_region_their_lines_name() {
     use orgpool_cur::queries::Dimension;
     let months = workshop_months();
-    let files = months
-        .iter()
-        .map(|m| format!("'{m}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let files = sql_list(&months);
     let duck: std::collections::BTreeMap<String, (f64, f64)> = duckdb_rows(&format!(
         "SELECT split_part(split_part(line_item_usage_type, ':', 2), '.', 1) || ' ' || product_region, \
                 sum(line_item_unblended_cost), \
