@@ -257,39 +257,43 @@ impl BillingData {
         let summary = self.summary()?;
         let facts = facts(summary);
         let in_window = in_window(window);
-        // Each combination's key, as text (`None`: null, shown as `?`).
-        let key_of = |c: u32| -> Option<String> {
+        // Each combination's key, as text (`None`: null, shown as `?`), or
+        // no key when the combination is not in the dimension's slice.
+        //
+        // The family-and-region slice holds usage a commitment may cover,
+        // and the RIs' fees, each in the family and region its line names.
+        // A Savings Plan's fee line names neither here (Compute and
+        // SageMaker plans span every family; an EC2 Instance plan's scope is
+        // in columns the scan does not read), so its cost counts per account
+        // and service only.
+        let key_of = |c: u32| -> Option<Option<String>> {
+            let text = |k: Key| summary.text(c, k).map(str::to_owned);
             match dimension {
-                Dimension::Total => Some("total".to_owned()),
-                Dimension::Account => summary.text(c, Key::Account).map(str::to_owned),
-                Dimension::Service => summary.text(c, Key::Product).map(str::to_owned),
-                Dimension::FamilyRegion => Some(format!(
-                    "{} {}",
-                    summary.text(c, Key::Family).unwrap_or("?"),
-                    summary.text(c, Key::Region).unwrap_or("?")
-                )),
+                Dimension::Total => Some(Some("total".to_owned())),
+                Dimension::Account => Some(text(Key::Account)),
+                Dimension::Service => Some(text(Key::Product)),
+                Dimension::FamilyRegion => {
+                    let family = text(Key::Family);
+                    let in_slice = match facts[c as usize] {
+                        (_, true) => true,
+                        (LineType::RiFee, _) => family.is_some(),
+                        _ => false,
+                    };
+                    in_slice.then(|| {
+                        Some(format!(
+                            "{} {}",
+                            family.as_deref().unwrap_or("?"),
+                            text(Key::Region).as_deref().unwrap_or("?")
+                        ))
+                    })
+                }
             }
         };
-        let (keys, slot_of) = slots((0..summary.combinations() as u32).map(|c| Some(key_of(c))));
-        // The family-and-region slice: usage a commitment may cover, and the
-        // RIs' fees, each in the family and region its line names. A Savings
-        // Plan's fee line names neither here (Compute and SageMaker plans
-        // span every family; an EC2 Instance plan's scope is in columns the
-        // scan does not read), so its cost counts per account and service.
-        let in_family_slice: Vec<bool> = (0..summary.combinations() as u32)
-            .map(|c| match facts[c as usize] {
-                (_, true) => true,
-                (LineType::RiFee, _) => summary.text(c, Key::Family).is_some(),
-                _ => false,
-            })
-            .collect();
+        let (keys, slot_of) = slots((0..summary.combinations() as u32).map(key_of));
         // Per key: its sums, once some row in the window adds to them.
         let mut sums: Vec<Option<PostureSums>> = vec![None; keys.len()];
         for row in summary.rows() {
             let c = row.combination() as usize;
-            if matches!(dimension, Dimension::FamilyRegion) && !in_family_slice[c] {
-                continue;
-            }
             // An RI's fee line is its month's: the window holds a share of it.
             let share = match (facts[c].0, row.hour_ns()) {
                 (LineType::RiFee, Some(start)) => ri_fee_share(start, window),
