@@ -216,10 +216,11 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     let named = (!names.is_empty()).then_some(&names);
     sections.push(posture_section("Per account", &accounts, named));
     sections.push(posture_section("Per service", &services, None));
-    // Of the commitments' fees, only the RIs' have a family and region in
-    // this slice (see `BillingData::posture`): the title says so.
+    // Of the commitments' fees, the RIs' and the EC2 Instance Savings
+    // Plans' have a family and region in this slice (see
+    // `BillingData::posture`): the title says so.
     sections.push(posture_section(
-        "Per instance family and region (commitment cost: RIs; Savings Plans count per account and service)",
+        "Per instance family and region (commitment cost: RIs and EC2 Instance SPs; Compute and SageMaker SPs count per account and service)",
         &families,
         None,
     ));

@@ -283,9 +283,8 @@ impl BillingData {
     }
 
     /// The commitments' fee lines (a few per commitment and hour), in memory:
-    /// one scan for the queries that read them (these two, and the pooled
-    /// what-if's idle EC2 Instance Savings Plans by family and region).
-    pub(crate) fn ensure_commitment_fees(&self) -> Result<(), CurError> {
+    /// one scan for the two queries that read them.
+    fn ensure_commitment_fees(&self) -> Result<(), CurError> {
         let sql = "SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
                        usage_type, operation, region, usage_hour, billing_period, billing_period_start, \
                        usage_amount, unblended_cost, sp_offering_type, sp_total_commitment, \

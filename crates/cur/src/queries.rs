@@ -71,6 +71,7 @@ pub(crate) fn summary_scan_sql() -> String {
     format!(
         "SELECT usage_start, usage_account_id, product_code, usage_type, operation, instance_type, region, \
             line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
+            sp_instance_family, sp_region, \
             sum(unblended_cost) AS unblended, \
             sum(public_on_demand_cost) AS public_cost, \
             sum(unblended_cost) FILTER (WHERE public_on_demand_cost IS NULL) AS unblended_without_public, \
@@ -86,7 +87,7 @@ pub(crate) fn summary_scan_sql() -> String {
             sum(ri_effective_cost) FILTER (WHERE public_on_demand_cost > 0 AND sp_effective_cost IS NULL) AS observed_ri_effective \
           FROM line_items \
           WHERE {} \
-          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13",
+          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15",
         crate::line_groups::ESTIMATE.kept_lines_sql()
     )
 }
@@ -110,12 +111,17 @@ pub(crate) fn summary_scan_sql() -> String {
 /// `od_or_billed` is the public on-demand cost, or the billed cost where a
 /// line has none; `sp_total` the Savings Plan's total commitment, or the
 /// billed cost where a line has none; `observed_effective` what a commitment
-/// charged on covered lines that have a public cost.
+/// charged on covered lines that have a public cost. A commitment's fee line
+/// takes the family (an RI's, from its usage type) or the family and region
+/// (an EC2 Instance Savings Plan's, from the plan's columns) of what it may
+/// cover.
 #[cfg(test)]
 pub(crate) fn summary_sql() -> String {
     format!(
-        "SELECT date_trunc('hour', usage_start) AS usage_hour, usage_account_id, product_code, commitment_class, region, \
-            CASE WHEN line_item_type = 'RIFee' THEN {ri_family} ELSE family END AS family, \
+        "SELECT date_trunc('hour', usage_start) AS usage_hour, usage_account_id, product_code, commitment_class, \
+            CASE WHEN {scoped_sp} THEN sp_region ELSE region END AS region, \
+            CASE WHEN {scoped_sp} THEN sp_instance_family \
+                 WHEN line_item_type = 'RIFee' THEN {ri_family} ELSE family END AS family, \
             line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
             sum(unblended) AS unblended, \
             sum(COALESCE(public_cost, 0) + COALESCE(unblended_without_public, 0)) AS od_or_billed, \
@@ -130,6 +136,8 @@ pub(crate) fn summary_sql() -> String {
           WHERE commitment_class IS NOT NULL OR line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') \
           GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
         ri_family = crate::canonical::itype_family("itype"),
+        scoped_sp = "line_item_type = 'SavingsPlanRecurringFee' AND sp_offering_type = 'EC2InstanceSavingsPlans' \
+                     AND sp_instance_family IS NOT NULL",
         classified = crate::canonical::classify("SELECT * FROM hourly_lines")
     )
 }
@@ -261,11 +269,10 @@ impl BillingData {
         // no key when the combination is not in the dimension's slice.
         //
         // The family-and-region slice holds usage a commitment may cover,
-        // and the RIs' fees, each in the family and region its line names.
-        // A Savings Plan's fee line names neither here (Compute and
-        // SageMaker plans span every family; an EC2 Instance plan's scope is
-        // in columns the scan does not read), so its cost counts per account
-        // and service only.
+        // and the fees of the commitments scoped to a family: RIs and EC2
+        // Instance Savings Plans, each in the family and region the summary
+        // gives it (see `crate::summary`). Compute and SageMaker plans span
+        // every family, so their fees count per account and service only.
         let key_of = |c: u32| -> Option<Option<String>> {
             let text = |k: Key| summary.text(c, k).map(str::to_owned);
             match dimension {
@@ -276,7 +283,7 @@ impl BillingData {
                     let family = text(Key::Family);
                     let in_slice = match facts[c as usize] {
                         (_, true) => true,
-                        (LineType::RiFee, _) => family.is_some(),
+                        (LineType::RiFee | LineType::SpFee, _) => family.is_some(),
                         _ => false,
                     };
                     in_slice.then(|| {
@@ -422,8 +429,7 @@ impl BillingData {
     /// over the hours of its month (see `spread_over_month`). What a
     /// pooled what-if could give to more usage. The EC2 Instance Savings
     /// Plans' part is also split by the family and region their fee lines
-    /// name ([`IdleCommitment::ec2_instance_sp_scoped`]), from a scan of the
-    /// fee lines alone: the summary keeps neither.
+    /// name ([`IdleCommitment::ec2_instance_sp_scoped`]).
     pub fn idle_commitment(&self, window: &Window) -> Result<IdleCommitment, CurError> {
         let mut idle = self.idle_by_kind(window)?;
         if idle.ec2_instance_sp.iter().any(|&v| v > 0.0) {
@@ -433,45 +439,52 @@ impl BillingData {
     }
 
     /// Idle EC2 Instance Savings Plans per (family, region) over `window`, in
-    /// (family, region) order; fee lines without either are left out.
+    /// (family, region) order; fee lines without either are left out. The
+    /// summary gives such a plan's fee the family and region of its scope
+    /// (see `crate::summary`).
     fn idle_instance_sps(&self, window: &Window) -> Result<Vec<IdleInstanceSp>, CurError> {
-        self.ensure_commitment_fees()?;
-        let sql = format!(
-            "SELECT {hour}, sp_instance_family, sp_region, \
-                    sum(COALESCE(sp_total_commitment, 0) - COALESCE(sp_used_commitment, 0)) \
-             FROM commitment_fees \
-             WHERE line_item_type = 'SavingsPlanRecurringFee' \
-               AND sp_offering_type = 'EC2InstanceSavingsPlans' \
-               AND sp_instance_family IS NOT NULL AND sp_region IS NOT NULL \
-             GROUP BY 1, 2, 3",
-            hour = crate::charges::epoch_hour("usage_hour")
-        );
-        let hours = window.hours as usize;
-        let mut by_scope: std::collections::BTreeMap<(String, String), Vec<f64>> =
-            Default::default();
-        for b in self.query_in_order(&sql)? {
-            let c = Columns::read(&b)?;
-            for row in 0..b.num_rows() {
-                let unused = c.number(3, row);
-                // Total less used leaves rounding dust where a plan was used whole.
-                let Some(h) = hour_index(window, c.integer(0, row)).filter(|&h| h < hours) else {
-                    continue;
-                };
-                if unused <= 1e-9 {
-                    continue;
-                }
-                let key = (c.text(1, row), c.text(2, row));
-                by_scope.entry(key).or_insert_with(|| vec![0.0; hours])[h] += unused;
+        let summary = self.summary()?;
+        let facts = facts(summary);
+        let scope_of = |c: u32| -> Option<(String, String)> {
+            let instance_sp = summary.text(c, Key::SpOfferingType).and_then(plan_of)
+                == Some(PlanKind::Ec2InstanceSp);
+            if facts[c as usize].0 != LineType::SpFee || !instance_sp {
+                return None;
+            }
+            let text = |k: Key| summary.text(c, k).map(str::to_owned);
+            text(Key::Family).zip(text(Key::Region))
+        };
+        let (keys, slot_of) = slots((0..summary.combinations() as u32).map(scope_of));
+        let mut hourly: Vec<Option<Vec<f64>>> = vec![None; keys.len()];
+        for (row, h) in rows_by_hour(summary, window) {
+            let Some(slot) = slot_of[row.combination() as usize] else {
+                continue;
+            };
+            let values = hourly[slot].get_or_insert_with(|| vec![0.0; window.hours as usize]);
+            if let Some(v) = values.get_mut(h) {
+                *v += row.value(Measure::SpTotal) - row.value(Measure::SpUsed);
             }
         }
-        Ok(by_scope
+        let mut out: Vec<IdleInstanceSp> = keys
             .into_iter()
-            .map(|((family, region), hourly)| IdleInstanceSp {
-                family,
-                region,
-                hourly,
+            .zip(hourly)
+            .filter_map(|((family, region), hourly)| {
+                let mut hourly = hourly?;
+                // Total less used leaves rounding dust where a plan was used whole.
+                for v in &mut hourly {
+                    if *v <= 1e-9 {
+                        *v = 0.0;
+                    }
+                }
+                hourly.iter().any(|&v| v > 0.0).then_some(IdleInstanceSp {
+                    family,
+                    region,
+                    hourly,
+                })
             })
-            .collect())
+            .collect();
+        out.sort_by(|a, b| (&a.family, &a.region).cmp(&(&b.family, &b.region)));
+        Ok(out)
     }
 
     /// [`BillingData::idle_commitment`] from the summary: per plan kind.
@@ -804,7 +817,8 @@ mod tests {
             window_filter(window)
         );
         if matches!(dimension, Dimension::FamilyRegion) {
-            filter += " AND (commitment_class IS NOT NULL OR (line_item_type = 'RIFee' AND family IS NOT NULL))";
+            filter += " AND (commitment_class IS NOT NULL \
+                       OR (line_item_type IN ('RIFee', 'SavingsPlanRecurringFee') AND family IS NOT NULL))";
         }
         let sql = format!(
             "SELECT {key} AS key, \

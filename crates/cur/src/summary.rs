@@ -5,7 +5,12 @@
 //! A group's commitment class and family are functions of its product,
 //! usage type, operation and instance type. Those combinations are few, so
 //! the rules ([`crate::canonical::classify`], the one statement of them) run
-//! in SQL over the distinct combinations only. The groups are then summed
+//! in SQL over the distinct combinations only. A commitment's fee takes the
+//! family (and region) of what it covers: an RI's, the family its usage type
+//! names; an EC2 Instance Savings Plan's, the family and region its fee line
+//! names (`savings_plan_instance_type_family`, `savings_plan_region`).
+//! Compute and SageMaker plans span every family, so their fees have none.
+//! The groups are then summed
 //! again by hour, account, product, class, region, family, line type and
 //! commitment terms, here rather than by a second `GROUP BY`:
 //! - it takes about half the time of the engine's `GROUP BY` of 12 text
@@ -50,17 +55,28 @@ const TEXT_KEYS: [(&str, Option<&str>); 11] = [
     ("purchase_option", Some("purchase_option")),
 ];
 
-/// Where class, family and line type sit in [`TEXT_KEYS`].
+/// Where class, region, family, line type and offering sit in [`TEXT_KEYS`].
 const CLASS: usize = 2;
+const REGION: usize = 3;
 const FAMILY: usize = 4;
 const LINE_TYPE: usize = 5;
+const SP_OFFERING_TYPE: usize = 6;
+
+/// The columns that name an EC2 Instance Savings Plan's scope, its family
+/// then its region, on its fee lines: not keys of the summary, they give an
+/// EC2 Instance plan's fee its family and region (see [`summarize`]).
+const SCOPE_KEYS: [&str; 2] = ["sp_instance_family", "sp_region"];
+/// The offering type of a plan scoped to one family in one region.
+const EC2_INSTANCE_SP: &str = "EC2InstanceSavingsPlans";
 
 /// The columns the rules read, in the order of a [`Rule`]'s key.
 pub(crate) const RULE_INPUTS: [&str; 4] =
     ["product_code", "usage_type", "operation", "instance_type"];
 
 /// Fee lines are kept whatever their class.
-const FEE_TYPES: [&str; 2] = ["SavingsPlanRecurringFee", RI_FEE];
+const FEE_TYPES: [&str; 2] = [SP_FEE, RI_FEE];
+/// A Savings Plan's hourly fee line.
+const SP_FEE: &str = "SavingsPlanRecurringFee";
 /// An RI's monthly fee line.
 const RI_FEE: &str = "RIFee";
 
@@ -353,6 +369,9 @@ type Combination = [u32; TEXT_KEYS.len()];
 /// The ids of a group's [`RULE_INPUTS`].
 pub(crate) type Rule = [u32; 4];
 
+/// The ids of a group's [`SCOPE_KEYS`].
+type Scope = [u32; 2];
+
 /// What the rules say of a rule key; any of it may be null.
 #[derive(Clone, Default)]
 pub(crate) struct ClassAndFamily {
@@ -501,8 +520,10 @@ fn part_outputs(groups: &LineGroups) -> Result<Vec<Vec<Option<usize>>>, CurError
 struct Read {
     texts: Vec<Texts>,
     rule_texts: Vec<Texts>,
+    scope_texts: Vec<Texts>,
     rules: Numbered<Rule>,
-    combinations: Numbered<Combination>,
+    /// A combination with the scope its fee lines name.
+    combinations: Numbered<(Combination, Scope)>,
     /// Per partition, per combination of its groups, its number.
     numbers: Vec<Vec<u32>>,
 }
@@ -514,6 +535,7 @@ fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
             .take(TEXT_KEYS.len())
             .collect(),
         rule_texts: std::iter::repeat_with(Texts::default).take(4).collect(),
+        scope_texts: std::iter::repeat_with(Texts::default).take(2).collect(),
         rules: Numbered::default(),
         combinations: Numbered::default(),
         numbers: Vec::new(),
@@ -534,6 +556,11 @@ fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
             let (slot, values) = part.text_key(name).ok_or_else(|| missing(name))?;
             rule_inputs.push((slot, r.rule_texts[i].ids_of(values)));
         }
+        let mut scope_keys = Vec::new();
+        for (i, name) in SCOPE_KEYS.iter().enumerate() {
+            let (slot, values) = part.text_key(name).ok_or_else(|| missing(name))?;
+            scope_keys.push((slot, r.scope_texts[i].ids_of(values)));
+        }
         let numbers = part
             .combinations
             .iter()
@@ -547,7 +574,11 @@ fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
                     rule[i] = ids[c[*slot] as usize];
                 }
                 combination[CLASS] = r.rules.id(rule);
-                r.combinations.id(combination)
+                let mut scope: Scope = [0; 2];
+                for (i, (slot, ids)) in scope_keys.iter().enumerate() {
+                    scope[i] = ids[c[*slot] as usize];
+                }
+                r.combinations.id((combination, scope))
             })
             .collect();
         r.numbers.push(numbers);
@@ -561,6 +592,7 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
     let Read {
         mut texts,
         rule_texts,
+        scope_texts,
         rules,
         combinations,
         numbers,
@@ -573,28 +605,38 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
         .filter_map(|t| texts[LINE_TYPE].ids.get(*t).copied())
         .collect();
     let ri_fee_id = texts[LINE_TYPE].ids.get(RI_FEE).copied();
+    let sp_fee_id = texts[LINE_TYPE].ids.get(SP_FEE).copied();
+    let instance_sp_id = texts[SP_OFFERING_TYPE].ids.get(EC2_INSTANCE_SP).copied();
     let mut finals: Numbered<Combination> = Numbered::default();
     let final_of: Vec<Option<u32>> = combinations
         .keys
         .iter()
-        .map(|&c| {
+        .map(|&(c, scope)| {
             let rules = &classes[c[CLASS] as usize];
             let class = &rules.class;
             if class.is_none() && !fee_ids.contains(&c[LINE_TYPE]) {
                 return None;
             }
-            // An RI's fee line keeps the family its usage type names, so
-            // the posture can place the RI in its family and region.
-            let family = if Some(c[LINE_TYPE]) == ri_fee_id {
-                &rules.named_family
-            } else {
-                &rules.family
-            };
             let mut c = c;
-            let mut id =
-                |k: usize, t: &Option<String>| t.as_deref().map_or(0, |t| texts[k].intern(t));
-            c[CLASS] = id(CLASS, class);
-            c[FAMILY] = id(FAMILY, family);
+            let mut id = |k: usize, t: Option<&str>| t.map_or(0, |t| texts[k].intern(t));
+            c[CLASS] = id(CLASS, class.as_deref());
+            // An RI's fee line keeps the family its usage type names, and
+            // an EC2 Instance Savings Plan's fee line the family and region
+            // of the plan, so the posture can place each commitment's fee in
+            // its family and region.
+            let scoped_sp = Some(c[LINE_TYPE]) == sp_fee_id
+                && instance_sp_id.is_some_and(|o| c[SP_OFFERING_TYPE] == o)
+                && scope[0] > 0;
+            c[FAMILY] = if scoped_sp {
+                id(FAMILY, scope_texts[0].value(scope[0]))
+            } else if Some(c[LINE_TYPE]) == ri_fee_id {
+                id(FAMILY, rules.named_family.as_deref())
+            } else {
+                id(FAMILY, rules.family.as_deref())
+            };
+            if scoped_sp {
+                c[REGION] = id(REGION, scope_texts[1].value(scope[1]));
+            }
             Some(finals.id(c))
         })
         .collect();

@@ -766,3 +766,100 @@ fn ri_fees_count_in_the_family_and_region_their_lines_name() {
         assert_eq!(p.commitment_cost, 0.0, "{}", p.key);
     }
 }
+
+/// In the family-and-region slice, an EC2 Instance Savings Plan's fee counts
+/// in the family and region the plan names (`savings_plan_instance_type_family`,
+/// `savings_plan_region`), beside the RIs' fees in theirs; a Compute Savings
+/// Plan's counts in none, as it spans every family. Against DuckDB over the
+/// demo export's whole months, which hold both kinds of plan and two RIs.
+#[test]
+fn ec2_instance_savings_plan_fees_count_in_the_family_and_region_the_plan_names() {
+    use orgpool_cur::queries::Dimension;
+    let dir = tempfile::tempdir().unwrap();
+    let cur = demo(dir.path());
+    let files = format!("'{}/**/*.parquet'", cur.display());
+    // Per (family, region): fee and used fee, each read straight from the
+    // lines. An RI's family is in its usage type, `HeavyUsage:db.r5.large`.
+    let by_scope = |filter: &str| -> std::collections::BTreeMap<String, (f64, f64)> {
+        duckdb_rows(&format!(
+            "SELECT key, sum(cost), sum(used) FROM ( \
+               SELECT CASE WHEN line_item_line_item_type = 'RIFee' \
+                        THEN regexp_extract(line_item_usage_type, ':(db\\.|ml\\.)?([a-z0-9-]+)\\.', 2) \
+                             || ' ' || product_region_code \
+                        ELSE savings_plan_instance_type_family || ' ' || savings_plan_region END AS key, \
+                      line_item_unblended_cost AS cost, \
+                      CASE WHEN line_item_line_item_type = 'RIFee' \
+                        THEN line_item_unblended_cost - reservation_unused_recurring_fee \
+                        ELSE savings_plan_used_commitment END AS used \
+               FROM read_parquet({files}) WHERE {filter}) GROUP BY 1"
+        ))
+        .into_iter()
+        .map(|r| {
+            let number = |i: usize| r[i].as_deref().unwrap().parse::<f64>().unwrap();
+            (r[0].clone().unwrap(), (number(1), number(2)))
+        })
+        .collect()
+    };
+    let instance_sps = by_scope(
+        "line_item_line_item_type = 'SavingsPlanRecurringFee' \
+         AND savings_plan_offering_type = 'EC2InstanceSavingsPlans'",
+    );
+    assert!(
+        !instance_sps.is_empty(),
+        "the demo holds an EC2 Instance SP"
+    );
+    let mut expected = by_scope("line_item_line_item_type = 'RIFee'");
+    for (key, (cost, used)) in &instance_sps {
+        let e = expected.entry(key.clone()).or_default();
+        e.0 += cost;
+        e.1 += used;
+    }
+    let compute_sp_fees = duckdb_scalar(&format!(
+        "SELECT sum(line_item_unblended_cost) FROM read_parquet({files}) \
+         WHERE line_item_line_item_type = 'SavingsPlanRecurringFee' \
+           AND savings_plan_offering_type <> 'EC2InstanceSavingsPlans'"
+    ));
+    assert!(compute_sp_fees > 0.0, "the demo holds a Compute SP");
+
+    let data = BillingData::open(&[cur.to_string_lossy().into_owned()], None).unwrap();
+    // Whole months, so every RI fee counts whole.
+    let (first, last) = data.eligible_range().unwrap().unwrap();
+    let month_start = |t: chrono::DateTime<chrono::Utc>| {
+        use chrono::Datelike;
+        chrono::NaiveDate::from_ymd_opt(t.year(), t.month(), 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let end = month_start(last + chrono::Duration::days(31));
+    let window = orgpool_model::Window::new(month_start(first), end);
+    let slice = data.posture(&window, Dimension::FamilyRegion).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+    for (key, (cost, used)) in &expected {
+        let p = slice
+            .iter()
+            .find(|p| &p.key == key)
+            .unwrap_or_else(|| panic!("no {key} in the slice"));
+        assert!(
+            close(p.commitment_cost, *cost),
+            "{key}: {} against {cost}",
+            p.commitment_cost
+        );
+        assert!(
+            close(p.used_commitment, *used),
+            "{key}: used {} against {used}",
+            p.used_commitment
+        );
+    }
+    for p in slice.iter().filter(|p| !expected.contains_key(&p.key)) {
+        assert_eq!(p.commitment_cost, 0.0, "{}", p.key);
+    }
+    // The slice holds every fee but the Compute SP's.
+    let total: f64 = slice.iter().map(|p| p.commitment_cost).sum();
+    let whole = data.posture(&window, Dimension::Total).unwrap()[0].commitment_cost;
+    assert!(
+        close(total + compute_sp_fees, whole),
+        "{total} + {compute_sp_fees} against {whole}"
+    );
+}

@@ -2,7 +2,7 @@
 //!
 //! DataFusion reads and maps the lines (the view `line_items`, so every
 //! format is read the same way); this module keeps those that may matter to
-//! a commitment and sums them by 13 text and time keys. A general group-by
+//! a commitment and sums them by 15 text and time keys. A general group-by
 //! hashes and compares each line's keys as values. Here:
 //! - each key column is turned into small integer ids. A string view that
 //!   repeats is looked up once, not once per line: the Parquet reader points
@@ -10,7 +10,7 @@
 //!   batch have equal views;
 //! - a line is kept or dropped by its line type's and product's ids, each
 //!   tested once;
-//! - the 12 text ids of a line name a combination (an account's product and
+//! - the 14 text ids of a line name a combination (an account's product and
 //!   usage type…: few of them), and a group is a (time, combination) pair.
 //!
 //! At 5 million lines this halves the summary's time against DataFusion's
@@ -665,6 +665,8 @@ pub(crate) static ESTIMATE: Layout = Layout {
         "sp_payment_option",
         "lease_contract_length",
         "purchase_option",
+        "sp_instance_family",
+        "sp_region",
     ],
     flag: None,
     inputs: &[
