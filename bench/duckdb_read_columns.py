@@ -1,4 +1,4 @@
-# DuckDB reading the 20 columns orgpool's estimate reads from every line (the
+# DuckDB reading the 22 columns orgpool's estimate reads from every line (the
 # line scan of crates/cur/src/line_groups, in CUR 2.0 column names), with the
 # least work that makes it decode every value: the maximum of each. Its time
 # is the floor of any engine that must read those columns.
@@ -16,7 +16,8 @@ COLUMNS = [
     "line_item_usage_type", "line_item_operation", "product_instance_type",
     "product_region_code", "line_item_line_item_type", "savings_plan_offering_type",
     "savings_plan_purchase_term", "savings_plan_payment_option",
-    "pricing_lease_contract_length", "pricing_purchase_option", "line_item_unblended_cost",
+    "pricing_lease_contract_length", "pricing_purchase_option",
+    "savings_plan_instance_type_family", "savings_plan_region", "line_item_unblended_cost",
     "pricing_public_on_demand_cost", "savings_plan_savings_plan_effective_cost",
     "reservation_effective_cost", "savings_plan_used_commitment",
     "savings_plan_total_commitment_to_date", "reservation_unused_recurring_fee",
