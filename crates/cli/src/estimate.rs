@@ -440,6 +440,7 @@ fn posture_section(
         "covered",
         "uncovered",
         "commitment cost",
+        "utilization",
         "coverage",
         "ESR",
     ]);
@@ -452,6 +453,12 @@ fn posture_section(
             money(p.covered_on_demand_equivalent_cost),
             money(p.uncovered_on_demand_cost),
             money(p.commitment_cost),
+            // No commitment held there: nothing to use, so no share of it.
+            if p.total_commitment > 0.0 {
+                percent(p.utilization())
+            } else {
+                "-".to_owned()
+            },
             percent(p.coverage()),
             percent(p.effective_savings_rate()),
         ]);

@@ -2492,3 +2492,79 @@ fn replay_recreates_the_ous_and_custom_policies_as_a_template_cfn_lint_accepts()
         ["account"]
     );
 }
+
+/// The table and markdown show each slice's utilization beside its commitment
+/// cost, as the JSON gives it; where nothing is held, a dash. In the family
+/// and region slice the demo's EC2 Instance Savings Plan counts in its own
+/// family and region, m5 us-east-1, as the plan's fee lines name them.
+#[test]
+fn estimate_tables_show_each_slices_utilization_as_the_json_does() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 12, 1);
+    let cur = dir.path().join("cur");
+    let cur_arg = cur.to_str().unwrap();
+    let json = json_of(&["estimate", "--cur", cur_arg, "--format", "json"]);
+    let md = orgpool(&["estimate", "--cur", cur_arg, "--format", "markdown"]);
+    assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
+    let text = stdout(&md);
+    let section = |title: &str| -> Vec<Vec<String>> {
+        let start = text
+            .find(title)
+            .unwrap_or_else(|| panic!("no {title}: {text}"));
+        text[start..]
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                l.trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_owned())
+                    .collect()
+            })
+            .collect()
+    };
+    let instance_sp = duckdb_rows(&format!(
+        "SELECT DISTINCT savings_plan_instance_type_family || ' ' || savings_plan_region \
+         FROM read_parquet('{}/**/*.parquet') \
+         WHERE savings_plan_offering_type = 'EC2InstanceSavingsPlans'",
+        cur.display()
+    ));
+    assert_eq!(instance_sp.len(), 1, "{instance_sp:?}");
+    let instance_sp = instance_sp[0][0].clone().unwrap();
+    for (title, slice) in [
+        ("Per account", "accounts"),
+        ("Per service", "services"),
+        ("Per instance family and region", "family_region"),
+    ] {
+        let rows = section(title);
+        let header = &rows[0];
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (utilization, cost) = (column("utilization"), column("commitment cost"));
+        let expected = json["breakdown"][slice].as_array().unwrap();
+        let mut held = 0;
+        for p in expected.iter().take(25) {
+            let key = p["key"].as_str().unwrap();
+            let row = rows
+                .iter()
+                .find(|r| r[0] == key)
+                .unwrap_or_else(|| panic!("{title}: no row {key}"));
+            let shown = if row[cost] == "0.00" {
+                "-".to_owned()
+            } else {
+                held += 1;
+                format!("{:.1}%", 100.0 * p["utilization"].as_f64().unwrap())
+            };
+            assert_eq!(row[utilization], shown, "{title}, {key}");
+        }
+        assert!(held > 0, "{title}: some commitment is held");
+    }
+    let families = json["breakdown"]["family_region"].as_array().unwrap();
+    let placed = families
+        .iter()
+        .find(|p| p["key"] == instance_sp.as_str())
+        .unwrap_or_else(|| panic!("no {instance_sp}: {families:?}"));
+    assert!(
+        placed["commitment_cost"].as_f64().unwrap() > 0.0,
+        "{placed}"
+    );
+}
