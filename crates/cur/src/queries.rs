@@ -360,32 +360,55 @@ impl BillingData {
             let text = |k: Key| summary.text(c, k).unwrap_or_default().to_owned();
             Some((class, text(Key::Region), text(Key::Family)))
         };
-        let (keys, slot_of) = slots((0..summary.combinations() as u32).map(series_of));
-        let mut hourly: Vec<Option<Vec<f64>>> = vec![None; keys.len()];
-        for (row, h) in rows_by_hour(summary, window) {
-            let Some(slot) = slot_of[row.combination() as usize] else {
-                continue;
-            };
-            let values = hourly[slot].get_or_insert_with(|| vec![0.0; window.hours as usize]);
-            if let Some(v) = values.get_mut(h) {
-                *v += row.value(Measure::Unblended);
-            }
-        }
-        let mut series: Vec<UsageSeries> = keys
-            .into_iter()
-            .zip(hourly)
-            .filter_map(|((class, region, family), hourly)| {
-                Some(UsageSeries {
-                    class,
-                    region,
-                    family,
-                    hourly: hourly?,
-                })
-            })
-            .collect();
+        let mut series: Vec<UsageSeries> = hourly_by_key(summary, window, series_of, |row| {
+            row.value(Measure::Unblended)
+        })
+        .into_iter()
+        .map(usage_series)
+        .collect();
         series
             .sort_by(|a, b| (a.class, &a.region, &a.family).cmp(&(b.class, &b.region, &b.family)));
         Ok(series)
+    }
+}
+
+/// Per key, the hourly sums of `value` over the summary's rows in `window`
+/// (indexed as [`hour_index`]), each row counting under its combination's
+/// key (`key_of`; `None`: the row counts nowhere). Keys come in the order
+/// of their first combination; a key no row in the window adds to is left
+/// out.
+fn hourly_by_key<K: std::hash::Hash + Eq + Clone>(
+    summary: &Summary,
+    window: &Window,
+    key_of: impl Fn(u32) -> Option<K>,
+    value: impl Fn(&Row<'_>) -> f64,
+) -> Vec<(K, Vec<f64>)> {
+    let (keys, slot_of) = slots((0..summary.combinations() as u32).map(key_of));
+    let mut hourly: Vec<Option<Vec<f64>>> = vec![None; keys.len()];
+    for (row, h) in rows_by_hour(summary, window) {
+        let Some(slot) = slot_of[row.combination() as usize] else {
+            continue;
+        };
+        let values = hourly[slot].get_or_insert_with(|| vec![0.0; window.hours as usize]);
+        if let Some(v) = values.get_mut(h) {
+            *v += value(&row);
+        }
+    }
+    keys.into_iter()
+        .zip(hourly)
+        .filter_map(|(key, hourly)| Some((key, hourly?)))
+        .collect()
+}
+
+/// A series of a (class, region, family) key.
+fn usage_series(
+    ((class, region, family), hourly): ((CommitmentClass, String, String), Vec<f64>),
+) -> UsageSeries {
+    UsageSeries {
+        class,
+        region,
+        family,
+        hourly,
     }
 }
 
@@ -454,22 +477,10 @@ impl BillingData {
             let text = |k: Key| summary.text(c, k).map(str::to_owned);
             text(Key::Family).zip(text(Key::Region))
         };
-        let (keys, slot_of) = slots((0..summary.combinations() as u32).map(scope_of));
-        let mut hourly: Vec<Option<Vec<f64>>> = vec![None; keys.len()];
-        for (row, h) in rows_by_hour(summary, window) {
-            let Some(slot) = slot_of[row.combination() as usize] else {
-                continue;
-            };
-            let values = hourly[slot].get_or_insert_with(|| vec![0.0; window.hours as usize]);
-            if let Some(v) = values.get_mut(h) {
-                *v += row.value(Measure::SpTotal) - row.value(Measure::SpUsed);
-            }
-        }
-        let mut out: Vec<IdleInstanceSp> = keys
+        let unused = |row: &Row<'_>| row.value(Measure::SpTotal) - row.value(Measure::SpUsed);
+        let mut out: Vec<IdleInstanceSp> = hourly_by_key(summary, window, scope_of, unused)
             .into_iter()
-            .zip(hourly)
-            .filter_map(|((family, region), hourly)| {
-                let mut hourly = hourly?;
+            .filter_map(|((family, region), mut hourly)| {
                 // Total less used leaves rounding dust where a plan was used whole.
                 for v in &mut hourly {
                     if *v <= 1e-9 {
@@ -887,15 +898,7 @@ mod tests {
                 }
             }
         }
-        series
-            .into_iter()
-            .map(|((class, region, family), hourly)| UsageSeries {
-                class,
-                region,
-                family,
-                hourly,
-            })
-            .collect()
+        series.into_iter().map(usage_series).collect()
     }
 
     fn observed_rates_sql(data: &BillingData, window: &Window) -> Vec<ObservedRate> {

@@ -737,12 +737,29 @@ fn ri_fees_count_in_the_family_and_region_their_lines_name() {
     // The three months whole: every fee, once.
     let window = orgpool_model::Window::new(at("2018-10-01T00:00:00Z"), at("2019-01-01T00:00:00Z"));
     let slice = data.posture(&window, Dimension::FamilyRegion).unwrap();
-    for (key, (cost, used)) in &duck {
+    assert_fees_per_key(&slice, &duck, 1e-9);
+    // The slice's fees are the whole bill's (no Savings Plan here).
+    let total: f64 = slice.iter().map(|p| p.commitment_cost).sum();
+    let whole = data.posture(&window, Dimension::Total).unwrap()[0].commitment_cost;
+    assert!(
+        (total - whole).abs() <= 1e-9 * whole,
+        "{total} against {whole}"
+    );
+}
+
+/// Each key of `expected` costs in `slice` its (fee, used fee), to a
+/// relative `tolerance`, and no other key costs any commitment.
+fn assert_fees_per_key(
+    slice: &[orgpool_model::Posture],
+    expected: &std::collections::BTreeMap<String, (f64, f64)>,
+    tolerance: f64,
+) {
+    let close = |a: f64, b: f64| (a - b).abs() <= tolerance * b.abs().max(1.0);
+    for (key, (cost, used)) in expected {
         let p = slice
             .iter()
             .find(|p| &p.key == key)
             .unwrap_or_else(|| panic!("no {key} in the slice"));
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
         assert!(
             close(p.commitment_cost, *cost),
             "{key}: {} against {cost}",
@@ -754,15 +771,7 @@ fn ri_fees_count_in_the_family_and_region_their_lines_name() {
             p.used_commitment
         );
     }
-    // Nothing else in the slice costs a commitment, and the slice's fees are
-    // the whole bill's (no Savings Plan here).
-    let total: f64 = slice.iter().map(|p| p.commitment_cost).sum();
-    let whole = data.posture(&window, Dimension::Total).unwrap()[0].commitment_cost;
-    assert!(
-        (total - whole).abs() <= 1e-9 * whole,
-        "{total} against {whole}"
-    );
-    for p in slice.iter().filter(|p| !duck.contains_key(&p.key)) {
+    for p in slice.iter().filter(|p| !expected.contains_key(&p.key)) {
         assert_eq!(p.commitment_cost, 0.0, "{}", p.key);
     }
 }
@@ -835,26 +844,8 @@ fn ec2_instance_savings_plan_fees_count_in_the_family_and_region_the_plan_names(
     let end = month_start(last + chrono::Duration::days(31));
     let window = orgpool_model::Window::new(month_start(first), end);
     let slice = data.posture(&window, Dimension::FamilyRegion).unwrap();
+    assert_fees_per_key(&slice, &expected, 1e-6);
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
-    for (key, (cost, used)) in &expected {
-        let p = slice
-            .iter()
-            .find(|p| &p.key == key)
-            .unwrap_or_else(|| panic!("no {key} in the slice"));
-        assert!(
-            close(p.commitment_cost, *cost),
-            "{key}: {} against {cost}",
-            p.commitment_cost
-        );
-        assert!(
-            close(p.used_commitment, *used),
-            "{key}: used {} against {used}",
-            p.used_commitment
-        );
-    }
-    for p in slice.iter().filter(|p| !expected.contains_key(&p.key)) {
-        assert_eq!(p.commitment_cost, 0.0, "{}", p.key);
-    }
     // The slice holds every fee but the Compute SP's.
     let total: f64 = slice.iter().map(|p| p.commitment_cost).sum();
     let whole = data.posture(&window, Dimension::Total).unwrap()[0].commitment_cost;
