@@ -695,14 +695,19 @@ fn custom_items(
 }
 
 /// The RI key a row can be covered under, with the reservation units one
-/// unit of it takes: Linux EC2 usage with a normalization factor is matched
-/// to size-flexible RIs of its family and region, in normalized units; other
-/// EC2 and RDS usage to RIs of its exact usage type, operation and region.
+/// unit of it takes: EC2 and RDS usage that size-flexible RIs cover
+/// ([`orgpool_model::size_flexible`]) and that has a normalization factor is
+/// matched to the RIs of its family, region and operation, in normalized
+/// units; other EC2 and RDS usage to RIs of its exact usage type, operation
+/// and region.
 fn reservation_key(r: &ChargeRow, class: CommitmentClass) -> Option<(String, f64)> {
     match class {
-        CommitmentClass::Ec2 if &*r.operation == "RunInstances" && r.normalization_factor > 0.0 => {
+        CommitmentClass::Ec2 | CommitmentClass::Rds
+            if orgpool_model::size_flexible(class, &r.operation)
+                && r.normalization_factor > 0.0 =>
+        {
             Some((
-                orgpool_model::flex_reservation_key(&r.family, &r.region),
+                orgpool_model::flex_reservation_key(&r.family, &r.region, &r.operation),
                 r.normalization_factor,
             ))
         }

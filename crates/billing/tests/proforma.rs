@@ -9,8 +9,9 @@ use orgpool_billing::pricing::{
     Charge, ChargeType, CustomLineItem, PricingPlan, PricingRule, RuleScope, RuleType,
 };
 use orgpool_billing::proforma::{
-    Eligibility, HeldCommitment, HeldScope, Line, LineKind, ProForma, proforma,
+    Eligibility, HeldCommitment, HeldScope, Line, LineKind, ProForma, from_rows, proforma,
 };
+use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 use orgpool_savings::simulator::Service;
 
 const A1: &str = "111111111111";
@@ -362,4 +363,84 @@ fn the_bill_is_the_same_on_one_core_or_several() {
         .sum();
     close(group(&one, "a").total, by_hour);
     assert!(group(&one, "a").savings > 0.0);
+}
+
+/// One hour of RDS usage in us-east-1 as the reader gives it: a db.r5
+/// instance (`usage_type`, normalization factor `nf`) running the engine of
+/// `operation`, at `public` an hour.
+fn rds_row(account: &str, usage_type: &str, nf: f64, operation: &str, public: f64) -> ChargeRow {
+    ChargeRow {
+        hour: HOUR,
+        period: "2026-10".into(),
+        account: account.into(),
+        service: "AmazonRDS".into(),
+        billing_entity: "AWS".into(),
+        usage_type: usage_type.into(),
+        operation: operation.into(),
+        region: "us-east-1".into(),
+        family: "r5".into(),
+        class: Some(CommitmentClass::Rds),
+        kind: ChargeKind::Usage,
+        amount: 1.0,
+        normalization_factor: nf,
+        public_cost: public,
+        paid_tier_cost: public,
+        free_tier: false,
+        actual_cost: public,
+    }
+}
+
+/// A size-flexible reserved DB instance covers any size of its family, in
+/// normalized units, but only of its own engine: MySQL, not PostgreSQL,
+/// and never SQL Server, whose RIs count whole instances of one size (AWS
+/// RDS User Guide, "Reserved DB instances for Amazon RDS").
+#[test]
+fn a_size_flexible_rds_ri_covers_any_size_of_its_family_and_engine() {
+    const MYSQL: &str = "CreateDBInstance:0002";
+    // A db.r5.4xlarge MySQL RI: 32 units an hour at $0.04 a unit.
+    let ri = CommitmentRow {
+        id: "arn:aws:rds:us-east-1:111111111111:ri:r5-mysql".into(),
+        owner: A1.into(),
+        kind: HeldKind::Reservation {
+            key: orgpool_model::flex_reservation_key("r5", "us-east-1", MYSQL),
+        },
+        service: "AmazonRDS".into(),
+        per_hour: 32.0,
+        hourly_fee: 1.28,
+        first_hour: HOUR,
+        last_hour: HOUR,
+        purchased: 0,
+        discounts: Vec::new(),
+    };
+    let rows = vec![
+        // MySQL: a 2xlarge (16 units) and a Multi-AZ large (AWS's factor
+        // counts it twice: 4 × 2 = 8 units).
+        rds_row(A1, "InstanceUsage:db.r5.2xlarge", 16.0, MYSQL, 1.00),
+        rds_row(A2, "Multi-AZUsage:db.r5.large", 8.0, MYSQL, 0.50),
+        // Other engines of the same family: PostgreSQL, SQL Server.
+        rds_row(
+            A2,
+            "InstanceUsage:db.r5.xlarge",
+            8.0,
+            "CreateDBInstance:0014",
+            0.60,
+        ),
+        rds_row(
+            A2,
+            "InstanceUsage:db.r5.xlarge",
+            8.0,
+            "CreateDBInstance:0012",
+            1.50,
+        ),
+    ];
+    let (lines, commitments) = from_rows(rows, &[ri]);
+    let a = group(&proforma(&plan(vec![]), &lines, &commitments), "a").clone();
+    // The RI covers the MySQL instances' 24 units ($0.96) and leaves 8 unused
+    // ($0.32, on its owner A1); PostgreSQL and SQL Server pay $2.10 public.
+    let account = |id: &str| a.accounts.iter().find(|x| x.id == id).unwrap().total;
+    close(account(A1), 16.0 * 0.04 + 8.0 * 0.04);
+    close(account(A2), 8.0 * 0.04 + 0.60 + 1.50);
+    close(a.total, 1.28 + 2.10);
+    // Savings: the covered usage's on-demand cost less what covered it.
+    close(a.savings, 1.50 - 0.96);
 }

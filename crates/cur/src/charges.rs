@@ -22,15 +22,16 @@
 //! covered. A Reserved Instance's cost per hour is its `RIFee` line's
 //! recurring fee plus its amortized upfront fee over the hours it was held in
 //! the period; its units per hour are its reserved hours (normalized units
-//! for a size-flexible Linux RI) over the same hours; its key the usage it
-//! covered most (`usage_type|operation|region`), or its family and region
-//! when size-flexible.
+//! for a size-flexible one: an EC2 Linux RI, or an RDS RI of most engines,
+//! see `orgpool_model::size_flexible`) over the same hours; its key the
+//! usage it covered most (`usage_type|operation|region`), or its family,
+//! region and operation when size-flexible.
 
 use std::collections::BTreeMap;
 
 #[cfg(test)]
-use orgpool_model::{ChargeKind, CommitmentClass};
-use orgpool_model::{ChargeRow, CommitmentRow, HeldKind};
+use orgpool_model::ChargeKind;
+use orgpool_model::{ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 
 use crate::batch::Columns;
 use crate::line_groups::{Keep, Layout, Line, Terms};
@@ -389,10 +390,17 @@ impl BillingData {
                 let (usage_type, operation, region) =
                     (c.text(4, row), c.text(5, row), c.text(6, row));
                 let normalized = c.number(9, row);
-                let flexible = operation == "RunInstances" && normalized > 0.0;
+                let class = match c.text(2, row).as_str() {
+                    "AmazonEC2" => Some(CommitmentClass::Ec2),
+                    "AmazonRDS" => Some(CommitmentClass::Rds),
+                    _ => None,
+                };
+                let flexible = normalized > 0.0
+                    && class.is_some_and(|class| orgpool_model::size_flexible(class, &operation));
                 let (key, units) = if flexible {
+                    let family = family_of(&usage_type);
                     (
-                        orgpool_model::flex_reservation_key(&family_of(&usage_type), &region),
+                        orgpool_model::flex_reservation_key(&family, &region, &operation),
                         normalized,
                     )
                 } else {
@@ -561,7 +569,12 @@ fn most_covered(covered: &[Covered]) -> Option<(String, String)> {
 /// The instance family of a usage type (`HeavyUsage:t2.micro` → `t2`).
 fn family_of(usage_type: &str) -> String {
     let itype = usage_type.rsplit(':').next().unwrap_or(usage_type);
-    itype.split('.').next().unwrap_or_default().to_owned()
+    // As `canonical::itype_family`: `db.r5.large` and `ml.r5.large` are r5.
+    let bare = itype
+        .strip_prefix("db.")
+        .or_else(|| itype.strip_prefix("ml."))
+        .unwrap_or(itype);
+    bare.split('.').next().unwrap_or_default().to_owned()
 }
 
 /// Hours in a `YYYY-MM` billing period (UTC).
@@ -732,6 +745,19 @@ mod tests {
     fn observed_discounts_lose_summation_noise() {
         assert_eq!(super::observed_discount(0.73 * 1234.5678, 1234.5678), 0.27);
         assert_eq!(super::observed_discount(73.000000000001, 100.0), 0.27);
+    }
+
+    #[test]
+    fn an_ri_fee_lines_usage_type_names_its_family_as_the_usage_rows_do() {
+        for (usage_type, family) in [
+            ("HeavyUsage:c4.large", "c4"),
+            ("APS2-HeavyUsage:t2.micro", "t2"),
+            ("HeavyUsage:db.r5.large", "r5"),
+            ("Multi-AZUsage:db.m4.large", "m4"),
+            ("HeavyUsage:ml.m5.xlarge", "m5"),
+        ] {
+            assert_eq!(super::family_of(usage_type), family, "{usage_type}");
+        }
     }
 
     #[test]

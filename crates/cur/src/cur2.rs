@@ -345,6 +345,7 @@ pub mod col {
         reservation_recurring_fee_for_usage,
         reservation_reservation_a_r_n,
         reservation_start_time,
+        reservation_total_reserved_normalized_units,
         reservation_unused_quantity,
         reservation_unused_recurring_fee,
         reservation_amortized_upfront_cost_for_usage,

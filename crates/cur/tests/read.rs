@@ -854,3 +854,47 @@ fn ec2_instance_savings_plan_fees_count_in_the_family_and_region_the_plan_names(
         "{total} + {compute_sp_fees} against {whole}"
     );
 }
+
+/// The demo's reserved DB instance (MySQL, db.r5.large) is size-flexible:
+/// the pro forma gets it keyed by its family, region and engine, with its
+/// reserved hours in normalized units (4 per large instance-hour) as its
+/// RIFee lines give them, per hour held. DuckDB reads the same lines.
+#[test]
+fn a_mysql_reserved_db_instance_is_held_in_normalized_units_of_its_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = demo(dir.path());
+    let data = BillingData::open(&[cur.to_string_lossy().into_owned()], None).unwrap();
+    let held = data.held_commitments().unwrap();
+    let rds: Vec<_> = held.iter().filter(|c| c.service == "AmazonRDS").collect();
+    // One row per billing period of the two months.
+    assert_eq!(rds.len(), 2, "{held:?}");
+    let key = orgpool_model::flex_reservation_key("r5", "us-east-1", "CreateDBInstance:0002");
+    for ri in &rds {
+        assert_eq!(
+            ri.kind,
+            orgpool_model::HeldKind::Reservation { key: key.clone() }
+        );
+    }
+    // Per hour held: its instances times the normalized units of each
+    // reserved instance-hour.
+    let (instances, units_per_instance_hour) = {
+        let rows = duckdb_rows(&format!(
+            "SELECT max(CAST(reservation_number_of_reservations AS DOUBLE)), \
+                    sum(CAST(reservation_total_reserved_normalized_units AS DOUBLE)) \
+                    / sum(line_item_usage_amount) \
+             FROM read_parquet('{}/**/*.parquet') WHERE line_item_line_item_type = 'RIFee' \
+               AND line_item_product_code = 'AmazonRDS'",
+            cur.display()
+        ));
+        let number = |i: usize| rows[0][i].as_deref().unwrap().parse::<f64>().unwrap();
+        (number(0), number(1))
+    };
+    assert_eq!(units_per_instance_hour, 4.0, "a large is 4 units");
+    for ri in &rds {
+        assert!(
+            (ri.per_hour - instances * units_per_instance_hour).abs() < 1e-9,
+            "{} units an hour against {instances} × {units_per_instance_hour}",
+            ri.per_hour
+        );
+    }
+}

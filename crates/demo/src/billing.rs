@@ -857,6 +857,9 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
             );
             let fee_text = catalog::rate_text(h.ri_hourly_fee);
             let count = format!("{}", h.sim.per_hour);
+            // The RI's reserved hours in normalized units, as AWS writes
+            // them on an RIFee line (the 2018 workshop bill's do).
+            let normalized = format!("{}", reserved * catalog::RDS_NORMALIZATION_FACTOR);
             let mut row = self.base_row(&ctx, h.owner, lit::RI_FEE);
             row[col::identity_line_item_id] = Value::Text(&id);
             row[col::line_item_product_code] = Value::Text("AmazonRDS");
@@ -873,6 +876,7 @@ impl<'p, 'a, 's> LineWriter<'p, 'a, 's> {
             row[col::resource_tags] = Value::Map(&[]);
             fill_ri(&mut row, h);
             row[col::reservation_number_of_reservations] = Value::Text(&count);
+            row[col::reservation_total_reserved_normalized_units] = Value::Text(&normalized);
             row[col::reservation_unused_quantity] = Value::Number((reserved - used).max(0.0));
             row[col::reservation_unused_recurring_fee] =
                 Value::Number((reserved - used).max(0.0) * h.ri_hourly_fee);

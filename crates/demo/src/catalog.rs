@@ -101,6 +101,10 @@ pub const SPOT_FRACTION: f64 = 0.32;
 
 /// An RDS instance class with its MySQL price in us-east-1.
 pub const RDS_CLASSES: &[(&str, f64)] = &[("db.r5.large", 0.25), ("db.m5.large", 0.171)];
+/// AWS's normalization factor of every [`RDS_CLASSES`] entry (all are
+/// Single-AZ larges): the units an instance-hour takes of a size-flexible
+/// reserved DB instance.
+pub const RDS_NORMALIZATION_FACTOR: f64 = 4.0;
 /// SageMaker ML instance types with their us-east-1 price.
 pub const SAGEMAKER_TYPES: &[(&str, f64)] = &[("ml.m5.xlarge", 0.23), ("ml.g4dn.xlarge", 0.736)];
 

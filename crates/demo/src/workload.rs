@@ -648,7 +648,7 @@ fn offers_for(kind: &Kind) -> (Vec<Offer>, Shape, String) {
             o.service = Service::Rds;
             o.family = catalog::family_of(name);
             o.instance_type = name;
-            o.normalization_factor = Some(4.0);
+            o.normalization_factor = Some(catalog::RDS_NORMALIZATION_FACTOR);
             o.product_family = "Database Instance";
             o.extra = vec![
                 ("database_engine", "MySQL".to_owned()),

@@ -115,8 +115,8 @@ pub enum HeldKind {
     /// A SageMaker Savings Plan.
     SagemakerSp,
     /// A Reserved Instance for usage with this key: `usage_type|operation|region`
-    /// for one that counts instances, `flex|family|region|RunInstances` for a
-    /// size-flexible (regional Linux) one, whose units are normalized.
+    /// for one that counts instances, `flex|family|region|operation` for a
+    /// size-flexible one (see [`size_flexible`]), whose units are normalized.
     Reservation {
         /// The reservation key.
         key: String,
@@ -151,10 +151,84 @@ pub struct CommitmentRow {
     pub discounts: Vec<(String, f64)>,
 }
 
-/// The key of a size-flexible RI and of the Linux usage it can cover (AWS
-/// EC2 User Guide, "Instance size flexibility": regional Linux/Unix RIs of
-/// shared tenancy apply to any size of their family in their region, in
-/// normalized units).
-pub fn flex_reservation_key(family: &str, region: &str) -> String {
-    format!("flex|{family}|{region}|RunInstances")
+/// The key of a size-flexible RI and of the usage it can cover: its family,
+/// region and operation (see [`size_flexible`]). The operation names the
+/// platform or database engine and licence, which must match; the size need
+/// not, as the units are normalized.
+pub fn flex_reservation_key(family: &str, region: &str, operation: &str) -> String {
+    format!("flex|{family}|{region}|{operation}")
+}
+
+/// RDS operations of the database engines whose reserved DB instances are
+/// size-flexible, as the AWS Price List and the CUR name them
+/// (`CreateDBInstance:` and an engine code): MySQL (0002), Oracle BYOL (SE1
+/// 0003, SE 0004, EE 0005, SE2 0019), PostgreSQL (0014), Aurora MySQL (0016),
+/// MariaDB (0018) and Aurora PostgreSQL (0021).
+///
+/// AWS RDS User Guide, "Reserved DB instances for Amazon RDS": a DB instance
+/// must match a reserved DB instance's Region, engine, instance type and
+/// licence, and its size only for RDS for SQL Server and RDS for Oracle
+/// Licence Included (SQL Server 0008–0012 and 0015, Oracle SE1 0006 and SE2
+/// 0020 here): those count whole instances. Db2, size-flexible too, is left
+/// out until a bill shows its engine code.
+const SIZE_FLEXIBLE_RDS: [&str; 9] = [
+    "CreateDBInstance:0002",
+    "CreateDBInstance:0003",
+    "CreateDBInstance:0004",
+    "CreateDBInstance:0005",
+    "CreateDBInstance:0014",
+    "CreateDBInstance:0016",
+    "CreateDBInstance:0018",
+    "CreateDBInstance:0019",
+    "CreateDBInstance:0021",
+];
+
+/// Whether an RI of `class` and `operation` (and the usage it covers) is
+/// size-flexible: it then applies to any size of its family in its region,
+/// in normalized units (a large is 4, an xlarge 8; AWS's normalization
+/// factor, which for a Multi-AZ DB instance counts twice: the 2018 workshop
+/// bill's `Multi-AZUsage:db.m4.large` lines say 8).
+///
+/// - EC2 (AWS EC2 User Guide, "Instance size flexibility"): regional Linux/Unix
+///   RIs of shared tenancy, operation `RunInstances`; Windows and the other
+///   platforms (`RunInstances:0002`…) count whole instances.
+/// - RDS: the engines of `SIZE_FLEXIBLE_RDS`.
+pub fn size_flexible(class: CommitmentClass, operation: &str) -> bool {
+    match class {
+        CommitmentClass::Ec2 => operation == "RunInstances",
+        CommitmentClass::Rds => SIZE_FLEXIBLE_RDS.contains(&operation),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_flexibility_follows_the_platform_and_the_database_engine() {
+        use CommitmentClass::*;
+        assert!(size_flexible(Ec2, "RunInstances"));
+        assert!(!size_flexible(Ec2, "RunInstances:0002"), "Windows");
+        assert!(size_flexible(Rds, "CreateDBInstance:0002"), "MySQL");
+        assert!(size_flexible(Rds, "CreateDBInstance:0018"), "MariaDB");
+        assert!(
+            size_flexible(Rds, "CreateDBInstance:0021"),
+            "Aurora PostgreSQL"
+        );
+        assert!(
+            !size_flexible(Rds, "CreateDBInstance:0012"),
+            "SQL Server SE"
+        );
+        assert!(
+            !size_flexible(Rds, "CreateDBInstance:0020"),
+            "Oracle SE2 LI"
+        );
+        assert!(!size_flexible(Rds, "RunInstances"), "an EC2 operation");
+        assert!(!size_flexible(Sagemaker, "RunInstance"));
+        assert_eq!(
+            flex_reservation_key("r5", "us-east-1", "CreateDBInstance:0002"),
+            "flex|r5|us-east-1|CreateDBInstance:0002"
+        );
+    }
 }
