@@ -398,9 +398,12 @@ impl BillingData {
                 let flexible = normalized > 0.0
                     && class.is_some_and(|class| orgpool_model::size_flexible(class, &operation));
                 let (key, units) = if flexible {
-                    let family = family_of(&usage_type);
                     (
-                        orgpool_model::flex_reservation_key(&family, &region, &operation),
+                        orgpool_model::flex_reservation_key(
+                            family_of(&usage_type),
+                            &region,
+                            &operation,
+                        ),
                         normalized,
                     )
                 } else {
@@ -567,14 +570,9 @@ fn most_covered(covered: &[Covered]) -> Option<(String, String)> {
 }
 
 /// The instance family of a usage type (`HeavyUsage:t2.micro` → `t2`).
-fn family_of(usage_type: &str) -> String {
+fn family_of(usage_type: &str) -> &str {
     let itype = usage_type.rsplit(':').next().unwrap_or(usage_type);
-    // As `canonical::itype_family`: `db.r5.large` and `ml.r5.large` are r5.
-    let bare = itype
-        .strip_prefix("db.")
-        .or_else(|| itype.strip_prefix("ml."))
-        .unwrap_or(itype);
-    bare.split('.').next().unwrap_or_default().to_owned()
+    orgpool_model::instance_family(itype)
 }
 
 /// Hours in a `YYYY-MM` billing period (UTC).

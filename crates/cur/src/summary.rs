@@ -540,27 +540,18 @@ fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
         combinations: Numbered::default(),
         numbers: Vec::new(),
     };
-    let missing = |name: &str| CurError::Engine(format!("the line groups have no column {name}"));
     for part in parts {
         // Per key: its place in the part's combinations, and the part's ids
         // in the summary's numbering.
         let mut own = Vec::new();
         for (k, (_, from)) in TEXT_KEYS.iter().enumerate() {
             if let Some(name) = from {
-                let (slot, values) = part.text_key(name).ok_or_else(|| missing(name))?;
+                let (slot, values) = part.text_key(name).ok_or_else(|| missing_column(name))?;
                 own.push((k, slot, r.texts[k].ids_of(values)));
             }
         }
-        let mut rule_inputs = Vec::new();
-        for (i, name) in RULE_INPUTS.iter().enumerate() {
-            let (slot, values) = part.text_key(name).ok_or_else(|| missing(name))?;
-            rule_inputs.push((slot, r.rule_texts[i].ids_of(values)));
-        }
-        let mut scope_keys = Vec::new();
-        for (i, name) in SCOPE_KEYS.iter().enumerate() {
-            let (slot, values) = part.text_key(name).ok_or_else(|| missing(name))?;
-            scope_keys.push((slot, r.scope_texts[i].ids_of(values)));
-        }
+        let rule_inputs = key_ids(part, &RULE_INPUTS, &mut r.rule_texts)?;
+        let scope_keys = key_ids(part, &SCOPE_KEYS, &mut r.scope_texts)?;
         let numbers = part
             .combinations
             .iter()
@@ -569,21 +560,43 @@ fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
                 for (k, slot, ids) in &own {
                     combination[*k] = ids[c[*slot] as usize];
                 }
-                let mut rule: Rule = [0; 4];
-                for (i, (slot, ids)) in rule_inputs.iter().enumerate() {
-                    rule[i] = ids[c[*slot] as usize];
-                }
-                combination[CLASS] = r.rules.id(rule);
-                let mut scope: Scope = [0; 2];
-                for (i, (slot, ids)) in scope_keys.iter().enumerate() {
-                    scope[i] = ids[c[*slot] as usize];
-                }
-                r.combinations.id((combination, scope))
+                combination[CLASS] = r.rules.id(ids_in(c, &rule_inputs));
+                r.combinations.id((combination, ids_in(c, &scope_keys)))
             })
             .collect();
         r.numbers.push(numbers);
     }
     Ok(r)
+}
+
+/// Per key of `names`: its place in `part`'s combinations, and `part`'s ids
+/// of it in the numbering of `texts` (one per name).
+fn key_ids(
+    part: &LineGroups,
+    names: &[&str],
+    texts: &mut [Texts],
+) -> Result<Vec<(usize, Vec<u32>)>, CurError> {
+    names
+        .iter()
+        .zip(texts)
+        .map(|(name, texts)| {
+            let (slot, values) = part.text_key(name).ok_or_else(|| missing_column(name))?;
+            Ok((slot, texts.ids_of(values)))
+        })
+        .collect()
+}
+
+/// The error for a key the line groups lack (a layout and this step disagree).
+fn missing_column(name: &str) -> CurError {
+    CurError::Engine(format!("the line groups have no column {name}"))
+}
+
+/// The ids a group's combination `c` has for `keys` (see [`key_ids`]).
+fn ids_in<const N: usize>(
+    c: &crate::line_groups::Combination,
+    keys: &[(usize, Vec<u32>)],
+) -> [u32; N] {
+    std::array::from_fn(|i| keys[i].1[c[keys[i].0] as usize])
 }
 
 /// The [`Summary`] of the line groups of the scan's partitions, in their

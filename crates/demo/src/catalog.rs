@@ -137,11 +137,7 @@ pub fn instance_type(name: &str) -> &'static InstanceType {
 
 /// The family of an instance type name (`m5.large` → `m5`, `db.r5.large` → `r5`).
 pub fn family_of(instance_type: &str) -> &str {
-    let bare = instance_type
-        .strip_prefix("db.")
-        .or_else(|| instance_type.strip_prefix("ml."))
-        .unwrap_or(instance_type);
-    bare.split('.').next().unwrap_or(bare)
+    orgpool_model::instance_family(instance_type)
 }
 
 /// EC2's `instanceFamily` product attribute for a family code (`m5` → `General purpose`);

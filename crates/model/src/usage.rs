@@ -26,6 +26,17 @@ pub enum CommitmentClass {
     Rds,
 }
 
+/// The family of an instance type (`m5.large` → `m5`; `db.r5.large` and
+/// `ml.r5.large` → `r5`). The billing data's view states the same rule in
+/// SQL (`orgpool_cur::canonical::itype_family`).
+pub fn instance_family(instance_type: &str) -> &str {
+    let bare = instance_type
+        .strip_prefix("db.")
+        .or_else(|| instance_type.strip_prefix("ml."))
+        .unwrap_or(instance_type);
+    bare.split('.').next().unwrap_or(bare)
+}
+
 impl CommitmentClass {
     /// Parses the canonical view's `commitment_class` value.
     pub fn parse(text: &str) -> Option<Self> {
