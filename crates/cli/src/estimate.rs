@@ -372,6 +372,30 @@ pub fn percent(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// A posture's coverage, utilization and effective savings rate as the
+/// tables show them: a dash where the share is of nothing (no eligible
+/// usage for coverage and ESR, no commitment held for utilization), which
+/// the JSON gives as 0.
+struct Shares {
+    coverage: String,
+    utilization: String,
+    effective_savings_rate: String,
+}
+
+impl Shares {
+    fn of(p: &Posture) -> Self {
+        let share = |x: f64, of: f64| {
+            if of > 0.0 { percent(x) } else { "-".to_owned() }
+        };
+        let usage = p.on_demand_equivalent_cost;
+        Shares {
+            coverage: share(p.coverage(), usage),
+            utilization: share(p.utilization(), p.total_commitment),
+            effective_savings_rate: share(p.effective_savings_rate(), usage),
+        }
+    }
+}
+
 fn headline(window: &Window, total: &Posture, projected_esr: f64, per_month: f64) -> Section {
     let mut s = Section::new("Savings estimate", &["item", "value"]);
     let mut add = |k: &str, v: String| s.row([k.to_owned(), v]);
@@ -397,12 +421,10 @@ fn headline(window: &Window, total: &Posture, projected_esr: f64, per_month: f64
         money(total.uncovered_on_demand_cost),
     );
     add("commitment cost", money(total.commitment_cost));
-    add("coverage", percent(total.coverage()));
-    add("utilization", percent(total.utilization()));
-    add(
-        "effective savings rate now",
-        percent(total.effective_savings_rate()),
-    );
+    let shares = Shares::of(total);
+    add("coverage", shares.coverage);
+    add("utilization", shares.utilization);
+    add("effective savings rate now", shares.effective_savings_rate);
     add(
         "effective savings rate with the purchase",
         percent(projected_esr),
@@ -448,19 +470,15 @@ fn posture_section(
     for p in rows.iter().take(25) {
         let mut cells = vec![p.key.clone()];
         cells.extend(names.map(|n| n.get(&p.key).cloned().unwrap_or_default()));
+        let shares = Shares::of(p);
         cells.extend([
             money(p.on_demand_equivalent_cost),
             money(p.covered_on_demand_equivalent_cost),
             money(p.uncovered_on_demand_cost),
             money(p.commitment_cost),
-            // No commitment held there: nothing to use, so no share of it.
-            if p.total_commitment > 0.0 {
-                percent(p.utilization())
-            } else {
-                "-".to_owned()
-            },
-            percent(p.coverage()),
-            percent(p.effective_savings_rate()),
+            shares.utilization,
+            shares.coverage,
+            shares.effective_savings_rate,
         ]);
         s.row(cells);
     }

@@ -2497,6 +2497,76 @@ fn replay_recreates_the_ous_and_custom_policies_as_a_template_cfn_lint_accepts()
 /// cost, as the JSON gives it; where nothing is held, a dash. In the family
 /// and region slice the demo's EC2 Instance Savings Plan counts in its own
 /// family and region, m5 us-east-1, as the plan's fee lines name them.
+/// The cells of the first markdown table after `title` in `text`, its
+/// header first.
+fn markdown_section(text: &str, title: &str) -> Vec<Vec<String>> {
+    let start = text
+        .find(title)
+        .unwrap_or_else(|| panic!("no {title}: {text}"));
+    text[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// Coverage and ESR are shares of the eligible usage, utilization a share
+/// of the commitment held: where that is nothing, the tables show a dash
+/// (the JSON keeps its 0). The workshop months hold a c4 RI with no c4
+/// usage left in the window, and the FOCUS sample holds no commitment.
+#[test]
+fn estimate_tables_show_a_dash_for_a_share_of_nothing() {
+    let workshop = real("workshop-cur-2018-1*.snappy.parquet");
+    let json = json_of(&["estimate", "--cur", &workshop, "--format", "json"]);
+    let md = orgpool(&["estimate", "--cur", &workshop, "--format", "markdown"]);
+    assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
+    let rows = markdown_section(&stdout(&md), "Per instance family and region");
+    let column = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    let (coverage, esr) = (column("coverage"), column("ESR"));
+    let mut dashes = 0;
+    for p in json["breakdown"]["family_region"].as_array().unwrap() {
+        let key = p["key"].as_str().unwrap();
+        let row = rows.iter().find(|r| r[0] == key).unwrap();
+        let shown = |field: &str| {
+            if p["on_demand_equivalent_cost"].as_f64().unwrap() > 0.0 {
+                format!("{:.1}%", 100.0 * p[field].as_f64().unwrap())
+            } else {
+                "-".to_owned()
+            }
+        };
+        dashes += usize::from(shown("coverage") == "-");
+        assert_eq!(row[coverage], shown("coverage"), "{key}");
+        assert_eq!(row[esr], shown("effective_savings_rate"), "{key}");
+    }
+    let c4 = rows.iter().find(|r| r[0] == "c4 us-east-1").unwrap();
+    assert_ne!(c4[column("commitment cost")], "0.00", "{c4:?}");
+    assert!(dashes >= 1, "the idle c4 RI's slice has no usage: {rows:?}");
+
+    let focus = real("focus-1.0-sample.csv");
+    let json = json_of(&["estimate", "--cur", &focus, "--format", "json"]);
+    assert_eq!(json["current"]["commitment_cost"].as_f64(), Some(0.0));
+    let md = orgpool(&["estimate", "--cur", &focus, "--format", "markdown"]);
+    let headline = markdown_section(&stdout(&md), "Savings estimate");
+    let item = |name: &str| {
+        let row = headline.iter().find(|r| r[0] == name).unwrap();
+        row[1].clone()
+    };
+    assert_eq!(item("utilization"), "-");
+    assert_eq!(
+        item("coverage"),
+        format!(
+            "{:.1}%",
+            100.0 * json["current"]["coverage"].as_f64().unwrap()
+        )
+    );
+}
+
 #[test]
 fn estimate_tables_show_each_slices_utilization_as_the_json_does() {
     let dir = tempfile::tempdir().unwrap();
@@ -2507,22 +2577,7 @@ fn estimate_tables_show_each_slices_utilization_as_the_json_does() {
     let md = orgpool(&["estimate", "--cur", cur_arg, "--format", "markdown"]);
     assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
     let text = stdout(&md);
-    let section = |title: &str| -> Vec<Vec<String>> {
-        let start = text
-            .find(title)
-            .unwrap_or_else(|| panic!("no {title}: {text}"));
-        text[start..]
-            .lines()
-            .skip_while(|l| !l.starts_with('|'))
-            .take_while(|l| l.starts_with('|'))
-            .map(|l| {
-                l.trim_matches('|')
-                    .split('|')
-                    .map(|c| c.trim().to_owned())
-                    .collect()
-            })
-            .collect()
-    };
+    let section = |title: &str| markdown_section(&text, title);
     let instance_sp = duckdb_rows(&format!(
         "SELECT DISTINCT savings_plan_instance_type_family || ' ' || savings_plan_region \
          FROM read_parquet('{}/**/*.parquet') \
