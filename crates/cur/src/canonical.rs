@@ -21,6 +21,10 @@
 //! - FOCUS: `BilledCost` is the billed cost, `ListCost` the public on-demand cost,
 //!   `EffectiveCost` the commitment's effective cost, and the line item type follows
 //!   from `ChargeCategory`, `CommitmentDiscountType` and `CommitmentDiscountStatus`.
+//!   AWS's own FOCUS exports add the CUR's product code, usage type and operation
+//!   (`x_ServiceCode`, `x_UsageType` or `SkuMeter`, `x_Operation`), which are read
+//!   as a CUR's; without them, an EC2 line is an instance hour when its
+//!   `ChargeDescription` names the instance type (see `focus_select`).
 
 use crate::source::Format;
 
@@ -355,6 +359,50 @@ pub fn cur_select(
     )
 }
 
+/// The columns AWS adds to its FOCUS exports, where a file has them (AWS
+/// Data Exports table dictionary: "FOCUS 1.0 with AWS columns" adds
+/// `x_ServiceCode`, `x_UsageType` and `x_Operation`, among others; "FOCUS
+/// 1.2 with AWS columns" keeps `x_ServiceCode` and `x_Operation`, and the
+/// usage type "is now the SkuMeter column"). They carry the CUR's product
+/// code, usage type and operation, so such a file's lines are classified as
+/// a CUR's are.
+struct AwsColumns {
+    service_code: Option<String>,
+    usage_type: Option<String>,
+    operation: Option<String>,
+}
+
+impl AwsColumns {
+    fn of(has: &dyn Fn(&str) -> bool, col: &dyn Fn(&str, Kind) -> String) -> Self {
+        let text = |name: &str| has(name).then(|| col(name, Kind::Text));
+        let is_aws = has("x_ServiceCode") || has("x_Operation");
+        AwsColumns {
+            service_code: text("x_ServiceCode"),
+            // SkuMeter is the usage type only in AWS's own export.
+            usage_type: text("x_UsageType").or_else(|| text("SkuMeter").filter(|_| is_aws)),
+            operation: text("x_Operation"),
+        }
+    }
+
+    /// `aws`'s value where the file has that column and the line a value
+    /// in it, else `fallback`.
+    fn or(&self, aws: &Option<String>, fallback: &str) -> String {
+        match aws {
+            Some(column) => format!("COALESCE({column}, {fallback})"),
+            None => fallback.to_owned(),
+        }
+    }
+}
+
+/// SQL for the instance type a FOCUS line's description names, as AWS
+/// words an instance hour: `$0.0464 per On Demand Linux t2.medium Instance
+/// Hour` (the FOCUS 1.0 sample in `shared/data/real`) gives `t2.medium`.
+/// Null for other lines (`$0.045 per NAT Gateway Hour`), which no Savings
+/// Plan covers.
+fn described_instance_type(description: &str) -> String {
+    format!("regexp_match({description}, ' ([a-z][a-z0-9-]*\\.[a-z0-9-]+) Instance Hour$')[1]")
+}
+
 /// The `SELECT` mapping one FOCUS table into canonical columns.
 /// `text_columns`: the Parquet columns stored as text.
 pub fn focus_select(
@@ -395,19 +443,41 @@ pub fn focus_select(
               WHEN {category} = 'Credit' THEN 'Credit' \
               ELSE 'Fee' END"
     );
+    let aws = AwsColumns::of(&has, &col);
     let product_code = format!(
         "CASE {service} WHEN 'Amazon Elastic Compute Cloud' THEN 'AmazonEC2' WHEN 'AWS Lambda' THEN 'AWSLambda' \
               WHEN 'Amazon Elastic Container Service' THEN 'AmazonECS' WHEN 'Amazon SageMaker' THEN 'AmazonSageMaker' \
+              WHEN 'Amazon Elastic Kubernetes Service' THEN 'AmazonEKS' \
               WHEN 'Amazon Relational Database Service' THEN 'AmazonRDS' ELSE {service} END"
     );
-    // FOCUS has no usage type: EC2 instance hours (not Spot) read as BoxUsage.
+    let product_code = aws.or(&aws.service_code, &product_code);
+    // Without AWS's usage type and operation, a line's kind is read from its
+    // service, unit and description: an EC2 line is an instance hour (not
+    // Spot) when its description names the instance type, and reads as
+    // BoxUsage of RunInstances; other EC2 lines (volumes, NAT gateways)
+    // get no operation, so no commitment covers them.
+    let description = col("ChargeDescription", Kind::Text);
+    let described = described_instance_type(&description);
+    let instance_hour = format!(
+        "{service} = 'Amazon Elastic Compute Cloud' AND {unit} IN ('Hours', 'Hrs') AND {pricing} <> 'Dynamic' \
+         AND {described} IS NOT NULL"
+    );
     let usage_type = format!(
-        "CASE WHEN {service} = 'Amazon Elastic Compute Cloud' AND {unit} IN ('Hours', 'Hrs') AND {pricing} <> 'Dynamic' THEN 'BoxUsage' \
+        "CASE WHEN {instance_hour} THEN 'BoxUsage' \
+              WHEN {service} IN ('Amazon Elastic Container Service', 'Amazon Elastic Kubernetes Service') \
+                   AND {description} LIKE 'AWS Fargate%' THEN 'Fargate' \
               WHEN {service} = 'AWS Lambda' AND {unit} LIKE '%Second%' THEN 'Lambda-GB-Second' ELSE {unit} END"
     );
+    let usage_type = aws.or(&aws.usage_type, &usage_type);
     let operation = format!(
-        "CASE WHEN {pricing} = 'Dynamic' THEN 'Spot' WHEN {service} = 'Amazon Elastic Compute Cloud' THEN 'RunInstances' END"
+        "CASE WHEN {pricing} = 'Dynamic' THEN 'Spot' WHEN {instance_hour} THEN 'RunInstances' END"
     );
+    let operation = aws.or(&aws.operation, &operation);
+    // With AWS's usage type the instance type is in it, as in a CUR.
+    let instance_type = match aws.usage_type {
+        Some(_) => null_of(Kind::Text).to_owned(),
+        None => format!("CASE WHEN {instance_hour} THEN {described} END"),
+    };
     let commitment_id = col("CommitmentDiscountId", Kind::Text);
     let is_sp = format!("{ctype} = 'Savings Plan'");
     let is_ri = format!("{ctype} = 'Reservation'");
@@ -434,7 +504,7 @@ pub fn focus_select(
         format!("{usage_type} AS usage_type"),
         format!("{operation} AS operation"),
         format!("{region} AS region"),
-        format!("{} AS instance_type", null_of(Kind::Text)),
+        format!("{instance_type} AS instance_type"),
         format!("{} AS usage_amount", col("ConsumedQuantity", Kind::Number)),
         format!("{} AS unblended_cost", col("BilledCost", Kind::Number)),
         format!("{} AS public_on_demand_cost", col("ListCost", Kind::Number)),

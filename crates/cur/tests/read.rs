@@ -898,3 +898,159 @@ fn a_mysql_reserved_db_instance_is_held_in_normalized_units_of_its_family() {
         );
     }
 }
+
+/// The eligible usage of each (family, region) of `data` over all its
+/// hours: its on-demand-equivalent cost, covered and uncovered.
+fn eligible_by_family_region(
+    data: &BillingData,
+) -> std::collections::BTreeMap<String, (f64, f64, f64)> {
+    use orgpool_cur::queries::Dimension;
+    let (first, last) = data.eligible_range().unwrap().unwrap();
+    let window = orgpool_model::Window::new(first, last + chrono::Duration::hours(1));
+    data.posture(&window, Dimension::FamilyRegion)
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.on_demand_equivalent_cost.abs() > 1e-12)
+        .map(|p| {
+            let sums = (
+                p.on_demand_equivalent_cost,
+                p.covered_on_demand_equivalent_cost,
+                p.uncovered_on_demand_cost,
+            );
+            (p.key, sums)
+        })
+        .collect()
+}
+
+/// A FOCUS file without AWS's own columns (the FinOps Foundation's sample)
+/// names an EC2 instance hour's type only in its description (`$0.0464 per
+/// On Demand Linux t2.medium Instance Hour`): those lines are eligible, in
+/// that type's family; an EC2 line of hours that names none (a NAT
+/// gateway's) is not, nor are volumes; Fargate and Lambda compute are.
+/// DuckDB reads the same file, taking the type as the word before
+/// `Instance Hour`.
+#[test]
+fn a_focus_file_without_aws_columns_is_eligible_by_the_instance_hours_it_describes() {
+    let focus = real("focus-1.0-sample.csv");
+    let data = BillingData::open(std::slice::from_ref(&focus), None).unwrap();
+    let ours = eligible_by_family_region(&data);
+    let expected: std::collections::BTreeMap<String, f64> = duckdb_rows(&format!(
+        "WITH l AS ( \
+           SELECT *, string_split(ChargeDescription, ' ') AS words, \
+                  CASE WHEN CommitmentDiscountType IS NULL THEN BilledCost ELSE ListCost END AS od \
+           FROM read_csv('{focus}', header=true, nullstr='NULL') \
+           WHERE ProviderName = 'AWS' AND ChargeCategory = 'Usage' \
+             AND COALESCE(CommitmentDiscountStatus, '') <> 'Unused'), \
+         k AS ( \
+           SELECT od, RegionId, CASE \
+             WHEN ServiceName = 'Amazon Elastic Compute Cloud' AND ConsumedUnit IN ('Hours', 'Hrs') \
+                  AND PricingCategory <> 'Dynamic' AND len(words) >= 3 \
+                  AND words[len(words) - 1] = 'Instance' AND words[len(words)] = 'Hour' \
+                  AND contains(words[len(words) - 2], '.') \
+               THEN split_part(words[len(words) - 2], '.', 1) \
+             WHEN ServiceName = 'Amazon Elastic Container Service' AND ChargeDescription LIKE 'AWS Fargate%' THEN 'fargate' \
+             WHEN ServiceName = 'AWS Lambda' AND ConsumedUnit LIKE '%Second%' THEN 'lambda' END AS family \
+           FROM l) \
+         SELECT family || ' ' || RegionId, sum(od) FROM k WHERE family IS NOT NULL GROUP BY 1 HAVING sum(od) <> 0"
+    ))
+    .into_iter()
+    .map(|r| {
+        let cost = r[1].as_deref().unwrap().parse::<f64>().unwrap();
+        (r[0].clone().unwrap(), cost)
+    })
+    .collect();
+    assert!(expected.contains_key("g5 us-east-1"), "{expected:?}");
+    assert!(expected.contains_key("fargate us-west-2"), "{expected:?}");
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    for (key, cost) in &expected {
+        let (od, covered, uncovered) = ours[key];
+        assert!((od - cost).abs() < 1e-9, "{key}: {od} against {cost}");
+        assert!((covered + uncovered - od).abs() < 1e-9, "{key}");
+    }
+    // The NAT gateway's hours are EC2 hours, but no commitment covers them.
+    let nat = duckdb_scalar(&format!(
+        "SELECT sum(BilledCost) FROM read_csv('{focus}', header=true, nullstr='NULL') \
+         WHERE ChargeDescription LIKE '%NAT Gateway Hour%'"
+    ));
+    assert!(nat > 0.0);
+    let total: f64 = ours.values().map(|v| v.0).sum();
+    let expected_total: f64 = expected.values().sum();
+    assert!((total - expected_total).abs() < 1e-9);
+}
+
+/// AWS's FOCUS exports carry the CUR's product code, usage type and
+/// operation (`x_ServiceCode`, `x_UsageType`, `x_Operation` in FOCUS 1.0
+/// with AWS columns; FOCUS 1.2 moves the usage type to `SkuMeter`). The
+/// demo's CUR 2.0 export, converted to each by DuckDB as AWS maps it
+/// (Savings Plan negations folded in, covered usage billed at 0 with its
+/// public cost as `ListCost`), gives the same eligible usage per (family,
+/// region), covered and uncovered, as the CUR itself: RDS and EC2 alike.
+#[test]
+fn an_aws_focus_export_is_eligible_as_the_cur_it_comes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = demo(dir.path());
+    let files = format!("'{}/**/*.parquet'", cur.display());
+    let from_cur = eligible_by_family_region(
+        &BillingData::open(&[cur.to_string_lossy().into_owned()], None).unwrap(),
+    );
+    assert!(
+        from_cur.keys().any(|k| k.starts_with("r5 ")),
+        "the demo's RDS: {from_cur:?}"
+    );
+    assert!(
+        from_cur.values().any(|v| v.1 > 0.0),
+        "some usage is covered"
+    );
+    for (version, usage_type_column) in [("1.0", "x_UsageType"), ("1.2", "SkuMeter")] {
+        let focus = dir.path().join(format!("focus-{version}.parquet"));
+        duckdb_execute(&format!(
+            "COPY (SELECT \
+               bill_payer_account_id AS BillingAccountId, line_item_usage_account_id AS SubAccountId, \
+               bill_billing_period_start_date AS BillingPeriodStart, \
+               line_item_usage_start_date AS ChargePeriodStart, line_item_usage_end_date AS ChargePeriodEnd, \
+               CASE WHEN line_item_line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Usage' \
+                    WHEN line_item_line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN 'Purchase' \
+                    WHEN line_item_line_item_type IN ('Tax', 'Credit') THEN line_item_line_item_type \
+                    ELSE 'Adjustment' END AS ChargeCategory, \
+               CASE WHEN line_item_line_item_type LIKE 'SavingsPlan%' THEN 'Savings Plan' \
+                    WHEN line_item_line_item_type IN ('DiscountedUsage', 'RIFee') THEN 'Reservation' END \
+                 AS CommitmentDiscountType, \
+               CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Used' END \
+                 AS CommitmentDiscountStatus, \
+               COALESCE(savings_plan_savings_plan_a_r_n, reservation_reservation_a_r_n) AS CommitmentDiscountId, \
+               CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 0 \
+                    ELSE line_item_unblended_cost END AS BilledCost, \
+               CASE line_item_line_item_type WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost \
+                    WHEN 'DiscountedUsage' THEN reservation_effective_cost ELSE line_item_unblended_cost END AS EffectiveCost, \
+               pricing_public_on_demand_cost AS ListCost, \
+               line_item_product_code AS ServiceName, line_item_product_code AS x_ServiceCode, \
+               line_item_usage_type AS {usage_type_column}, line_item_operation AS x_Operation, \
+               line_item_usage_amount AS ConsumedQuantity, pricing_unit AS ConsumedUnit, \
+               CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Committed' \
+                    WHEN line_item_usage_type LIKE '%SpotUsage%' THEN 'Dynamic' ELSE 'Standard' END AS PricingCategory, \
+               product_region_code AS RegionId, line_item_currency_code AS BillingCurrency, 'AWS' AS ProviderName \
+             FROM read_parquet({files}) WHERE line_item_line_item_type <> 'SavingsPlanNegation') \
+           TO '{}' (FORMAT parquet)",
+            focus.display()
+        ));
+        let data = BillingData::open(&[focus.to_string_lossy().into_owned()], None).unwrap();
+        assert_eq!(data.files[0].format, Format::FocusParquet);
+        let from_focus = eligible_by_family_region(&data);
+        assert_eq!(
+            from_focus.keys().collect::<Vec<_>>(),
+            from_cur.keys().collect::<Vec<_>>(),
+            "FOCUS {version}"
+        );
+        for (key, a) in &from_cur {
+            let b = from_focus[key];
+            let close = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
+            assert!(
+                close(a.0, b.0) && close(a.1, b.1) && close(a.2, b.2),
+                "FOCUS {version}, {key}: CUR {a:?} against FOCUS {b:?}"
+            );
+        }
+    }
+}
