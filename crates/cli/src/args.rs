@@ -106,7 +106,7 @@ pub enum BillingAction {
     Plan(BillingPlanArgs),
     /// What each billing group would pay: its own commitments, its pricing plan, its custom line items.
     #[command(
-        after_help = "Examples:\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --format json\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --format csv > proforma.csv\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --focus proforma-focus.csv\n\nEach group is computed as its own consolidated billing family: Savings Plans and RIs help only inside the group that holds them, pricing rules change public rates, custom line items come last. The margin is the pro forma less what AWS billed (amortized)."
+        after_help = "Examples:\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --format json\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --format csv > proforma.csv\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --focus proforma-focus.csv\n  orgpool billing proforma --org org.json --plan plan.json --cur ./cur --no-cache\n\nThe export's charges are cached (--cache-dir) so that another plan over the same files skips the scan. Each group is computed as its own consolidated billing family: Savings Plans and RIs help only inside the group that holds them, pricing rules change public rates, custom line items come last. The margin is the pro forma less what AWS billed (amortized)."
     )]
     Proforma(BillingProformaArgs),
     /// Print the plan as a CloudFormation template (AWS::BillingConductor::*).
@@ -165,6 +165,9 @@ pub struct BillingProformaArgs {
     /// Also write the pro forma lines as FOCUS 1.2 columns (CSV) to this file.
     #[arg(long, value_name = "FILE")]
     pub focus: Option<PathBuf>,
+    /// Where the export's charges are kept between runs.
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// AWS access for s3:// inputs.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -399,17 +402,39 @@ pub struct EstimateArgs {
     /// beyond buying alone (idle commitments shared, one purchase for both).
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub pool_cur: Vec<String>,
-    /// Keep the export's hourly summary here, so that asking again of the same
-    /// files skips the scan (default: $XDG_CACHE_HOME/orgpool or ~/.cache/orgpool).
-    #[arg(long, value_name = "DIR", env = "ORGPOOL_CACHE_DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Scan the export even if its summary is cached, and cache nothing
-    /// (overrides --cache-dir and ORGPOOL_CACHE_DIR).
-    #[arg(long)]
-    pub no_cache: bool,
+    /// Where the export's summary is kept between runs.
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// AWS access, for `s3://` inputs.
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// Where what a scan of an export found is kept between runs.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CacheArgs {
+    /// Keep what the scan of the export found here (the estimate's hourly
+    /// summary, the pro forma's charges), so that asking again of the same
+    /// files skips the scan (default: $XDG_CACHE_HOME/orgpool or ~/.cache/orgpool).
+    #[arg(long, value_name = "DIR", env = "ORGPOOL_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Scan the export even if it was cached, and cache nothing (overrides
+    /// --cache-dir and ORGPOOL_CACHE_DIR).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl CacheArgs {
+    /// The cache folder per `--cache-dir` and `--no-cache`.
+    pub fn cache(&self) -> Option<orgpool_cur::SummaryCache> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache_dir
+            .clone()
+            .or_else(orgpool_cur::SummaryCache::default_dir)
+            .map(orgpool_cur::SummaryCache::at)
+    }
 }
 
 /// AWS access: the standard credential chain, with these on top.
@@ -459,13 +484,7 @@ impl EstimateArgs {
 
     /// Where to keep the summary, per `--cache-dir` and `--no-cache`.
     pub fn cache(&self) -> Option<orgpool_cur::SummaryCache> {
-        if self.no_cache {
-            return None;
-        }
-        self.cache_dir
-            .clone()
-            .or_else(orgpool_cur::SummaryCache::default_dir)
-            .map(orgpool_cur::SummaryCache::at)
+        self.cache.cache()
     }
 }
 

@@ -204,10 +204,11 @@ pub fn compute_proforma(
     cur: &[String],
     input_format: Option<orgpool_cur::Format>,
     aws: &crate::args::AwsArgs,
+    cache: Option<orgpool_cur::SummaryCache>,
 ) -> Result<orgpool_billing::proforma::ProForma> {
     let clock = std::time::Instant::now();
     let lap = |what: &str| tracing::info!("{what}: {:.2} s", clock.elapsed().as_secs_f64());
-    let data = crate::estimate::open_billing(cur, input_format, aws)?;
+    let data = crate::estimate::open_billing_with_cache(cur, input_format, aws, cache)?;
     lap("opened and checked the billing data");
     let (rows, held) = data.charges().map_err(crate::estimate::cur_error)?;
     lap(&format!(
@@ -235,7 +236,13 @@ pub fn compute_proforma(
 pub fn proforma(args: &BillingProformaArgs, format: Format) -> Result<String> {
     let bundle = orgpool_org::read_bundle(&args.org).map_err(crate::org::org_error)?;
     let plan = read_plan(&args.plan, Some(&bundle))?;
-    let bill = compute_proforma(&plan, &args.cur, args.input_format, &args.aws)?;
+    let bill = compute_proforma(
+        &plan,
+        &args.cur,
+        args.input_format,
+        &args.aws,
+        args.cache.cache(),
+    )?;
     if let Some(path) = &args.focus {
         std::fs::write(path, focus_csv(&bundle, &plan, &bill))
             .with_context(|| format!("cannot write {}", path.display()))?;

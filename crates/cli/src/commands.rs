@@ -159,7 +159,7 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
     estimate_args.org = Some(summary.org_path.clone());
     // A summary of files in a folder that is about to be deleted would never
     // be read again.
-    estimate_args.no_cache = keep.is_none();
+    estimate_args.cache.no_cache = keep.is_none();
     let (estimate, estimate_sections) = crate::estimate::compute(&estimate_args)?;
     let thresholds = orgpool_assess::Thresholds::default();
     let cur = vec![summary.cur_path.to_string_lossy().into_owned()];
@@ -185,6 +185,7 @@ fn demo_run(keep: Option<&Path>, format: crate::args::Format) -> Result<String> 
         &cur,
         None,
         &crate::args::AwsArgs::default(),
+        estimate_args.cache(),
     )?;
     let json = serde_json::json!({
         "schema_version": 1,

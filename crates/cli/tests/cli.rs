@@ -2623,3 +2623,77 @@ fn estimate_tables_show_each_slices_utilization_as_the_json_does() {
         "{placed}"
     );
 }
+
+/// `billing proforma` keeps the export's charges in the cache folder as the
+/// estimate keeps its summary: a second run over the same files reads them
+/// back and gives the same pro forma, to the bit, under another plan too;
+/// `--no-cache` reads and writes nothing. The workshop months hold RIs, so
+/// the held commitments travel through the cache as well.
+#[test]
+fn billing_proforma_caches_the_charges_where_told_and_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 6, 1);
+    let org = dir.path().join("org.json");
+    let org = org.to_str().unwrap();
+    let cache = dir.path().join("cache");
+    let dir_flag = cache.to_str().unwrap();
+    let entries = || std::fs::read_dir(&cache).map_or(0, |d| d.count());
+    let plan = |by: &str| {
+        let out = orgpool(&[
+            "billing", "plan", "--org", org, "--by", by, "--format", "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let path = dir.path().join(format!("plan-{by}.json"));
+        std::fs::write(&path, &out.stdout).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (by_org, by_ou) = (plan("org"), plan("ou"));
+    for cur in [
+        dir.path().join("cur").to_str().unwrap().to_owned(),
+        real("workshop-cur-2018-1*.snappy.parquet"),
+    ] {
+        let run = |plan: &str, extra: &[&str]| {
+            let mut args = vec![
+                "billing", "proforma", "--org", org, "--plan", plan, "--cur", &cur, "--format",
+                "json",
+            ];
+            args.extend_from_slice(extra);
+            let out = orgpool_env(&args, &[("RUST_LOG", "info".to_owned())]);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+            let hit = stderr(&out).contains("charges were read from");
+            (stdout(&out), hit)
+        };
+        let _ = std::fs::remove_dir_all(&cache);
+        let (uncached, hit) = run(&by_org, &["--no-cache", "--cache-dir", dir_flag]);
+        assert!(!hit);
+        assert_eq!(entries(), 0, "--no-cache writes nothing");
+        let (first, hit) = run(&by_org, &["--cache-dir", dir_flag]);
+        assert!(!hit);
+        assert_eq!(entries(), 1);
+        let (second, hit) = run(&by_org, &["--cache-dir", dir_flag]);
+        assert!(hit, "{cur}: the second run reads the cached charges");
+        assert_eq!(entries(), 1);
+        assert_eq!(first, uncached, "{cur}");
+        assert_eq!(
+            second, uncached,
+            "{cur}: cached charges give the same pro forma"
+        );
+        // Another plan asks the same charges other questions.
+        let (per_ou_cached, hit) = run(&by_ou, &["--cache-dir", dir_flag]);
+        assert!(hit);
+        let (per_ou, _) = run(&by_ou, &["--no-cache"]);
+        assert_eq!(per_ou_cached, per_ou, "{cur}");
+        // The estimate's summary of the same files is an entry of its own.
+        let out = orgpool(&[
+            "estimate",
+            "--cur",
+            &cur,
+            "--cache-dir",
+            dir_flag,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(entries(), 2);
+    }
+}

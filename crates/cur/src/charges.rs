@@ -206,6 +206,15 @@ fn line_costs() -> String {
     )
 }
 
+/// The commitments' fee lines, as the table `commitment_fees` holds them.
+pub(crate) const COMMITMENT_FEES_SQL: &str = "SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
+         usage_type, operation, region, usage_hour, billing_period, billing_period_start, \
+         usage_amount, unblended_cost, sp_offering_type, sp_total_commitment, \
+         sp_used_commitment, sp_instance_family, sp_region, \
+         ri_amortized_upfront, ri_total_normalized_units, ri_start, ri_end \
+     FROM line_items \
+     WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')";
+
 /// SQL for the hour (since the epoch) that time `expr` falls in.
 pub(crate) fn epoch_hour(expr: &str) -> String {
     format!("CAST(floor(date_part('epoch', {expr}) / 3600) AS BIGINT)")
@@ -223,7 +232,52 @@ impl BillingData {
     /// ([`Self::held_commitments`]) from one scan of the usage (and one of
     /// the commitments' fee lines): what each commitment covered comes from
     /// the rows.
+    ///
+    /// With a [`crate::SummaryCache`], both are read from it when these
+    /// files were read before (see [`crate::charges_cache`]), and stored in
+    /// it otherwise.
     pub fn charges(&self) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), CurError> {
+        let cache = self
+            .cache
+            .as_ref()
+            .map(|(cache, key)| (cache, crate::charges_cache::key(key)));
+        if let Some((cache, key)) = &cache
+            && let Some((schema, batches)) = cache.load(key)
+        {
+            match crate::charges_cache::decode(&schema, &batches) {
+                Ok(found) => {
+                    tracing::info!(
+                        "the export's charges were read from {}",
+                        cache.dir().display()
+                    );
+                    self.charges_cached
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(found);
+                }
+                Err(why) => tracing::warn!(
+                    "ignoring the cached charges: {why}; scanning the export instead"
+                ),
+            }
+        }
+        let found = self.scan_charges()?;
+        if let Some((cache, key)) = &cache {
+            match crate::charges_cache::encode(&found.0, &found.1) {
+                Ok((schema, batch)) => cache.store(key, &schema, &[batch]),
+                Err(why) => tracing::warn!("could not cache the charges: {why}"),
+            }
+        }
+        Ok(found)
+    }
+
+    /// Whether the charges, once read, came from the cache rather than a
+    /// scan.
+    pub fn charges_were_cached(&self) -> bool {
+        self.charges_cached
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// [`Self::charges`] from the export itself.
+    fn scan_charges(&self) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), CurError> {
         let clock = std::time::Instant::now();
         // The fee lines' scan needs nothing from the usage's: both run at once.
         let (rows, fees) = rayon::join(
@@ -286,13 +340,7 @@ impl BillingData {
     /// The commitments' fee lines (a few per commitment and hour), in memory:
     /// one scan for the two queries that read them.
     fn ensure_commitment_fees(&self) -> Result<(), CurError> {
-        let sql = "SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
-                       usage_type, operation, region, usage_hour, billing_period, billing_period_start, \
-                       usage_amount, unblended_cost, sp_offering_type, sp_total_commitment, \
-                       sp_used_commitment, sp_instance_family, sp_region, \
-                       ri_amortized_upfront, ri_total_normalized_units, ri_start, ri_end \
-                FROM line_items \
-                WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')";
+        let sql = COMMITMENT_FEES_SQL;
         // Few lines match: with the filter pushed into the Parquet reader,
         // the other columns are decoded for those lines only.
         self.build_once(&self.commitment_fees, || {

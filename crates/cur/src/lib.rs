@@ -15,7 +15,8 @@
 //!   summed by hour and commitment class in our own code into an in-memory
 //!   summary, the same bit for bit from run to run.
 //! - [`summary_cache`]: the estimate's hourly summary kept between runs, keyed
-//!   by the files read and the orgpool build.
+//!   by the files read and the orgpool build; `charges_cache` keeps the pro
+//!   forma's charges in the same folder.
 //! - [`charges`] and `charge_rows`: the pro forma's one scan, grouped by the
 //!   same `line_groups`, then turned into charge rows in our own code, and the
 //!   commitments held, from their fee lines; the same bit for bit from run to
@@ -29,6 +30,7 @@ mod batch;
 pub mod canonical;
 mod charge_rows;
 pub mod charges;
+mod charges_cache;
 pub mod cur2;
 mod dictionary_text;
 mod line_groups;
@@ -127,6 +129,8 @@ pub struct BillingData {
     cache: Option<(SummaryCache, String)>,
     /// Set when the summary was read from the cache.
     summary_cached: std::sync::atomic::AtomicBool,
+    /// Set when the pro forma's charges were read from the cache.
+    charges_cached: std::sync::atomic::AtomicBool,
     /// Whether the commitments' fee table exists (see `held_commitments`).
     commitment_fees: BuiltOnce,
 }
@@ -236,6 +240,7 @@ impl BillingData {
             summary: std::sync::OnceLock::new(),
             cache: None,
             summary_cached: Default::default(),
+            charges_cached: Default::default(),
             commitment_fees: std::sync::OnceLock::new(),
         };
         let deliveries = group_deliveries(files);
