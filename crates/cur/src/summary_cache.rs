@@ -101,7 +101,7 @@ impl SummaryCache {
             Ok(found) => Some(found),
             Err(why) => {
                 tracing::warn!(
-                    "ignoring the cached summary {}: {why}; scanning the export instead",
+                    "ignoring the cache entry {}: {why}; scanning the export instead",
                     path.display()
                 );
                 None
@@ -113,14 +113,11 @@ impl SummaryCache {
     pub(crate) fn store(&self, key: &str, schema: &SchemaRef, batches: &[RecordBatch]) {
         let path = self.entry(key);
         if let Err(why) = self.write(&path, key, schema, batches) {
-            tracing::warn!(
-                "could not cache the summary in {}: {why}",
-                self.dir.display()
-            );
+            tracing::warn!("could not write to the cache {}: {why}", self.dir.display());
             return;
         }
         tracing::debug!(
-            "cached the summary ({} rows, {} bytes) in {}",
+            "cached {} rows ({} bytes) in {}",
             batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
             std::fs::metadata(&path).map_or(0, |m| m.len()),
             path.display()
