@@ -206,6 +206,9 @@ fn line_costs() -> String {
     )
 }
 
+/// The bill's charge rows and the commitments it holds.
+type Charges = (Vec<ChargeRow>, Vec<CommitmentRow>);
+
 /// The commitments' fee lines, as the table `commitment_fees` holds them.
 pub(crate) const COMMITMENT_FEES_SQL: &str = "SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
          usage_type, operation, region, usage_hour, billing_period, billing_period_start, \
@@ -241,32 +244,16 @@ impl BillingData {
             .cache
             .as_ref()
             .map(|(cache, key)| (cache, crate::charges_cache::key(key)));
-        if let Some((cache, key)) = &cache
-            && let Some((schema, batches)) = cache.load(key)
-        {
-            match crate::charges_cache::decode(&schema, &batches) {
-                Ok(found) => {
-                    tracing::info!(
-                        "the export's charges were read from {}",
-                        cache.dir().display()
-                    );
-                    self.charges_cached
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
-                    return Ok(found);
-                }
-                Err(why) => tracing::warn!(
-                    "ignoring the cached charges: {why}; scanning the export instead"
-                ),
-            }
-        }
-        let found = self.scan_charges()?;
-        if let Some((cache, key)) = &cache {
-            match crate::charges_cache::encode(&found.0, &found.1) {
-                Ok((schema, batch)) => cache.store(key, &schema, &[batch]),
-                Err(why) => tracing::warn!("could not cache the charges: {why}"),
-            }
-        }
-        Ok(found)
+        let entry = crate::CacheEntry {
+            found: "the export's charges were",
+            hit: &self.charges_cached,
+            decode: crate::charges_cache::decode,
+            encode: |(rows, held): &Charges| {
+                let (schema, batch) = crate::charges_cache::encode(rows, held)?;
+                Ok((schema, vec![batch]))
+            },
+        };
+        entry.through(cache, || self.scan_charges())
     }
 
     /// Whether the charges, once read, came from the cache rather than a

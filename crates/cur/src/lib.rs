@@ -135,6 +135,59 @@ pub struct BillingData {
     commitment_fees: BuiltOnce,
 }
 
+/// How what a scan found is kept in the [`SummaryCache`]: read back with
+/// `decode`, written with `encode`; `hit` is set when it was read back and
+/// `found` names it in the log ("the export's summary was").
+pub(crate) struct CacheEntry<'a, T, D, E>
+where
+    D: Fn(&arrow::datatypes::SchemaRef, &[RecordBatch]) -> Result<T, String>,
+    E: Fn(&T) -> Result<(arrow::datatypes::SchemaRef, Vec<RecordBatch>), String>,
+{
+    pub(crate) found: &'a str,
+    pub(crate) hit: &'a std::sync::atomic::AtomicBool,
+    pub(crate) decode: D,
+    pub(crate) encode: E,
+}
+
+impl<T, D, E> CacheEntry<'_, T, D, E>
+where
+    D: Fn(&arrow::datatypes::SchemaRef, &[RecordBatch]) -> Result<T, String>,
+    E: Fn(&T) -> Result<(arrow::datatypes::SchemaRef, Vec<RecordBatch>), String>,
+{
+    /// The entry under `cache`'s key when one is there and reads back,
+    /// else what `scan` finds, then stored under that key. A cache that
+    /// fails only costs the scan (a warning says why).
+    pub(crate) fn through(
+        &self,
+        cache: Option<(&SummaryCache, String)>,
+        scan: impl FnOnce() -> Result<T, CurError>,
+    ) -> Result<T, CurError> {
+        if let Some((cache, key)) = &cache
+            && let Some((schema, batches)) = cache.load(key)
+        {
+            match (self.decode)(&schema, &batches) {
+                Ok(found) => {
+                    tracing::info!("{} read from {}", self.found, cache.dir().display());
+                    self.hit.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(found);
+                }
+                Err(why) => tracing::warn!(
+                    "ignoring the cache entry for {}: {why}; scanning the export instead",
+                    self.found
+                ),
+            }
+        }
+        let found = scan()?;
+        if let Some((cache, key)) = &cache {
+            match (self.encode)(&found) {
+                Ok((schema, batches)) => cache.store(key, &schema, &batches),
+                Err(why) => tracing::warn!("could not cache what was scanned: {why}"),
+            }
+        }
+        Ok(found)
+    }
+}
+
 /// The numeric and time columns of `file` that are stored as text (all of
 /// a CSV's), with the kind of value each must hold.
 fn text_value_checks(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
@@ -288,36 +341,38 @@ impl BillingData {
     /// were summarized before, and stored in it otherwise.
     pub(crate) fn summary(&self) -> Result<&summary::Summary, CurError> {
         self.build_once(&self.summary, || {
-            if let Some((cache, key)) = &self.cache
-                && let Some((_, batches)) = cache.load(key)
-                && let Ok(summary) = summary::Summary::from_batches(&batches)
-            {
-                tracing::info!(
-                    "the export's summary was read from {}",
-                    cache.dir().display()
-                );
-                self.summary_cached
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-                return Ok(summary);
-            }
-            let clock = std::time::Instant::now();
-            let groups = self.line_groups_of(&line_groups::ESTIMATE, "line_items")?;
-            tracing::debug!(
-                "line scan and grouping: {} groups, {:.2} s",
-                groups.iter().map(|g| g.keys.len()).sum::<usize>(),
-                clock.elapsed().as_secs_f64()
-            );
-            let summary = summary::summarize(self, &groups)?;
-            tracing::debug!(
-                "summary of the groups: {} rows, {:.2} s",
-                summary.len(),
-                clock.elapsed().as_secs_f64()
-            );
-            if let Some((cache, key)) = &self.cache {
-                cache.store(key, &summary::schema(), &summary.to_batches()?);
-            }
-            Ok(summary)
+            let cache = self.cache.as_ref().map(|(c, k)| (c, k.clone()));
+            let entry = CacheEntry {
+                found: "the export's summary was",
+                hit: &self.summary_cached,
+                decode: |_, batches| {
+                    summary::Summary::from_batches(batches).map_err(|e| e.to_string())
+                },
+                encode: |summary: &summary::Summary| {
+                    let batches = summary.to_batches().map_err(|e| e.to_string())?;
+                    Ok((summary::schema(), batches))
+                },
+            };
+            entry.through(cache, || self.scan_summary())
         })
+    }
+
+    /// [`Self::summary`] from a scan of the export.
+    fn scan_summary(&self) -> Result<summary::Summary, CurError> {
+        let clock = std::time::Instant::now();
+        let groups = self.line_groups_of(&line_groups::ESTIMATE, "line_items")?;
+        tracing::debug!(
+            "line scan and grouping: {} groups, {:.2} s",
+            groups.iter().map(|g| g.keys.len()).sum::<usize>(),
+            clock.elapsed().as_secs_f64()
+        );
+        let summary = summary::summarize(self, &groups)?;
+        tracing::debug!(
+            "summary of the groups: {} rows, {:.2} s",
+            summary.len(),
+            clock.elapsed().as_secs_f64()
+        );
+        Ok(summary)
     }
 
     /// Whether the summary, once built, was read from the cache rather than
