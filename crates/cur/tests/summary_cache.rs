@@ -361,3 +361,52 @@ fn a_local_csv_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
         "a rewritten CSV must be scanned, not answered from its old summary"
     );
 }
+
+/// The pro forma's charges are kept in the same folder, under a key of their
+/// own: a second look reads them back as they were scanned, held
+/// commitments included (the workshop months hold nine RIs), beside the
+/// summary's entry; a file rewritten in place is scanned afresh.
+#[test]
+fn the_charges_are_cached_beside_the_summary_and_follow_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, cur) = export(
+        dir.path(),
+        &[(
+            "workshop-cur-2018-10.snappy.parquet",
+            "export.snappy.parquet",
+        )],
+    );
+    let entries = || std::fs::read_dir(&cache).unwrap().count();
+    let scanned = open(&cur, None, None).charges().unwrap();
+    assert!(!scanned.0.is_empty() && !scanned.1.is_empty());
+
+    let first = open(&cur, Some(&cache), None);
+    assert_eq!(first.charges().unwrap(), scanned);
+    assert!(!first.charges_were_cached());
+    assert_eq!(entries(), 1);
+    let second = open(&cur, Some(&cache), None);
+    let back = second.charges().unwrap();
+    for (a, b) in back.0.iter().zip(&scanned.0) {
+        assert_eq!(a, b, "a charge row read back");
+    }
+    for (a, b) in back.1.iter().zip(&scanned.1) {
+        assert_eq!(a, b, "a held commitment read back");
+    }
+    assert_eq!(back, scanned, "read back whole");
+    assert!(second.charges_were_cached());
+    // The summary is an entry of its own, not taken for the charges.
+    answers(&second);
+    assert!(!second.summary_was_cached());
+    assert_eq!(entries(), 2);
+
+    // AWS rewrites the file in place: its charges are scanned again.
+    copy(
+        "workshop-cur-2018-11.snappy.parquet",
+        &cur.join("export.snappy.parquet"),
+    );
+    let rewritten = open(&cur, Some(&cache), None);
+    let november = rewritten.charges().unwrap();
+    assert!(!rewritten.charges_were_cached());
+    assert_eq!(november, open(&cur, None, None).charges().unwrap());
+    assert_ne!(november.0, scanned.0);
+}
