@@ -100,6 +100,12 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
             .map_err(|_| anyhow::anyhow!("one posture per dimension"))?;
     let total = total.into_iter().next().unwrap_or_default();
     let series = series.map_err(cur_error)?;
+    let mut warnings = data.warnings.clone();
+    let use_known = commitment_use_known(&data, &total);
+    if !use_known {
+        tracing::warn!("{FOCUS_COMMITMENT_USE}");
+        warnings.push(FOCUS_COMMITMENT_USE.to_owned());
+    }
 
     let file_rates = match &args.rates {
         Some(path) => Some(RateTable::from_path(path).map_err(|e| BadInput(e.to_string()))?),
@@ -159,7 +165,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         "inputs": {
             "files": data.files.len(),
             "formats": formats(&data),
-            "warnings": data.warnings,
+            "warnings": warnings,
         },
         "window": { "start": window.start, "end": window.end, "hours": window.hours },
         "savings_plans_eligible": {
@@ -209,13 +215,13 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     };
     let mut sections = vec![headline(
         &window,
-        &total,
+        (&total, use_known),
         projected_esr,
         new_savings / hours * HOURS_PER_MONTH,
     )];
     let named = (!names.is_empty()).then_some(&names);
-    sections.push(posture_section("Per account", &accounts, named));
-    sections.push(posture_section("Per service", &services, None));
+    sections.push(posture_section("Per account", &accounts, named, use_known));
+    sections.push(posture_section("Per service", &services, None, use_known));
     // Of the commitments' fees, the RIs' and the EC2 Instance Savings
     // Plans' have a family and region in this slice (see
     // `BillingData::posture`): the title says so.
@@ -223,6 +229,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         "Per instance family and region (commitment cost: RIs and EC2 Instance SPs; Compute and SageMaker SPs count per account and service)",
         &families,
         None,
+        use_known,
     ));
     sections.push(recommendation_section(&result.recommendations));
     sections.push(backtest.section);
@@ -372,6 +379,21 @@ pub fn percent(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// Why a FOCUS file's commitments show no utilization or ESR.
+const FOCUS_COMMITMENT_USE: &str = "FOCUS files do not say how much of each hour's commitment of the Savings Plans and RIs held was used \
+     (a CUR's savings_plan_used_commitment, savings_plan_total_commitment_to_date, reservation_unused_recurring_fee): \
+     the utilization and the effective savings rates, now and with the purchase, are not known (the tables show a dash; \
+     the JSON's figures take every Savings Plan fee as unused and every RI fee as used); coverage and the recommendation are";
+
+/// Whether the data say how much of the commitments held was used: not
+/// when a FOCUS file shows commitments (their fees or usage they covered),
+/// since FOCUS has none of the CUR columns the posture reads that from.
+fn commitment_use_known(data: &BillingData, total: &Posture) -> bool {
+    let focus = data.files.iter().any(|f| f.format.is_focus());
+    let commitments = total.commitment_cost > 0.0 || total.covered_on_demand_equivalent_cost > 0.0;
+    !(focus && commitments)
+}
+
 /// A posture's coverage, utilization and effective savings rate as the
 /// tables show them: a dash where the share is of nothing (no eligible
 /// usage for coverage and ESR, no commitment held for utilization), which
@@ -383,20 +405,33 @@ struct Shares {
 }
 
 impl Shares {
-    fn of(p: &Posture) -> Self {
-        let share = |x: f64, of: f64| {
-            if of > 0.0 { percent(x) } else { "-".to_owned() }
+    /// `use_known`: whether the data say how much of the commitments held
+    /// was used (see [`commitment_use_known`]); if not, utilization and ESR
+    /// are dashes too.
+    fn of(p: &Posture, use_known: bool) -> Self {
+        // A share of nothing, or of what the data do not say, is a dash.
+        let share = |x: f64, of: f64, known: bool| {
+            if known && of > 0.0 {
+                percent(x)
+            } else {
+                "-".to_owned()
+            }
         };
         let usage = p.on_demand_equivalent_cost;
         Shares {
-            coverage: share(p.coverage(), usage),
-            utilization: share(p.utilization(), p.total_commitment),
-            effective_savings_rate: share(p.effective_savings_rate(), usage),
+            coverage: share(p.coverage(), usage, true),
+            utilization: share(p.utilization(), p.total_commitment, use_known),
+            effective_savings_rate: share(p.effective_savings_rate(), usage, use_known),
         }
     }
 }
 
-fn headline(window: &Window, total: &Posture, projected_esr: f64, per_month: f64) -> Section {
+fn headline(
+    window: &Window,
+    (total, use_known): (&Posture, bool),
+    projected_esr: f64,
+    per_month: f64,
+) -> Section {
     let mut s = Section::new("Savings estimate", &["item", "value"]);
     let mut add = |k: &str, v: String| s.row([k.to_owned(), v]);
     add(
@@ -421,13 +456,17 @@ fn headline(window: &Window, total: &Posture, projected_esr: f64, per_month: f64
         money(total.uncovered_on_demand_cost),
     );
     add("commitment cost", money(total.commitment_cost));
-    let shares = Shares::of(total);
+    let shares = Shares::of(total, use_known);
     add("coverage", shares.coverage);
     add("utilization", shares.utilization);
     add("effective savings rate now", shares.effective_savings_rate);
     add(
         "effective savings rate with the purchase",
-        percent(projected_esr),
+        if use_known {
+            percent(projected_esr)
+        } else {
+            "-".to_owned()
+        },
     );
     add("added savings per month", money(per_month));
     s
@@ -454,6 +493,7 @@ fn posture_section(
     title: &str,
     rows: &[Posture],
     names: Option<&HashMap<String, String>>,
+    use_known: bool,
 ) -> Section {
     let mut columns = vec!["key"];
     columns.extend(names.map(|_| "name"));
@@ -470,7 +510,7 @@ fn posture_section(
     for p in rows.iter().take(25) {
         let mut cells = vec![p.key.clone()];
         cells.extend(names.map(|n| n.get(&p.key).cloned().unwrap_or_default()));
-        let shares = Shares::of(p);
+        let shares = Shares::of(p, use_known);
         cells.extend([
             money(p.on_demand_equivalent_cost),
             money(p.covered_on_demand_equivalent_cost),

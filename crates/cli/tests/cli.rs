@@ -2697,3 +2697,75 @@ fn billing_proforma_caches_the_charges_where_told_and_only_when_allowed() {
         assert_eq!(entries(), 2);
     }
 }
+
+/// AWS's FOCUS export of the demo's bill (converted from its CUR 2.0 by
+/// DuckDB, `orgpool_testkit::write_cur2_as_aws_focus`) gives the CUR's
+/// eligible usage, coverage and recommendation; but FOCUS does not say how
+/// much of each hour's commitment was used, so the estimate says so and
+/// shows no utilization or effective savings rate rather than wrong ones.
+#[test]
+fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_know() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 6, 1);
+    let cur = dir.path().join("cur");
+    let focus = dir.path().join("focus.parquet");
+    orgpool_testkit::write_cur2_as_aws_focus(&cur, "x_UsageType", &focus);
+    let (cur, focus) = (cur.to_str().unwrap(), focus.to_str().unwrap());
+    let from_cur = json_of(&["estimate", "--cur", cur, "--format", "json"]);
+    let from_focus = json_of(&["estimate", "--cur", focus, "--format", "json"]);
+    let warned = |j: &serde_json::Value| {
+        j["inputs"]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("FOCUS files do not say"))
+    };
+    assert!(warned(&from_focus));
+    assert!(!warned(&from_cur));
+    let close = |a: &serde_json::Value, b: &serde_json::Value| {
+        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        (a - b).abs() <= 1e-6 * b.abs().max(1.0)
+    };
+    for field in [
+        "on_demand_equivalent_cost",
+        "covered_on_demand_equivalent_cost",
+    ] {
+        let (a, b) = (
+            &from_focus["savings_plans_eligible"][field],
+            &from_cur["savings_plans_eligible"][field],
+        );
+        assert!(close(a, b), "{field}: {a} against {b}");
+    }
+    assert!(close(
+        &from_focus["current"]["coverage"],
+        &from_cur["current"]["coverage"]
+    ));
+    let recommendations = |j: &serde_json::Value| j["recommendations"].as_array().unwrap().clone();
+    let (a, b) = (recommendations(&from_focus), recommendations(&from_cur));
+    assert!(!b.is_empty());
+    assert_eq!(a.len(), b.len());
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(
+            (&a["plan"], &a["family"], &a["region"]),
+            (&b["plan"], &b["family"], &b["region"])
+        );
+        assert!(
+            close(&a["hourly_commitment"], &b["hourly_commitment"]),
+            "{a} against {b}"
+        );
+    }
+
+    let md = orgpool(&["estimate", "--cur", focus, "--format", "markdown"]);
+    assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
+    let headline = markdown_section(&stdout(&md), "Savings estimate");
+    let item = |name: &str| headline.iter().find(|r| r[0] == name).unwrap()[1].clone();
+    for unknown in [
+        "utilization",
+        "effective savings rate now",
+        "effective savings rate with the purchase",
+    ] {
+        assert_eq!(item(unknown), "-", "{unknown}");
+    }
+    assert_ne!(item("coverage"), "-");
+    assert!(stderr(&md).contains("FOCUS files do not say"));
+}

@@ -1006,36 +1006,7 @@ fn an_aws_focus_export_is_eligible_as_the_cur_it_comes_from() {
     );
     for (version, usage_type_column) in [("1.0", "x_UsageType"), ("1.2", "SkuMeter")] {
         let focus = dir.path().join(format!("focus-{version}.parquet"));
-        duckdb_execute(&format!(
-            "COPY (SELECT \
-               bill_payer_account_id AS BillingAccountId, line_item_usage_account_id AS SubAccountId, \
-               bill_billing_period_start_date AS BillingPeriodStart, \
-               line_item_usage_start_date AS ChargePeriodStart, line_item_usage_end_date AS ChargePeriodEnd, \
-               CASE WHEN line_item_line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Usage' \
-                    WHEN line_item_line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN 'Purchase' \
-                    WHEN line_item_line_item_type IN ('Tax', 'Credit') THEN line_item_line_item_type \
-                    ELSE 'Adjustment' END AS ChargeCategory, \
-               CASE WHEN line_item_line_item_type LIKE 'SavingsPlan%' THEN 'Savings Plan' \
-                    WHEN line_item_line_item_type IN ('DiscountedUsage', 'RIFee') THEN 'Reservation' END \
-                 AS CommitmentDiscountType, \
-               CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Used' END \
-                 AS CommitmentDiscountStatus, \
-               COALESCE(savings_plan_savings_plan_a_r_n, reservation_reservation_a_r_n) AS CommitmentDiscountId, \
-               CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 0 \
-                    ELSE line_item_unblended_cost END AS BilledCost, \
-               CASE line_item_line_item_type WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost \
-                    WHEN 'DiscountedUsage' THEN reservation_effective_cost ELSE line_item_unblended_cost END AS EffectiveCost, \
-               pricing_public_on_demand_cost AS ListCost, \
-               line_item_product_code AS ServiceName, line_item_product_code AS x_ServiceCode, \
-               line_item_usage_type AS {usage_type_column}, line_item_operation AS x_Operation, \
-               line_item_usage_amount AS ConsumedQuantity, pricing_unit AS ConsumedUnit, \
-               CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Committed' \
-                    WHEN line_item_usage_type LIKE '%SpotUsage%' THEN 'Dynamic' ELSE 'Standard' END AS PricingCategory, \
-               product_region_code AS RegionId, line_item_currency_code AS BillingCurrency, 'AWS' AS ProviderName \
-             FROM read_parquet({files}) WHERE line_item_line_item_type <> 'SavingsPlanNegation') \
-           TO '{}' (FORMAT parquet)",
-            focus.display()
-        ));
+        orgpool_testkit::write_cur2_as_aws_focus(&cur, usage_type_column, &focus);
         let data = BillingData::open(&[focus.to_string_lossy().into_owned()], None).unwrap();
         assert_eq!(data.files[0].format, Format::FocusParquet);
         let from_focus = eligible_by_family_region(&data);

@@ -4,7 +4,7 @@
 //! `scripts/test` builds (pinned DuckDB and jsonschema); this crate finds it and
 //! runs queries there, and finds the public billing files in `shared/data/real`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The workspace root.
@@ -64,6 +64,47 @@ pub fn duckdb_rows(sql: &str) -> Vec<Vec<Option<String>>> {
 /// a test file.
 pub fn duckdb_execute(sql: &str) {
     run_duckdb(&format!("duckdb.connect().execute({sql:?})"));
+}
+
+/// Writes the CUR 2.0 export in `cur` (a folder of Parquet files) to `out`
+/// as AWS's FOCUS export with AWS columns would give it, by DuckDB: Savings
+/// Plan negations folded in, covered usage billed at 0 with its public cost
+/// as `ListCost` and its commitment's effective cost as `EffectiveCost`,
+/// fees as `Purchase` charges, and the CUR's product code, operation and
+/// usage type in `x_ServiceCode`, `x_Operation` and `usage_type_column`
+/// (`x_UsageType` in FOCUS 1.0 with AWS columns, `SkuMeter` in 1.2).
+pub fn write_cur2_as_aws_focus(cur: &Path, usage_type_column: &str, out: &Path) {
+    duckdb_execute(&format!(
+        "COPY (SELECT \
+           bill_payer_account_id AS BillingAccountId, line_item_usage_account_id AS SubAccountId, \
+           bill_billing_period_start_date AS BillingPeriodStart, \
+           line_item_usage_start_date AS ChargePeriodStart, line_item_usage_end_date AS ChargePeriodEnd, \
+           CASE WHEN line_item_line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Usage' \
+                WHEN line_item_line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') THEN 'Purchase' \
+                WHEN line_item_line_item_type IN ('Tax', 'Credit') THEN line_item_line_item_type \
+                ELSE 'Adjustment' END AS ChargeCategory, \
+           CASE WHEN line_item_line_item_type LIKE 'SavingsPlan%' THEN 'Savings Plan' \
+                WHEN line_item_line_item_type IN ('DiscountedUsage', 'RIFee') THEN 'Reservation' END \
+             AS CommitmentDiscountType, \
+           CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Used' END \
+             AS CommitmentDiscountStatus, \
+           COALESCE(savings_plan_savings_plan_a_r_n, reservation_reservation_a_r_n) AS CommitmentDiscountId, \
+           CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 0 \
+                ELSE line_item_unblended_cost END AS BilledCost, \
+           CASE line_item_line_item_type WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost \
+                WHEN 'DiscountedUsage' THEN reservation_effective_cost ELSE line_item_unblended_cost END AS EffectiveCost, \
+           pricing_public_on_demand_cost AS ListCost, \
+           line_item_product_code AS ServiceName, line_item_product_code AS x_ServiceCode, \
+           line_item_usage_type AS {usage_type_column}, line_item_operation AS x_Operation, \
+           line_item_usage_amount AS ConsumedQuantity, pricing_unit AS ConsumedUnit, \
+           CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Committed' \
+                WHEN line_item_usage_type LIKE '%SpotUsage%' THEN 'Dynamic' ELSE 'Standard' END AS PricingCategory, \
+           product_region_code AS RegionId, line_item_currency_code AS BillingCurrency, 'AWS' AS ProviderName \
+         FROM read_parquet('{}/**/*.parquet') WHERE line_item_line_item_type <> 'SavingsPlanNegation') \
+       TO '{}' (FORMAT parquet)",
+        cur.display(),
+        out.display()
+    ));
 }
 
 /// Runs Python `code` with `duckdb` imported; panics with its error if it
