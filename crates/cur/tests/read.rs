@@ -992,7 +992,6 @@ fn a_focus_file_without_aws_columns_is_eligible_by_the_instance_hours_it_describ
 fn an_aws_focus_export_is_eligible_as_the_cur_it_comes_from() {
     let dir = tempfile::tempdir().unwrap();
     let cur = demo(dir.path());
-    let files = format!("'{}/**/*.parquet'", cur.display());
     let from_cur = eligible_by_family_region(
         &BillingData::open(&[cur.to_string_lossy().into_owned()], None).unwrap(),
     );
