@@ -452,15 +452,17 @@ pub fn focus_select(
     );
     let product_code = aws.or(&aws.service_code, &product_code);
     // Without AWS's usage type and operation, a line's kind is read from its
-    // service, unit and description: an EC2 line is an instance hour (not
-    // Spot) when its description names the instance type, and reads as
-    // BoxUsage of RunInstances; other EC2 lines (volumes, NAT gateways)
-    // get no operation, so no commitment covers them.
+    // service, unit and description: an EC2 line of hours (not Spot) is an
+    // instance hour when its description names the instance type, and
+    // reads as BoxUsage of RunInstances; other EC2 lines (volumes, NAT
+    // gateways) get no operation, so no commitment covers them. A line
+    // without a description (FOCUS allows it to be null) cannot tell, and
+    // is taken for an instance hour of an unknown family.
     let description = col("ChargeDescription", Kind::Text);
     let described = described_instance_type(&description);
     let instance_hour = format!(
         "{service} = 'Amazon Elastic Compute Cloud' AND {unit} IN ('Hours', 'Hrs') AND {pricing} <> 'Dynamic' \
-         AND {described} IS NOT NULL"
+         AND ({described} IS NOT NULL OR {description} IS NULL)"
     );
     let usage_type = format!(
         "CASE WHEN {instance_hour} THEN 'BoxUsage' \

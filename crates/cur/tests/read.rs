@@ -1024,3 +1024,33 @@ fn an_aws_focus_export_is_eligible_as_the_cur_it_comes_from() {
         }
     }
 }
+
+/// A FOCUS file may leave `ChargeDescription` null (or lack it): its EC2
+/// lines of hours (not Spot) then count as instance hours of an unknown
+/// family, as before descriptions were read, rather than as nothing.
+/// DuckDB sums the same lines of the sample with the column dropped.
+#[test]
+fn a_focus_file_without_descriptions_counts_its_ec2_hours_as_instance_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    let focus = real("focus-1.0-sample.csv");
+    let bare = dir.path().join("no-descriptions.parquet");
+    duckdb_execute(&format!(
+        "COPY (SELECT * EXCLUDE (ChargeDescription) FROM read_csv('{focus}', header=true, nullstr='NULL')) \
+         TO '{}' (FORMAT parquet)",
+        bare.display()
+    ));
+    let data = BillingData::open(&[bare.to_string_lossy().into_owned()], None).unwrap();
+    let ours: f64 = eligible_by_family_region(&data).values().map(|v| v.0).sum();
+    let expected = duckdb_scalar(&format!(
+        "SELECT sum(CASE WHEN CommitmentDiscountType IS NULL THEN BilledCost ELSE ListCost END) \
+         FROM read_parquet('{}') \
+         WHERE ProviderName = 'AWS' AND ChargeCategory = 'Usage' \
+           AND COALESCE(CommitmentDiscountStatus, '') <> 'Unused' \
+           AND ((ServiceName = 'Amazon Elastic Compute Cloud' AND ConsumedUnit IN ('Hours', 'Hrs') \
+                 AND PricingCategory <> 'Dynamic') \
+             OR (ServiceName = 'AWS Lambda' AND ConsumedUnit LIKE '%Second%'))",
+        bare.display()
+    ));
+    assert!(expected > 0.0);
+    assert!((ours - expected).abs() < 1e-9, "{ours} against {expected}");
+}
