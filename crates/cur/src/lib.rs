@@ -179,8 +179,16 @@ where
         }
         let found = scan()?;
         if let Some((cache, key)) = &cache {
+            let clock = std::time::Instant::now();
             match (self.encode)(&found) {
-                Ok((schema, batches)) => cache.store(key, &schema, &batches),
+                Ok((schema, batches)) => {
+                    let encoded = clock.elapsed().as_secs_f64();
+                    cache.store(key, &schema, &batches);
+                    tracing::debug!(
+                        "cached: encoded in {encoded:.3} s, stored in {:.3} s",
+                        clock.elapsed().as_secs_f64() - encoded
+                    );
+                }
                 Err(why) => tracing::warn!("could not cache what was scanned: {why}"),
             }
         }
