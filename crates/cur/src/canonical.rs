@@ -383,14 +383,14 @@ impl AwsColumns {
             operation: text("x_Operation"),
         }
     }
+}
 
-    /// `aws`'s value where the file has that column and the line a value
-    /// in it, else `fallback`.
-    fn or(&self, aws: &Option<String>, fallback: &str) -> String {
-        match aws {
-            Some(column) => format!("COALESCE({column}, {fallback})"),
-            None => fallback.to_owned(),
-        }
+/// SQL for the value of AWS's `column` where the file has that column and
+/// the line a value in it, else `fallback`.
+fn aws_or(column: Option<&String>, fallback: &str) -> String {
+    match column {
+        Some(column) => format!("COALESCE({column}, {fallback})"),
+        None => fallback.to_owned(),
     }
 }
 
@@ -450,7 +450,7 @@ pub fn focus_select(
               WHEN 'Amazon Elastic Kubernetes Service' THEN 'AmazonEKS' \
               WHEN 'Amazon Relational Database Service' THEN 'AmazonRDS' ELSE {service} END"
     );
-    let product_code = aws.or(&aws.service_code, &product_code);
+    let product_code = aws_or(aws.service_code.as_ref(), &product_code);
     // Without AWS's usage type and operation, a line's kind is read from its
     // service, unit and description: an EC2 line of hours (not Spot) is an
     // instance hour when its description names the instance type, and
@@ -470,11 +470,11 @@ pub fn focus_select(
                    AND {description} LIKE 'AWS Fargate%' THEN 'Fargate' \
               WHEN {service} = 'AWS Lambda' AND {unit} LIKE '%Second%' THEN 'Lambda-GB-Second' ELSE {unit} END"
     );
-    let usage_type = aws.or(&aws.usage_type, &usage_type);
+    let usage_type = aws_or(aws.usage_type.as_ref(), &usage_type);
     let operation = format!(
         "CASE WHEN {pricing} = 'Dynamic' THEN 'Spot' WHEN {instance_hour} THEN 'RunInstances' END"
     );
-    let operation = aws.or(&aws.operation, &operation);
+    let operation = aws_or(aws.operation.as_ref(), &operation);
     // With AWS's usage type the instance type is in it, as in a CUR.
     let instance_type = match aws.usage_type {
         Some(_) => null_of(Kind::Text).to_owned(),

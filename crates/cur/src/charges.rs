@@ -207,7 +207,7 @@ fn line_costs() -> String {
 }
 
 /// The bill's charge rows and the commitments it holds.
-type Charges = (Vec<ChargeRow>, Vec<CommitmentRow>);
+pub type Charges = (Vec<ChargeRow>, Vec<CommitmentRow>);
 
 /// The commitments' fee lines, as the table `commitment_fees` holds them.
 pub(crate) const COMMITMENT_FEES_SQL: &str = "SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
@@ -239,7 +239,7 @@ impl BillingData {
     /// With a [`crate::SummaryCache`], both are read from it when these
     /// files were read before (see [`crate::charges_cache`]), and stored in
     /// it otherwise.
-    pub fn charges(&self) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), CurError> {
+    pub fn charges(&self) -> Result<Charges, CurError> {
         let cache = self
             .cache
             .as_ref()
@@ -264,7 +264,7 @@ impl BillingData {
     }
 
     /// [`Self::charges`] from the export itself.
-    fn scan_charges(&self) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), CurError> {
+    fn scan_charges(&self) -> Result<Charges, CurError> {
         let clock = std::time::Instant::now();
         // The fee lines' scan needs nothing from the usage's: both run at once.
         let (rows, fees) = rayon::join(

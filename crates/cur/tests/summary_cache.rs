@@ -135,6 +135,18 @@ fn export(dir: &Path, files: &[(&str, &str)]) -> (std::path::PathBuf, std::path:
     (cache, cur)
 }
 
+/// [`export`] of the workshop's October alone, as `export.snappy.parquet`
+/// (a name the tests then rewrite in place).
+fn october_as_export(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    export(
+        dir,
+        &[(
+            "workshop-cur-2018-10.snappy.parquet",
+            "export.snappy.parquet",
+        )],
+    )
+}
+
 #[test]
 fn a_second_look_reads_the_cached_summary_and_answers_as_the_scan_did() {
     let dir = tempfile::tempdir().unwrap();
@@ -164,13 +176,7 @@ fn a_second_look_reads_the_cached_summary_and_answers_as_the_scan_did() {
 #[test]
 fn a_rewritten_added_or_removed_file_is_scanned_afresh() {
     let dir = tempfile::tempdir().unwrap();
-    let (cache, cur) = export(
-        dir.path(),
-        &[(
-            "workshop-cur-2018-10.snappy.parquet",
-            "export.snappy.parquet",
-        )],
-    );
+    let (cache, cur) = october_as_export(dir.path());
     let file = cur.join("export.snappy.parquet");
     let look = |what: &str| {
         let cached = open(&cur, Some(&cache), None);
@@ -369,13 +375,7 @@ fn a_local_csv_rewritten_with_the_same_size_time_and_inode_is_scanned_afresh() {
 #[test]
 fn the_charges_are_cached_beside_the_summary_and_follow_the_files() {
     let dir = tempfile::tempdir().unwrap();
-    let (cache, cur) = export(
-        dir.path(),
-        &[(
-            "workshop-cur-2018-10.snappy.parquet",
-            "export.snappy.parquet",
-        )],
-    );
+    let (cache, cur) = october_as_export(dir.path());
     let entries = || std::fs::read_dir(&cache).unwrap().count();
     let scanned = open(&cur, None, None).charges().unwrap();
     assert!(!scanned.0.is_empty() && !scanned.1.is_empty());
