@@ -102,13 +102,14 @@ impl Combinations {
             .fold(0, |code, (&id, &shift)| code | (u128::from(id) << shift))
     }
 
-    /// The packed combination of each of the rows `kept`, whose key ids are
-    /// `columns`, into `halves` (low, high), in `kept`'s order; false when
-    /// not packing.
+    /// The packed combination of each of a batch's `rows`, whose key ids
+    /// are `columns`, into `halves` (low, high), one per row; false when not
+    /// packing. Every row is packed, kept or not: a column read in order,
+    /// with no index to follow, costs less per row than the kept rows alone.
     pub(super) fn pack(
         &self,
         columns: &[BatchIds<'_>],
-        kept: &[u32],
+        rows: usize,
         halves: &mut [Vec<u64>; 2],
     ) -> bool {
         let Some(packing) = &self.packing else {
@@ -116,7 +117,7 @@ impl Combinations {
         };
         for half in halves.iter_mut() {
             half.clear();
-            half.resize(kept.len(), 0);
+            half.resize(rows, 0);
         }
         for (ids, &shift) in columns.iter().zip(&packing.shifts) {
             let (half, shift) = if shift < 64 {
@@ -124,7 +125,7 @@ impl Combinations {
             } else {
                 (&mut halves[1], shift - 64)
             };
-            ids.pack_into(half, kept, shift);
+            ids.pack_into(half, shift);
         }
         true
     }

@@ -193,29 +193,34 @@ impl BatchIds<'_> {
         }
     }
 
-    /// ORs the id of each row of `rows`, shifted left by `shift`, into
-    /// `codes` (one per row of `rows`).
-    pub(super) fn pack_into(&self, codes: &mut [u64], rows: &[u32], shift: u32) {
+    /// ORs the id of each row, shifted left by `shift`, into `codes` (one
+    /// per row). A null row adds nothing (its id is 0), so a column mostly
+    /// null is walked by its valid rows alone.
+    pub(super) fn pack_into(&self, codes: &mut [u64], shift: u32) {
         match self {
             BatchIds::Rows(ids) => {
-                for (code, &row) in codes.iter_mut().zip(rows) {
-                    *code |= u64::from(ids[row as usize]) << shift;
+                for (code, &id) in codes.iter_mut().zip(ids.iter()) {
+                    *code |= u64::from(id) << shift;
                 }
             }
             BatchIds::Keys { keys, nulls, ids } => match nulls {
                 None => {
-                    for (code, &row) in codes.iter_mut().zip(rows) {
-                        *code |= u64::from(key_id(ids, keys[row as usize])) << shift;
+                    for (code, &key) in codes.iter_mut().zip(keys.iter()) {
+                        *code |= u64::from(key_id(ids, key)) << shift;
                     }
                 }
-                Some(nulls) => {
-                    let valid = nulls.inner();
-                    for (code, &row) in codes.iter_mut().zip(rows) {
-                        let row = row as usize;
-                        let id = key_id(ids, keys[row]) * u32::from(valid.value(row));
-                        *code |= u64::from(id) << shift;
+                Some(nulls) if nulls.null_count() * 4 >= nulls.len() * 3 => {
+                    for row in nulls.valid_indices() {
+                        codes[row] |= u64::from(key_id(ids, keys[row])) << shift;
                     }
                 }
+                Some(nulls) => validity_chunks(Some(nulls), keys.len(), |rows, bits| {
+                    let codes = &mut codes[rows.clone()];
+                    for (j, (code, &key)) in codes.iter_mut().zip(&keys[rows]).enumerate() {
+                        let valid = (bits >> j) & 1;
+                        *code |= (u64::from(key_id(ids, key)) * valid) << shift;
+                    }
+                }),
             },
         }
     }

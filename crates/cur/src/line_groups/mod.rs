@@ -383,7 +383,7 @@ impl Groups {
 pub(crate) struct Grouper {
     layout: &'static Layout,
     numbering: Numbering,
-    /// This batch's kept rows' combinations packed without the flag, in two
+    /// This batch's rows' combinations packed without the flag, in two
     /// halves (see [`Combinations::pack`]).
     codes: [Vec<u64>; 2],
     /// This batch's kept rows: a bit per input that is not null.
@@ -485,7 +485,7 @@ impl Grouper {
         keep.select(&ids[times..], &mut self.kept_ids, &mut self.kept);
         let packed = groups
             .combinations
-            .pack(&ids[1..], &self.kept, &mut self.codes);
+            .pack(&ids[1..], batch.num_rows(), &mut self.codes);
         let flag_key = keys - 1;
         let valid = valid_inputs(&inputs, &self.kept, &mut self.valid);
         let inputs: Vec<&[f64]> = inputs.iter().map(|a| a.values().as_ref()).collect();
@@ -506,7 +506,8 @@ impl Grouper {
             line.valid = valid[i];
             let flag = layout.flag.map(|(_, flag)| u32::from(flag(&line)));
             let combination = if packed {
-                let mut code = (u128::from(self.codes[1][i]) << 64) | u128::from(self.codes[0][i]);
+                let mut code =
+                    (u128::from(self.codes[1][row]) << 64) | u128::from(self.codes[0][row]);
                 if let Some(flag) = flag {
                     code |= groups.combinations.packed(flag_key, flag);
                 }
