@@ -408,6 +408,11 @@ pub struct EstimateArgs {
     /// AWS access, for `s3://` inputs.
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// Only read the lines the estimate's scan reads, group nothing, and
+    /// print how many there were and how long it took, as JSON: what
+    /// reading the export costs alone (for `bench/`; not a user's command).
+    #[arg(long, hide = true, conflicts_with = "pool_cur")]
+    pub scan_only: bool,
 }
 
 /// Where what a scan of an export found is kept between runs.

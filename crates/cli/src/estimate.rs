@@ -59,8 +59,24 @@ pub fn open_billing_with_cache(
 
 /// Runs the estimate and renders it.
 pub fn run(args: &EstimateArgs, format: Format) -> Result<String> {
+    if args.scan_only {
+        return read_scan_only(args);
+    }
     let (json, sections) = compute(args)?;
     Ok(render(format, &json, &sections))
+}
+
+/// `estimate --scan-only`: the estimate's line scan read with no grouping,
+/// uncached, timed from the opened files (`lines`, `seconds`).
+fn read_scan_only(args: &EstimateArgs) -> Result<String> {
+    let data = open_billing(&args.cur, args.input_format, &args.aws)?;
+    let clock = std::time::Instant::now();
+    let lines = data.read_line_scan().map_err(cur_error)?;
+    let json = serde_json::json!({
+        "lines": lines,
+        "seconds": clock.elapsed().as_secs_f64(),
+    });
+    Ok(format!("{json}\n"))
 }
 
 /// Runs the estimate: its JSON (the contract) and its tables.

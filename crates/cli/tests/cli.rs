@@ -766,6 +766,59 @@ fn estimate_reads_the_real_billing_files() {
     }
 }
 
+/// `estimate --scan-only` (the bench's measure of reading alone) reads every
+/// line of the export, as DuckDB counts them, caches nothing and estimates
+/// nothing; a duplicate delivery is read once, as the estimate reads it.
+#[test]
+fn estimate_scan_only_reads_every_line_and_estimates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let workshop = real("workshop-cur-2018-1*.snappy.parquet");
+    let out = Command::new(env!("CARGO_BIN_EXE_orgpool"))
+        .args(["estimate", "--cur", &workshop, "--scan-only"])
+        .env_remove("RUST_LOG")
+        .env("ORGPOOL_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let lines = duckdb_scalar(&format!(
+        "SELECT count(*) FROM read_parquet('{workshop}', union_by_name = true)"
+    ));
+    assert_eq!(j["lines"].as_f64(), Some(lines));
+    assert!(j["seconds"].as_f64().is_some_and(|s| s > 0.0));
+    assert!(j.get("recommendations").is_none());
+    assert!(!cache.exists(), "the scan alone caches nothing");
+
+    // The same October delivered twice: read once.
+    let twice = dir.path().join("twice");
+    for copy in ["a", "b"] {
+        let part = twice.join(copy);
+        std::fs::create_dir_all(&part).unwrap();
+        std::fs::copy(
+            real("workshop-cur-2018-10.snappy.parquet"),
+            part.join("october.snappy.parquet"),
+        )
+        .unwrap();
+    }
+    let (a, b) = (twice.join("a"), twice.join("b"));
+    let out = orgpool(&[
+        "estimate",
+        "--cur",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--scan-only",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let october = duckdb_scalar(&format!(
+        "SELECT count(*) FROM read_parquet('{}')",
+        real("workshop-cur-2018-10.snappy.parquet")
+    ));
+    assert_eq!(j["lines"].as_f64(), Some(october));
+    assert!(stderr(&out).contains("delivered twice"), "{}", stderr(&out));
+}
+
 #[test]
 fn estimate_caches_the_summary_where_told_and_only_when_allowed() {
     let dir = tempfile::tempdir().unwrap();

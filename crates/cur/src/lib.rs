@@ -473,10 +473,47 @@ impl BillingData {
         layout: &'static line_groups::Layout,
         table: &str,
     ) -> Result<Vec<line_groups::LineGroups>, CurError> {
-        type Grouped = Result<line_groups::LineGroups, CurError>;
+        let grouped = self.scan_partitions(
+            &layout.scan_sql(table),
+            move || line_groups::Grouper::new(layout),
+            line_groups::Grouper::add,
+        )?;
+        Ok(grouped
+            .into_iter()
+            .map(line_groups::Grouper::finish)
+            .collect())
+    }
+
+    /// How many lines the estimate's line scan reads, read and decoded as
+    /// the estimate reads them but grouped by nothing: what reading the
+    /// export costs alone. `bench/estimate_vs_duckdb.sh` times it (through
+    /// the hidden `orgpool estimate --scan-only`) beside the whole estimate.
+    pub fn read_line_scan(&self) -> Result<usize, CurError> {
+        let sql = line_groups::ESTIMATE.scan_sql("line_items");
+        let counts = self.scan_partitions(
+            &sql,
+            || 0usize,
+            |lines: &mut usize, batch: &RecordBatch| {
+                *lines += batch.num_rows();
+                Ok(())
+            },
+        )?;
+        Ok(counts.into_iter().sum())
+    }
+
+    /// Runs `sql` with each of its plan's partitions in a task of its own,
+    /// folding each partition's batches into a state that `start` makes,
+    /// by `add`; the states in the partitions' order.
+    fn scan_partitions<T: Send + 'static>(
+        &self,
+        sql: &str,
+        start: impl Fn() -> T + Send + Clone + 'static,
+        add: fn(&mut T, &RecordBatch) -> Result<(), CurError>,
+    ) -> Result<Vec<T>, CurError> {
+        type Folded<T> = Result<T, CurError>;
         let outcome = self.runtime.block_on(async {
             let clock = std::time::Instant::now();
-            let df = self.ctx.sql(&layout.scan_sql(table)).await?;
+            let df = self.ctx.sql(sql).await?;
             let task_context = Arc::new(df.task_ctx());
             let plan = df.create_physical_plan().await?;
             tracing::debug!("line scan planned: {:.3} s", clock.elapsed().as_secs_f64());
@@ -484,18 +521,19 @@ impl BillingData {
                 "line scan plan:\n{}",
                 datafusion::physical_plan::displayable(plan.as_ref()).indent(true)
             );
-            let tasks: Vec<tokio::task::JoinHandle<datafusion::error::Result<Grouped>>> =
+            let tasks: Vec<tokio::task::JoinHandle<datafusion::error::Result<Folded<T>>>> =
                 datafusion::physical_plan::execute_stream_partitioned(plan, task_context)?
                     .into_iter()
                     .enumerate()
                     .map(|(partition, mut stream)| {
+                        let start = start.clone();
                         tokio::spawn(async move {
-                            let mut grouper = line_groups::Grouper::new(layout);
+                            let mut state = start();
                             let mut rows = 0;
                             while let Some(batch) = stream.next().await {
                                 let batch = batch?;
                                 rows += batch.num_rows();
-                                if let Err(e) = grouper.add(&batch) {
+                                if let Err(e) = add(&mut state, &batch) {
                                     return Ok(Err(e));
                                 }
                             }
@@ -503,18 +541,18 @@ impl BillingData {
                                 "line scan partition {partition}: {rows} lines, done at {:.3} s",
                                 clock.elapsed().as_secs_f64()
                             );
-                            Ok(Ok(grouper.finish()))
+                            Ok(Ok(state))
                         })
                     })
                     .collect();
-            let mut grouped = Vec::new();
+            let mut folded = Vec::new();
             for task in tasks {
-                grouped
+                folded
                     .push(task.await.map_err(|e| {
                         datafusion::error::DataFusionError::External(Box::new(e))
                     })??);
             }
-            Ok::<_, datafusion::error::DataFusionError>(grouped)
+            Ok::<_, datafusion::error::DataFusionError>(folded)
         });
         outcome.map_err(|e| self.explain(e))?.into_iter().collect()
     }
