@@ -774,12 +774,10 @@ fn estimate_scan_only_reads_every_line_and_estimates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let workshop = real("workshop-cur-2018-1*.snappy.parquet");
-    let out = Command::new(env!("CARGO_BIN_EXE_orgpool"))
-        .args(["estimate", "--cur", &workshop, "--scan-only"])
-        .env_remove("RUST_LOG")
-        .env("ORGPOOL_CACHE_DIR", &cache)
-        .output()
-        .unwrap();
+    let out = orgpool_env(
+        &["estimate", "--cur", &workshop, "--scan-only"],
+        &[("ORGPOOL_CACHE_DIR", cache.to_string_lossy().into_owned())],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let lines = duckdb_scalar(&format!(

@@ -102,9 +102,9 @@ impl Combinations {
             .fold(0, |code, (&id, &shift)| code | (u128::from(id) << shift))
     }
 
-    /// The packed combination of each of a batch's `rows`, whose key ids
-    /// are `columns`, into `halves` (low, high), one per row; false when not
-    /// packing. Every row is packed, kept or not: a column read in order,
+    /// The packed combination of each row of a batch of `rows` rows, whose
+    /// key ids are `columns`, into `halves` (low, high), one per row; false
+    /// when not packing. Every row is packed, kept or not: a column read in order,
     /// with no index to follow, costs less per row than the kept rows alone.
     pub(super) fn pack(
         &self,
