@@ -87,7 +87,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     let names = account_names(args.org.as_deref())?;
     let data = open_billing_with_cache(&args.cur, args.input_format, &args.aws, args.cache())?;
     lap("opened and checked the billing data");
-    let window = choose_window(&data, args)?;
+    let (window, nothing_eligible) = choose_window(&data, args)?;
     lap("summarized the export (one scan)");
     // Six small queries of the summary, each mostly planning and one pass
     // over it: they run side by side.
@@ -117,6 +117,10 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     let total = total.into_iter().next().unwrap_or_default();
     let series = series.map_err(cur_error)?;
     let mut warnings = data.warnings.clone();
+    if let Some(w) = nothing_eligible {
+        tracing::warn!("{w}");
+        warnings.push(w);
+    }
     let use_known = commitment_use_known(&data, &total);
     if !use_known {
         tracing::warn!("{FOCUS_COMMITMENT_USE}");
@@ -146,7 +150,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     // order does not change the results).
     let (result, backtest) = rayon::join(
         || estimate::recommend(&series, &request),
-        || run_backtest(&data, &window, &request),
+        || run_backtest(&data, &window, &request, use_known),
     );
     let backtest = backtest?;
     lap("optimized the purchase and backtested");
@@ -278,14 +282,25 @@ fn formats(data: &BillingData) -> Vec<&'static str> {
     f
 }
 
-fn choose_window(data: &BillingData, args: &EstimateArgs) -> Result<Window> {
-    let range = data.eligible_range().map_err(cur_error)?;
-    let Some((first, last)) = range else {
-        return Err(BadInput(
-            "the billing data hold no usage that Savings Plans or RIs can cover".to_owned(),
-        )
-        .into());
+/// Said when the data hold usage, but none a commitment may cover.
+const NOTHING_ELIGIBLE: &str = "the billing data hold no usage that Savings Plans or RIs can cover \
+     (EC2 instances, Fargate, Lambda, SageMaker, RDS): there is nothing to buy, and the estimate is zero";
+
+/// The window to estimate over, and a warning when the data hold no
+/// eligible usage: then the window is that of their usage of any kind, and
+/// every figure is zero (a bill of S3 alone is a bill, not bad input). Data
+/// with no usage at all are bad input.
+fn choose_window(data: &BillingData, args: &EstimateArgs) -> Result<(Window, Option<String>)> {
+    let (range, warning) = match data.eligible_range().map_err(cur_error)? {
+        Some(range) => (range, None),
+        None => match data.usage_range().map_err(cur_error)? {
+            Some(range) => (range, Some(NOTHING_ELIGIBLE.to_owned())),
+            None => {
+                return Err(BadInput("the billing data hold no usage lines".to_owned()).into());
+            }
+        },
     };
+    let (first, last) = range;
     let data_end = last + Duration::hours(1);
     let (start, end) = match (args.start, args.end) {
         (Some(s), Some(e)) => (s, e),
@@ -300,15 +315,20 @@ fn choose_window(data: &BillingData, args: &EstimateArgs) -> Result<Window> {
         .unwrap_or(start);
     if end <= start || end <= first || start >= data_end {
         return Err(BadInput(format!(
-            "no billing data between {} and {}; the eligible usage covers {} to {}",
+            "no billing data between {} and {}; the {} covers {} to {}",
             start.format("%Y-%m-%d %H:%M"),
             end.format("%Y-%m-%d %H:%M"),
+            if warning.is_some() {
+                "usage"
+            } else {
+                "eligible usage"
+            },
             first.format("%Y-%m-%d %H:%M"),
             data_end.format("%Y-%m-%d %H:%M")
         ))
         .into());
     }
-    Ok(Window::new(start, end))
+    Ok((Window::new(start, end), warning))
 }
 
 struct Backtest {
@@ -317,7 +337,15 @@ struct Backtest {
 }
 
 /// Recommends on the first half of the window and evaluates on the second.
-fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> Result<Backtest> {
+/// `use_known`: whether the data say how much of the commitments held was
+/// used (see [`commitment_use_known`]); if not, the table's ESR is a dash, as
+/// the headline's.
+fn run_backtest(
+    data: &BillingData,
+    window: &Window,
+    request: &Request<'_>,
+    use_known: bool,
+) -> Result<Backtest> {
     let half = i64::from(window.hours / 2);
     let train_w = Window::new(window.start, window.start + Duration::hours(half));
     let test_w = Window::new(train_w.end, train_w.end + Duration::hours(half));
@@ -373,8 +401,8 @@ fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> R
             r.strategy.clone(),
             money(r.hourly_commitment),
             money(r.realized_savings),
-            percent(r.utilization),
-            percent(esr(r)),
+            share(r.utilization, r.hourly_commitment, true),
+            share(esr(r), test_total.on_demand_equivalent_cost, use_known),
         ]);
     }
     let json = json!({
@@ -410,6 +438,16 @@ fn commitment_use_known(data: &BillingData, total: &Posture) -> bool {
     !(focus && commitments)
 }
 
+/// `x`, a share of `of`, as the tables show it: a dash where it is a share
+/// of nothing, or of what the data do not say (`known` false).
+fn share(x: f64, of: f64, known: bool) -> String {
+    if known && of > 0.0 {
+        percent(x)
+    } else {
+        "-".to_owned()
+    }
+}
+
 /// A posture's coverage, utilization and effective savings rate as the
 /// tables show them: a dash where the share is of nothing (no eligible
 /// usage for coverage and ESR, no commitment held for utilization), which
@@ -425,14 +463,6 @@ impl Shares {
     /// was used (see [`commitment_use_known`]); if not, utilization and ESR
     /// are dashes too.
     fn of(p: &Posture, use_known: bool) -> Self {
-        // A share of nothing, or of what the data do not say, is a dash.
-        let share = |x: f64, of: f64, known: bool| {
-            if known && of > 0.0 {
-                percent(x)
-            } else {
-                "-".to_owned()
-            }
-        };
         let usage = p.on_demand_equivalent_cost;
         Shares {
             coverage: share(p.coverage(), usage, true),
@@ -478,11 +508,7 @@ fn headline(
     add("effective savings rate now", shares.effective_savings_rate);
     add(
         "effective savings rate with the purchase",
-        if use_known {
-            percent(projected_esr)
-        } else {
-            "-".to_owned()
-        },
+        share(projected_esr, total.on_demand_equivalent_cost, use_known),
     );
     add("added savings per month", money(per_month));
     s

@@ -753,17 +753,115 @@ fn estimate_reads_the_real_billing_files() {
             .unwrap()
             > 0.0
     );
-    for file in ["focus-1.0-sample.csv", "legacy-cur-anonymized-2023-11.csv"] {
-        let out = orgpool(&["estimate", "--cur", &real(file)]);
-        let code = out.status.code();
-        // Either an estimate, or the clear statement that nothing is eligible.
-        assert!(
-            code == Some(0)
-                || stderr(&out).contains("no usage that Savings Plans or RIs can cover"),
-            "{file}: {}",
-            stderr(&out)
+    let focus = orgpool(&["estimate", "--cur", &real("focus-1.0-sample.csv")]);
+    assert_eq!(focus.status.code(), Some(0), "{}", stderr(&focus));
+}
+
+/// A bill with usage but none a commitment may cover (the legacy sample: S3
+/// and KMS) is an answer of zero with a warning, not an error: its window is
+/// the last 30 days of its usage, as DuckDB finds them, and it recommends
+/// nothing.
+#[test]
+fn estimate_over_a_bill_with_nothing_eligible_is_zero_with_a_warning() {
+    let legacy = real("legacy-cur-anonymized-2023-11.csv");
+    let out = orgpool(&["estimate", "--cur", &legacy, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no usage that Savings Plans or RIs can cover"),
+        "{}",
+        stderr(&out)
+    );
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let warned = j["inputs"]["warnings"].as_array().unwrap();
+    assert!(
+        warned.iter().any(|w| w
+            .as_str()
+            .is_some_and(|w| w.contains("nothing to buy, and the estimate is zero"))),
+        "{warned:?}"
+    );
+    let from_csv = |expr: &str| {
+        duckdb_scalar(&format!(
+            "SELECT {expr} FROM read_csv('{legacy}', all_varchar = true) \
+             WHERE \"lineItem/LineItemType\" IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')"
+        ))
+    };
+    // The oracle agrees nothing is eligible: no usage of a product a
+    // commitment may cover.
+    let eligible_lines = from_csv(
+        "count(*) FILTER (WHERE \"lineItem/ProductCode\" IN \
+         ('AmazonEC2', 'AmazonECS', 'AmazonEKS', 'AWSLambda', 'AmazonSageMaker', 'AmazonRDS'))",
+    );
+    assert_eq!(eligible_lines, 0.0);
+    let last_hour =
+        from_csv("epoch(date_trunc('hour', max(\"lineItem/UsageStartDate\"::TIMESTAMPTZ)))");
+    let first_hour =
+        from_csv("epoch(date_trunc('hour', min(\"lineItem/UsageStartDate\"::TIMESTAMPTZ)))");
+    let end = last_hour + 3600.0;
+    let start = first_hour.max(end - 30.0 * 86400.0);
+    let epoch = |t: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(t.as_str().unwrap())
+            .unwrap()
+            .timestamp() as f64
+    };
+    assert_eq!(epoch(&j["window"]["end"]), end);
+    assert_eq!(epoch(&j["window"]["start"]), start);
+    assert_eq!(j["window"]["hours"].as_f64(), Some((end - start) / 3600.0));
+    for field in [
+        "on_demand_equivalent_cost",
+        "covered_on_demand_equivalent_cost",
+        "uncovered_on_demand_cost",
+    ] {
+        assert_eq!(
+            j["savings_plans_eligible"][field].as_f64(),
+            Some(0.0),
+            "{field}"
         );
     }
+    assert_eq!(j["current"]["commitment_cost"].as_f64(), Some(0.0));
+    assert_eq!(j["recommendations"], serde_json::json!([]));
+    assert_eq!(j["projected"]["savings_per_month"].as_f64(), Some(0.0));
+
+    // The tables say the same, with a dash for every share of nothing; a
+    // window outside the usage is still bad input.
+    let md = orgpool(&["estimate", "--cur", &legacy, "--format", "markdown"]);
+    assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
+    let headline = markdown_section(&stdout(&md), "Savings estimate");
+    let item = |name: &str| headline.iter().find(|r| r[0] == name).unwrap()[1].clone();
+    assert_eq!(item("added savings per month"), "0.00");
+    for share in [
+        "coverage",
+        "utilization",
+        "effective savings rate now",
+        "effective savings rate with the purchase",
+    ] {
+        assert_eq!(item(share), "-", "{share}");
+    }
+    // The recommendation and both baselines, each committing nothing.
+    let backtest = markdown_section(&stdout(&md), "Backtest");
+    let strategies: Vec<&str> = backtest[2..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        strategies,
+        [
+            "recommended",
+            "baseline_min_hourly",
+            "baseline_average_hourly"
+        ]
+    );
+    for row in &backtest[2..] {
+        assert_eq!(row[1..], ["0.00", "0.00", "-", "-"], "{row:?}");
+    }
+    assert_bad_input(
+        &[
+            "estimate",
+            "--cur",
+            &legacy,
+            "--start",
+            "2020-01-01T00:00:00Z",
+            "--end",
+            "2020-02-01T00:00:00Z",
+        ],
+        "no billing data between 2020-01-01 00:00 and 2020-02-01 00:00; the usage covers",
+    );
 }
 
 /// `estimate --scan-only` (the bench's measure of reading alone) reads every
@@ -1164,12 +1262,14 @@ s3.upload_file({path:?}, "orgpool-cur", "rewritten/cur.snappy.parquet")
         ],
         &env,
     );
-    assert!(
-        legacy.status.code() == Some(0)
-            || stderr(&legacy).contains("no usage that Savings Plans or RIs can cover"),
-        "{}",
-        stderr(&legacy)
+    // Its S3 and KMS usage: nothing eligible, an estimate of zero.
+    assert_eq!(legacy.status.code(), Some(0), "{}", stderr(&legacy));
+    let legacy: serde_json::Value = serde_json::from_str(&stdout(&legacy)).unwrap();
+    assert_eq!(
+        legacy["inputs"]["formats"],
+        serde_json::json!(["legacy-csv"])
     );
+    assert!(legacy["window"]["hours"].as_f64().is_some_and(|h| h > 0.0));
 
     // Bad S3 input: exit 2 with the address and the reason.
     let cases: [(&str, &str); 4] = [
@@ -2819,4 +2919,11 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
     }
     assert_ne!(item("coverage"), "-");
     assert!(stderr(&md).contains("FOCUS files do not say"));
+    // The backtest's ESR rests on today's, which is not known either.
+    let backtest = markdown_section(&stdout(&md), "Backtest");
+    let esr = backtest[0].iter().position(|h| h == "ESR").unwrap();
+    assert!(backtest.len() > 2, "{backtest:?}");
+    for row in &backtest[2..] {
+        assert_eq!(row[esr], "-", "{row:?}");
+    }
 }

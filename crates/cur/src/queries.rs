@@ -760,16 +760,26 @@ const USAGE_SPEND: &str = "CASE line_item_type \
        WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(sp_effective_cost, unblended_cost) \
        WHEN 'DiscountedUsage' THEN COALESCE(ri_effective_cost, unblended_cost) END";
 
+/// Usage lines, as SQL: usage of any product, covered or not.
+const USAGE_TYPES: &str =
+    "line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')";
+
 impl BillingData {
+    /// The first and last hour of usage of any product (not only what a
+    /// commitment may cover), if any: one pass over the export's lines.
+    pub fn usage_range(&self) -> Result<Option<HourRange>, CurError> {
+        let range = self.query(&format!(
+            "SELECT min(usage_hour), max(usage_hour) FROM line_items WHERE {USAGE_TYPES}"
+        ))?;
+        Ok(range
+            .first()
+            .and_then(|b| time_at(b, 0, 0).zip(time_at(b, 1, 0))))
+    }
+
     /// Usage spend per account over the last `days` days of the data (ending
     /// at the end of the last hour with usage), or `None` without usage lines.
     pub fn account_usage(&self, days: u32) -> Result<Option<AccountUsage>, CurError> {
-        const USAGE_TYPES: &str =
-            "line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')";
-        let last = self.query(&format!(
-            "SELECT max(usage_hour) FROM line_items WHERE {USAGE_TYPES}"
-        ))?;
-        let Some(last) = last.first().and_then(|b| time_at(b, 0, 0)) else {
+        let Some((_, last)) = self.usage_range()? else {
             return Ok(None);
         };
         let end = last + chrono::Duration::hours(1);

@@ -366,19 +366,19 @@ pub fn backtest(
                 .sum()
         })
         .collect();
-    if !hourly_cost.is_empty() {
-        let min = hourly_cost.iter().copied().fold(f64::INFINITY, f64::min);
-        let avg = hourly_cost.iter().sum::<f64>() / hourly_cost.len() as f64;
-        for (name, level) in [
-            ("baseline_min_hourly", min),
-            ("baseline_average_hourly", avg),
-        ] {
-            let p = Portfolio {
-                compute: level,
-                ..Portfolio::empty(test.len())
-            };
-            rows.push(row(name, &p));
-        }
+    // No eligible spend to train on: both baselines commit nothing (the
+    // table keeps its three rows).
+    let min = hourly_cost.iter().copied().reduce(f64::min).unwrap_or(0.0);
+    let avg = hourly_cost.iter().sum::<f64>() / hourly_cost.len().max(1) as f64;
+    for (name, level) in [
+        ("baseline_min_hourly", min),
+        ("baseline_average_hourly", avg),
+    ] {
+        let p = Portfolio {
+            compute: level,
+            ..Portfolio::empty(test.len())
+        };
+        rows.push(row(name, &p));
     }
     rows
 }
