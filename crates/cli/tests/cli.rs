@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use orgpool_testkit::{duckdb_rows, duckdb_scalar, real_data as real};
+use orgpool_testkit::{duckdb_execute, duckdb_rows, duckdb_scalar, real_data as real};
 
 /// The summary cache the tests' runs share: in the build's folder, not the
 /// user's home (entries of other builds are never read, and few are kept).
@@ -861,6 +861,19 @@ fn estimate_over_a_bill_with_nothing_eligible_is_zero_with_a_warning() {
             "2020-02-01T00:00:00Z",
         ],
         "no billing data between 2020-01-01 00:00 and 2020-02-01 00:00; the usage covers",
+    );
+
+    // Its tax lines alone: no usage at all is bad input.
+    let dir = tempfile::tempdir().unwrap();
+    let tax_only = dir.path().join("tax-only.csv");
+    duckdb_execute(&format!(
+        "COPY (SELECT * FROM read_csv('{legacy}', all_varchar = true) \
+         WHERE \"lineItem/LineItemType\" = 'Tax') TO '{}' (HEADER)",
+        tax_only.display()
+    ));
+    assert_bad_input(
+        &["estimate", "--cur", tax_only.to_str().unwrap()],
+        "the billing data hold no usage lines",
     );
 }
 
