@@ -594,6 +594,16 @@ const CLASS_RULES: &[ClassRule] = &[
     },
 ];
 
+/// The line item types of usage, of any product, covered or not (CUR 2.0
+/// table dictionary, `line_item_line_item_type`); everything else is a fee,
+/// a tax, a credit or a negation.
+pub(crate) const USAGE_TYPES: [&str; 3] = ["Usage", "SavingsPlanCoveredUsage", "DiscountedUsage"];
+
+/// Usage lines ([`USAGE_TYPES`]), as SQL over the canonical view.
+pub(crate) fn usage_lines() -> String {
+    format!("line_item_type IN ({})", sql_list(&USAGE_TYPES))
+}
+
 pub(crate) fn sql_list(values: &[&str]) -> String {
     values
         .iter()

@@ -760,16 +760,13 @@ const USAGE_SPEND: &str = "CASE line_item_type \
        WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(sp_effective_cost, unblended_cost) \
        WHEN 'DiscountedUsage' THEN COALESCE(ri_effective_cost, unblended_cost) END";
 
-/// Usage lines, as SQL: usage of any product, covered or not.
-const USAGE_TYPES: &str =
-    "line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')";
-
 impl BillingData {
     /// The first and last hour of usage of any product (not only what a
     /// commitment may cover), if any: one pass over the export's lines.
     pub fn usage_range(&self) -> Result<Option<HourRange>, CurError> {
         let range = self.query(&format!(
-            "SELECT min(usage_hour), max(usage_hour) FROM line_items WHERE {USAGE_TYPES}"
+            "SELECT min(usage_hour), max(usage_hour) FROM line_items WHERE {}",
+            crate::canonical::usage_lines()
         ))?;
         Ok(range
             .first()
@@ -786,7 +783,8 @@ impl BillingData {
         let start = end - chrono::Duration::days(i64::from(days));
         let sql = format!(
             "SELECT usage_account_id, sum({USAGE_SPEND}) FROM line_items \
-             WHERE {USAGE_TYPES} AND usage_hour >= {} AND usage_hour < {} GROUP BY 1",
+             WHERE {} AND usage_hour >= {} AND usage_hour < {} GROUP BY 1",
+            crate::canonical::usage_lines(),
             ts(start),
             ts(end)
         );

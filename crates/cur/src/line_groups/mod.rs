@@ -37,6 +37,8 @@ use combinations::Combinations;
 use ids::{BatchIds, IdTest, TextIds, TimeIds};
 
 use crate::CurError;
+// Usage lines: kept when their product is one a commitment may cover.
+use crate::canonical::USAGE_TYPES;
 
 /// A condition on a line's inputs.
 pub(crate) type LineTest = fn(&Line) -> bool;
@@ -132,8 +134,6 @@ pub(crate) enum Keep {
 
 /// Commitment fee lines: every one is kept.
 const FEE_TYPES: [&str; 2] = ["SavingsPlanRecurringFee", "RIFee"];
-/// Usage lines: kept when their product is one a commitment may cover.
-const USAGE_TYPES: [&str; 3] = ["Usage", "SavingsPlanCoveredUsage", "DiscountedUsage"];
 
 impl Layout {
     /// The SQL whose result [`Grouper`] groups: every line of `table` (a view
