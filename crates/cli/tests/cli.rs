@@ -1065,10 +1065,21 @@ fn estimate_bad_input_exits_2_and_says_why() {
     )
     .unwrap();
     let workshop = real("workshop-cur-2018-10.snappy.parquet");
+    // A month whose footer reads well over a page that does not decode.
+    let damaged = dir.path().join("workshop-cur-2018-11.snappy.parquet");
+    orgpool_testkit::corrupt_first_page(
+        &real("workshop-cur-2018-11.snappy.parquet"),
+        "line_item_unblended_cost",
+        &damaged,
+    );
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["estimate", "--cur", "/nonexistent/cur"],
             "no such file",
+        ),
+        (
+            vec!["estimate", "--cur", &workshop, damaged.to_str().unwrap()],
+            "workshop-cur-2018-11.snappy.parquet: not a readable Parquet file (corrupt data in its pages",
         ),
         (
             vec![
@@ -1130,8 +1141,15 @@ fn estimate_reads_s3_in_place_and_agrees_with_the_local_files() {
     let demo = dir.path().join("demo");
     generate_demo(&demo, 6, 1);
     let real_dir = Path::new(&real("README.md")).parent().unwrap().to_owned();
+    let damaged = dir.path().join("damaged.parquet");
+    orgpool_testkit::corrupt_first_page(
+        &real("workshop-cur-2018-11.snappy.parquet"),
+        "line_item_unblended_cost",
+        &damaged,
+    );
     // Upload the demo export as Data Exports lays it out, the three workshop
-    // months, a gzip copy of the legacy CSV, and one corrupt Parquet object.
+    // months, a gzip copy of the legacy CSV, one corrupt Parquet object, and
+    // one whose footer reads well over a page that does not decode.
     let listed = moto.boto3(&format!(
         r#"
 import boto3, gzip, os
@@ -1149,10 +1167,12 @@ for m in ("10", "11", "12"):
 with open(os.path.join(real, "legacy-cur-anonymized-2023-11.csv"), "rb") as f:
     s3.put_object(Bucket="orgpool-cur", Key="legacy/cur-2023-11.csv.gz", Body=gzip.compress(f.read()))
 s3.put_object(Bucket="orgpool-cur", Key="broken/part-0.parquet", Body=b"PAR1 not really")
+s3.upload_file({damaged:?}, "orgpool-cur", "damaged/part-0.parquet")
 print(sum(1 for _ in s3.list_objects_v2(Bucket="orgpool-cur")["Contents"]))
 "#,
         demo = demo.to_str().unwrap(),
-        real = real_dir.to_str().unwrap()
+        real = real_dir.to_str().unwrap(),
+        damaged = damaged.to_str().unwrap()
     ));
     assert!(listed.trim().parse::<u32>().unwrap() >= 6, "{listed}");
     let env = moto.env();
@@ -1285,8 +1305,12 @@ s3.upload_file({path:?}, "orgpool-cur", "rewritten/cur.snappy.parquet")
     assert!(legacy["window"]["hours"].as_f64().is_some_and(|h| h > 0.0));
 
     // Bad S3 input: exit 2 with the address and the reason.
-    let cases: [(&str, &str); 4] = [
+    let cases: [(&str, &str); 5] = [
         ("s3://no-such-bucket/x", "s3://no-such-bucket/x"),
+        (
+            "s3://orgpool-cur/damaged/",
+            "s3://orgpool-cur/damaged/part-0.parquet: not a readable Parquet file (corrupt data in its pages",
+        ),
         ("s3://orgpool-cur/nothing-here/", "no billing objects"),
         (
             "s3://orgpool-cur/broken/",

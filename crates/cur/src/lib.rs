@@ -238,6 +238,21 @@ fn text_value_checks(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
     checks
 }
 
+/// Whether an engine error `message` may come from Parquet pages that do
+/// not decode: the Parquet reader's own errors and its decompressors'.
+fn is_page_error(message: &str) -> bool {
+    const SIGNS: [&str; 7] = [
+        "Parquet error",
+        "Parquet argument error",
+        "snappy",
+        "gzip",
+        "zstd",
+        "lz4",
+        "brotli",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
 /// Something built once per session (see [`BillingData::build_once`]).
 type BuiltOnce<T = ()> = std::sync::OnceLock<Result<T, (bool, String)>>;
 
@@ -652,6 +667,11 @@ impl BillingData {
             self.locate_bad_text_value().unwrap_or_else(|| {
                 CurError::BadInput(format!("bad value in the billing data: {message}"))
             })
+        } else if let Some(corrupt) = is_page_error(&message)
+            .then(|| self.locate_corrupt_parquet())
+            .flatten()
+        {
+            corrupt
         } else if message.contains("Parser error") || message.contains("Parquet error") {
             CurError::BadInput(format!("bad value in the billing data: {message}"))
         } else {
@@ -722,6 +742,47 @@ impl BillingData {
             let _ = self.ctx.deregister_table(name.as_str());
             if let Err(e) = checked {
                 return Some(e);
+            }
+        }
+        None
+    }
+
+    /// The error naming the Parquet file whose pages cannot be read: a
+    /// footer that reads well over data that do not decode (a bad block of
+    /// a compressed page, a dictionary index past the dictionary, a damaged
+    /// page header). Each file is read whole, every column, until one fails;
+    /// this runs only once a query has failed, so good files cost nothing.
+    fn locate_corrupt_parquet(&self) -> Option<CurError> {
+        let parquet = self.files.iter().filter(|f| !f.format.is_csv());
+        for (i, file) in parquet.enumerate() {
+            let Some(schema) = file.schema.as_deref() else {
+                continue;
+            };
+            let name = format!("page_check_{i}");
+            if self
+                .register_parquet(&name, std::slice::from_ref(file), schema)
+                .is_err()
+            {
+                continue;
+            }
+            let read = self.runtime.block_on(async {
+                let mut stream = self
+                    .ctx
+                    .sql(&format!("SELECT * FROM {name}"))
+                    .await?
+                    .execute_stream()
+                    .await?;
+                while let Some(batch) = stream.next().await {
+                    batch?;
+                }
+                Ok::<_, datafusion::error::DataFusionError>(())
+            });
+            let _ = self.ctx.deregister_table(name.as_str());
+            if let Err(e) = read {
+                return Some(CurError::BadInput(format!(
+                    "{}: not a readable Parquet file (corrupt data in its pages; fetch or export it again): {e}",
+                    file.path.display()
+                )));
             }
         }
         None
@@ -1060,4 +1121,31 @@ fn text_pairs(batches: &[RecordBatch]) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_page_error;
+
+    /// The engine errors the reader gave for damaged pages of a workshop
+    /// file (a bad block inside a snappy page, a dictionary index past its
+    /// dictionary, a damaged page header) send the error to the locator;
+    /// others do not.
+    #[test]
+    fn page_errors_are_told_from_other_engine_errors() {
+        let pages = [
+            "Arrow error: Parquet argument error: External: snappy: corrupt input \
+             (expected valid offset but got offset 63033; dst position: 6)",
+            "Arrow error: Parquet argument error: Parquet error: dictionary index out of bounds: \
+             the len is 4920 but the index is 5000",
+            "Arrow error: Parquet argument error: Parquet error: Unexpected struct field type 14",
+        ];
+        assert!(pages.iter().all(|m| is_page_error(m)));
+        let others = [
+            "Cast error: Cannot cast string 'lots' to value of Float64 type",
+            "Schema error: No field named x",
+            "Resources exhausted: Failed to allocate",
+        ];
+        assert!(others.iter().all(|m| !is_page_error(m)));
+    }
 }

@@ -530,6 +530,40 @@ fn a_bad_number_a_parquet_cur_stores_as_text_is_refused_with_file_column_and_val
     );
 }
 
+#[test]
+fn parquet_pages_that_do_not_decode_are_refused_naming_the_file() {
+    // Two workshop months; in the second, the first page of a column every
+    // question reads is damaged behind a footer that reads well.
+    let dir = tempfile::tempdir().unwrap();
+    let good = "workshop-cur-2018-10.snappy.parquet";
+    let damaged = "workshop-cur-2018-11.snappy.parquet";
+    std::fs::copy(real(good), dir.path().join(good)).unwrap();
+    orgpool_testkit::corrupt_first_page(
+        &real(damaged),
+        "line_item_unblended_cost",
+        &dir.path().join(damaged),
+    );
+    // Opening reads footers only: both files open.
+    let data = BillingData::open(&[dir.path().to_string_lossy().into_owned()], None).unwrap();
+    let e = data
+        .query("SELECT sum(unblended_cost) FROM line_items")
+        .expect_err("pages that do not decode must be refused");
+    assert!(e.is_bad_input(), "{e}");
+    let message = e.to_string();
+    let named = format!("{damaged}: not a readable Parquet file (corrupt data in its pages");
+    assert!(message.contains(&named), "{message}");
+    assert!(!message.contains(good), "{message}");
+    // The good month alone reads, and its total is DuckDB's.
+    std::fs::remove_file(dir.path().join(damaged)).unwrap();
+    let data = BillingData::open(&[dir.path().to_string_lossy().into_owned()], None).unwrap();
+    let ours = scalar(&data, "SELECT sum(unblended_cost) FROM line_items");
+    let duck = duckdb_scalar(&format!(
+        "SELECT sum(line_item_unblended_cost) FROM read_parquet('{}')",
+        real(good)
+    ));
+    assert!((ours - duck).abs() < 1e-6, "{ours} against DuckDB's {duck}");
+}
+
 /// Idle EC2 Instance Savings Plans are split by the family and region their
 /// fee lines name, adding up to the plans' idle total; an export without
 /// those two columns still reports the total, with no part it could lend.

@@ -133,6 +133,27 @@ pub fn real_data(name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
 }
 
+/// Copies the Parquet file `src` to `dst` with the page header of `column`'s
+/// first data page (in its first row group) overwritten: the footer still
+/// reads well, but reading that column's pages fails. The page is found by
+/// DuckDB's `parquet_metadata`, independently of the reader under test.
+pub fn corrupt_first_page(src: &str, column: &str, dst: &Path) {
+    let rows = duckdb_rows(&format!(
+        "SELECT data_page_offset FROM parquet_metadata('{src}') \
+         WHERE row_group_id = 0 AND path_in_schema = '{column}'"
+    ));
+    let offset: usize = rows
+        .first()
+        .and_then(|r| r[0].as_deref())
+        .unwrap_or_else(|| panic!("{src} has no column {column}"))
+        .parse()
+        .unwrap();
+    let mut bytes = std::fs::read(src).unwrap();
+    // 0xFF is no valid field header in Thrift's compact protocol.
+    bytes[offset..offset + 16].fill(0xFF);
+    std::fs::write(dst, bytes).unwrap();
+}
+
 /// A real `moto_server` (from the test venv) on a free loopback port, stopped
 /// when dropped. Tests talk to it with the AWS SDK (`--endpoint-url`) and set it
 /// up with boto3 through [`MotoServer::boto3`].
