@@ -853,13 +853,18 @@ impl BillingData {
         for (column, kind) in checks {
             let quoted = format!("\"{}\"", column.replace('"', "\"\""));
             let value = format!("NULLIF(NULLIF({quoted}, ''), 'NULL')");
-            let target = if kind == canonical::Kind::Time {
-                "TIMESTAMP"
+            // A number must be finite: an amount of `NaN` or `inf` (or one
+            // that overflows, `1e999`) parses, but no bill holds one.
+            let unreadable = if kind == canonical::Kind::Time {
+                format!("TRY_CAST({value} AS TIMESTAMP) IS NULL")
             } else {
-                "DOUBLE"
+                let number = format!("TRY_CAST({value} AS DOUBLE)");
+                format!(
+                    "{number} IS NULL OR isnan({number}) OR abs({number}) = CAST('inf' AS DOUBLE)"
+                )
             };
             let sql = format!(
-                "SELECT {quoted} FROM {table} WHERE {value} IS NOT NULL AND TRY_CAST({value} AS {target}) IS NULL LIMIT 1"
+                "SELECT {quoted} FROM {table} WHERE {value} IS NOT NULL AND ({unreadable}) LIMIT 1"
             );
             let batches = self
                 .query(&sql)
@@ -868,7 +873,7 @@ impl BillingData {
                 let what = if kind == canonical::Kind::Time {
                     "a timestamp"
                 } else {
-                    "a number"
+                    "a finite number"
                 };
                 return Err(CurError::BadInput(format!(
                     "{}: column {column}: {bad:?} is not {what}",

@@ -213,6 +213,26 @@ fn bad_input_is_refused_with_file_column_and_reason() {
         e.contains("bad-number.csv") && e.contains("lineItem/UnblendedCost") && e.contains("12,5x"),
         "{e}"
     );
+    // Numbers that parse but are no amount: not a number, infinite, or
+    // too large for a double.
+    for (i, value) in ["NaN", "-inf", "Infinity", "1e999"].into_iter().enumerate() {
+        let mut bad = lines.clone();
+        let mut fields: Vec<String> = parse_csv_line(&bad[5]);
+        fields[cost_col] = value.to_owned();
+        bad[5] = fields
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect::<Vec<_>>()
+            .join(",");
+        let path = d.join(format!("non-finite-{i}.csv"));
+        std::fs::write(&path, bad.join("\n")).unwrap();
+        let e = open_err(&[&path]);
+        let said = format!("lineItem/UnblendedCost: \"{value}\" is not a finite number");
+        assert!(
+            e.contains(&format!("non-finite-{i}.csv")) && e.contains(&said),
+            "{e}"
+        );
+    }
 
     // A missing column.
     let drop_col = header
