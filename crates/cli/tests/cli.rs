@@ -208,6 +208,13 @@ fn an_unwritable_output_exits_1_and_names_the_path() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("plain-file"), "{}", stderr(&out));
+    // The cause once, after the path.
+    assert_eq!(
+        stderr(&out).matches("Not a directory").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -1676,6 +1683,13 @@ fn org_show_refuses_bad_bundles_naming_the_file() {
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
         assert!(stderr(&out).contains(expected), "{name}: {}", stderr(&out));
         assert!(stderr(&out).contains(&name), "{name}: {}", stderr(&out));
+        // The reason once, not again as its own cause.
+        assert_eq!(
+            stderr(&out).replace(&name, "").matches(expected).count(),
+            1,
+            "{name}: {}",
+            stderr(&out)
+        );
     }
     let truncated = dir.path().join("cut.json");
     let text = std::fs::read_to_string(&good).unwrap();

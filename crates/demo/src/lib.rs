@@ -68,8 +68,9 @@ pub enum DemoError {
     /// Bad arguments.
     #[error("{0}")]
     InvalidArgument(String),
-    /// A file could not be written.
-    #[error("cannot write {path}: {source}")]
+    /// A file could not be written (its cause, `source`, follows the
+    /// message where the error's causes are listed).
+    #[error("cannot write {path}")]
     Io {
         /// The file.
         path: PathBuf,

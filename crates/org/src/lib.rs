@@ -31,12 +31,14 @@ pub use orgpool_model::OrgBundle;
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
     /// The bundle file is not a valid bundle (the user's input).
-    #[error("{path}: {source}")]
+    // Not `source`: the message says it already, and a source would be
+    // printed a second time where the error's causes are listed.
+    #[error("{path}: {problem}")]
     BadBundle {
         /// The file.
         path: String,
         /// What is wrong with it.
-        source: orgpool_model::BundleError,
+        problem: orgpool_model::BundleError,
     },
     /// An input file could not be read (the user's input: a wrong path or
     /// missing permission).
@@ -87,9 +89,9 @@ pub fn read_bundle(path: &Path) -> Result<OrgBundle, OrgError> {
         path: path.display().to_string(),
         source,
     })?;
-    let bad = |source| OrgError::BadBundle {
+    let bad = |problem| OrgError::BadBundle {
         path: path.display().to_string(),
-        source,
+        problem,
     };
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
         let format_ok = value.get("format").and_then(|v| v.as_str())
@@ -100,9 +102,9 @@ pub fn read_bundle(path: &Path) -> Result<OrgBundle, OrgError> {
             schema_check(&value).map_err(|m| bad(orgpool_model::BundleError::Malformed(m)))?;
         }
     }
-    OrgBundle::from_json(&text).map_err(|source| OrgError::BadBundle {
+    OrgBundle::from_json(&text).map_err(|problem| OrgError::BadBundle {
         path: path.display().to_string(),
-        source,
+        problem,
     })
 }
 
