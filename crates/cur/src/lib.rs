@@ -727,24 +727,9 @@ impl BillingData {
             .files
             .iter()
             .filter(|f| !f.format.is_csv() && !text_value_checks(f).is_empty());
-        for (i, file) in suspects.enumerate() {
-            let Some(schema) = file.schema.as_deref() else {
-                continue;
-            };
-            let name = format!("text_value_check_{i}");
-            if self
-                .register_parquet(&name, std::slice::from_ref(file), schema)
-                .is_err()
-            {
-                continue;
-            }
-            let checked = self.check_text_values(&name, file);
-            let _ = self.ctx.deregister_table(name.as_str());
-            if let Err(e) = checked {
-                return Some(e);
-            }
-        }
-        None
+        self.first_failing_file(suspects, |table, file| {
+            self.check_text_values(table, file).err()
+        })
     }
 
     /// The error naming the Parquet file whose pages cannot be read: a
@@ -754,21 +739,11 @@ impl BillingData {
     /// this runs only once a query has failed, so good files cost nothing.
     fn locate_corrupt_parquet(&self) -> Option<CurError> {
         let parquet = self.files.iter().filter(|f| !f.format.is_csv());
-        for (i, file) in parquet.enumerate() {
-            let Some(schema) = file.schema.as_deref() else {
-                continue;
-            };
-            let name = format!("page_check_{i}");
-            if self
-                .register_parquet(&name, std::slice::from_ref(file), schema)
-                .is_err()
-            {
-                continue;
-            }
+        self.first_failing_file(parquet, |table, file| {
             let read = self.runtime.block_on(async {
                 let mut stream = self
                     .ctx
-                    .sql(&format!("SELECT * FROM {name}"))
+                    .sql(&format!("SELECT * FROM {table}"))
                     .await?
                     .execute_stream()
                     .await?;
@@ -777,12 +752,38 @@ impl BillingData {
                 }
                 Ok::<_, datafusion::error::DataFusionError>(())
             });
-            let _ = self.ctx.deregister_table(name.as_str());
-            if let Err(e) = read {
-                return Some(CurError::BadInput(format!(
+            read.err().map(|e| {
+                CurError::BadInput(format!(
                     "{}: not a readable Parquet file (corrupt data in its pages; fetch or export it again): {e}",
                     file.path.display()
-                )));
+                ))
+            })
+        })
+    }
+
+    /// Registers each Parquet file of `files` alone as a table, in turn,
+    /// and returns the first error `check` finds in one (given the table's
+    /// name and the file). A file that cannot be registered is skipped.
+    fn first_failing_file<'a>(
+        &self,
+        files: impl Iterator<Item = &'a SourceFile>,
+        check: impl Fn(&str, &SourceFile) -> Option<CurError>,
+    ) -> Option<CurError> {
+        for (i, file) in files.enumerate() {
+            let Some(schema) = file.schema.as_deref() else {
+                continue;
+            };
+            let name = format!("file_check_{i}");
+            if self
+                .register_parquet(&name, std::slice::from_ref(file), schema)
+                .is_err()
+            {
+                continue;
+            }
+            let found = check(&name, file);
+            let _ = self.ctx.deregister_table(name.as_str());
+            if found.is_some() {
+                return found;
             }
         }
         None
