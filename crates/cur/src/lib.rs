@@ -253,6 +253,28 @@ fn is_page_error(message: &str) -> bool {
     SIGNS.iter().any(|sign| message.contains(sign))
 }
 
+/// What the CSV reader found wrong with a file's structure (a line with
+/// too few or too many fields, as a file cut short has), from an engine
+/// error `message`.
+fn csv_structure_error(message: &str) -> Option<&str> {
+    const SIGN: &str = "Csv error: ";
+    message
+        .find(SIGN)
+        .map(|at| message[at + SIGN.len()..].trim())
+}
+
+/// What the gzip decoder found wrong with a compressed CSV (a stream cut
+/// short, a damaged block), from an engine error `message`.
+fn gzip_stream_error(message: &str) -> Option<&str> {
+    const SIGN: &str = "Io error: ";
+    let at = message.find(SIGN)?;
+    let detail = message[at + SIGN.len()..].trim();
+    ["deflate", "gzip", "checksum"]
+        .iter()
+        .any(|sign| detail.contains(sign))
+        .then_some(detail)
+}
+
 /// Something built once per session (see [`BillingData::build_once`]).
 type BuiltOnce<T = ()> = std::sync::OnceLock<Result<T, (bool, String)>>;
 
@@ -672,6 +694,12 @@ impl BillingData {
             .flatten()
         {
             corrupt
+        } else if let Some(detail) = csv_structure_error(&message) {
+            CurError::BadInput(format!("not a well-formed CSV file: {detail}"))
+        } else if let Some(detail) = gzip_stream_error(&message) {
+            CurError::BadInput(format!(
+                "not a readable gzip file (cut short or damaged; fetch or export it again): {detail}"
+            ))
         } else if message.contains("Parser error") || message.contains("Parquet error") {
             CurError::BadInput(format!("bad value in the billing data: {message}"))
         } else {
@@ -1131,7 +1159,7 @@ fn text_pairs(batches: &[RecordBatch]) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_page_error;
+    use super::{csv_structure_error, gzip_stream_error, is_page_error};
 
     /// The engine errors the reader gave for damaged pages of a workshop
     /// file (a bad block inside a snappy page, a dictionary index past its
@@ -1153,5 +1181,21 @@ mod tests {
             "Resources exhausted: Failed to allocate",
         ];
         assert!(others.iter().all(|m| !is_page_error(m)));
+    }
+
+    #[test]
+    fn csv_structure_and_gzip_stream_errors_are_told_apart() {
+        let fields =
+            "Arrow error: Csv error: incorrect number of fields for line 861, expected 94 got 52";
+        assert_eq!(
+            csv_structure_error(fields),
+            Some("incorrect number of fields for line 861, expected 94 got 52")
+        );
+        assert_eq!(gzip_stream_error(fields), None);
+        let cut = "Arrow error: Io error: incomplete deflate stream";
+        assert_eq!(gzip_stream_error(cut), Some("incomplete deflate stream"));
+        assert_eq!(csv_structure_error(cut), None);
+        let disk = "Arrow error: Io error: No space left on device (os error 28)";
+        assert_eq!(gzip_stream_error(disk), None);
     }
 }

@@ -301,6 +301,41 @@ fn bad_input_is_refused_with_file_column_and_reason() {
     let truncated = d.join("truncated.parquet");
     std::fs::write(&truncated, &original[..original.len() / 2]).unwrap();
     assert!(open_err(&[&truncated]).contains("truncated.parquet"));
+    // A CSV cut short in the middle of a line, plain and compressed.
+    let cut = &legacy[..legacy.len() * 2 / 3];
+    let cut = &cut[..cut.rfind(',').unwrap()];
+    let truncated_csv = d.join("truncated.csv");
+    std::fs::write(&truncated_csv, cut).unwrap();
+    let e = open_err(&[&truncated_csv]);
+    assert!(
+        e.starts_with(&format!(
+            "{}: not a well-formed CSV file: ",
+            truncated_csv.display()
+        )) && e.contains("incorrect number of fields")
+            && !e.contains("query failed"),
+        "{e}"
+    );
+    let gzipped = gzip(legacy.as_bytes());
+    let truncated_gz = d.join("truncated.csv.gz");
+    std::fs::write(&truncated_gz, &gzipped[..gzipped.len() / 2]).unwrap();
+    let e = open_err(&[&truncated_gz]);
+    let unreadable_gzip =
+        "not a readable gzip file (cut short or damaged; fetch or export it again)";
+    assert!(
+        e.starts_with(&format!("{}: {unreadable_gzip}", truncated_gz.display())),
+        "{e}"
+    );
+    // Whole, but its checksum does not match what it holds.
+    let mut damaged = gzip(legacy.as_bytes());
+    let crc = damaged.len() - 6;
+    damaged[crc] ^= 0xff;
+    let bad_checksum = d.join("checksum.csv.gz");
+    std::fs::write(&bad_checksum, damaged).unwrap();
+    let e = open_err(&[&bad_checksum]);
+    assert!(
+        e.starts_with(&format!("{}: {unreadable_gzip}", bad_checksum.display())),
+        "{e}"
+    );
     assert!(open_err(&[&d.join("nope")]).contains("no such file"));
     let nothing = d.join("nothing");
     std::fs::create_dir_all(&nothing).unwrap();
@@ -1107,4 +1142,12 @@ fn a_focus_file_without_descriptions_counts_its_ec2_hours_as_instance_hours() {
     ));
     assert!(expected > 0.0);
     assert!((ours - expected).abs() < 1e-9, "{ours} against {expected}");
+}
+
+/// `bytes`, gzip-compressed in memory.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
 }
