@@ -257,22 +257,24 @@ fn is_page_error(message: &str) -> bool {
 /// too few or too many fields, as a file cut short has), from an engine
 /// error `message`.
 fn csv_structure_error(message: &str) -> Option<&str> {
-    const SIGN: &str = "Csv error: ";
-    message
-        .find(SIGN)
-        .map(|at| message[at + SIGN.len()..].trim())
+    detail_after(message, "Csv error: ")
 }
 
 /// What the gzip decoder found wrong with a compressed CSV (a stream cut
 /// short, a damaged block), from an engine error `message`.
 fn gzip_stream_error(message: &str) -> Option<&str> {
-    const SIGN: &str = "Io error: ";
-    let at = message.find(SIGN)?;
-    let detail = message[at + SIGN.len()..].trim();
-    ["deflate", "gzip", "checksum"]
-        .iter()
-        .any(|sign| detail.contains(sign))
-        .then_some(detail)
+    detail_after(message, "Io error: ").filter(|detail| {
+        ["deflate", "gzip", "checksum"]
+            .iter()
+            .any(|sign| detail.contains(sign))
+    })
+}
+
+/// The part of an engine error `message` after its cause's `label`.
+fn detail_after<'a>(message: &'a str, label: &str) -> Option<&'a str> {
+    message
+        .find(label)
+        .map(|at| message[at + label.len()..].trim())
 }
 
 /// Something built once per session (see [`BillingData::build_once`]).
