@@ -1079,10 +1079,21 @@ fn estimate_bad_input_exits_2_and_says_why() {
         "line_item_unblended_cost",
         &damaged,
     );
+    // A month whose unblended costs are all NaN, as Parquet may store them.
+    let nan = dir.path().join("nan.parquet");
+    duckdb_execute(&format!(
+        "COPY (SELECT * REPLACE ('NaN'::DOUBLE AS line_item_unblended_cost) \
+         FROM read_parquet('{workshop}')) TO '{}' (FORMAT parquet)",
+        nan.display()
+    ));
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["estimate", "--cur", "/nonexistent/cur"],
             "no such file",
+        ),
+        (
+            vec!["estimate", "--cur", nan.to_str().unwrap()],
+            "nan.parquet: column line_item_unblended_cost: NaN is not a finite number",
         ),
         (
             vec!["estimate", "--cur", &workshop, damaged.to_str().unwrap()],

@@ -207,6 +207,32 @@ fn text_value_checks(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
                     .is_ok_and(|f| dictionary_text::is_text(f.data_type()))
             })
     };
+    let mut checks = number_and_time_columns(file);
+    checks.retain(|(name, _)| is_text(name));
+    checks
+}
+
+/// The numeric columns of a Parquet `file` stored as floating point, which
+/// may hold a NaN or an infinity (a CSV's are text, checked when opened).
+fn float_columns(file: &SourceFile) -> Vec<String> {
+    let Some(schema) = file.schema.as_ref().filter(|_| !file.format.is_csv()) else {
+        return Vec::new();
+    };
+    number_and_time_columns(file)
+        .into_iter()
+        .filter(|(name, kind)| {
+            *kind == canonical::Kind::Number
+                && schema
+                    .field_with_name(name)
+                    .is_ok_and(|f| f.data_type().is_floating())
+        })
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// The columns of `file` that the canonical view reads as numbers or
+/// times, with the kind of value each must hold.
+fn number_and_time_columns(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
     let mut checks = Vec::new();
     if file.format.is_focus() {
         for name in [
@@ -234,7 +260,7 @@ fn text_value_checks(file: &SourceFile) -> Vec<(String, canonical::Kind)> {
             }
         }
     }
-    checks.retain(|(name, _)| file.columns.iter().any(|c| c == name) && is_text(name));
+    checks.retain(|(name, _)| file.columns.iter().any(|c| c == name));
     checks
 }
 
@@ -517,10 +543,21 @@ impl BillingData {
             move || line_groups::Grouper::new(layout),
             line_groups::Grouper::add,
         )?;
-        Ok(grouped
+        let groups: Vec<line_groups::LineGroups> = grouped
             .into_iter()
             .map(line_groups::Grouper::finish)
-            .collect())
+            .collect();
+        if groups.iter().all(line_groups::LineGroups::all_finite) {
+            return Ok(groups);
+        }
+        // A NaN or an infinity read from a Parquet number makes its group's
+        // sums so; finite amounts that overflow do too. Neither is a bill.
+        Err(self.locate_non_finite_number().unwrap_or_else(|| {
+            CurError::BadInput(
+                "the billing data's amounts add up past a double's range (is one of them near 1e308?)"
+                    .to_owned(),
+            )
+        }))
     }
 
     /// How many lines the estimate's line scan reads, read and decoded as
@@ -759,6 +796,30 @@ impl BillingData {
             .filter(|f| !f.format.is_csv() && !text_value_checks(f).is_empty());
         self.first_failing_file(suspects, |table, file| {
             self.check_text_values(table, file).err()
+        })
+    }
+
+    /// The error naming the Parquet file, the column and the value behind a
+    /// sum that is not finite: a NaN or an infinity stored as a floating
+    /// point number, which Parquet allows and no bill holds. (Checked only
+    /// once a scan's sums are not finite, so good files cost nothing; a
+    /// CSV's are checked when opened.)
+    fn locate_non_finite_number(&self) -> Option<CurError> {
+        let suspects = self.files.iter().filter(|f| !float_columns(f).is_empty());
+        self.first_failing_file(suspects, |table, file| {
+            float_columns(file).into_iter().find_map(|column| {
+                let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+                let sql = format!(
+                    "SELECT {quoted} FROM {table} \
+                     WHERE isnan({quoted}) OR abs({quoted}) = CAST('inf' AS DOUBLE) LIMIT 1"
+                );
+                let batches = self.query(&sql).ok()?;
+                let bad = first_text(&batches)?;
+                Some(CurError::BadInput(format!(
+                    "{}: column {column}: {bad} is not a finite number",
+                    file.path.display()
+                )))
+            })
         })
     }
 

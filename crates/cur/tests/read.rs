@@ -1151,3 +1151,81 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
 }
+
+/// `source` copied to `out` with `column` set to `value` (a DuckDB double
+/// such as `'NaN'::DOUBLE`) on the one EC2 instance hour of line type
+/// `Usage` with the smallest line id: a line every estimate reads.
+fn poison_one_instance_hour(source: &str, column: &str, value: &str, out: &Path) {
+    let instance_hour = "line_item_line_item_type = 'Usage' \
+        AND line_item_usage_type LIKE '%BoxUsage%' AND line_item_unblended_cost > 0";
+    duckdb_execute(&format!(
+        "COPY (SELECT * REPLACE (CASE WHEN identity_line_item_id = \
+              (SELECT min(identity_line_item_id) FROM read_parquet('{source}') WHERE {instance_hour}) \
+              AND {instance_hour} THEN {value} ELSE {column} END AS {column}) \
+         FROM read_parquet('{source}')) TO '{}' (FORMAT parquet)",
+        out.display()
+    ));
+}
+
+/// A Parquet amount that is NaN or infinite (Parquet stores them; no bill
+/// holds one) is refused by the estimate's summary and by the pro forma's
+/// charges alike, naming the file, the column and the value, even beside a
+/// good file; before, it was summed into every figure it touched. The same
+/// months intact read, so the check costs good files nothing but a look at
+/// the sums.
+#[test]
+fn a_parquet_amount_that_is_nan_or_infinite_is_refused_with_file_column_and_value() {
+    use orgpool_cur::queries::Dimension;
+    let good = "workshop-cur-2018-10.snappy.parquet";
+    let source = real("workshop-cur-2018-11.snappy.parquet");
+    let cases = [
+        ("line_item_unblended_cost", "'NaN'::DOUBLE", "NaN"),
+        ("pricing_public_on_demand_cost", "'inf'::DOUBLE", "inf"),
+        ("line_item_unblended_cost", "'-inf'::DOUBLE", "-inf"),
+    ];
+    for (column, value, shown) in cases {
+        // Two deliveries: the good month as AWS wrote it, the other as
+        // DuckDB rewrote it (its times in another unit).
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("poisoned.snappy.parquet");
+        poison_one_instance_hour(&source, column, value, &bad);
+        let inputs = [real(good), bad.to_string_lossy().into_owned()];
+        let expected =
+            format!("poisoned.snappy.parquet: column {column}: {shown} is not a finite number");
+
+        // Opening reads footers only; the first question refuses it.
+        let data = BillingData::open(&inputs, None).unwrap();
+        let e = data
+            .eligible_range()
+            .expect_err("a NaN or infinite amount must be refused");
+        assert!(e.is_bad_input(), "{e}");
+        assert!(e.to_string().contains(&expected), "{e}");
+        assert!(!e.to_string().contains(good), "{e}");
+
+        let data = BillingData::open(&inputs, None).unwrap();
+        let e = data
+            .charges()
+            .expect_err("the pro forma must refuse it too");
+        assert!(e.is_bad_input() && e.to_string().contains(&expected), "{e}");
+    }
+    // The poisoned month intact reads beside the good one.
+    let dir = tempfile::tempdir().unwrap();
+    let intact = dir.path().join("intact.snappy.parquet");
+    poison_one_instance_hour(
+        &source,
+        "line_item_unblended_cost",
+        "line_item_unblended_cost",
+        &intact,
+    );
+    let data =
+        BillingData::open(&[real(good), intact.to_string_lossy().into_owned()], None).unwrap();
+    let (first, last) = data.eligible_range().unwrap().unwrap();
+    let window = orgpool_model::Window::new(first, last + chrono::Duration::hours(1));
+    let total = data.posture(&window, Dimension::Total).unwrap();
+    assert!(
+        total
+            .iter()
+            .all(|p| p.on_demand_equivalent_cost.is_finite())
+    );
+    assert!(data.charges().is_ok());
+}

@@ -570,6 +570,12 @@ pub(crate) struct LineGroups {
 }
 
 impl LineGroups {
+    /// Whether every sum and maximum is a finite number: a NaN or an
+    /// infinity among the lines' numbers makes its group's so.
+    pub(crate) fn all_finite(&self) -> bool {
+        self.sums.iter().all(|x| x.is_finite())
+    }
+
     /// The time of time key `key`'s id `id`.
     pub(crate) fn time(&self, key: usize, id: u32) -> Option<i64> {
         (id > 0).then(|| self.times[key][id as usize - 1])
