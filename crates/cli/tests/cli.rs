@@ -2989,3 +2989,98 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
         assert_eq!(row[esr], "-", "{row:?}");
     }
 }
+
+/// An export at daily granularity (Data Exports' `TIME_GRANULARITY` DAILY:
+/// a line per day, from its first hour to the next day's) gives the same
+/// estimate as the same usage spread evenly over the day's hours, line by
+/// line, in an hourly export that DuckDB writes: posture, recommendation,
+/// curve and backtest, with a warning that says what was assumed. Before,
+/// a day's usage counted in its first hour only and the estimate recommended
+/// nothing. The three workshop months serve, their lines moved to whole
+/// days (RI fee lines, a month's, as they are).
+#[test]
+fn a_daily_export_is_estimated_as_its_usage_spread_over_each_days_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    let workshop = real("workshop-cur-2018-1*.snappy.parquet");
+    let months = format!("read_parquet('{workshop}', union_by_name = true)");
+    let daily = dir.path().join("daily").join("daily.parquet");
+    let flat = dir.path().join("flat").join("flat.parquet");
+    std::fs::create_dir_all(daily.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(flat.parent().unwrap()).unwrap();
+    // A day's lines of one resource and kind summed into one, as a daily
+    // export has them: every amount summed, every other column a key.
+    let columns = duckdb_rows(&format!(
+        "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {months})"
+    ));
+    let is = |row: &Vec<Option<String>>, t: &str| row[1].as_deref() == Some(t);
+    let doubles: Vec<String> = columns
+        .iter()
+        .filter(|r| is(r, "DOUBLE"))
+        .filter_map(|r| r[0].clone())
+        .collect();
+    let times = ["line_item_usage_start_date", "line_item_usage_end_date"];
+    // A line's own id and hour, which a day's line does not keep.
+    const IDENTITY: [&str; 2] = ["identity_line_item_id", "identity_time_interval"];
+    let keys: Vec<String> = columns
+        .iter()
+        .filter(|r| !is(r, "DOUBLE"))
+        .filter_map(|r| r[0].clone())
+        .filter(|c| !IDENTITY.contains(&c.as_str()) && !times.contains(&c.as_str()))
+        .collect();
+    let sums: Vec<String> = doubles.iter().map(|c| format!("sum({c}) AS {c}")).collect();
+    duckdb_execute(&format!(
+        "COPY (SELECT date_trunc('day', line_item_usage_start_date) AS line_item_usage_start_date, \
+                      date_trunc('day', line_item_usage_start_date) + INTERVAL 1 DAY AS line_item_usage_end_date, \
+                      {keys}, {sums} \
+               FROM {months} WHERE line_item_line_item_type <> 'RIFee' GROUP BY ALL \
+               UNION ALL BY NAME SELECT * EXCLUDE (identity_line_item_id, identity_time_interval) FROM {months} \
+               WHERE line_item_line_item_type = 'RIFee') \
+         TO '{}' (FORMAT parquet)",
+        daily.display(),
+        keys = keys.join(", "),
+        sums = sums.join(", "),
+    ));
+    // Each daily line as 24 hourly ones, every amount a 24th.
+    let divided: Vec<String> = doubles.iter().map(|c| format!("{c} / 24 AS {c}")).collect();
+    duckdb_execute(&format!(
+        "COPY (SELECT * REPLACE (line_item_usage_start_date + k * INTERVAL 1 HOUR AS line_item_usage_start_date, \
+                                 line_item_usage_start_date + (k + 1) * INTERVAL 1 HOUR AS line_item_usage_end_date, \
+                                 {}) \
+               FROM read_parquet('{d}'), range(24) AS r(k) WHERE line_item_line_item_type <> 'RIFee' \
+               UNION ALL BY NAME SELECT * FROM read_parquet('{d}') WHERE line_item_line_item_type = 'RIFee') \
+         TO '{}' (FORMAT parquet)",
+        divided.join(", "),
+        flat.display(),
+        d = daily.display()
+    ));
+    let estimate = |path: &Path| {
+        json_of(&[
+            "estimate",
+            "--cur",
+            path.to_str().unwrap(),
+            "--lookback-days",
+            "60",
+            "--format",
+            "json",
+            "--no-cache",
+        ])
+    };
+    let (mut by_day, mut by_hour) = (estimate(&daily), estimate(&flat));
+    let warnings = |j: &serde_json::Value| j["inputs"]["warnings"].to_string();
+    assert!(
+        warnings(&by_day).contains("lines of more than an hour (up to 24 hours"),
+        "{}",
+        warnings(&by_day)
+    );
+    assert!(!warnings(&by_hour).contains("more than an hour"));
+    let savings = by_day["projected"]["savings_per_month"].as_f64().unwrap();
+    assert!(
+        savings > 1.0,
+        "a daily export's estimate recommends: {savings}"
+    );
+    for j in [&mut by_day, &mut by_hour] {
+        let j = j.as_object_mut().unwrap();
+        j.remove("inputs");
+    }
+    assert_json_close(&by_day, &by_hour, "estimate");
+}

@@ -59,6 +59,7 @@ pub(crate) static CHARGES: Layout = Layout {
         "sp_arn",
         "ri_arn",
     ],
+    span_end: None,
     flag: Some(("zero_billed_with_list_price", zero_billed_with_list_price)),
     inputs: &[
         "usage_amount",

@@ -59,6 +59,7 @@ use futures::StreamExt;
 
 pub use s3::S3Options;
 pub use source::{Format, SourceFile};
+pub use summary::LongLines;
 pub use summary_cache::SummaryCache;
 
 /// How to open billing data.
@@ -418,12 +419,27 @@ impl BillingData {
             let entry = CacheEntry {
                 found: "the export's summary was",
                 hit: &self.summary_cached,
-                decode: |_, batches| {
-                    summary::Summary::from_batches(batches).map_err(|e| e.to_string())
+                decode: |schema, batches| {
+                    let mut summary =
+                        summary::Summary::from_batches(batches).map_err(|e| e.to_string())?;
+                    summary.long_lines = summary::LongLines::from_metadata(schema.metadata())?;
+                    Ok(summary)
                 },
                 encode: |summary: &summary::Summary| {
-                    let batches = summary.to_batches().map_err(|e| e.to_string())?;
-                    Ok((summary::schema(), batches))
+                    let schema = Arc::new(
+                        summary::schema()
+                            .as_ref()
+                            .clone()
+                            .with_metadata(summary.long_lines.to_metadata()),
+                    );
+                    let batches = summary
+                        .to_batches()
+                        .map_err(|e| e.to_string())?
+                        .into_iter()
+                        .map(|b| b.with_schema(Arc::clone(&schema)))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| e.to_string())?;
+                    Ok((schema, batches))
                 },
             };
             entry.through(cache, || self.scan_summary())

@@ -71,7 +71,7 @@ pub(crate) fn summary_scan_sql() -> String {
     format!(
         "SELECT usage_start, usage_account_id, product_code, usage_type, operation, instance_type, region, \
             line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
-            sp_instance_family, sp_region, \
+            sp_instance_family, sp_region, usage_hours, \
             sum(unblended_cost) AS unblended, \
             sum(public_on_demand_cost) AS public_cost, \
             sum(unblended_cost) FILTER (WHERE public_on_demand_cost IS NULL) AS unblended_without_public, \
@@ -87,7 +87,7 @@ pub(crate) fn summary_scan_sql() -> String {
             sum(ri_effective_cost) FILTER (WHERE public_on_demand_cost > 0 AND sp_effective_cost IS NULL) AS observed_ri_effective \
           FROM line_items \
           WHERE {} \
-          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15",
+          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16",
         crate::line_groups::ESTIMATE.kept_lines_sql()
     )
 }
@@ -138,7 +138,30 @@ pub(crate) fn summary_sql() -> String {
         ri_family = crate::canonical::itype_family("itype"),
         scoped_sp = "line_item_type = 'SavingsPlanRecurringFee' AND sp_offering_type = 'EC2InstanceSavingsPlans' \
                      AND sp_instance_family IS NOT NULL",
-        classified = crate::canonical::classify("SELECT * FROM hourly_lines")
+        classified = crate::canonical::classify(&spread_hourly_lines())
+    )
+}
+
+/// The rows of `hourly_lines`, each of several hours (`usage_hours`, but an
+/// RI's fee line: its month's) spread evenly over them: a row per hour, its
+/// sums divided by the hours.
+#[cfg(test)]
+fn spread_hourly_lines() -> String {
+    let layout = &crate::line_groups::ESTIMATE;
+    let texts = [layout.texts, &["usage_hours"]].concat().join(", ");
+    let sums: Vec<String> = layout
+        .outputs
+        .iter()
+        .map(|o| format!("{o} / span AS {o}"))
+        .collect();
+    format!(
+        "SELECT to_timestamp_nanos(CAST(usage_start AS BIGINT) + k * 3600000000000) AS usage_start, \
+                {texts}, {sums} \
+         FROM (SELECT *, unnest(range(0, span)) AS k \
+               FROM (SELECT *, CASE WHEN line_item_type = 'RIFee' OR usage_hours IS NULL THEN 1 \
+                                    ELSE CAST(usage_hours AS BIGINT) END AS span \
+                     FROM hourly_lines) AS s) AS spread",
+        sums = sums.join(", ")
     )
 }
 
@@ -240,6 +263,13 @@ impl PostureSums {
 }
 
 impl BillingData {
+    /// The eligible usage that came in lines of more than an hour (a daily
+    /// or monthly export's), which the summary spread evenly over their
+    /// hours: the estimate says so, since the shape within them is unknown.
+    pub fn long_lines(&self) -> Result<crate::LongLines, CurError> {
+        Ok(self.summary()?.long_lines)
+    }
+
     /// The first and last hour of commitment-eligible usage, if any.
     pub fn eligible_range(&self) -> Result<Option<HourRange>, CurError> {
         let summary = self.summary()?;

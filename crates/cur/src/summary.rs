@@ -73,6 +73,9 @@ const EC2_INSTANCE_SP: &str = "EC2InstanceSavingsPlans";
 pub(crate) const RULE_INPUTS: [&str; 4] =
     ["product_code", "usage_type", "operation", "instance_type"];
 
+/// Usage lines: the line types a commitment may cover.
+const USAGE_TYPES: [&str; 3] = crate::canonical::USAGE_TYPES;
+
 /// Fee lines are kept whatever their class.
 const FEE_TYPES: [&str; 2] = [SP_FEE, RI_FEE];
 /// A Savings Plan's hourly fee line.
@@ -135,6 +138,43 @@ pub(crate) struct Summary {
     rows: Vec<(i64, u32)>,
     /// `MEASURES.len()` per row.
     measures: Vec<Option<f64>>,
+    /// The eligible usage that came in lines of several hours, spread.
+    pub(crate) long_lines: LongLines,
+}
+
+/// Eligible usage that came in lines of more than an hour (a daily or
+/// monthly export's), each spread evenly over its hours by [`summarize`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LongLines {
+    /// Its on-demand-equivalent cost (the public cost, else the billed).
+    pub on_demand_cost: f64,
+    /// The most hours one such line spans (0 when there is none).
+    pub longest_hours: u32,
+}
+
+/// The schema metadata keys that hold [`LongLines`] in a cached summary.
+const LONG_LINES_COST: &str = "long_lines_on_demand_cost";
+const LONG_LINES_HOURS: &str = "long_lines_longest_hours";
+
+impl LongLines {
+    /// As schema metadata, for the cache.
+    pub(crate) fn to_metadata(self) -> std::collections::HashMap<String, String> {
+        std::collections::HashMap::from([
+            (LONG_LINES_COST.to_owned(), self.on_demand_cost.to_string()),
+            (LONG_LINES_HOURS.to_owned(), self.longest_hours.to_string()),
+        ])
+    }
+
+    /// The inverse of [`LongLines::to_metadata`].
+    pub(crate) fn from_metadata(
+        metadata: &std::collections::HashMap<String, String>,
+    ) -> Result<Self, String> {
+        let get = |k: &str| metadata.get(k).ok_or_else(|| format!("no {k}"));
+        Ok(LongLines {
+            on_demand_cost: get(LONG_LINES_COST)?.parse().map_err(|e| format!("{e}"))?,
+            longest_hours: get(LONG_LINES_HOURS)?.parse().map_err(|e| format!("{e}"))?,
+        })
+    }
 }
 
 /// A summary row's text key, by its place in [`TEXT_KEYS`].
@@ -326,6 +366,7 @@ impl Summary {
             combinations: combinations.keys,
             rows,
             measures,
+            long_lines: LongLines::default(),
         })
     }
 }
@@ -526,6 +567,9 @@ struct Read {
     combinations: Numbered<(Combination, Scope)>,
     /// Per partition, per combination of its groups, its number.
     numbers: Vec<Vec<u32>>,
+    /// Per partition, per combination of its groups, the hours its lines
+    /// span (1 for a line of an hour or less).
+    spans: Vec<Vec<u32>>,
 }
 
 /// Numbers the partitions' combinations, in their order.
@@ -539,6 +583,7 @@ fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
         rules: Numbered::default(),
         combinations: Numbered::default(),
         numbers: Vec::new(),
+        spans: Vec::new(),
     };
     for part in parts {
         // Per key: its place in the part's combinations, and the part's ids
@@ -565,8 +610,25 @@ fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
             })
             .collect();
         r.numbers.push(numbers);
+        r.spans.push(spans_of(part)?);
     }
     Ok(r)
+}
+
+/// Per combination of `part`'s groups, the hours its lines span (see
+/// [`LineGroups::span_key`]): 1 for a line of an hour or less.
+fn spans_of(part: &LineGroups) -> Result<Vec<u32>, CurError> {
+    let (slot, hours) = part
+        .span_key()
+        .ok_or_else(|| CurError::Engine("the line groups keep no span".into()))?;
+    Ok(part
+        .combinations
+        .iter()
+        .map(|c| match c[slot] {
+            0 => 1,
+            id => hours[id as usize - 1].max(1),
+        })
+        .collect())
 }
 
 /// Per key of `names`: its place in `part`'s combinations, and `part`'s ids
@@ -609,6 +671,7 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
         rules,
         combinations,
         numbers,
+        mut spans,
     } = read(parts)?;
     let classes = classify(data, &rules.keys, &rule_texts)?;
     // Each combination's final one, with class and family, or `None` for
@@ -653,33 +716,79 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
             Some(finals.id(c))
         })
         .collect();
-    // The hours the kept groups span.
-    let kept_hours = parts.iter().zip(&numbers).flat_map(|(part, numbers)| {
-        part.keys
+    // An RI's fee line is its month's whatever it spans: the questions
+    // take the share of it their window holds (`queries::ri_fee_share`).
+    for (spans, numbers) in spans.iter_mut().zip(&numbers) {
+        for (span, &n) in spans.iter_mut().zip(numbers) {
+            if ri_fee_id.is_some_and(|id| combinations.keys[n as usize].0[LINE_TYPE] == id) {
+                *span = 1;
+            }
+        }
+    }
+    // The hours the kept groups span, first and last.
+    let kept_hours =
+        parts
             .iter()
-            .filter(|(_, c)| final_of[numbers[*c as usize] as usize].is_some())
-            .map(|&(t, _)| hour_of(part.time(0, t)))
-    });
+            .zip(numbers.iter().zip(&spans))
+            .flat_map(|(part, (numbers, spans))| {
+                part.keys
+                    .iter()
+                    .filter(|(_, c)| final_of[numbers[*c as usize] as usize].is_some())
+                    .flat_map(|&(t, c)| {
+                        let hour = hour_of(part.time(0, t));
+                        let last = hour.saturating_add(i64::from(spans[c as usize]) - 1);
+                        [hour, if hour == i64::MIN { hour } else { last }]
+                    })
+            });
     // The summary's rows, in the order they are first seen, and their sums.
     let mut keys = RowIds::spanning(kept_hours, finals.keys.len());
     let mut sums: Vec<Option<f64>> = Vec::new();
-    for (part, numbers) in parts.iter().zip(&numbers) {
+    let mut long_lines = LongLines::default();
+    let usage_ids: Vec<u32> = USAGE_TYPES
+        .iter()
+        .filter_map(|t| texts[LINE_TYPE].ids.get(*t).copied())
+        .collect();
+    for (part, (numbers, spans)) in parts.iter().zip(numbers.iter().zip(&spans)) {
         let outputs = part_outputs(part)?;
         for (group, &(time, c)) in part.keys.iter().enumerate() {
             let Some(combination) = final_of[numbers[c as usize] as usize] else {
                 continue;
             };
-            let row = keys.id((hour_of(part.time(0, time)), combination)) as usize;
-            if sums.len() <= row * MEASURES.len() {
-                sums.extend(
-                    MEASURES
-                        .iter()
-                        .map(|(_, parts)| (parts.len() > 1).then_some(0.0)),
-                );
+            let hour = hour_of(part.time(0, time));
+            // A line of several hours counts evenly in each of them.
+            let span = if hour == i64::MIN {
+                1
+            } else {
+                spans[c as usize]
+            };
+            let final_combination = &finals.keys[combination as usize];
+            if span > 1
+                && final_combination[CLASS] > 0
+                && usage_ids.contains(&final_combination[LINE_TYPE])
+            {
+                let mut cost = None;
+                add_parts(&mut cost, &outputs[Measure::OdOrBilled as usize], |o| {
+                    part.output(group, o)
+                });
+                long_lines.on_demand_cost += cost.unwrap_or(0.0);
+                long_lines.longest_hours = long_lines.longest_hours.max(span);
             }
-            let sums = &mut sums[row * MEASURES.len()..][..MEASURES.len()];
-            for (sum, parts) in sums.iter_mut().zip(&outputs) {
-                add_parts(sum, parts, |o| part.output(group, o));
+            for h in (0..i64::from(span)).map(|k| hour + k) {
+                let row = keys.id((h, combination)) as usize;
+                if sums.len() <= row * MEASURES.len() {
+                    sums.extend(
+                        MEASURES
+                            .iter()
+                            .map(|(_, parts)| (parts.len() > 1).then_some(0.0)),
+                    );
+                }
+                let sums = &mut sums[row * MEASURES.len()..][..MEASURES.len()];
+                for (sum, parts) in sums.iter_mut().zip(&outputs) {
+                    add_parts(sum, parts, |o| {
+                        part.output(group, o)
+                            .map(|x| if span == 1 { x } else { x / f64::from(span) })
+                    });
+                }
             }
         }
     }
@@ -688,6 +797,7 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
         combinations: finals.keys,
         rows: keys.into_keys(),
         measures: sums,
+        long_lines,
     })
 }
 
@@ -831,6 +941,69 @@ mod tests {
         // No product a commitment covers, and no fee: an empty summary.
         assert_eq!(same_as_sql(&[real("legacy-cur-anonymized-2023-11.csv")]), 0);
         assert!(same_as_sql(&[real("focus-1.0-sample.csv")]) > 0);
+    }
+
+    /// The eligible usage's on-demand-equivalent cost in `summary`.
+    fn eligible_usage_cost(summary: &super::Summary) -> f64 {
+        use super::{Key, Measure};
+        summary
+            .rows()
+            .filter(|r| {
+                let c = r.combination();
+                summary.text(c, Key::Class).is_some()
+                    && summary
+                        .text(c, Key::LineType)
+                        .is_some_and(|t| super::USAGE_TYPES.contains(&t))
+            })
+            .map(|r| r.value(Measure::OdOrBilled))
+            .sum()
+    }
+
+    /// An export at daily granularity (the workshop months, each line moved
+    /// to its whole day, RI fee lines as they are): each line is spread
+    /// evenly over its 24 hours as `queries::summary_sql` spreads it, the
+    /// totals stay the hourly export's, and the summary says how much
+    /// eligible usage it spread and over how many hours at most.
+    #[test]
+    fn a_daily_exports_summary_spreads_each_line_over_its_hours_as_its_sql_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let daily = dir.path().join("daily.parquet");
+        let months = workshop_months()
+            .iter()
+            .map(|m| format!("'{m}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let months = format!("read_parquet([{months}], union_by_name = true)");
+        orgpool_testkit::duckdb_execute(&format!(
+            "COPY (SELECT * REPLACE (date_trunc('day', line_item_usage_start_date) AS line_item_usage_start_date, \
+                     date_trunc('day', line_item_usage_start_date) + INTERVAL 1 DAY AS line_item_usage_end_date) \
+                   FROM {months} WHERE line_item_line_item_type <> 'RIFee' \
+                   UNION ALL BY NAME SELECT * FROM {months} WHERE line_item_line_item_type = 'RIFee') \
+             TO '{}' (FORMAT parquet)",
+            daily.display()
+        ));
+        let daily = daily.to_string_lossy().into_owned();
+        assert!(same_as_sql(std::slice::from_ref(&daily)) > 0);
+
+        let summary_of = |inputs: &[String]| {
+            let data = BillingData::open(inputs, None).unwrap();
+            let groups = data.line_groups_of(&ESTIMATE, "line_items").unwrap();
+            summarize(&data, &groups).unwrap()
+        };
+        let (by_day, by_hour) = (summary_of(&[daily]), summary_of(&workshop_months()));
+        let (spread, hourly) = (eligible_usage_cost(&by_day), eligible_usage_cost(&by_hour));
+        assert!(
+            hourly > 0.0 && (spread - hourly).abs() < 1e-6 * hourly,
+            "{spread} against {hourly}"
+        );
+        assert_eq!(by_day.long_lines.longest_hours, 24);
+        let told = by_day.long_lines.on_demand_cost;
+        assert!(
+            (told - hourly).abs() < 1e-6 * hourly,
+            "{told} against {hourly}"
+        );
+        // The hourly export's eligible lines are all of an hour.
+        assert_eq!(by_hour.long_lines, super::LongLines::default());
     }
 
     /// Two reads of the same export give the same summary, bit for bit and

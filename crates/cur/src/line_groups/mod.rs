@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 #[cfg(test)]
-use arrow::array::{BooleanArray, StringViewBuilder, TimestampNanosecondArray};
+use arrow::array::{BooleanArray, StringViewArray, StringViewBuilder, TimestampNanosecondArray};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit};
 #[cfg(test)]
 use arrow::datatypes::{Field, Schema, SchemaRef};
@@ -109,6 +109,11 @@ pub(crate) struct Layout {
     pub times: &'static [&'static str],
     /// Text keys.
     pub texts: &'static [&'static str],
+    /// The time each line ends, when the groups keep apart lines of several
+    /// hours: a key after the texts, each line's hours from the first
+    /// time's hour to this one, rounded up, when more than one (see
+    /// [`SpanIds`]); read after the texts.
+    pub span_end: Option<&'static str>,
     /// A true/false key worked out from a line's inputs, with its name.
     pub flag: Option<(&'static str, LineTest)>,
     /// The numbers read from each line.
@@ -132,6 +137,53 @@ pub(crate) enum Keep {
     AllBut(&'static str),
 }
 
+/// The name of the hours a line spans, in [`Layout::output_schema`] (and
+/// the canonical view's `usage_hours`).
+#[cfg(test)]
+const SPAN_COLUMN: &str = "usage_hours";
+
+/// One hour, in nanoseconds.
+const HOUR_NS: i64 = 3_600_000_000_000;
+
+/// The hours each line spans, when more than one, numbered from 1 (0: a
+/// line of an hour or less, or whose start or end is null).
+#[derive(Default)]
+pub(super) struct SpanIds {
+    ids: FxHashMap<u32, u32>,
+    /// By id - 1, the hours.
+    pub(super) values: Vec<u32>,
+}
+
+impl SpanIds {
+    /// The id of each row's span, into `out`: its hours from its start's
+    /// hour to its end, rounded up, when its end is past an hour after its
+    /// start (a line of a daily or monthly export).
+    fn number(
+        &mut self,
+        start: &arrow::array::TimestampNanosecondArray,
+        end: &arrow::array::TimestampNanosecondArray,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        out.resize(start.len(), 0);
+        let long = |(&s, &e): (&i64, &i64)| e.saturating_sub(s) > HOUR_NS;
+        if !start.values().iter().zip(end.values()).any(long) {
+            return;
+        }
+        for (row, (s, e)) in start.values().iter().zip(end.values()).enumerate() {
+            if !long((s, e)) || start.is_null(row) || end.is_null(row) {
+                continue;
+            }
+            let from = s.div_euclid(HOUR_NS) * HOUR_NS;
+            let hours = u32::try_from((e - from + HOUR_NS - 1) / HOUR_NS).unwrap_or(u32::MAX);
+            out[row] = *self.ids.entry(hours).or_insert_with(|| {
+                self.values.push(hours);
+                self.values.len() as u32
+            });
+        }
+    }
+}
+
 /// Commitment fee lines: every one is kept.
 const FEE_TYPES: [&str; 2] = ["SavingsPlanRecurringFee", "RIFee"];
 
@@ -141,7 +193,8 @@ impl Layout {
     /// `WHERE`: the grouper drops the lines it does not keep by their ids,
     /// which costs less than having the engine copy those it keeps.
     pub(crate) fn scan_sql(&self, table: &str) -> String {
-        let columns: Vec<&str> = [self.times, self.texts, self.inputs].concat();
+        let span: &[&str] = self.span_end.as_slice();
+        let columns: Vec<&str> = [self.times, self.texts, span, self.inputs].concat();
         format!("SELECT {} FROM {table}", columns.join(", "))
     }
 
@@ -160,13 +213,21 @@ impl Layout {
         }
     }
 
-    /// The schema of [`Grouper::finish`]'s batches.
+    /// How many key columns the scan returns: times, texts, the span's end.
+    fn key_columns(&self) -> usize {
+        self.times.len() + self.texts.len() + usize::from(self.span_end.is_some())
+    }
+
+    /// The schema of [`Grouper::finish`]'s batches: the span, if any, as
+    /// the hours in text after the texts (`usage_hours`, as the view has it).
     #[cfg(test)]
     pub(crate) fn output_schema(&self) -> SchemaRef {
         let times = self.times.iter().map(|n| Field::new(*n, time_type(), true));
+        let span = self.span_end.map(|_| SPAN_COLUMN);
         let texts = self
             .texts
             .iter()
+            .chain(span.iter())
             .map(|n| Field::new(*n, DataType::Utf8View, true));
         let flag = self
             .flag
@@ -267,6 +328,7 @@ impl KeepTest {
 struct Numbering {
     times: Vec<TimeIds>,
     texts: Vec<TextIds>,
+    span: Option<SpanIds>,
     keep: KeepTest,
     /// This batch's ids of the keys written out row by row: a column per
     /// time key, then per text key (a dictionary-encoded one's stay empty).
@@ -277,12 +339,19 @@ impl Numbering {
     /// Numbers the keys of `batch`, whose first columns they are.
     fn number(&mut self, batch: &RecordBatch) -> Result<(), CurError> {
         let times = self.times.len();
+        let mut start = None;
         for (c, ids) in self.times.iter_mut().enumerate() {
             let column = cast(batch.column(c), &time_type())?;
             ids.number(column.as_primitive(), &mut self.rows[c]);
+            start.get_or_insert(column);
         }
         for (c, ids) in self.texts.iter_mut().enumerate() {
             ids.number(batch.column(times + c), &mut self.rows[times + c])?;
+        }
+        if let (Some(span), Some(start)) = (&mut self.span, &start) {
+            let c = times + self.texts.len();
+            let end = cast(batch.column(c), &time_type())?;
+            span.number(start.as_primitive(), end.as_primitive(), &mut self.rows[c]);
         }
         self.keep.update(&self.texts);
         Ok(())
@@ -297,7 +366,11 @@ impl Numbering {
             .iter()
             .enumerate()
             .map(|(c, ids)| ids.view(batch.column(times + c), &self.rows[times + c]));
-        time_ids.chain(text_ids).collect()
+        let span_ids = self
+            .span
+            .as_ref()
+            .map(|_| BatchIds::Rows(&self.rows[times + self.texts.len()]));
+        time_ids.chain(text_ids).chain(span_ids).collect()
     }
 
     /// How many ids each key but the first time has so far (null included),
@@ -305,7 +378,12 @@ impl Numbering {
     fn counts(&self, flag: bool) -> Vec<usize> {
         let times = self.times.iter().skip(1).map(|t| t.values.len() + 1);
         let texts = self.texts.iter().map(|t| t.values.len() + 1);
-        times.chain(texts).chain(flag.then_some(2)).collect()
+        let span = self.span.iter().map(|s| s.values.len() + 1);
+        times
+            .chain(texts)
+            .chain(span)
+            .chain(flag.then_some(2))
+            .collect()
     }
 }
 
@@ -412,7 +490,7 @@ fn valid_inputs<'a>(inputs: &[&Float64Array], rows: &[u32], out: &'a mut Vec<u32
 
 impl Grouper {
     pub(crate) fn new(layout: &'static Layout) -> Self {
-        let keys = layout.times.len() - 1 + layout.texts.len() + usize::from(layout.flag.is_some());
+        let keys = layout.key_columns() - 1 + usize::from(layout.flag.is_some());
         assert!(
             keys <= MAX_KEYS,
             "a layout has at most {MAX_KEYS} keys besides its time"
@@ -436,8 +514,9 @@ impl Grouper {
                 texts: std::iter::repeat_with(TextIds::default)
                     .take(layout.texts.len())
                     .collect(),
+                span: layout.span_end.map(|_| SpanIds::default()),
                 keep: KeepTest::new(layout),
-                rows: vec![Vec::new(); layout.times.len() + layout.texts.len()],
+                rows: vec![Vec::new(); layout.key_columns()],
             },
             codes: [Vec::new(), Vec::new()],
             valid: Vec::new(),
@@ -461,7 +540,7 @@ impl Grouper {
     pub(crate) fn add(&mut self, batch: &RecordBatch) -> Result<(), CurError> {
         let layout = self.layout;
         let times = layout.times.len();
-        let keys = times + layout.texts.len();
+        let keys = layout.key_columns();
         if batch.num_columns() != keys + layout.inputs.len() {
             return Err(CurError::Engine(format!(
                 "the line scan returned {} columns, not {}",
@@ -542,6 +621,7 @@ impl Grouper {
             layout: self.layout,
             times: self.numbering.times.into_iter().map(|t| t.values).collect(),
             texts: self.numbering.texts.into_iter().map(|t| t.values).collect(),
+            spans: self.numbering.span.map(|s| s.values).unwrap_or_default(),
             combinations: self.groups.combinations.keys,
             keys: self.groups.keys,
             sums: self.groups.sums,
@@ -558,8 +638,11 @@ pub(crate) struct LineGroups {
     times: Vec<Vec<i64>>,
     /// Per text key, its distinct texts (id `i` is `[i - 1]`, 0 is null).
     texts: Vec<Vec<Box<str>>>,
+    /// The distinct hours of lines of several (id `i` is `[i - 1]`, 0 is a
+    /// line of one), when the layout has a span.
+    spans: Vec<u32>,
     /// Combinations of the keys but the group's time (see [`Combination`]):
-    /// further times, texts, then the flag.
+    /// further times, texts, the span, then the flag.
     pub(crate) combinations: Vec<Combination>,
     /// Per group, its time id and combination number.
     pub(crate) keys: Vec<(u32, u32)>,
@@ -585,6 +668,14 @@ impl LineGroups {
     pub(crate) fn output(&self, group: usize, output: usize) -> Option<f64> {
         let width = self.layout.outputs.len();
         (self.seen[group] & (1 << output) != 0).then(|| self.sums[group * width + output])
+    }
+
+    /// The span key, when the layout has one: its place in a
+    /// [`Combination`], and the hours of each id but 0 (id `i` is `[i - 1]`;
+    /// 0 is a line of an hour or less).
+    pub(crate) fn span_key(&self) -> Option<(usize, &[u32])> {
+        self.layout.span_end?;
+        Some((self.layout.key_columns() - 2, &self.spans))
     }
 
     /// Text key `name`: its place in a [`Combination`], and its distinct
@@ -626,8 +717,19 @@ impl LineGroups {
             }
             columns.push(Arc::new(column.finish()));
         }
+        if let Some((slot, hours)) = self.span_key() {
+            let column: StringViewArray = self
+                .keys
+                .iter()
+                .map(|&(_, c)| match combination_id(c, slot) {
+                    0 => None,
+                    id => Some(hours[id as usize - 1].to_string()),
+                })
+                .collect();
+            columns.push(Arc::new(column));
+        }
         if layout.flag.is_some() {
-            let flag = before_texts + self.texts.len();
+            let flag = layout.key_columns() - 1;
             let flags: BooleanArray = self
                 .keys
                 .iter()
@@ -675,6 +777,7 @@ pub(crate) static ESTIMATE: Layout = Layout {
         "sp_instance_family",
         "sp_region",
     ],
+    span_end: Some("usage_end"),
     flag: None,
     inputs: &[
         "unblended_cost",
