@@ -1,4 +1,4 @@
-# DuckDB reading the 22 columns orgpool's estimate reads from every line (the
+# DuckDB reading the 23 columns orgpool's estimate reads from every line (the
 # line scan of crates/cur/src/line_groups, in CUR 2.0 column names), with the
 # least work that makes it decode every value: the maximum of each. Its time
 # is the floor of any engine that must read those columns.
@@ -12,7 +12,7 @@ import time
 import duckdb
 
 COLUMNS = [
-    "line_item_usage_start_date", "line_item_usage_account_id", "line_item_product_code",
+    "line_item_usage_start_date", "line_item_usage_end_date", "line_item_usage_account_id", "line_item_product_code",
     "line_item_usage_type", "line_item_operation", "product_instance_type",
     "product_region_code", "line_item_line_item_type", "savings_plan_offering_type",
     "savings_plan_purchase_term", "savings_plan_payment_option",
