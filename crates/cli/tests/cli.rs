@@ -3084,3 +3084,54 @@ fn a_daily_export_is_estimated_as_its_usage_spread_over_each_days_hours() {
     }
     assert_json_close(&by_day, &by_hour, "estimate");
 }
+
+/// A line whose end date is damaged (a usage hour said to end in 2200) is
+/// spread over a month at most, as no line of a bill spans more: the
+/// estimate ends at once with the lines' cost kept and the warning, where
+/// spreading it over 180 years would not end.
+#[test]
+fn a_line_that_claims_to_end_in_two_centuries_is_spread_over_a_month_at_most() {
+    let dir = tempfile::tempdir().unwrap();
+    let workshop = real("workshop-cur-2018-10.snappy.parquet");
+    let damaged = dir.path().join("far-end.parquet");
+    duckdb_execute(&format!(
+        "COPY (SELECT * REPLACE (CASE WHEN line_item_line_item_type = 'Usage' AND line_item_usage_type LIKE '%BoxUsage%' \
+                    THEN TIMESTAMP '2200-01-01' ELSE line_item_usage_end_date END AS line_item_usage_end_date) \
+               FROM read_parquet('{workshop}')) TO '{}' (FORMAT parquet)",
+        damaged.display()
+    ));
+    let args = |path: &str| {
+        [
+            "estimate",
+            "--cur",
+            path,
+            "--lookback-days",
+            "3660",
+            "--format",
+            "json",
+            "--no-cache",
+        ]
+        .map(str::to_owned)
+    };
+    let started = std::time::Instant::now();
+    let far = json_of(
+        &args(damaged.to_str().unwrap())
+            .each_ref()
+            .map(String::as_str),
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+    let warnings = far["inputs"]["warnings"].to_string();
+    assert!(warnings.contains("up to 744 hours"), "{warnings}");
+    // Every line's cost is kept: the eligible spend is the intact month's.
+    let intact = json_of(&args(&workshop).each_ref().map(String::as_str));
+    let eligible = |j: &serde_json::Value| {
+        j["savings_plans_eligible"]["on_demand_equivalent_cost"]
+            .as_f64()
+            .unwrap()
+    };
+    let (far, intact) = (eligible(&far), eligible(&intact));
+    assert!(
+        (far - intact).abs() < 1e-6 * intact,
+        "{far} against {intact}"
+    );
+}

@@ -706,7 +706,8 @@ pub fn enrich(union: &str) -> String {
 /// line evenly over its hours (see `summary`), since commitments apply
 /// hour by hour. A line that ends more than an hour after it starts spans
 /// the hours from its start's hour to its end, rounded up; any other, its
-/// start's hour alone. The estimate's scan works this out itself, from
+/// start's hour alone, and no line more than a month (see
+/// `line_groups::MAX_SPAN_HOURS`). The estimate's scan works this out itself, from
 /// `usage_start` and `usage_end` (`line_groups::SpanIds`: this expression,
 /// evaluated on every line, would nearly double the scan's time); this
 /// column states the same rule in SQL, for questions and tests.
@@ -715,7 +716,8 @@ pub fn usage_hours() -> String {
         "(date_part('epoch', usage_end) - date_part('epoch', date_trunc('hour', usage_start)))";
     format!(
         "CASE WHEN usage_end > usage_start + INTERVAL '1 hour' \
-              THEN CAST(CAST(ceil({seconds} / 3600) AS BIGINT) AS VARCHAR) END"
+              THEN CAST(LEAST(CAST(ceil({seconds} / 3600) AS BIGINT), {max}) AS VARCHAR) END",
+        max = crate::line_groups::MAX_SPAN_HOURS
     )
 }
 

@@ -145,8 +145,15 @@ const SPAN_COLUMN: &str = "usage_hours";
 /// One hour, in nanoseconds.
 const HOUR_NS: i64 = 3_600_000_000_000;
 
+/// The most hours a line is spread over: a month's. No CUR or FOCUS line
+/// spans more than its billing period; one whose end says otherwise (a
+/// damaged date) is spread over its first month, so its cost is kept and
+/// the work stays bounded.
+pub(crate) const MAX_SPAN_HOURS: u32 = 31 * 24;
+
 /// The hours each line spans, when more than one, numbered from 1 (0: a
-/// line of an hour or less, or whose start or end is null).
+/// line of an hour or less, or whose start or end is null), at most
+/// [`MAX_SPAN_HOURS`].
 #[derive(Default)]
 pub(super) struct SpanIds {
     ids: FxHashMap<u32, u32>,
@@ -174,8 +181,11 @@ impl SpanIds {
             if !long((s, e)) || start.is_null(row) || end.is_null(row) {
                 continue;
             }
-            let from = s.div_euclid(HOUR_NS) * HOUR_NS;
-            let hours = u32::try_from((e - from + HOUR_NS - 1) / HOUR_NS).unwrap_or(u32::MAX);
+            let from = s.saturating_sub(s.rem_euclid(HOUR_NS));
+            let ns = e.saturating_sub(from);
+            let hours = u32::try_from(ns / HOUR_NS + i64::from(ns % HOUR_NS != 0))
+                .unwrap_or(u32::MAX)
+                .min(MAX_SPAN_HOURS);
             out[row] = *self.ids.entry(hours).or_insert_with(|| {
                 self.values.push(hours);
                 self.values.len() as u32
