@@ -357,6 +357,7 @@ impl BillingData {
         }
         for f in &files {
             check_required_columns(f)?;
+            check_column_types(f)?;
         }
         lap("columns checked");
         let mut data = BillingData {
@@ -1106,6 +1107,44 @@ fn select_for(table: &str, columns: &[String], text_columns: &[String], format: 
         }
         _ => canonical::cur_select(table, columns, text_columns, format),
     }
+}
+
+/// Refuses a Parquet file whose amount or time column is stored as a type
+/// that holds none (a boolean, a list, a struct…), naming the file, the
+/// column and its type: read anyway, a boolean would count as 1 or 0 and a
+/// list would fail deep in a query. Numbers may be stored as integers,
+/// floats, decimals or text; times as timestamps, dates or text (text is
+/// checked value by value, see [`BillingData::check_text_values`]).
+fn check_column_types(file: &SourceFile) -> Result<(), CurError> {
+    let Some(schema) = file.schema.as_ref().filter(|_| !file.format.is_csv()) else {
+        return Ok(());
+    };
+    for (name, kind) in number_and_time_columns(file) {
+        let Ok(field) = schema.field_with_name(&name) else {
+            continue;
+        };
+        let t = field.data_type();
+        let fits = dictionary_text::is_text(t)
+            || match kind {
+                canonical::Kind::Time => matches!(
+                    t,
+                    DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
+                ),
+                _ => t.is_numeric(),
+            };
+        if !fits {
+            let what = if kind == canonical::Kind::Time {
+                "time"
+            } else {
+                "number"
+            };
+            return Err(CurError::BadInput(format!(
+                "{}: column {name}: stored as {t}, which holds no {what}",
+                file.path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_required_columns(file: &SourceFile) -> Result<(), CurError> {

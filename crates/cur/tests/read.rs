@@ -1229,3 +1229,60 @@ fn a_parquet_amount_that_is_nan_or_infinite_is_refused_with_file_column_and_valu
     );
     assert!(data.charges().is_ok());
 }
+
+/// A Parquet file whose amount or time column is stored as a type that
+/// holds none is refused at open, naming the file, the column and the type:
+/// a boolean cost (before, read as 1 or 0 and estimated from), a list of
+/// costs (before, "query failed" and exit 1), a boolean start time. Integers
+/// and decimals are numbers, and read.
+#[test]
+fn a_parquet_amount_or_time_of_a_type_that_holds_none_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = real("workshop-cur-2018-10.snappy.parquet");
+    let cases = [
+        (
+            "line_item_unblended_cost",
+            "line_item_unblended_cost > 0",
+            "Boolean",
+            "number",
+        ),
+        (
+            "line_item_unblended_cost",
+            "[line_item_unblended_cost]",
+            "List",
+            "number",
+        ),
+        ("line_item_usage_start_date", "true", "Boolean", "time"),
+    ];
+    for (i, (column, value, type_name, what)) in cases.into_iter().enumerate() {
+        let bad = dir.path().join(format!("typed-{i}.parquet"));
+        duckdb_execute(&format!(
+            "COPY (SELECT * REPLACE ({value} AS {column}) FROM read_parquet('{source}')) TO '{}' (FORMAT parquet)",
+            bad.display()
+        ));
+        let message = open_err(&[&bad]);
+        let expected = format!("typed-{i}.parquet: column {column}: stored as {type_name}");
+        assert!(message.contains(&expected), "{message}");
+        assert!(message.contains(&format!("holds no {what}")), "{message}");
+    }
+    // An integer and a decimal cost are numbers: the file opens and sums
+    // as DuckDB sums it.
+    for (i, cast) in ["BIGINT", "DECIMAL(18, 8)"].into_iter().enumerate() {
+        let ok = dir.path().join(format!("numeric-{i}.parquet"));
+        duckdb_execute(&format!(
+            "COPY (SELECT * REPLACE (CAST(line_item_unblended_cost AS {cast}) AS line_item_unblended_cost) \
+             FROM read_parquet('{source}')) TO '{}' (FORMAT parquet)",
+            ok.display()
+        ));
+        let data = BillingData::open(&[ok.to_string_lossy().into_owned()], None).unwrap();
+        let ours = scalar(&data, "SELECT sum(unblended_cost) FROM line_items");
+        let duck = duckdb_scalar(&format!(
+            "SELECT sum(line_item_unblended_cost) FROM read_parquet('{}')",
+            ok.display()
+        ));
+        assert!(
+            (ours - duck).abs() < 1e-6 * duck.abs().max(1.0),
+            "{cast}: {ours} against {duck}"
+        );
+    }
+}
