@@ -26,8 +26,7 @@ use crate::line_groups::LineGroups;
 use crate::summary::{ClassAndFamily, Numbered, RULE_INPUTS, RowIds, Rule, Texts, classify};
 use crate::{BillingData, CurError};
 
-/// One hour, in nanoseconds.
-const HOUR_NS: i64 = 3_600_000_000_000;
+use crate::HOUR_NS;
 
 /// A line type, as the rules of a charge read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

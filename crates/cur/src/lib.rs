@@ -44,6 +44,9 @@ pub mod summary_cache;
 mod test_support;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+/// One hour, in nanoseconds: the time unit every hourly question counts in.
+pub(crate) const HOUR_NS: i64 = 3_600_000_000_000;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

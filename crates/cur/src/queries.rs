@@ -22,8 +22,7 @@ use crate::batch::Columns;
 use crate::summary::{Key, Measure, Row, Summary};
 use crate::{BillingData, CurError};
 
-/// One hour, in nanoseconds.
-const HOUR_NS: i64 = 3_600_000_000_000;
+use crate::HOUR_NS;
 
 /// A slice of the bill to break the posture down by.
 #[derive(Debug, Clone, Copy)]

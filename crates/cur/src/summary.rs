@@ -122,8 +122,7 @@ pub(crate) fn schema() -> SchemaRef {
 /// Rows per output batch.
 const BATCH_ROWS: usize = 8192;
 
-/// One nanosecond-timestamp hour.
-const HOUR_NS: i64 = 3_600_000_000_000;
+use crate::HOUR_NS;
 
 /// The estimate's hourly summary, in memory: rows of an hour, a
 /// combination of [`TEXT_KEYS`]' ids and [`MEASURES`]' values.
@@ -532,6 +531,13 @@ fn hour_of(time: Option<i64>) -> i64 {
     time.map_or(i64::MIN, |t| t.div_euclid(HOUR_NS))
 }
 
+/// The hours a group at `hour` whose lines span `span` hours counts in: a
+/// group of no hour (`i64::MIN`) in that one alone.
+fn hours_of(hour: i64, span: u32) -> std::ops::Range<i64> {
+    let span = if hour == i64::MIN { 1 } else { i64::from(span) };
+    hour..hour.saturating_add(span)
+}
+
 /// Where a part of a measure comes from: the group output of that name.
 fn part_outputs(groups: &LineGroups) -> Result<Vec<Vec<Option<usize>>>, CurError> {
     MEASURES
@@ -735,9 +741,8 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
                     .iter()
                     .filter(|(_, c)| final_of[numbers[*c as usize] as usize].is_some())
                     .flat_map(|&(t, c)| {
-                        let hour = hour_of(part.time(0, t));
-                        let last = hour.saturating_add(i64::from(spans[c as usize]) - 1);
-                        [hour, if hour == i64::MIN { hour } else { last }]
+                        let hours = hours_of(hour_of(part.time(0, t)), spans[c as usize]);
+                        [hours.start, hours.end - 1]
                     })
             });
     // The summary's rows, in the order they are first seen, and their sums.
@@ -754,13 +759,9 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
             let Some(combination) = final_of[numbers[c as usize] as usize] else {
                 continue;
             };
-            let hour = hour_of(part.time(0, time));
             // A line of several hours counts evenly in each of them.
-            let span = if hour == i64::MIN {
-                1
-            } else {
-                spans[c as usize]
-            };
+            let hours = hours_of(hour_of(part.time(0, time)), spans[c as usize]);
+            let span = (hours.end - hours.start) as u32;
             let final_combination = &finals.keys[combination as usize];
             if span > 1
                 && final_combination[CLASS] > 0
@@ -773,7 +774,7 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
                 long_lines.on_demand_cost += cost.unwrap_or(0.0);
                 long_lines.longest_hours = long_lines.longest_hours.max(span);
             }
-            for h in (0..i64::from(span)).map(|k| hour + k) {
+            for h in hours {
                 let row = keys.id((h, combination)) as usize;
                 if sums.len() <= row * MEASURES.len() {
                     sums.extend(
@@ -785,8 +786,7 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
                 let sums = &mut sums[row * MEASURES.len()..][..MEASURES.len()];
                 for (sum, parts) in sums.iter_mut().zip(&outputs) {
                     add_parts(sum, parts, |o| {
-                        part.output(group, o)
-                            .map(|x| if span == 1 { x } else { x / f64::from(span) })
+                        part.output(group, o).map(|x| x / f64::from(span))
                     });
                 }
             }

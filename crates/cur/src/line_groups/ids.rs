@@ -1,5 +1,7 @@
 //! A key column's values as small integer ids, numbered from 1 in the order
-//! first seen (0 is null), and one batch's ids of a column ([`BatchIds`]).
+//! first seen (0 is null), and one batch's ids of a column ([`BatchIds`]);
+//! times and texts as they are, a line's span of hours worked out from its
+//! start and end ([`SpanIds`]).
 //!
 //! Text comes dictionary-encoded from Parquet (see `dictionary_text`): a
 //! batch's ids are then its keys, each standing for the id of its
@@ -19,7 +21,7 @@ use arrow::datatypes::{DataType, Int32Type};
 use rustc_hash::FxHashMap;
 
 use super::cast;
-use crate::CurError;
+use crate::{CurError, HOUR_NS};
 
 /// Distinct values of one text key column, numbered from 1 (0 is null).
 #[derive(Default)]
@@ -134,6 +136,55 @@ impl TimeIds {
                 self.values.len() as u32
             })
         });
+    }
+}
+
+/// The most hours a line is spread over: a month's. No CUR or FOCUS line
+/// spans more than its billing period; one whose end says otherwise (a
+/// damaged date) is spread over its first month, so its cost is kept and
+/// the work stays bounded.
+pub(crate) const MAX_SPAN_HOURS: u32 = 31 * 24;
+
+/// The hours each line spans, when more than one, numbered from 1 (0: a
+/// line of an hour or less, or whose start or end is null), at most
+/// [`MAX_SPAN_HOURS`].
+#[derive(Default)]
+pub(super) struct SpanIds {
+    ids: FxHashMap<u32, u32>,
+    /// By id - 1, the hours.
+    pub(super) values: Vec<u32>,
+}
+
+impl SpanIds {
+    /// The id of each row's span, into `out`: its hours from its start's
+    /// hour to its end, rounded up, when its end is past an hour after its
+    /// start (a line of a daily or monthly export).
+    pub(super) fn number(
+        &mut self,
+        start: &TimestampNanosecondArray,
+        end: &TimestampNanosecondArray,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        out.resize(start.len(), 0);
+        let long = |(&s, &e): (&i64, &i64)| e.saturating_sub(s) > HOUR_NS;
+        if !start.values().iter().zip(end.values()).any(long) {
+            return;
+        }
+        for (row, (s, e)) in start.values().iter().zip(end.values()).enumerate() {
+            if !long((s, e)) || start.is_null(row) || end.is_null(row) {
+                continue;
+            }
+            let from = s.saturating_sub(s.rem_euclid(HOUR_NS));
+            let ns = e.saturating_sub(from);
+            let hours = u32::try_from(ns / HOUR_NS + i64::from(ns % HOUR_NS != 0))
+                .unwrap_or(u32::MAX)
+                .min(MAX_SPAN_HOURS);
+            out[row] = *self.ids.entry(hours).or_insert_with(|| {
+                self.values.push(hours);
+                self.values.len() as u32
+            });
+        }
     }
 }
 

@@ -34,7 +34,8 @@ use rustc_hash::FxHashMap;
 
 pub(crate) use combinations::Combination;
 use combinations::Combinations;
-use ids::{BatchIds, IdTest, TextIds, TimeIds};
+pub(crate) use ids::MAX_SPAN_HOURS;
+use ids::{BatchIds, IdTest, SpanIds, TextIds, TimeIds};
 
 use crate::CurError;
 // Usage lines: kept when their product is one a commitment may cover.
@@ -141,58 +142,6 @@ pub(crate) enum Keep {
 /// the canonical view's `usage_hours`).
 #[cfg(test)]
 const SPAN_COLUMN: &str = "usage_hours";
-
-/// One hour, in nanoseconds.
-const HOUR_NS: i64 = 3_600_000_000_000;
-
-/// The most hours a line is spread over: a month's. No CUR or FOCUS line
-/// spans more than its billing period; one whose end says otherwise (a
-/// damaged date) is spread over its first month, so its cost is kept and
-/// the work stays bounded.
-pub(crate) const MAX_SPAN_HOURS: u32 = 31 * 24;
-
-/// The hours each line spans, when more than one, numbered from 1 (0: a
-/// line of an hour or less, or whose start or end is null), at most
-/// [`MAX_SPAN_HOURS`].
-#[derive(Default)]
-pub(super) struct SpanIds {
-    ids: FxHashMap<u32, u32>,
-    /// By id - 1, the hours.
-    pub(super) values: Vec<u32>,
-}
-
-impl SpanIds {
-    /// The id of each row's span, into `out`: its hours from its start's
-    /// hour to its end, rounded up, when its end is past an hour after its
-    /// start (a line of a daily or monthly export).
-    fn number(
-        &mut self,
-        start: &arrow::array::TimestampNanosecondArray,
-        end: &arrow::array::TimestampNanosecondArray,
-        out: &mut Vec<u32>,
-    ) {
-        out.clear();
-        out.resize(start.len(), 0);
-        let long = |(&s, &e): (&i64, &i64)| e.saturating_sub(s) > HOUR_NS;
-        if !start.values().iter().zip(end.values()).any(long) {
-            return;
-        }
-        for (row, (s, e)) in start.values().iter().zip(end.values()).enumerate() {
-            if !long((s, e)) || start.is_null(row) || end.is_null(row) {
-                continue;
-            }
-            let from = s.saturating_sub(s.rem_euclid(HOUR_NS));
-            let ns = e.saturating_sub(from);
-            let hours = u32::try_from(ns / HOUR_NS + i64::from(ns % HOUR_NS != 0))
-                .unwrap_or(u32::MAX)
-                .min(MAX_SPAN_HOURS);
-            out[row] = *self.ids.entry(hours).or_insert_with(|| {
-                self.values.push(hours);
-                self.values.len() as u32
-            });
-        }
-    }
-}
 
 /// Commitment fee lines: every one is kept.
 const FEE_TYPES: [&str; 2] = ["SavingsPlanRecurringFee", "RIFee"];
