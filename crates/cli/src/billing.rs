@@ -216,6 +216,10 @@ pub fn compute_proforma(
         rows.len(),
         held.len()
     ));
+    let long = data.charges_long_lines().unwrap_or_default();
+    if let Some(w) = crate::estimate::long_lines_warning(long, "pro forma") {
+        tracing::warn!("{w}");
+    }
     let converting = std::time::Instant::now();
     let (lines, commitments) = orgpool_billing::proforma::from_rows(rows, &held);
     tracing::debug!(

@@ -121,7 +121,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         tracing::warn!("{w}");
         warnings.push(w);
     }
-    if let Some(w) = long_lines_warning(data.long_lines().map_err(cur_error)?) {
+    if let Some(w) = long_lines_warning(data.long_lines().map_err(cur_error)?, "estimate") {
         tracing::warn!("{w}");
         warnings.push(w);
     }
@@ -427,15 +427,16 @@ pub fn percent(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
-/// What the estimate assumed of eligible usage billed in lines of more than
-/// an hour (a daily or monthly export), if there was any.
-fn long_lines_warning(long: orgpool_cur::LongLines) -> Option<String> {
+/// What `result` (the estimate, the pro forma) assumed of eligible usage
+/// billed in lines of more than an hour (a daily or monthly export), if
+/// there was any.
+pub(crate) fn long_lines_warning(long: orgpool_cur::LongLines, result: &str) -> Option<String> {
     (long.longest_hours > 1).then(|| {
         format!(
             "Savings-Plans-eligible usage worth ${:.2} on demand comes in lines of more than an hour \
              (up to {} hours: an export at daily or monthly granularity?); each was spread evenly over its hours, \
              since commitments apply hour by hour. The shape within those hours is not known, so the utilization \
-             and savings assume it flat and may be optimistic: an export at hourly granularity gives a true estimate",
+             and savings assume it flat and may be optimistic: an export at hourly granularity gives a true {result}",
             long.on_demand_cost, long.longest_hours
         )
     })

@@ -2990,6 +2990,21 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
     }
 }
 
+/// The export `source` (a DuckDB table expression) at daily granularity,
+/// and that daily export flattened back into hours (each day's line as 24
+/// of a 24th): each in a folder of its own under `dir`, by DuckDB (see
+/// `orgpool_testkit::write_as_daily_export`).
+fn daily_and_flat(source: &str, dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let daily = dir.join("daily").join("daily.parquet");
+    let flat = dir.join("flat").join("flat.parquet");
+    for file in [&daily, &flat] {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    }
+    orgpool_testkit::write_as_daily_export(source, &daily);
+    orgpool_testkit::write_daily_export_as_hourly(&daily, &flat);
+    (daily, flat)
+}
+
 /// An export at daily granularity (Data Exports' `TIME_GRANULARITY` DAILY:
 /// a line per day, from its first hour to the next day's) gives the same
 /// estimate as the same usage spread evenly over the day's hours, line by
@@ -3002,57 +3017,10 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
 fn a_daily_export_is_estimated_as_its_usage_spread_over_each_days_hours() {
     let dir = tempfile::tempdir().unwrap();
     let workshop = real("workshop-cur-2018-1*.snappy.parquet");
-    let months = format!("read_parquet('{workshop}', union_by_name = true)");
-    let daily = dir.path().join("daily").join("daily.parquet");
-    let flat = dir.path().join("flat").join("flat.parquet");
-    std::fs::create_dir_all(daily.parent().unwrap()).unwrap();
-    std::fs::create_dir_all(flat.parent().unwrap()).unwrap();
-    // A day's lines of one resource and kind summed into one, as a daily
-    // export has them: every amount summed, every other column a key.
-    let columns = duckdb_rows(&format!(
-        "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {months})"
-    ));
-    let is = |row: &Vec<Option<String>>, t: &str| row[1].as_deref() == Some(t);
-    let doubles: Vec<String> = columns
-        .iter()
-        .filter(|r| is(r, "DOUBLE"))
-        .filter_map(|r| r[0].clone())
-        .collect();
-    let times = ["line_item_usage_start_date", "line_item_usage_end_date"];
-    // A line's own id and hour, which a day's line does not keep.
-    const IDENTITY: [&str; 2] = ["identity_line_item_id", "identity_time_interval"];
-    let keys: Vec<String> = columns
-        .iter()
-        .filter(|r| !is(r, "DOUBLE"))
-        .filter_map(|r| r[0].clone())
-        .filter(|c| !IDENTITY.contains(&c.as_str()) && !times.contains(&c.as_str()))
-        .collect();
-    let sums: Vec<String> = doubles.iter().map(|c| format!("sum({c}) AS {c}")).collect();
-    duckdb_execute(&format!(
-        "COPY (SELECT date_trunc('day', line_item_usage_start_date) AS line_item_usage_start_date, \
-                      date_trunc('day', line_item_usage_start_date) + INTERVAL 1 DAY AS line_item_usage_end_date, \
-                      {keys}, {sums} \
-               FROM {months} WHERE line_item_line_item_type <> 'RIFee' GROUP BY ALL \
-               UNION ALL BY NAME SELECT * EXCLUDE (identity_line_item_id, identity_time_interval) FROM {months} \
-               WHERE line_item_line_item_type = 'RIFee') \
-         TO '{}' (FORMAT parquet)",
-        daily.display(),
-        keys = keys.join(", "),
-        sums = sums.join(", "),
-    ));
-    // Each daily line as 24 hourly ones, every amount a 24th.
-    let divided: Vec<String> = doubles.iter().map(|c| format!("{c} / 24 AS {c}")).collect();
-    duckdb_execute(&format!(
-        "COPY (SELECT * REPLACE (line_item_usage_start_date + k * INTERVAL 1 HOUR AS line_item_usage_start_date, \
-                                 line_item_usage_start_date + (k + 1) * INTERVAL 1 HOUR AS line_item_usage_end_date, \
-                                 {}) \
-               FROM read_parquet('{d}'), range(24) AS r(k) WHERE line_item_line_item_type <> 'RIFee' \
-               UNION ALL BY NAME SELECT * FROM read_parquet('{d}') WHERE line_item_line_item_type = 'RIFee') \
-         TO '{}' (FORMAT parquet)",
-        divided.join(", "),
-        flat.display(),
-        d = daily.display()
-    ));
+    let (daily, flat) = daily_and_flat(
+        &format!("read_parquet('{workshop}', union_by_name = true)"),
+        dir.path(),
+    );
     let estimate = |path: &Path| {
         json_of(&[
             "estimate",
@@ -3083,6 +3051,110 @@ fn a_daily_export_is_estimated_as_its_usage_spread_over_each_days_hours() {
         j.remove("inputs");
     }
     assert_json_close(&by_day, &by_hour, "estimate");
+}
+
+/// The pro forma of an export at daily granularity equals that of the same
+/// usage spread evenly over each day's hours (as the estimate's does, see
+/// above): the simulator applies each hour's commitments to that hour's
+/// usage, so a day's usage is spread over its hours first, and a Savings
+/// Plan's daily fee line gives a 24th of it per hour. Before, a day's usage
+/// met one hour's RI units in its first hour: the workshop's commitments
+/// saved $12.99 there instead of $310.29. Both the workshop months (RIs, in an org
+/// bundle whose accounts are the workshop's) and the demo (Savings Plans)
+/// serve, billed per OU, so that commitments serve their owners' groups.
+#[test]
+fn a_daily_exports_pro_forma_is_that_of_its_usage_spread_over_each_days_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_demo(dir.path(), 8, 1);
+    let demo_org = std::fs::read_to_string(dir.path().join("org.json")).unwrap();
+    let bundle: serde_json::Value = serde_json::from_str(&demo_org).unwrap();
+    // The workshop's payer as the management account, its other account
+    // in an OU of its own.
+    let management = bundle["organization"]["management_account_id"]
+        .as_str()
+        .unwrap();
+    let other = bundle["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .find(|id| *id != management)
+        .unwrap();
+    let workshop_org = dir.path().join("workshop-org.json");
+    std::fs::write(
+        &workshop_org,
+        demo_org
+            .replace(management, "836060457634")
+            .replace(other, "011254002932"),
+    )
+    .unwrap();
+    let workshop = real("workshop-cur-2018-1*.snappy.parquet");
+    let cases = [
+        (
+            workshop_org,
+            format!("read_parquet('{workshop}', union_by_name = true)"),
+        ),
+        (
+            dir.path().join("org.json"),
+            format!(
+                "read_parquet('{}/**/*.parquet', union_by_name = true)",
+                dir.path().join("cur").display()
+            ),
+        ),
+    ];
+    for (i, (org, source)) in cases.iter().enumerate() {
+        let case = dir.path().join(format!("case-{i}"));
+        let (daily, flat) = daily_and_flat(source, &case);
+        let org = org.to_str().unwrap();
+        let plan = case.join("plan.json");
+        let out = orgpool(&[
+            "billing", "plan", "--org", org, "--by", "ou", "--format", "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        std::fs::write(&plan, &out.stdout).unwrap();
+        // The pro forma's JSON, and whether it warned of lines spread.
+        let cache = case.join("cache");
+        let proforma = |cur: &Path, cache_flag: &str| {
+            let out = orgpool(&[
+                "billing",
+                "proforma",
+                "--org",
+                org,
+                "--plan",
+                plan.to_str().unwrap(),
+                "--cur",
+                cur.to_str().unwrap(),
+                "--format",
+                "json",
+                cache_flag,
+                cache.to_str().unwrap(),
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let warned = stderr(&out).contains("lines of more than an hour (up to 24 hours");
+            (json, warned)
+        };
+        let ((by_day, warned), (by_hour, flat_warned)) = (
+            proforma(&daily, "--cache-dir"),
+            proforma(&flat, "--cache-dir"),
+        );
+        assert!(
+            warned && !flat_warned,
+            "{source}: the warning, for the daily export alone"
+        );
+        // Read back from the cache, the same pro forma and the same warning.
+        let (cached, cached_warned) = proforma(&daily, "--cache-dir");
+        assert!(cached_warned, "{source}: the warning, from the cache too");
+        assert_eq!(cached, by_day, "{source}: from the cache");
+        let savings: f64 = by_day["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["savings"].as_f64().unwrap())
+            .sum();
+        assert!(savings > 100.0, "{source}: commitments save: {savings}");
+        assert_json_close(&by_day, &by_hour, source);
+    }
 }
 
 /// A line whose end date is damaged (a usage hour said to end in 2200) is

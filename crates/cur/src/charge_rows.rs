@@ -10,6 +10,14 @@
 //! then adds its costs, by its line type's rule (see the module doc of
 //! [`crate::charges`]), to the row of its hour and row keys.
 //!
+//! A group of usage a commitment may cover whose lines span several hours
+//! (a daily or monthly export's, see [`crate::canonical::usage_hours`]) is
+//! spread evenly over them, as the estimate's summary spreads it: the
+//! simulator applies commitments hour by hour, and a day's usage in its
+//! first hour would meet one hour's commitment. Other lines stay in their
+//! first hour: no commitment applies to them, so their hour changes no
+//! figure, and spreading a month's tax would only multiply the rows.
+//!
 //! Against the SQL this replaces (a `CASE` and a classification per group,
 //! then a `GROUP BY` of 13 columns, then a string per field per row), it
 //! takes a fraction of the time, and the rows come out in one fixed order
@@ -23,10 +31,10 @@ use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, SharedText};
 
 use crate::charges::{CHARGES, CoverageByKey, add_coverage};
 use crate::line_groups::LineGroups;
-use crate::summary::{ClassAndFamily, Numbered, RULE_INPUTS, RowIds, Rule, Texts, classify};
-use crate::{BillingData, CurError};
-
-use crate::HOUR_NS;
+use crate::summary::{
+    ClassAndFamily, Numbered, RULE_INPUTS, RowIds, Rule, Texts, classify, hours_of, spans_of,
+};
+use crate::{BillingData, CurError, HOUR_NS, LongLines};
 
 /// A line type, as the rules of a charge read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +151,24 @@ struct Costs {
 }
 
 impl Costs {
+    /// Each hour's part of these costs, when they are those of `hours`
+    /// hours: every sum divided, the normalization factor (a maximum) kept.
+    fn per_hour_of(self, hours: u32) -> Self {
+        if hours <= 1 {
+            return self;
+        }
+        let n = f64::from(hours);
+        let each = |x: Option<f64>| x.map(|x| x / n);
+        Costs {
+            amount: each(self.amount),
+            public: each(self.public),
+            actual: each(self.actual),
+            paid_tier: each(self.paid_tier),
+            list: self.list / n,
+            nf: self.nf,
+        }
+    }
+
     /// Group `group` of `part`, of line type `t`, free tier or not.
     fn of(part: &LineGroups, group: usize, o: &Outputs, t: LineType, free: bool) -> Self {
         let out = |i: usize| part.output(group, i);
@@ -251,13 +277,11 @@ fn drafts(
         let (slot, values) = key(name)?;
         rule_inputs.push((slot, rule_texts[i].ids_of(values)));
     }
-    let layout = part.layout;
-    if layout.flag.is_none() || layout.times.len() != 2 {
+    let (Some(flag), 2) = (part.flag_key(), part.layout.times.len()) else {
         return Err(CurError::Engine(
             "the charge groups have no free-tier flag or billing period".into(),
         ));
-    }
-    let flag = layout.times.len() - 1 + layout.texts.len();
+    };
     fn get<'a>(c: &[u32], (slot, values): (usize, &'a [Box<str>])) -> Option<&'a str> {
         text(values, c[slot])
     }
@@ -316,7 +340,7 @@ fn drafts(
 pub(crate) fn charge_rows(
     data: &BillingData,
     parts: &[LineGroups],
-) -> Result<(Vec<ChargeRow>, CoverageByKey), CurError> {
+) -> Result<(Vec<ChargeRow>, CoverageByKey, LongLines), CurError> {
     let clock = std::time::Instant::now();
     let mut rule_texts: Vec<Texts> = std::iter::repeat_with(Texts::default).take(4).collect();
     let mut rules: Numbered<Rule> = Numbered::default();
@@ -333,37 +357,60 @@ pub(crate) fn charge_rows(
     // Each partition's combinations' row keys, numbered across partitions,
     // with their line types.
     let mut keys: Numbered<RowKey> = Numbered::default();
-    let templates: Vec<Vec<(u32, LineType, bool)>> = drafts
+    let templates: Vec<Vec<Template>> = drafts
         .into_iter()
-        .map(|part| {
-            part.into_iter()
-                .map(|d| {
+        .zip(parts)
+        .map(|(drafts, part)| {
+            let spans = spans_of(part)?;
+            Ok(drafts
+                .into_iter()
+                .zip(spans)
+                .map(|(d, span)| {
                     let ClassAndFamily { class, family, .. } = &classes[d.rule as usize];
                     let mut key = d.key;
                     key.class = class.as_deref().and_then(CommitmentClass::parse);
                     key.family = family.as_deref().unwrap_or_default().into();
-                    let free = key.free;
-                    (keys.id(key), d.line_type, free)
+                    let coverable = key.kind == ChargeKind::Usage && key.class.is_some();
+                    Template {
+                        free: key.free,
+                        key: keys.id(key),
+                        line_type: d.line_type,
+                        span: if coverable { span } else { 1 },
+                    }
                 })
-                .collect()
+                .collect())
         })
-        .collect();
+        .collect::<Result<_, CurError>>()?;
     // The rows, (hour, row key) pairs in the order first seen, and their sums.
     let outputs = Outputs::find();
     let groups: usize = parts.iter().map(|p| p.keys.len()).sum();
-    let hours = parts
-        .iter()
-        .flat_map(|p| p.keys.iter().map(|&(t, _)| hour_of(p.time(0, t))));
+    let hours = parts.iter().zip(&templates).flat_map(|(p, templates)| {
+        p.keys.iter().flat_map(|&(t, c)| {
+            let hours = group_hours(p.time(0, t), templates[c as usize].span);
+            [hours.start, hours.end - 1]
+        })
+    });
     let mut ids = RowIds::spanning(hours, keys.keys.len());
     let mut sums: Vec<Sums> = Vec::with_capacity(groups);
+    let mut long_lines = LongLines::default();
     for (part, templates) in parts.iter().zip(&templates) {
         for (group, &(time, c)) in part.keys.iter().enumerate() {
-            let (key, line_type, free) = templates[c as usize];
-            let row = ids.id((hour_of(part.time(0, time)), key)) as usize;
-            if row == sums.len() {
-                sums.push(Sums::default());
+            let t = templates[c as usize];
+            let hours = group_hours(part.time(0, time), t.span);
+            let span = (hours.end - hours.start) as u32;
+            let costs = Costs::of(part, group, &outputs, t.line_type, t.free);
+            if span > 1 {
+                long_lines.on_demand_cost += costs.public.unwrap_or(0.0);
+                long_lines.longest_hours = long_lines.longest_hours.max(span);
             }
-            sums[row].add(&Costs::of(part, group, &outputs, line_type, free));
+            let costs = costs.per_hour_of(span);
+            for hour in hours {
+                let row = ids.id((hour, t.key)) as usize;
+                if row == sums.len() {
+                    sums.push(Sums::default());
+                }
+                sums[row].add(&costs);
+            }
         }
     }
     let rows = ids.into_keys();
@@ -404,12 +451,27 @@ pub(crate) fn charge_rows(
             }
         })
         .collect();
-    Ok((out, covered))
+    Ok((out, covered, long_lines))
 }
 
-/// The hour (since the epoch) of a group's time; 0 for none.
-fn hour_of(time: Option<i64>) -> i64 {
-    time.map_or(0, |ns| ns.div_euclid(HOUR_NS))
+/// What the rows of one combination of a partition's groups share.
+#[derive(Clone, Copy)]
+struct Template {
+    /// The number of its row key.
+    key: u32,
+    line_type: LineType,
+    free: bool,
+    /// The hours each of its groups is spread over (1: its first alone).
+    span: u32,
+}
+
+/// The hours (since the epoch) a group at `time` spread over `span` hours
+/// counts in; a group of no time in hour 0 alone.
+fn group_hours(time: Option<i64>, span: u32) -> std::ops::Range<i64> {
+    match time {
+        Some(ns) => hours_of(ns.div_euclid(HOUR_NS), span),
+        None => 0..1,
+    }
 }
 
 /// What each commitment covered, from the rows its usage is in: at the

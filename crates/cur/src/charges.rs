@@ -35,7 +35,7 @@ use orgpool_model::{ChargeRow, CommitmentClass, CommitmentRow, HeldKind};
 
 use crate::batch::Columns;
 use crate::line_groups::{Keep, Layout, Line, Terms};
-use crate::{BillingData, CurError};
+use crate::{BillingData, CurError, LongLines};
 
 /// The bill's lines grouped by their raw columns, negations left out (they
 /// carry no amortized cost), in the table `raw_groups`. Every measure is a
@@ -59,7 +59,7 @@ pub(crate) static CHARGES: Layout = Layout {
         "sp_arn",
         "ri_arn",
     ],
-    span_end: None,
+    span_end: Some("usage_end"),
     flag: Some(("zero_billed_with_list_price", zero_billed_with_list_price)),
     inputs: &[
         "usage_amount",
@@ -135,7 +135,7 @@ fn charge_terms(line: &Line, out: &mut Terms) {
 /// [`CHARGES`] in SQL, for the tests.
 #[cfg(test)]
 pub(crate) const RAW_GROUPS: &str = "SELECT usage_start, billing_period_start, usage_account_id, payer_account_id, product_code, \
-        billing_entity, usage_type, operation, region, instance_type, line_item_type, sp_arn, ri_arn, \
+        billing_entity, usage_type, operation, region, instance_type, line_item_type, sp_arn, ri_arn, usage_hours, \
         COALESCE(unblended_cost = 0 AND public_on_demand_cost > 0, false) AS zero_billed_with_list_price, \
         sum(usage_amount) AS usage_amount, \
         sum(unblended_cost) AS unblended, \
@@ -152,7 +152,7 @@ pub(crate) const RAW_GROUPS: &str = "SELECT usage_start, billing_period_start, u
         max(normalization_factor) AS nf \
     FROM line_items \
     WHERE line_item_type IS DISTINCT FROM 'SavingsPlanNegation' \
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14";
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15";
 
 /// Each group of [`CHARGES`] at its amortized actual cost, by line type
 /// (see the module doc).
@@ -187,7 +187,9 @@ const FREE: &str = "(line_item_type = 'Usage' AND zero_billed_with_list_price)";
 
 /// `raw_groups` ([`CHARGES`]) with what the pro forma needs of each: its hour, billing
 /// period, kind, class and family (by the view's own
-/// [`crate::canonical::classify`]), and its costs.
+/// [`crate::canonical::classify`]), its costs, and the hours it is spread
+/// over (`span`: those its lines span for usage a commitment may cover, else
+/// 1; see [`crate::charge_rows`]).
 #[cfg(test)]
 fn line_costs() -> String {
     format!(
@@ -200,7 +202,9 @@ fn line_costs() -> String {
                 {FREE} AS free, \
                 CASE WHEN line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage') THEN usage_amount ELSE 0 END AS amount, \
                 {PUBLIC} AS public_cost, COALESCE(list_cost, 0) AS list_cost, {ACTUAL} AS actual, nf, \
-                CASE line_item_type WHEN 'SavingsPlanCoveredUsage' THEN sp_arn WHEN 'DiscountedUsage' THEN ri_arn END AS commitment \
+                CASE line_item_type WHEN 'SavingsPlanCoveredUsage' THEN sp_arn WHEN 'DiscountedUsage' THEN ri_arn END AS commitment, \
+                CASE WHEN {KIND} = 'usage' AND commitment_class IS NOT NULL AND usage_hours IS NOT NULL \
+                     THEN CAST(usage_hours AS BIGINT) ELSE 1 END AS span \
          FROM ({groups}) AS g",
         hour = epoch_hour("usage_start"),
         groups = crate::canonical::classify("SELECT * FROM raw_groups")
@@ -212,7 +216,7 @@ pub type Charges = (Vec<ChargeRow>, Vec<CommitmentRow>);
 
 /// The commitments' fee lines, as the table `commitment_fees` holds them.
 pub(crate) const COMMITMENT_FEES_SQL: &str = "SELECT line_item_type, sp_arn, ri_arn, usage_account_id, payer_account_id, product_code, \
-         usage_type, operation, region, usage_hour, billing_period, billing_period_start, \
+         usage_type, operation, region, usage_hour, usage_hours, billing_period, billing_period_start, \
          usage_amount, unblended_cost, sp_offering_type, sp_total_commitment, \
          sp_used_commitment, sp_instance_family, sp_region, \
          ri_amortized_upfront, ri_total_normalized_units, ri_start, ri_end \
@@ -249,12 +253,23 @@ impl BillingData {
             found: "the export's charges were",
             hit: &self.charges_cached,
             decode: crate::charges_cache::decode,
-            encode: |(rows, held): &Charges| {
-                let (schema, batch) = crate::charges_cache::encode(rows, held)?;
+            encode: |((rows, held), long): &(Charges, LongLines)| {
+                let (schema, batch) = crate::charges_cache::encode(rows, held, *long)?;
                 Ok((schema, vec![batch]))
             },
         };
-        entry.through(cache, || self.scan_charges())
+        let (charges, long) = entry.through(cache, || self.scan_charges())?;
+        // The same files give the same figure: a second read leaves the first.
+        let _ = self.charges_long_lines.set(long);
+        Ok(charges)
+    }
+
+    /// The usage a commitment may cover that came in lines of several
+    /// hours (a daily or monthly export's), which the charge rows spread
+    /// evenly over them (see [`crate::charge_rows`]): known once
+    /// [`Self::charges`] has read the charges, from the export or the cache.
+    pub fn charges_long_lines(&self) -> Option<LongLines> {
+        self.charges_long_lines.get().copied()
     }
 
     /// Whether the charges, once read, came from the cache rather than a
@@ -264,15 +279,15 @@ impl BillingData {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// [`Self::charges`] from the export itself.
-    fn scan_charges(&self) -> Result<Charges, CurError> {
+    /// [`Self::charges`] from the export itself, with what was spread.
+    fn scan_charges(&self) -> Result<(Charges, LongLines), CurError> {
         let clock = std::time::Instant::now();
         // The fee lines' scan needs nothing from the usage's: both run at once.
         let (rows, fees) = rayon::join(
             || self.rows_and_coverage(),
             || self.ensure_commitment_fees(),
         );
-        let (rows, covered) = rows?;
+        let (rows, covered, long) = rows?;
         fees?;
         tracing::debug!(
             "charge rows and fee lines: {:.2} s",
@@ -280,12 +295,14 @@ impl BillingData {
         );
         let held = self.commitments_from(&covered)?;
         tracing::debug!("held commitments: {:.2} s", clock.elapsed().as_secs_f64());
-        Ok((rows, held))
+        Ok(((rows, held), long))
     }
 
     /// The bill's rows, from its line groups (see [`crate::charge_rows`]),
-    /// and what each commitment covered in them.
-    fn rows_and_coverage(&self) -> Result<(Vec<ChargeRow>, CoverageByCommitment), CurError> {
+    /// what each commitment covered in them, and what was spread.
+    fn rows_and_coverage(
+        &self,
+    ) -> Result<(Vec<ChargeRow>, CoverageByCommitment, LongLines), CurError> {
         let clock = std::time::Instant::now();
         let parts = self.line_groups_of(&CHARGES, "line_items")?;
         tracing::debug!(
@@ -293,13 +310,13 @@ impl BillingData {
             parts.iter().map(|p| p.keys.len()).sum::<usize>(),
             clock.elapsed().as_secs_f64()
         );
-        let (rows, covered) = crate::charge_rows::charge_rows(self, &parts)?;
+        let (rows, covered, long) = crate::charge_rows::charge_rows(self, &parts)?;
         tracing::debug!(
             "charge rows: {} rows, {:.3} s",
             rows.len(),
             clock.elapsed().as_secs_f64()
         );
-        Ok((rows, by_commitment(covered)))
+        Ok((rows, by_commitment(covered), long))
     }
 
     /// The Savings Plans and Reserved Instances the bill shows, oldest
@@ -342,17 +359,31 @@ impl BillingData {
 
     /// Savings Plans from their recurring fees; `covered` holds what each
     /// covered, by ARN.
+    ///
+    /// A plan's fee line of an hourly export is one hour's commitment; one
+    /// of a daily or monthly export (Data Exports' `TIME_GRANULARITY`) sums
+    /// its day's or month's hours, from `line_item_usage_start_date` to
+    /// `line_item_usage_end_date`. So the commitment per hour is the fee
+    /// lines' sum over the hours they span (`usage_hours`, see
+    /// [`crate::canonical::usage_hours`]), and the plan is held to the last
+    /// of those hours: for an hourly export, the average of its lines, as
+    /// before.
     fn savings_plans(
         &self,
         covered: &CoverageByCommitment,
     ) -> Result<Vec<CommitmentRow>, CurError> {
+        let hours = "COALESCE(CAST(usage_hours AS BIGINT), 1)";
+        let per_hour =
+            |x: &str| format!("sum({x}) / sum(CASE WHEN {x} IS NOT NULL THEN {hours} END)");
         let sql = format!(
             "SELECT sp_arn, COALESCE(usage_account_id, payer_account_id), COALESCE(sp_offering_type, ''), \
                     COALESCE(product_code, 'ComputeSavingsPlans'), \
-                    avg(COALESCE(sp_total_commitment, unblended_cost)), avg(unblended_cost), min({hour}), max({hour}), \
+                    {commitment}, {fee}, min({hour}), max({hour} + {hours} - 1), \
                     max(sp_instance_family), max(sp_region) \
              FROM commitment_fees WHERE line_item_type = 'SavingsPlanRecurringFee' AND sp_arn IS NOT NULL \
              GROUP BY 1, 2, 3, 4",
+            commitment = per_hour("COALESCE(sp_total_commitment, unblended_cost)"),
+            fee = per_hour("unblended_cost"),
             hour = epoch_hour("usage_hour")
         );
         let mut out = Vec::new();
@@ -643,12 +674,14 @@ mod tests {
 
     /// The SQL the charge rows were first computed by, over the groups in
     /// `raw_groups`: the oracle of [`crate::charge_rows`].
+    /// Each group spread evenly over its `span` hours first.
     pub(super) fn charge_rows_sql() -> String {
         format!(
-            "SELECT hour, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
-                    region, family, commitment_class, kind, free, sum(amount), sum(public_cost), sum(actual), max(nf), \
-                    sum(CASE WHEN free THEN list_cost ELSE public_cost END), commitment, sum(list_cost) \
-             FROM ({}) AS l \
+            "SELECT hour + k, billing_period, usage_account_id, product_code, billing_entity, usage_type, operation, \
+                    region, family, commitment_class, kind, free, sum(amount / span), sum(public_cost / span), \
+                    sum(actual / span), max(nf), \
+                    sum(CASE WHEN free THEN list_cost ELSE public_cost END / span), commitment, sum(list_cost / span) \
+             FROM (SELECT *, unnest(range(0, span)) AS k FROM ({}) AS c) AS l \
              GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18",
             line_costs()
         )
@@ -697,7 +730,7 @@ mod tests {
     fn rows_as_sql_computes_them(inputs: &[String]) {
         let data = BillingData::open(inputs, None).unwrap();
         let parts = data.line_groups_of(&CHARGES, "line_items").unwrap();
-        let (ours, our_cover) = crate::charge_rows::charge_rows(&data, &parts).unwrap();
+        let (ours, our_cover, _) = crate::charge_rows::charge_rows(&data, &parts).unwrap();
         let batches = data
             .with_groups(&CHARGES, "raw_groups", || data.query(&charge_rows_sql()))
             .unwrap();

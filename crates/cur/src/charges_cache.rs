@@ -8,7 +8,8 @@
 //! (a billing period or an account is stored once, and read back as one
 //! shared text), its class and kind as small codes, its amounts. The held
 //! commitments, a few per Savings Plan or RI and billing period, travel as
-//! JSON in the schema's metadata.
+//! JSON in the schema's metadata, with what was spread over several hours
+//! (see [`crate::charge_rows`]).
 //!
 //! An entry's key is the summary's (the program, the view and every file's
 //! identity and content digest) with the charge scan's layout and the fee
@@ -26,6 +27,9 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema, SchemaRef, UInt8Type};
 use orgpool_model::{ChargeKind, ChargeRow, CommitmentClass, CommitmentRow, SharedText};
+
+use crate::LongLines;
+use crate::charges::Charges;
 
 /// The schema metadata key holding the held commitments, as JSON.
 const HELD: &str = "orgpool.held_commitments";
@@ -118,13 +122,18 @@ fn schema(held: String) -> Schema {
     Schema::new(fields).with_metadata(HashMap::from([(HELD.to_owned(), held)]))
 }
 
-/// `rows` and `held` as one batch (with its schema).
+/// `rows` and `held` as one batch (with its schema), what was spread
+/// (`long`) in the schema's metadata.
 pub(crate) fn encode(
     rows: &[ChargeRow],
     held: &[CommitmentRow],
+    long: LongLines,
 ) -> Result<(SchemaRef, RecordBatch), String> {
     let held = serde_json::to_string(held).map_err(|e| e.to_string())?;
-    let schema = Arc::new(schema(held));
+    let schema = schema(held);
+    let mut metadata = schema.metadata().clone();
+    metadata.extend(long.to_metadata());
+    let schema = Arc::new(schema.with_metadata(metadata));
     let mut columns: Vec<ArrayRef> = vec![Arc::new(Int64Array::from_iter_values(
         rows.iter().map(|r| r.hour),
     ))];
@@ -158,14 +167,15 @@ pub(crate) fn encode(
 pub(crate) fn decode(
     schema: &SchemaRef,
     batches: &[RecordBatch],
-) -> Result<(Vec<ChargeRow>, Vec<CommitmentRow>), String> {
+) -> Result<(Charges, LongLines), String> {
     let held = schema.metadata().get(HELD).ok_or("no held commitments")?;
     let held: Vec<CommitmentRow> = serde_json::from_str(held).map_err(|e| e.to_string())?;
+    let long = LongLines::from_metadata(schema.metadata())?;
     let mut rows = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
     for batch in batches {
         decode_batch(batch, &mut rows)?;
     }
-    Ok((rows, held))
+    Ok(((rows, held), long))
 }
 
 fn decode_batch(batch: &RecordBatch, rows: &mut Vec<ChargeRow>) -> Result<(), String> {
@@ -298,19 +308,28 @@ mod tests {
             purchased: 0,
             discounts: vec![("BoxUsage:m5.large|RunInstances|us-east-1".into(), 0.28)],
         }];
-        let (schema, batch) = encode(&rows, &held).unwrap();
+        let long = LongLines {
+            on_demand_cost: 123.456789,
+            longest_hours: 24,
+        };
+        let (schema, batch) = encode(&rows, &held, long).unwrap();
         assert_eq!(
             decode(&schema, std::slice::from_ref(&batch)).unwrap(),
-            (rows, held)
+            ((rows, held), long)
         );
         // A shared text is one allocation per distinct value.
-        let (back, _) = decode(&schema, &[batch]).unwrap();
+        let ((back, _), _) = decode(&schema, &[batch]).unwrap();
         assert!(Arc::ptr_eq(&back[0].account, &back[9].account));
     }
 
     #[test]
     fn an_entry_of_another_shape_is_refused_not_misread() {
-        let (schema, batch) = encode(&[row(0, None, ChargeKind::Usage)], &[]).unwrap();
+        let (schema, batch) = encode(
+            &[row(0, None, ChargeKind::Usage)],
+            &[],
+            LongLines::default(),
+        )
+        .unwrap();
         let without_metadata = Arc::new(Schema::new(schema.fields().clone()));
         assert!(decode(&without_metadata, std::slice::from_ref(&batch)).is_err());
         let narrower = batch.project(&[0, 1]).unwrap();

@@ -135,6 +135,8 @@ pub struct BillingData {
     summary_cached: std::sync::atomic::AtomicBool,
     /// Set when the pro forma's charges were read from the cache.
     charges_cached: std::sync::atomic::AtomicBool,
+    /// What the charges spread over several hours, once read.
+    charges_long_lines: std::sync::OnceLock<summary::LongLines>,
     /// Whether the commitments' fee table exists (see `held_commitments`).
     commitment_fees: BuiltOnce,
 }
@@ -372,6 +374,7 @@ impl BillingData {
             cache: None,
             summary_cached: Default::default(),
             charges_cached: Default::default(),
+            charges_long_lines: std::sync::OnceLock::new(),
             commitment_fees: std::sync::OnceLock::new(),
         };
         let deliveries = group_deliveries(files);

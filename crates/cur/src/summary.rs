@@ -533,7 +533,7 @@ fn hour_of(time: Option<i64>) -> i64 {
 
 /// The hours a group at `hour` whose lines span `span` hours counts in: a
 /// group of no hour (`i64::MIN`) in that one alone.
-fn hours_of(hour: i64, span: u32) -> std::ops::Range<i64> {
+pub(crate) fn hours_of(hour: i64, span: u32) -> std::ops::Range<i64> {
     let span = if hour == i64::MIN { 1 } else { i64::from(span) };
     hour..hour.saturating_add(span)
 }
@@ -623,7 +623,7 @@ fn read(parts: &[LineGroups]) -> Result<Read, CurError> {
 
 /// Per combination of `part`'s groups, the hours its lines span (see
 /// [`LineGroups::span_key`]): 1 for a line of an hour or less.
-fn spans_of(part: &LineGroups) -> Result<Vec<u32>, CurError> {
+pub(crate) fn spans_of(part: &LineGroups) -> Result<Vec<u32>, CurError> {
     let (slot, hours) = part
         .span_key()
         .ok_or_else(|| CurError::Engine("the line groups keep no span".into()))?;

@@ -107,6 +107,98 @@ pub fn write_cur2_as_aws_focus(cur: &Path, usage_type_column: &str, out: &Path) 
     ));
 }
 
+/// Writes the CUR export `source` (a DuckDB table expression such as
+/// `read_parquet('…')`, CUR 2.0 or legacy columns in Parquet) to the Parquet
+/// file `out` as an export at daily granularity holds it (Data Exports'
+/// `TIME_GRANULARITY` DAILY): each day's hourly lines of one resource and
+/// kind summed into one line from midnight to midnight, every amount
+/// summed and every other column (rates and factors included) a key but the
+/// line's own id and hour. Lines of more than an hour (an RI's monthly fee, tax) are
+/// kept as they are.
+pub fn write_as_daily_export(source: &str, out: &Path) {
+    let (doubles, others) = columns_by_type(source);
+    const TIMES: [&str; 2] = ["line_item_usage_start_date", "line_item_usage_end_date"];
+    // A line's own id and hour, which a day's line does not keep.
+    const IDENTITY: [&str; 2] = ["identity_line_item_id", "identity_time_interval"];
+    let keys: Vec<&str> = others
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !IDENTITY.contains(c) && !TIMES.contains(c))
+        .collect();
+    let sums: Vec<String> = doubles.iter().map(|c| format!("sum({c}) AS {c}")).collect();
+    let hourly = "line_item_usage_end_date <= line_item_usage_start_date + INTERVAL 1 HOUR";
+    let identity: Vec<&str> = IDENTITY
+        .iter()
+        .copied()
+        .filter(|c| others.iter().any(|o| o == c))
+        .collect();
+    let exclude = if identity.is_empty() {
+        String::new()
+    } else {
+        format!("EXCLUDE ({})", identity.join(", "))
+    };
+    duckdb_execute(&format!(
+        "COPY (SELECT date_trunc('day', line_item_usage_start_date) AS line_item_usage_start_date, \
+                      date_trunc('day', line_item_usage_start_date) + INTERVAL 1 DAY AS line_item_usage_end_date, \
+                      {keys}, {sums} \
+               FROM {source} WHERE {hourly} GROUP BY ALL \
+               UNION ALL BY NAME SELECT * {exclude} FROM {source} WHERE NOT ({hourly})) \
+         TO '{}' (FORMAT parquet)",
+        out.display(),
+        keys = keys.join(", "),
+        sums = sums.join(", "),
+    ));
+}
+
+/// Writes the daily export `daily` ([`write_as_daily_export`]) to `out` with
+/// each day's line as 24 hourly ones, every amount a 24th: the same usage,
+/// flat within each day, at hourly granularity. Other lines stay as they are.
+pub fn write_daily_export_as_hourly(daily: &Path, out: &Path) {
+    let source = format!("read_parquet('{}')", daily.display());
+    let (doubles, _) = columns_by_type(&source);
+    let divided: Vec<String> = doubles.iter().map(|c| format!("{c} / 24 AS {c}")).collect();
+    let a_day = "line_item_usage_end_date = line_item_usage_start_date + INTERVAL 1 DAY";
+    duckdb_execute(&format!(
+        "COPY (SELECT * REPLACE (line_item_usage_start_date + k * INTERVAL 1 HOUR AS line_item_usage_start_date, \
+                                 line_item_usage_start_date + (k + 1) * INTERVAL 1 HOUR AS line_item_usage_end_date, \
+                                 {}) \
+               FROM {source}, range(24) AS r(k) WHERE {a_day} \
+               UNION ALL BY NAME SELECT * FROM {source} WHERE NOT ({a_day})) \
+         TO '{}' (FORMAT parquet)",
+        divided.join(", "),
+        out.display(),
+    ));
+}
+
+/// The columns of `source` (a DuckDB table expression): its amounts (the
+/// `DOUBLE` columns that add up over lines), then the others (rates,
+/// normalization factors, a billing period's fees, which a line of several
+/// hours has as each of its hours does), each in their order.
+fn columns_by_type(source: &str) -> (Vec<String>, Vec<String>) {
+    let per_unit_or_period = |name: &str| {
+        name.ends_with("_rate")
+            || name.ends_with("normalization_factor")
+            || name.contains("for_billing_period")
+            || name.ends_with("upfront_value")
+    };
+    let columns = duckdb_rows(&format!(
+        "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"
+    ));
+    let mut doubles = Vec::new();
+    let mut others = Vec::new();
+    for row in columns {
+        let (Some(name), Some(kind)) = (row[0].clone(), row[1].as_deref()) else {
+            continue;
+        };
+        if kind == "DOUBLE" && !per_unit_or_period(&name) {
+            doubles.push(name);
+        } else {
+            others.push(name);
+        }
+    }
+    (doubles, others)
+}
+
 /// Runs Python `code` with `duckdb` imported; panics with its error if it
 /// fails, else returns what it printed.
 fn run_duckdb(code: &str) -> String {

@@ -637,6 +637,13 @@ impl LineGroups {
         Some((self.layout.key_columns() - 2, &self.spans))
     }
 
+    /// The flag's place in a [`Combination`], when the layout has one: the
+    /// last, after the span if any.
+    pub(crate) fn flag_key(&self) -> Option<usize> {
+        self.layout.flag?;
+        Some(self.layout.key_columns() - 1)
+    }
+
     /// Text key `name`: its place in a [`Combination`], and its distinct
     /// texts (id `i` is `[i - 1]`, 0 is null).
     pub(crate) fn text_key(&self, name: &str) -> Option<(usize, &[Box<str>])> {
