@@ -16,9 +16,12 @@ if ! cmp -s bench/requirements-bench.txt "$bench_stamp" || ! "$(duckdb_cli_path)
   cp bench/requirements-bench.txt "$bench_stamp"
 fi
 duckdb_cli="$(duckdb_cli_path)"
-bin="${CARGO_TARGET_DIR:-target}/release/orgpool"
+# The same build directory as .ci/run, so that a bench reuses the tests' build
+# instead of starting a cold release build (about half an hour) into ./target.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orgpool-target}"
+bin="$CARGO_TARGET_DIR/release/orgpool"
 if [ ! -x "$bin" ]; then
-  echo "building orgpool in release mode into ${CARGO_TARGET_DIR:-target} (a first build takes about half an hour on 2 cores: see bench/README.md, \"Build times\"; set CARGO_TARGET_DIR to reuse another build)" >&2
+  echo "building orgpool in release mode into $CARGO_TARGET_DIR (a first build takes about half an hour on 2 cores: see bench/README.md, \"Build times\"; set CARGO_TARGET_DIR to reuse another build)" >&2
 fi
 cargo build --release --quiet -p orgpool-cli
 
