@@ -3033,7 +3033,24 @@ fn a_daily_export_is_estimated_as_its_usage_spread_over_each_days_hours() {
             "--no-cache",
         ])
     };
-    let (mut by_day, mut by_hour) = (estimate(&daily), estimate(&flat));
+    let (by_day, by_hour) = (estimate(&daily), estimate(&flat));
+    let savings = by_day["projected"]["savings_per_month"].as_f64().unwrap();
+    assert!(
+        savings > 1.0,
+        "a daily export's estimate recommends: {savings}"
+    );
+    assert_daily_estimate_is_the_flat_ones(by_day, by_hour, &[]);
+}
+
+/// Asserts that a daily export's estimate (`by_day`) warns that it spread
+/// lines of a day, and that it otherwise equals the estimate of the same
+/// usage flattened into hours (`by_hour`), which does not warn: but for the
+/// fields `apart`, which the caller compares its own way.
+fn assert_daily_estimate_is_the_flat_ones(
+    mut by_day: serde_json::Value,
+    mut by_hour: serde_json::Value,
+    apart: &[&str],
+) {
     let warnings = |j: &serde_json::Value| j["inputs"]["warnings"].to_string();
     assert!(
         warnings(&by_day).contains("lines of more than an hour (up to 24 hours"),
@@ -3041,14 +3058,11 @@ fn a_daily_export_is_estimated_as_its_usage_spread_over_each_days_hours() {
         warnings(&by_day)
     );
     assert!(!warnings(&by_hour).contains("more than an hour"));
-    let savings = by_day["projected"]["savings_per_month"].as_f64().unwrap();
-    assert!(
-        savings > 1.0,
-        "a daily export's estimate recommends: {savings}"
-    );
     for j in [&mut by_day, &mut by_hour] {
         let j = j.as_object_mut().unwrap();
-        j.remove("inputs");
+        for field in std::iter::once(&"inputs").chain(apart) {
+            j.remove(*field);
+        }
     }
     assert_json_close(&by_day, &by_hour, "estimate");
 }
@@ -3081,17 +3095,10 @@ fn a_daily_focus_export_is_estimated_as_its_usage_spread_over_each_days_hours() 
             "--no-cache",
         ])
     };
-    let (mut by_day, mut by_hour) = (
+    let (by_day, by_hour) = (
         estimate(&daily, "daily-focus.parquet"),
         estimate(&flat, "flat-focus.parquet"),
     );
-    let warnings = |j: &serde_json::Value| j["inputs"]["warnings"].to_string();
-    assert!(
-        warnings(&by_day).contains("lines of more than an hour (up to 24 hours"),
-        "{}",
-        warnings(&by_day)
-    );
-    assert!(!warnings(&by_hour).contains("more than an hour"));
     assert!(
         !by_day["recommendations"].as_array().unwrap().is_empty(),
         "a daily FOCUS export's estimate recommends"
@@ -3107,12 +3114,7 @@ fn a_daily_focus_export_is_estimated_as_its_usage_spread_over_each_days_hours() 
     };
     let (a, b) = (realized(&by_day), realized(&by_hour));
     assert!(a > 0.0 && (a - b).abs() <= 1e-3 * b, "{a} against {b}");
-    for j in [&mut by_day, &mut by_hour] {
-        let j = j.as_object_mut().unwrap();
-        j.remove("inputs");
-        j.remove("backtest");
-    }
-    assert_json_close(&by_day, &by_hour, "estimate");
+    assert_daily_estimate_is_the_flat_ones(by_day, by_hour, &["backtest"]);
 }
 
 /// The pro forma of an export at daily granularity equals that of the same
