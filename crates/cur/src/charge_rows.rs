@@ -400,8 +400,7 @@ pub(crate) fn charge_rows(
             let span = (hours.end - hours.start) as u32;
             let costs = Costs::of(part, group, &outputs, t.line_type, t.free);
             if span > 1 {
-                long_lines.on_demand_cost += costs.public.unwrap_or(0.0);
-                long_lines.longest_hours = long_lines.longest_hours.max(span);
+                long_lines.count(span, costs.public);
             }
             let costs = costs.per_hour_of(span);
             for hour in hours {

@@ -156,6 +156,13 @@ const LONG_LINES_COST: &str = "long_lines_on_demand_cost";
 const LONG_LINES_HOURS: &str = "long_lines_longest_hours";
 
 impl LongLines {
+    /// Counts a line (or a group of lines) of `hours` hours, worth
+    /// `on_demand_cost` (none: nothing), spread over them.
+    pub(crate) fn count(&mut self, hours: u32, on_demand_cost: Option<f64>) {
+        self.on_demand_cost += on_demand_cost.unwrap_or(0.0);
+        self.longest_hours = self.longest_hours.max(hours);
+    }
+
     /// As schema metadata, for the cache.
     pub(crate) fn to_metadata(self) -> std::collections::HashMap<String, String> {
         std::collections::HashMap::from([
@@ -771,8 +778,7 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
                 add_parts(&mut cost, &outputs[Measure::OdOrBilled as usize], |o| {
                     part.output(group, o)
                 });
-                long_lines.on_demand_cost += cost.unwrap_or(0.0);
-                long_lines.longest_hours = long_lines.longest_hours.max(span);
+                long_lines.count(span, cost);
             }
             for h in hours {
                 let row = keys.id((h, combination)) as usize;
