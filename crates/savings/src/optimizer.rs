@@ -312,21 +312,53 @@ fn fill(pool: &[(usize, f64)], residual: &[f64], budget: f64) -> (f64, f64) {
 /// [`maximize`]'s relative precision.
 const PRECISION: f64 = 1e-5;
 
+/// Savings this close (a share of the larger, or a billionth of a dollar) are
+/// a tie: float sums in another order differ by less, and no price is this
+/// precise.
+const TIE: f64 = 1e-9;
+
+/// Savings this close (a share of the larger) differ by the rounding of
+/// their sums alone: inside [`maximize`]'s search, they are a tie.
+const NOISE: f64 = 1e-12;
+
+/// Whether `a` is at least `b`, up to a [`TIE`].
+fn at_least(a: f64, b: f64) -> bool {
+    at_least_within(a, b, TIE)
+}
+
+/// Whether `a` is at least `b`, up to `share` of the larger (or of a dollar).
+fn at_least_within(a: f64, b: f64, share: f64) -> bool {
+    a >= b - share * a.abs().max(b.abs()).max(1.0)
+}
+
 /// [`maximize`], but first tries `guess` (the variable's current value, or
-/// a step taken in full): if a step of [`maximize`]'s precision either way
-/// does not pay, the function being concave, `guess` is the maximum. In
-/// the rounds most guesses hold, so this saves most searches.
+/// a step taken in full): if a step of [`maximize`]'s precision up does not
+/// pay and one down loses, the function being concave, `guess` is the
+/// smallest maximum. In the rounds most guesses hold, so this saves most
+/// searches.
 fn maximize_from(lo: f64, hi: f64, guess: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
     let step = PRECISION * (hi - lo).abs().max(1e-12);
     let x = guess.clamp(lo, hi);
     let here = f(x);
-    if f((x + step).min(hi)) <= here && f((x - step).max(lo)) <= here {
+    let up_does_not_pay = at_least(here, f((x + step).min(hi)));
+    let down_loses = x <= lo || !at_least(f((x - step).max(lo)), here);
+    if up_does_not_pay && down_loses {
         return x;
     }
     maximize(lo, hi, f)
 }
 
 /// Maximizes a concave function on `[lo, hi]` by golden-section search.
+///
+/// Where the maximum is flat (savings are often level over a range of
+/// commitments: a discount of 50 % over 720 hours makes every level between
+/// the 360th and the 361st highest hour's usage equally good), it returns the
+/// smallest point of the range, up to the search's precision: the same
+/// savings for the least commitment. Inside the search a tie keeps the left
+/// part only up to rounding ([`NOISE`]): a [`TIE`] there made the demo's
+/// rounds end at a point saving 7e-7 less for more commitment, as the
+/// objective is nearly flat along trades between a bound plan and the
+/// Compute SP. The end points are compared with a [`TIE`].
 fn maximize(lo: f64, hi: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
     const INV_PHI: f64 = 0.618_033_988_749_894_9;
     let (mut a, mut b) = (lo, hi);
@@ -339,7 +371,8 @@ fn maximize(lo: f64, hi: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
         if (b - a).abs() <= PRECISION * (hi - lo).abs().max(1e-12) {
             break;
         }
-        if fc >= fd {
+        // On a tie the maximum may lie left of d: keep the left part.
+        if at_least_within(fc, fd, NOISE) {
             b = d;
             d = c;
             fd = fc;
@@ -353,12 +386,18 @@ fn maximize(lo: f64, hi: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
             fd = f(d);
         }
     }
-    let best = if fc >= fd { (c, fc) } else { (d, fd) };
-    // The optimum of a piecewise-linear function may sit at an end; on a tie
-    // the later of lo, the inner point and hi wins.
-    [(lo, f(lo)), best, (hi, f(hi))]
+    let best = if at_least_within(fc, fd, NOISE) {
+        (c, fc)
+    } else {
+        (d, fd)
+    };
+    // The optimum of a piecewise-linear function may sit at an end; of lo,
+    // the inner point and hi, the smallest that ties with the best wins.
+    let candidates = [(lo, f(lo)), best, (hi, f(hi))];
+    let top = candidates.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+    candidates
         .into_iter()
-        .max_by(|x, y| x.1.total_cmp(&y.1))
+        .find(|p| at_least(p.1, top))
         .map_or(best.0, |(x, _)| x)
 }
 
@@ -590,20 +629,25 @@ fn hours_by_usage(hourly: &[f64]) -> Vec<u32> {
     idx
 }
 
-/// The level x at which the weighted count of hours with usage above x reaches
-/// `target`: walking hours from the highest usage down (`by_usage`, as
-/// [`hours_by_usage`] gives them), accumulating weights.
+/// The lowest level x at which the weighted count of hours with usage above x
+/// is at most `target`: walking hours from the highest usage down
+/// (`by_usage`, as [`hours_by_usage`] gives them), accumulating weights, the
+/// first hour whose weight takes the count past `target`. A unit of capacity at
+/// x is worth that count and costs `target`, so levels where the count equals
+/// `target` are a flat top, and this takes its lowest point (as [`maximize`]
+/// does): the same savings for the least commitment.
 fn quantile_level(
     hourly: &[f64],
     by_usage: &[u32],
     target: f64,
     weight: impl Fn(usize) -> f64,
 ) -> f64 {
+    let past = target + TIE * target.abs().max(1.0);
     let mut acc = 0.0;
     for &h in by_usage {
         let h = h as usize;
         acc += weight(h);
-        if acc >= target {
+        if acc > past {
             return hourly[h].max(0.0);
         }
     }
@@ -798,6 +842,80 @@ mod tests {
         // The maximum at an end.
         assert_eq!(maximize_from(0.0, 2.0, 1.0, f), 2.0);
         assert_eq!(maximize_from(4.0, 9.0, 6.0, f), 4.0);
+    }
+
+    #[test]
+    fn a_flat_maximum_gives_its_least_point() {
+        // Level on [3, 6] (a flat top, as savings often are), on [0, 10].
+        let f = |x: f64| x.min(3.0) - 0.5 * (x - 6.0).max(0.0);
+        let precision = 10.0 * PRECISION;
+        assert!((maximize(0.0, 10.0, f) - 3.0).abs() <= precision);
+        // A guess inside the flat top is not kept; one at its left end is.
+        for guess in [4.5, 6.0, 9.0] {
+            let x = maximize_from(0.0, 10.0, guess, f);
+            assert!((x - 3.0).abs() <= precision, "from {guess}: {x}");
+        }
+        assert_eq!(maximize_from(0.0, 10.0, 3.0, f), 3.0);
+        // Level everywhere: nothing to commit; rising to a level end: that end.
+        assert_eq!(maximize(0.0, 10.0, |_| 7.0), 0.0);
+        assert_eq!(maximize_from(0.0, 10.0, 5.0, |_| 7.0), 0.0);
+        assert_eq!(maximize(0.0, 2.0, f), 2.0);
+        // An end that ties with the inside up to float noise is taken.
+        let level_end = |x: f64| x.min(2.0) * (1.0 + 1e-13 * x);
+        assert_eq!(maximize(2.0, 10.0, level_end), 2.0);
+    }
+
+    /// The optimum for one series under `rates`, and the savings of each
+    /// `(bound capacity, compute)` probe.
+    fn optimum_and_probes(
+        s: &[UsageSeries],
+        rates: SeriesRates,
+        probes: &[(f64, f64)],
+    ) -> (Portfolio, Vec<f64>) {
+        let rates = [rates];
+        let eval = Evaluator::new(s, &rates);
+        let probed = probes
+            .iter()
+            .map(|&(bound, compute)| {
+                eval.savings(&Portfolio {
+                    bound_capacity: vec![bound],
+                    compute,
+                    sagemaker: 0.0,
+                })
+            })
+            .collect();
+        (optimize(&eval), probed)
+    }
+
+    #[test]
+    fn flat_top_savings_get_the_least_commitment() {
+        // Usage 1..=10, once each. A discount of 0.5 pays for a unit of
+        // capacity used 5 hours of 10; units between 5 and 6 are used exactly
+        // 5 hours: bound capacity of 5 or 6 saves the same, so 5 it is. A
+        // discount of 0.3 pays for a unit used 7 hours: a Compute SP (rate
+        // 0.7) between 2.1 and 2.8 saves the same, so 2.1.
+        let s = vec![series(
+            CommitmentClass::Ec2,
+            "m5",
+            (1..=10).map(f64::from).collect(),
+        )];
+        let bound = SeriesRates {
+            bound: Some(0.5),
+            ..SeriesRates::default()
+        };
+        let probes = [(4.9, 0.0), (5.0, 0.0), (6.0, 0.0), (6.1, 0.0)];
+        let (p, at) = optimum_and_probes(&s, bound, &probes);
+        assert_eq!(p.bound_capacity, vec![5.0]);
+        assert!((at[1] - at[2]).abs() < 1e-9 && at[1] > at[0] && at[2] > at[3]);
+
+        let compute = SeriesRates {
+            compute: Some(0.3),
+            ..SeriesRates::default()
+        };
+        let probes = [(0.0, 2.0), (0.0, 2.1), (0.0, 2.8), (0.0, 2.9)];
+        let (p, at) = optimum_and_probes(&s, compute, &probes);
+        assert!((p.compute - 2.1).abs() < 1e-4, "{}", p.compute);
+        assert!((at[1] - at[2]).abs() < 1e-9 && at[1] > at[0] && at[2] > at[3]);
     }
 
     #[test]
