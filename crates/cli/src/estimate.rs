@@ -83,7 +83,9 @@ fn read_scan_only(args: &EstimateArgs) -> Result<String> {
 pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)> {
     let clock = std::time::Instant::now();
     let lap = |what: &str| tracing::info!("{what}: {:.2} s", clock.elapsed().as_secs_f64());
-    // A bundle that cannot be read fails before the export is scanned.
+    // A window that ends before it starts, or a bundle that cannot be read,
+    // fails before the export is scanned.
+    check_window_order(args)?;
     let names = account_names(args.org.as_deref())?;
     let data = open_billing_with_cache(&args.cur, args.input_format, &args.aws, args.cache())?;
     lap("opened and checked the billing data");
@@ -333,6 +335,20 @@ fn choose_window(data: &BillingData, args: &EstimateArgs) -> Result<(Window, Opt
         .into());
     }
     Ok((Window::new(start, end), warning))
+}
+
+/// `--start` must come before `--end`: said as such, not as a window
+/// without data.
+fn check_window_order(args: &EstimateArgs) -> Result<()> {
+    match (args.start, args.end) {
+        (Some(start), Some(end)) if end <= start => Err(BadInput(format!(
+            "--end ({}) must be after --start ({}): the window is [start, end)",
+            end.format("%Y-%m-%d %H:%M"),
+            start.format("%Y-%m-%d %H:%M")
+        ))
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 struct Backtest {

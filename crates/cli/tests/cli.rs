@@ -1123,7 +1123,27 @@ fn estimate_bad_input_exits_2_and_says_why() {
         ),
         (
             vec!["estimate", "--cur", &workshop, "--plans", "magic_sp"],
-            "unknown plankind",
+            "unknown plan \"magic_sp\"; expected one of: rds_ri, ec2_instance_sp",
+        ),
+        (
+            vec!["estimate", "--cur", &workshop, "--term", "5y"],
+            "unknown term \"5y\"; expected one of: 1y, 3y",
+        ),
+        (
+            vec!["estimate", "--cur", &workshop, "--payment", "monthly"],
+            "unknown payment option \"monthly\"",
+        ),
+        (
+            vec![
+                "estimate",
+                "--cur",
+                &workshop,
+                "--start",
+                "2018-12-10",
+                "--end",
+                "2018-12-01",
+            ],
+            "--end (2018-12-01 00:00) must be after --start (2018-12-10 00:00)",
         ),
         (
             vec!["estimate", "--cur", &workshop, "--target-utilization", "2"],

@@ -50,8 +50,10 @@ pub enum Payment {
     AllUpfront,
 }
 
+/// A closed set of spellings: `$name` says what a value is, in errors
+/// ("unknown plan \"x\"; expected one of: …").
 macro_rules! string_enum {
-    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($ty:ident, $name:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
             /// Every value, in declaration order.
             pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
@@ -72,7 +74,7 @@ macro_rules! string_enum {
                     $($text => Ok($ty::$variant),)+
                     other => Err(format!(
                         "unknown {} {other:?}; expected one of: {}",
-                        stringify!($ty).to_lowercase(),
+                        $name,
                         [$($text),+].join(", ")
                     )),
                 }
@@ -81,14 +83,14 @@ macro_rules! string_enum {
     };
 }
 
-string_enum!(PlanKind {
+string_enum!(PlanKind, "plan", {
     RdsRi => "rds_ri",
     Ec2InstanceSp => "ec2_instance_sp",
     ComputeSp => "compute_sp",
     SagemakerSp => "sagemaker_sp",
 });
-string_enum!(Term { OneYear => "1y", ThreeYears => "3y" });
-string_enum!(Payment {
+string_enum!(Term, "term", { OneYear => "1y", ThreeYears => "3y" });
+string_enum!(Payment, "payment option", {
     NoUpfront => "no_upfront",
     PartialUpfront => "partial_upfront",
     AllUpfront => "all_upfront",
