@@ -1700,6 +1700,16 @@ fn org_show_refuses_bad_bundles_naming_the_file() {
     let mut v = original.clone();
     v["accounts"][0]["status"] = "HAPPY".into();
     cases.push(("schema.json".into(), v, "not a valid org bundle"));
+    cases.push((
+        "array.json".into(),
+        serde_json::json!([original.clone()]),
+        "not a valid org bundle: a bundle is a JSON object, not an array",
+    ));
+    cases.push((
+        "null.json".into(),
+        serde_json::Value::Null,
+        "not a valid org bundle: a bundle is a JSON object, not null",
+    ));
     let mut v = original.clone();
     v["organization"]["id"] = "o-NOT_VALID".into();
     cases.push((

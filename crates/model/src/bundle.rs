@@ -674,6 +674,18 @@ pub struct Gap {
     pub error: String,
 }
 
+/// What kind of JSON value `v` is, as an error names it.
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
 /// Why a bundle was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum BundleError {
@@ -728,6 +740,12 @@ impl OrgBundle {
     pub fn from_json(text: &str) -> Result<Self, BundleError> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| BundleError::Malformed(e.to_string()))?;
+        if !value.is_object() {
+            return Err(BundleError::Malformed(format!(
+                "a bundle is a JSON object, not {}",
+                json_kind(&value)
+            )));
+        }
         let format = value.get("format").and_then(|v| v.as_str()).unwrap_or("");
         let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
         if format != BUNDLE_FORMAT || version != u64::from(BUNDLE_VERSION) {
