@@ -887,6 +887,22 @@ mod tests {
         (optimize(&eval), probed)
     }
 
+    /// One EC2 series whose usage is 1, 2, …, 10, an hour each.
+    fn usage_one_to_ten() -> Vec<UsageSeries> {
+        vec![series(
+            CommitmentClass::Ec2,
+            "m5",
+            (1..=10).map(f64::from).collect(),
+        )]
+    }
+
+    /// Savings at four probes `[below, low end, high end, above]` of a
+    /// level stretch: level between the ends, lower outside.
+    fn assert_level_between_the_ends(at: &[f64]) {
+        assert!((at[1] - at[2]).abs() < 1e-9, "{at:?}");
+        assert!(at[1] > at[0] && at[2] > at[3], "{at:?}");
+    }
+
     #[test]
     fn flat_top_savings_get_the_least_commitment() {
         // Usage 1..=10, once each. A discount of 0.5 pays for a unit of
@@ -894,11 +910,7 @@ mod tests {
         // 5 hours: bound capacity of 5 or 6 saves the same, so 5 it is. A
         // discount of 0.3 pays for a unit used 7 hours: a Compute SP (rate
         // 0.7) between 2.1 and 2.8 saves the same, so 2.1.
-        let s = vec![series(
-            CommitmentClass::Ec2,
-            "m5",
-            (1..=10).map(f64::from).collect(),
-        )];
+        let s = usage_one_to_ten();
         let bound = SeriesRates {
             bound: Some(0.5),
             ..SeriesRates::default()
@@ -906,7 +918,7 @@ mod tests {
         let probes = [(4.9, 0.0), (5.0, 0.0), (6.0, 0.0), (6.1, 0.0)];
         let (p, at) = optimum_and_probes(&s, bound, &probes);
         assert_eq!(p.bound_capacity, vec![5.0]);
-        assert!((at[1] - at[2]).abs() < 1e-9 && at[1] > at[0] && at[2] > at[3]);
+        assert_level_between_the_ends(&at);
 
         let compute = SeriesRates {
             compute: Some(0.3),
@@ -915,17 +927,13 @@ mod tests {
         let probes = [(0.0, 2.0), (0.0, 2.1), (0.0, 2.8), (0.0, 2.9)];
         let (p, at) = optimum_and_probes(&s, compute, &probes);
         assert!((p.compute - 2.1).abs() < 1e-4, "{}", p.compute);
-        assert!((at[1] - at[2]).abs() < 1e-9 && at[1] > at[0] && at[2] > at[3]);
+        assert_level_between_the_ends(&at);
     }
 
     #[test]
     fn single_series_optimum_is_the_discount_quantile() {
         // Usage 1..=10 each hour once; discount 0.3: commit where 70% of hours exceed.
-        let s = vec![series(
-            CommitmentClass::Ec2,
-            "m5",
-            (1..=10).map(f64::from).collect(),
-        )];
+        let s = usage_one_to_ten();
         let rates = vec![SeriesRates {
             bound: Some(0.3),
             compute: None,
