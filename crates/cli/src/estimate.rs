@@ -116,7 +116,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     let [total, accounts, services, families] =
         <[Vec<Posture>; 4]>::try_from(postures.map_err(cur_error)?)
             .map_err(|_| anyhow::anyhow!("one posture per dimension"))?;
-    let total = total.into_iter().next().unwrap_or_default();
+    let mut total = total.into_iter().next().unwrap_or_default();
     let series = series.map_err(cur_error)?;
     let mut warnings = data.warnings.clone();
     if let Some(w) = nothing_eligible {
@@ -127,10 +127,15 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         tracing::warn!("{w}");
         warnings.push(w);
     }
-    let use_known = commitment_use_known(&data, &total);
-    if !use_known {
-        tracing::warn!("{FOCUS_COMMITMENT_USE}");
-        warnings.push(FOCUS_COMMITMENT_USE.to_owned());
+    let (use_known, use_known_per_slice) = apply_commitment_use(&data, &window, &mut total)?;
+    let use_warning = match (use_known, use_known_per_slice) {
+        (true, true) => None,
+        (true, false) => Some(FOCUS_COMMITMENT_USE_WHOLE_BILL),
+        (false, _) => Some(FOCUS_COMMITMENT_USE),
+    };
+    if let Some(w) = use_warning {
+        tracing::warn!("{w}");
+        warnings.push(w.to_owned());
     }
 
     let file_rates = match &args.rates {
@@ -156,7 +161,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     // order does not change the results).
     let (result, backtest) = rayon::join(
         || estimate::recommend(&series, &request),
-        || run_backtest(&data, &window, &request, use_known),
+        || run_backtest(&data, &window, &request),
     );
     let backtest = backtest?;
     lap("optimized the purchase and backtested");
@@ -246,8 +251,18 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         new_savings / hours * HOURS_PER_MONTH,
     )];
     let named = (!names.is_empty()).then_some(&names);
-    sections.push(posture_section("Per account", &accounts, named, use_known));
-    sections.push(posture_section("Per service", &services, None, use_known));
+    sections.push(posture_section(
+        "Per account",
+        &accounts,
+        named,
+        use_known_per_slice,
+    ));
+    sections.push(posture_section(
+        "Per service",
+        &services,
+        None,
+        use_known_per_slice,
+    ));
     // Of the commitments' fees, the RIs' and the EC2 Instance Savings
     // Plans' have a family and region in this slice (see
     // `BillingData::posture`): the title says so.
@@ -255,7 +270,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         "Per instance family and region (commitment cost: RIs and EC2 Instance SPs; Compute and SageMaker SPs count per account and service)",
         &families,
         None,
-        use_known,
+        use_known_per_slice,
     ));
     sections.push(recommendation_section(&result.recommendations));
     sections.push(backtest.section);
@@ -357,15 +372,10 @@ struct Backtest {
 }
 
 /// Recommends on the first half of the window and evaluates on the second.
-/// `use_known`: whether the data say how much of the commitments held was
-/// used (see [`commitment_use_known`]); if not, the table's ESR is a dash, as
-/// the headline's.
-fn run_backtest(
-    data: &BillingData,
-    window: &Window,
-    request: &Request<'_>,
-    use_known: bool,
-) -> Result<Backtest> {
+/// Where the data do not say how much of the commitments held was used
+/// (see [`apply_commitment_use`]), the table's ESR is a dash, as the
+/// headline's.
+fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> Result<Backtest> {
     let half = i64::from(window.hours / 2);
     let train_w = Window::new(window.start, window.start + Duration::hours(half));
     let test_w = Window::new(train_w.end, train_w.end + Duration::hours(half));
@@ -401,12 +411,13 @@ fn run_backtest(
             },
         });
     }
-    let test_total = data
+    let mut test_total = data
         .posture(&test_w, Dimension::Total)
         .map_err(cur_error)?
         .into_iter()
         .next()
         .unwrap_or_default();
+    let (use_known, _) = apply_commitment_use(data, &test_w, &mut test_total)?;
     let rows = estimate::backtest(&train, &aligned, request);
     let esr = |r: &BacktestRow| {
         let od = test_total.on_demand_equivalent_cost;
@@ -462,7 +473,14 @@ pub(crate) fn long_lines_warning(long: orgpool_cur::LongLines, result: &str) -> 
 const FOCUS_COMMITMENT_USE: &str = "FOCUS files do not say how much of each hour's commitment of the Savings Plans and RIs held was used \
      (a CUR's savings_plan_used_commitment, savings_plan_total_commitment_to_date, reservation_unused_recurring_fee): \
      the utilization and the effective savings rates, now and with the purchase, are not known (the tables show a dash; \
-     the JSON's figures take every Savings Plan fee as unused and every RI fee as used); coverage and the recommendation are";
+     the JSON's figures take every Savings Plan fee as unused and every RI fee as used); coverage and the recommendation do not depend on it";
+
+/// Why a FOCUS file's commitments show utilization and ESR for the whole
+/// bill only.
+const FOCUS_COMMITMENT_USE_WHOLE_BILL: &str = "FOCUS files say how much of the commitments held was used only as a whole: \
+     the utilization and the effective savings rates of the whole bill come from the EffectiveCost of the rows \
+     whose CommitmentDiscountStatus is Used and Unused; per account, service, family and region they are not known \
+     (the tables show a dash; the JSON's breakdown takes every Savings Plan fee as unused and every RI fee as used)";
 
 /// Whether the data say how much of the commitments held was used: not
 /// when a FOCUS file shows commitments (their fees or usage they covered),
@@ -471,6 +489,30 @@ fn commitment_use_known(data: &BillingData, total: &Posture) -> bool {
     let focus = data.files.iter().any(|f| f.format.is_focus());
     let commitments = total.commitment_cost > 0.0 || total.covered_on_demand_equivalent_cost > 0.0;
     !(focus && commitments)
+}
+
+/// Whether the data say how much of the commitments held was used over
+/// `window`, for the whole bill (`total`) and for its slices. A CUR says so
+/// for both (see [`commitment_use_known`]). FOCUS data holding commitments
+/// say it for the whole bill only, from their own Used and Unused rows
+/// ([`BillingData::focus_commitment_use`]): `total` then takes those as its
+/// used and total commitment, so that its utilization and ESR are FOCUS's.
+fn apply_commitment_use(
+    data: &BillingData,
+    window: &Window,
+    total: &mut Posture,
+) -> Result<(bool, bool)> {
+    if commitment_use_known(data, total) {
+        return Ok((true, true));
+    }
+    match data.focus_commitment_use(window).map_err(cur_error)? {
+        Some(used) => {
+            total.used_commitment = used.used;
+            total.total_commitment = used.used + used.unused;
+            Ok((true, false))
+        }
+        None => Ok((false, false)),
+    }
 }
 
 /// `x`, a share of `of`, as the tables show it: a dash where it is a share
@@ -495,7 +537,7 @@ struct Shares {
 
 impl Shares {
     /// `use_known`: whether the data say how much of the commitments held
-    /// was used (see [`commitment_use_known`]); if not, utilization and ESR
+    /// was used (see [`apply_commitment_use`]); if not, utilization and ESR
     /// are dashes too.
     fn of(p: &Posture, use_known: bool) -> Self {
         let usage = p.on_demand_equivalent_cost;

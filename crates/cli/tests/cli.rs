@@ -2942,10 +2942,16 @@ fn billing_proforma_caches_the_charges_where_told_and_only_when_allowed() {
 }
 
 /// AWS's FOCUS export of the demo's bill (converted from its CUR 2.0 by
-/// DuckDB, `orgpool_testkit::write_cur2_as_aws_focus`) gives the CUR's
-/// eligible usage, coverage and recommendation; but FOCUS does not say how
-/// much of each hour's commitment was used, so the estimate says so and
-/// shows no utilization or effective savings rate rather than wrong ones.
+/// DuckDB, `orgpool_testkit::write_cur2_as_aws_focus`, with a row of each
+/// commitment's unused part) gives the CUR's eligible usage, coverage and
+/// recommendation, and, from its Used and Unused rows, the CUR's
+/// utilization and effective savings rates for the whole bill (the CUR's
+/// from its fee lines' used and total commitment: two ways to the same
+/// figures). Per account, service, family and region FOCUS does not say
+/// which commitment's use is whose, so the estimate says so and shows no
+/// utilization or ESR there rather than wrong ones. Without the Unused rows
+/// (no `CommitmentDiscountStatus` column) it cannot say it for the whole
+/// bill either.
 #[test]
 fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_know() {
     let dir = tempfile::tempdir().unwrap();
@@ -2961,7 +2967,7 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
             .as_array()
             .unwrap()
             .iter()
-            .any(|w| w.as_str().unwrap().contains("FOCUS files do not say"))
+            .any(|w| w.as_str().unwrap().contains("FOCUS files say how much"))
     };
     assert!(warned(&from_focus));
     assert!(!warned(&from_cur));
@@ -2979,10 +2985,30 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
         );
         assert!(close(a, b), "{field}: {a} against {b}");
     }
-    assert!(close(
-        &from_focus["current"]["coverage"],
-        &from_cur["current"]["coverage"]
-    ));
+    for field in ["coverage", "utilization", "effective_savings_rate"] {
+        let (a, b) = (&from_focus["current"][field], &from_cur["current"][field]);
+        assert!(close(a, b), "{field}: {a} against {b}");
+    }
+    let utilization = from_cur["current"]["utilization"].as_f64().unwrap();
+    assert!(utilization > 0.5 && utilization < 1.0, "{utilization}");
+    let (a, b) = (
+        &from_focus["projected"]["effective_savings_rate"],
+        &from_cur["projected"]["effective_savings_rate"],
+    );
+    assert!(close(a, b), "projected ESR: {a} against {b}");
+    let backtest_esr = |j: &serde_json::Value| -> Vec<f64> {
+        j["backtest"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["effective_savings_rate"].as_f64().unwrap())
+            .collect()
+    };
+    let (a, b) = (backtest_esr(&from_focus), backtest_esr(&from_cur));
+    assert_eq!(a.len(), 3);
+    for (a, b) in a.iter().zip(&b) {
+        assert!((a - b).abs() <= 1e-6, "backtest ESR: {a} against {b}");
+    }
     let recommendations = |j: &serde_json::Value| j["recommendations"].as_array().unwrap().clone();
     let (a, b) = (recommendations(&from_focus), recommendations(&from_cur));
     assert!(!b.is_empty());
@@ -3002,6 +3028,57 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
     assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
     let headline = markdown_section(&stdout(&md), "Savings estimate");
     let item = |name: &str| headline.iter().find(|r| r[0] == name).unwrap()[1].clone();
+    let percent = |x: &serde_json::Value| format!("{:.1}%", x.as_f64().unwrap() * 100.0);
+    assert_eq!(
+        item("utilization"),
+        percent(&from_cur["current"]["utilization"])
+    );
+    assert_eq!(
+        item("effective savings rate now"),
+        percent(&from_cur["current"]["effective_savings_rate"])
+    );
+    assert_ne!(item("effective savings rate with the purchase"), "-");
+    assert!(stderr(&md).contains("FOCUS files say how much"));
+    // Per account, nothing says whose commitment was used: dashes.
+    let accounts = markdown_section(&stdout(&md), "Per account");
+    let column = |name: &str| accounts[0].iter().position(|h| h == name).unwrap();
+    let (utilization, esr) = (column("utilization"), column("ESR"));
+    assert!(accounts.len() > 2, "{accounts:?}");
+    for row in &accounts[2..] {
+        assert_eq!(
+            (row[utilization].as_str(), row[esr].as_str()),
+            ("-", "-"),
+            "{row:?}"
+        );
+    }
+    // The backtest's ESR rests on today's, known for the whole bill.
+    let backtest = markdown_section(&stdout(&md), "Backtest");
+    let esr = backtest[0].iter().position(|h| h == "ESR").unwrap();
+    assert!(backtest.len() > 2, "{backtest:?}");
+    for row in &backtest[2..] {
+        assert_ne!(row[esr], "-", "{row:?}");
+    }
+
+    // The same file without its Unused rows and its status column cannot
+    // say how much was used: dashes and the warning that says so.
+    let bare = dir.path().join("bare.parquet");
+    orgpool_testkit::duckdb_execute(&format!(
+        "COPY (SELECT * EXCLUDE (CommitmentDiscountStatus) FROM read_parquet('{focus}') \
+               WHERE COALESCE(CommitmentDiscountStatus, '') <> 'Unused') \
+         TO '{}' (FORMAT parquet)",
+        bare.display()
+    ));
+    let md = orgpool(&[
+        "estimate",
+        "--cur",
+        bare.to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
+    assert!(stderr(&md).contains("FOCUS files do not say"));
+    let headline = markdown_section(&stdout(&md), "Savings estimate");
+    let item = |name: &str| headline.iter().find(|r| r[0] == name).unwrap()[1].clone();
     for unknown in [
         "utilization",
         "effective savings rate now",
@@ -3010,11 +3087,7 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
         assert_eq!(item(unknown), "-", "{unknown}");
     }
     assert_ne!(item("coverage"), "-");
-    assert!(stderr(&md).contains("FOCUS files do not say"));
-    // The backtest's ESR rests on today's, which is not known either.
     let backtest = markdown_section(&stdout(&md), "Backtest");
-    let esr = backtest[0].iter().position(|h| h == "ESR").unwrap();
-    assert!(backtest.len() > 2, "{backtest:?}");
     for row in &backtest[2..] {
         assert_eq!(row[esr], "-", "{row:?}");
     }

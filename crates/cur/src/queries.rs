@@ -164,6 +164,15 @@ fn spread_hourly_lines() -> String {
     )
 }
 
+/// Commitment used and left unused over a window, in amortized dollars.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CommitmentUse {
+    /// What covered usage consumed of the commitments.
+    pub used: f64,
+    /// What the commitments left unused.
+    pub unused: f64,
+}
+
 /// First and last hour of some usage.
 pub type HourRange = (DateTime<Utc>, DateTime<Utc>);
 
@@ -800,6 +809,58 @@ impl BillingData {
         Ok(range
             .first()
             .and_then(|b| time_at(b, 0, 0).zip(time_at(b, 1, 0))))
+    }
+
+    /// How much of the commitments held was used over `window`, from FOCUS
+    /// data's own rows, or `None` when the data cannot say: unless every file
+    /// is FOCUS with a `CommitmentDiscountStatus` column.
+    ///
+    /// The rule (FOCUS specification 1.0, `CommitmentDiscountStatus`: "Used"
+    /// marks charges that consumed a commitment discount, "Unused" the unused
+    /// portion of the committed amount; `EffectiveCost` is each row's
+    /// amortized cost): used is the `EffectiveCost` of the usage a
+    /// commitment covered, unused that of the `Unused` rows. A CUR says the
+    /// same in other columns (`savings_plan_used_commitment`,
+    /// `reservation_unused_recurring_fee`), which the posture reads. A row of
+    /// several hours counts by the share of its span inside the window.
+    pub fn focus_commitment_use(&self, window: &Window) -> Result<Option<CommitmentUse>, CurError> {
+        let says = |f: &crate::SourceFile| {
+            f.format.is_focus() && f.columns.iter().any(|c| c == "CommitmentDiscountStatus")
+        };
+        if self.files.is_empty() || !self.files.iter().all(says) {
+            return Ok(None);
+        }
+        let epoch = |t: &str| format!("CAST(date_part('epoch', {t}) AS DOUBLE)");
+        let (start, end) = (
+            epoch("usage_start"),
+            epoch("COALESCE(usage_end, usage_start + INTERVAL '1 hour')"),
+        );
+        let (w_start, w_end) = (window.start.timestamp(), window.end.timestamp());
+        let inside = format!(
+            "GREATEST(0.0, LEAST({end}, {w_end}.0) - GREATEST({start}, {w_start}.0)) \
+             / GREATEST({end} - {start}, 1.0)"
+        );
+        let cost = "COALESCE(sp_effective_cost, ri_effective_cost, 0.0)";
+        let sql = format!(
+            "SELECT \
+               sum(CASE WHEN line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') \
+                        THEN {cost} * {inside} ELSE 0.0 END), \
+               sum(CASE WHEN line_item_type = 'UnusedCommitment' THEN {cost} * {inside} ELSE 0.0 END) \
+             FROM line_items \
+             WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage', 'UnusedCommitment') \
+               AND usage_start < {} AND COALESCE(usage_end, usage_start + INTERVAL '1 hour') > {}",
+            ts(window.end),
+            ts(window.start)
+        );
+        let mut out = CommitmentUse::default();
+        for b in self.query(&sql)? {
+            let c = Columns::read(&b)?;
+            for row in 0..b.num_rows() {
+                out.used += c.number(0, row);
+                out.unused += c.number(1, row);
+            }
+        }
+        Ok(Some(out))
     }
 
     /// Usage spend per account over the last `days` days of the data (ending

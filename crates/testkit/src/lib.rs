@@ -72,10 +72,16 @@ pub fn duckdb_execute(sql: &str) {
 /// as `ListCost` and its commitment's effective cost as `EffectiveCost`,
 /// fees as `Purchase` charges, and the CUR's product code, operation and
 /// usage type in `x_ServiceCode`, `x_Operation` and `usage_type_column`
-/// (`x_UsageType` in FOCUS 1.0 with AWS columns, `SkuMeter` in 1.2).
+/// (`x_UsageType` in FOCUS 1.0 with AWS columns, `SkuMeter` in 1.2). Each
+/// fee line also gives a row of the commitment it left unused, as the FOCUS
+/// specification's `CommitmentDiscountStatus` "Unused" says: a `Usage`
+/// charge of the same commitment, account and period, billed at 0, whose
+/// `EffectiveCost` is the Savings Plan's total commitment less its used
+/// commitment, or the RI's unused recurring fee and unused amortized
+/// upfront fee.
 pub fn write_cur2_as_aws_focus(cur: &Path, usage_type_column: &str, out: &Path) {
     duckdb_execute(&format!(
-        "COPY (SELECT \
+        "COPY (WITH focus AS (SELECT \
            bill_payer_account_id AS BillingAccountId, line_item_usage_account_id AS SubAccountId, \
            bill_billing_period_start_date AS BillingPeriodStart, \
            line_item_usage_start_date AS ChargePeriodStart, line_item_usage_end_date AS ChargePeriodEnd, \
@@ -99,8 +105,19 @@ pub fn write_cur2_as_aws_focus(cur: &Path, usage_type_column: &str, out: &Path) 
            line_item_usage_amount AS ConsumedQuantity, pricing_unit AS ConsumedUnit, \
            CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Committed' \
                 WHEN line_item_usage_type LIKE '%SpotUsage%' THEN 'Dynamic' ELSE 'Standard' END AS PricingCategory, \
-           product_region_code AS RegionId, line_item_currency_code AS BillingCurrency, 'AWS' AS ProviderName \
+           product_region_code AS RegionId, line_item_currency_code AS BillingCurrency, 'AWS' AS ProviderName, \
+           CASE line_item_line_item_type \
+                WHEN 'SavingsPlanRecurringFee' THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment \
+                WHEN 'RIFee' THEN COALESCE(reservation_unused_recurring_fee, 0) \
+                                  + COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) \
+           END AS unused_commitment \
          FROM read_parquet('{}/**/*.parquet') WHERE line_item_line_item_type <> 'SavingsPlanNegation') \
+         SELECT * EXCLUDE (unused_commitment) FROM focus \
+         UNION ALL \
+         SELECT * EXCLUDE (unused_commitment) REPLACE ('Usage' AS ChargeCategory, 'Unused' AS CommitmentDiscountStatus, \
+                0.0 AS BilledCost, unused_commitment AS EffectiveCost, 0.0 AS ListCost, \
+                0.0 AS ConsumedQuantity, 'Committed' AS PricingCategory) \
+         FROM focus WHERE ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL) \
        TO '{}' (FORMAT parquet)",
         cur.display(),
         out.display()
