@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 use chrono::{Duration, Timelike};
-use orgpool_cur::queries::{Dimension, ObservedRate};
+use orgpool_cur::queries::{CommitmentUse, Dimension, ObservedRate};
 use orgpool_cur::{BillingData, CurError};
 use orgpool_model::{Posture, Window};
 use orgpool_savings::RateTable;
@@ -113,7 +113,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         },
         || data.observed_rates(&window),
     );
-    let [total, accounts, services, families] =
+    let [total, mut accounts, mut services, families] =
         <[Vec<Posture>; 4]>::try_from(postures.map_err(cur_error)?)
             .map_err(|_| anyhow::anyhow!("one posture per dimension"))?;
     let mut total = total.into_iter().next().unwrap_or_default();
@@ -127,10 +127,16 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         tracing::warn!("{w}");
         warnings.push(w);
     }
-    let (use_known, use_known_per_slice) = apply_commitment_use(&data, &window, &mut total)?;
-    let use_warning = match (use_known, use_known_per_slice) {
+    let (use_known, use_known_per_owner) = apply_commitment_use(
+        &data,
+        &window,
+        &mut total,
+        [&mut accounts[..], &mut services[..]],
+    )?;
+    let use_known_per_family = use_known_per_owner && !focus_holds_commitments(&data, &total);
+    let use_warning = match (use_known, use_known_per_family) {
         (true, true) => None,
-        (true, false) => Some(FOCUS_COMMITMENT_USE_WHOLE_BILL),
+        (true, false) => Some(FOCUS_COMMITMENT_USE_PER_FAMILY),
         (false, _) => Some(FOCUS_COMMITMENT_USE),
     };
     if let Some(w) = use_warning {
@@ -255,13 +261,13 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         "Per account",
         &accounts,
         named,
-        use_known_per_slice,
+        use_known_per_owner,
     ));
     sections.push(posture_section(
         "Per service",
         &services,
         None,
-        use_known_per_slice,
+        use_known_per_owner,
     ));
     // Of the commitments' fees, the RIs' and the EC2 Instance Savings
     // Plans' have a family and region in this slice (see
@@ -270,7 +276,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         "Per instance family and region (commitment cost: RIs and EC2 Instance SPs; Compute and SageMaker SPs count per account and service)",
         &families,
         None,
-        use_known_per_slice,
+        use_known_per_family,
     ));
     sections.push(recommendation_section(&result.recommendations));
     sections.push(backtest.section);
@@ -417,7 +423,7 @@ fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> R
         .into_iter()
         .next()
         .unwrap_or_default();
-    let (use_known, _) = apply_commitment_use(data, &test_w, &mut test_total)?;
+    let (use_known, _) = apply_commitment_use(data, &test_w, &mut test_total, [])?;
     let rows = estimate::backtest(&train, &aligned, request);
     let esr = |r: &BacktestRow| {
         let od = test_total.on_demand_equivalent_cost;
@@ -475,44 +481,54 @@ const FOCUS_COMMITMENT_USE: &str = "FOCUS files do not say how much of each hour
      the utilization and the effective savings rates, now and with the purchase, are not known (the tables show a dash; \
      the JSON's figures take every Savings Plan fee as unused and every RI fee as used); coverage and the recommendation do not depend on it";
 
-/// Why a FOCUS file's commitments show utilization and ESR for the whole
-/// bill only.
-const FOCUS_COMMITMENT_USE_WHOLE_BILL: &str = "FOCUS files say how much of the commitments held was used only as a whole: \
-     the utilization and the effective savings rates of the whole bill come from the EffectiveCost of the rows \
-     whose CommitmentDiscountStatus is Used and Unused; per account, service, family and region they are not known \
-     (the tables show a dash; the JSON's breakdown takes every Savings Plan fee as unused and every RI fee as used)";
+/// Why a FOCUS file's commitments show no utilization or ESR per family and
+/// region.
+const FOCUS_COMMITMENT_USE_PER_FAMILY: &str = "FOCUS files say how much of each commitment held was used \
+     (the EffectiveCost of the rows whose CommitmentDiscountStatus is Used and Unused), and the utilization and \
+     effective savings rates of the whole bill, per account and per service come from it, but not the family and region \
+     an EC2 Instance Savings Plan or an RI is for: per family and region they are not known (the table shows a dash; \
+     the JSON's family_region breakdown takes every Savings Plan fee as unused and every RI fee as used)";
 
-/// Whether the data say how much of the commitments held was used: not
-/// when a FOCUS file shows commitments (their fees or usage they covered),
-/// since FOCUS has none of the CUR columns the posture reads that from.
-fn commitment_use_known(data: &BillingData, total: &Posture) -> bool {
+/// Whether FOCUS data show commitments (their fees or usage they covered):
+/// FOCUS has none of the CUR columns the posture reads their use from.
+fn focus_holds_commitments(data: &BillingData, total: &Posture) -> bool {
     let focus = data.files.iter().any(|f| f.format.is_focus());
     let commitments = total.commitment_cost > 0.0 || total.covered_on_demand_equivalent_cost > 0.0;
-    !(focus && commitments)
+    focus && commitments
 }
 
 /// Whether the data say how much of the commitments held was used over
-/// `window`, for the whole bill (`total`) and for its slices. A CUR says so
-/// for both (see [`commitment_use_known`]). FOCUS data holding commitments
-/// say it for the whole bill only, from their own Used and Unused rows
-/// ([`BillingData::focus_commitment_use`]): `total` then takes those as its
-/// used and total commitment, so that its utilization and ESR are FOCUS's.
-fn apply_commitment_use(
+/// `window`, for the whole bill (`total`) and per owner (`slices`: the
+/// account and service postures). A CUR says so (its fee lines' columns).
+/// FOCUS data holding commitments say it from their own Used and Unused
+/// rows ([`BillingData::focus_commitment_use`]): `total` and each slice
+/// then take those as their used and total commitment, so that their
+/// utilization and ESR are FOCUS's. Neither says it per family and region
+/// for FOCUS (see [`FOCUS_COMMITMENT_USE_PER_FAMILY`]).
+fn apply_commitment_use<const N: usize>(
     data: &BillingData,
     window: &Window,
     total: &mut Posture,
+    slices: [&mut [Posture]; N],
 ) -> Result<(bool, bool)> {
-    if commitment_use_known(data, total) {
+    if !focus_holds_commitments(data, total) {
         return Ok((true, true));
     }
-    match data.focus_commitment_use(window).map_err(cur_error)? {
-        Some(used) => {
-            total.used_commitment = used.used;
-            total.total_commitment = used.used + used.unused;
-            Ok((true, false))
+    let Some(used) = data.focus_commitment_use(window).map_err(cur_error)? else {
+        return Ok((false, false));
+    };
+    let set = |p: &mut Posture, u: CommitmentUse| {
+        p.used_commitment = u.used;
+        p.total_commitment = u.used + u.unused;
+    };
+    set(total, used.whole);
+    let owners = [&used.by_account, &used.by_service];
+    for (postures, by_owner) in slices.into_iter().zip(owners) {
+        for p in postures {
+            set(p, by_owner.get(&p.key).copied().unwrap_or_default());
         }
-        None => Ok((false, false)),
     }
+    Ok((true, N == owners.len()))
 }
 
 /// `x`, a share of `of`, as the tables show it: a dash where it is a share

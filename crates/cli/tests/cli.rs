@@ -2945,13 +2945,12 @@ fn billing_proforma_caches_the_charges_where_told_and_only_when_allowed() {
 /// DuckDB, `orgpool_testkit::write_cur2_as_aws_focus`, with a row of each
 /// commitment's unused part) gives the CUR's eligible usage, coverage and
 /// recommendation, and, from its Used and Unused rows, the CUR's
-/// utilization and effective savings rates for the whole bill (the CUR's
-/// from its fee lines' used and total commitment: two ways to the same
-/// figures). Per account, service, family and region FOCUS does not say
-/// which commitment's use is whose, so the estimate says so and shows no
-/// utilization or ESR there rather than wrong ones. Without the Unused rows
-/// (no `CommitmentDiscountStatus` column) it cannot say it for the whole
-/// bill either.
+/// utilization and effective savings rates for the whole bill, per account
+/// and per service (the CUR's from its fee lines' used and total
+/// commitment: two ways to the same figures). Per family and region FOCUS
+/// does not say what a commitment is for, so the estimate says so and shows
+/// no utilization or ESR there rather than wrong ones. Without the Unused
+/// rows (no `CommitmentDiscountStatus` column) it cannot say it at all.
 #[test]
 fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_know() {
     let dir = tempfile::tempdir().unwrap();
@@ -2963,11 +2962,11 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
     let from_cur = json_of(&["estimate", "--cur", cur, "--format", "json"]);
     let from_focus = json_of(&["estimate", "--cur", focus, "--format", "json"]);
     let warned = |j: &serde_json::Value| {
-        j["inputs"]["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w.as_str().unwrap().contains("FOCUS files say how much"))
+        j["inputs"]["warnings"].as_array().unwrap().iter().any(|w| {
+            w.as_str()
+                .unwrap()
+                .contains("FOCUS files say how much of each")
+        })
     };
     assert!(warned(&from_focus));
     assert!(!warned(&from_cur));
@@ -2991,6 +2990,34 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
     }
     let utilization = from_cur["current"]["utilization"].as_f64().unwrap();
     assert!(utilization > 0.5 && utilization < 1.0, "{utilization}");
+    // Per account and per service, key by key: the owners' commitments.
+    for slice in ["accounts", "services"] {
+        let by_key =
+            |j: &serde_json::Value| -> std::collections::BTreeMap<String, serde_json::Value> {
+                j["breakdown"][slice]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p["key"].as_str().unwrap().to_owned(), p.clone()))
+                    .collect()
+            };
+        let (a, b) = (by_key(&from_focus), by_key(&from_cur));
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        let owners = b
+            .values()
+            .filter(|p| p["commitment_cost"].as_f64().unwrap() > 0.0);
+        assert!(owners.count() >= 1, "{slice}: {b:?}");
+        for (key, b) in &b {
+            for field in ["utilization", "effective_savings_rate"] {
+                let a = &a[key][field];
+                assert!(
+                    close(a, &b[field]),
+                    "{slice} {key} {field}: {a} against {}",
+                    b[field]
+                );
+            }
+        }
+    }
     let (a, b) = (
         &from_focus["projected"]["effective_savings_rate"],
         &from_cur["projected"]["effective_savings_rate"],
@@ -3038,18 +3065,28 @@ fn estimate_over_aws_focus_recommends_as_over_its_cur_and_says_what_it_cannot_kn
         percent(&from_cur["current"]["effective_savings_rate"])
     );
     assert_ne!(item("effective savings rate with the purchase"), "-");
-    assert!(stderr(&md).contains("FOCUS files say how much"));
-    // Per account, nothing says whose commitment was used: dashes.
-    let accounts = markdown_section(&stdout(&md), "Per account");
-    let column = |name: &str| accounts[0].iter().position(|h| h == name).unwrap();
+    assert!(stderr(&md).contains("FOCUS files say how much of each"));
+    // Per family and region, nothing says what a commitment is for: dashes.
+    let families = markdown_section(&stdout(&md), "Per instance family and region");
+    let column = |name: &str| families[0].iter().position(|h| h == name).unwrap();
     let (utilization, esr) = (column("utilization"), column("ESR"));
-    assert!(accounts.len() > 2, "{accounts:?}");
-    for row in &accounts[2..] {
+    assert!(families.len() > 2, "{families:?}");
+    for row in &families[2..] {
         assert_eq!(
             (row[utilization].as_str(), row[esr].as_str()),
             ("-", "-"),
             "{row:?}"
         );
+    }
+    // Per account, an ESR wherever the account has eligible usage, and the
+    // owner's utilization where it holds a commitment.
+    let accounts = markdown_section(&stdout(&md), "Per account");
+    let column = |name: &str| accounts[0].iter().position(|h| h == name).unwrap();
+    let (usage, fees) = (column("on-demand equiv."), column("commitment cost"));
+    let (utilization, esr) = (column("utilization"), column("ESR"));
+    for row in &accounts[2..] {
+        assert_eq!(row[esr] == "-", row[usage] == "0.00", "{row:?}");
+        assert_eq!(row[utilization] == "-", row[fees] == "0.00", "{row:?}");
     }
     // The backtest's ESR rests on today's, known for the whole bill.
     let backtest = markdown_section(&stdout(&md), "Backtest");

@@ -173,6 +173,67 @@ pub struct CommitmentUse {
     pub unused: f64,
 }
 
+impl CommitmentUse {
+    fn add(&mut self, other: CommitmentUse) {
+        self.used += other.used;
+        self.unused += other.unused;
+    }
+}
+
+/// [`CommitmentUse`] of FOCUS data: for the whole bill, and per owning
+/// account and service (`?`: a commitment whose owner the data do not say).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FocusCommitmentUse {
+    /// The whole bill's.
+    pub whole: CommitmentUse,
+    /// Per account owning the commitments.
+    pub by_account: std::collections::BTreeMap<String, CommitmentUse>,
+    /// Per service of the commitments' purchase rows (`ComputeSavingsPlans`,
+    /// `AmazonRDS`…).
+    pub by_service: std::collections::BTreeMap<String, CommitmentUse>,
+}
+
+/// [`BillingData::focus_commitment_use`]'s statement: per (owning account,
+/// service), the commitments' used and unused amortized cost over `window`.
+fn focus_commitment_use_sql(window: &Window) -> String {
+    let epoch = |t: &str| format!("CAST(date_part('epoch', {t}) AS DOUBLE)");
+    let (start, end) = (
+        epoch("usage_start"),
+        epoch("COALESCE(usage_end, usage_start + INTERVAL '1 hour')"),
+    );
+    let (w_start, w_end) = (window.start.timestamp(), window.end.timestamp());
+    let inside = format!(
+        "GREATEST(0.0, LEAST({end}, {w_end}.0) - GREATEST({start}, {w_start}.0)) \
+         / GREATEST({end} - {start}, 1.0)"
+    );
+    let cost = "COALESCE(sp_effective_cost, ri_effective_cost, 0.0)";
+    format!(
+        "WITH owner_rows AS ( \
+           SELECT COALESCE(sp_arn, ri_arn) AS id, usage_account_id AS account, product_code AS service, \
+                  CASE WHEN line_item_type = 'UnusedCommitment' THEN 1 ELSE 0 END AS rank \
+           FROM line_items \
+           WHERE line_item_type IN ('SavingsPlanRecurringFee', 'RIFee', 'UnusedCommitment') \
+             AND COALESCE(sp_arn, ri_arn) IS NOT NULL), \
+         owners AS ( \
+           SELECT id, first_value(account ORDER BY rank, account) AS account, \
+                  first_value(service ORDER BY rank, service) AS service \
+           FROM owner_rows GROUP BY id), \
+         uses AS ( \
+           SELECT COALESCE(sp_arn, ri_arn) AS id, \
+                  sum(CASE WHEN line_item_type = 'UnusedCommitment' THEN 0.0 ELSE {cost} * {inside} END) AS used, \
+                  sum(CASE WHEN line_item_type = 'UnusedCommitment' THEN {cost} * {inside} ELSE 0.0 END) AS unused \
+           FROM line_items \
+           WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage', 'UnusedCommitment') \
+             AND usage_start < {} AND COALESCE(usage_end, usage_start + INTERVAL '1 hour') > {} \
+           GROUP BY 1) \
+         SELECT o.account, o.service, sum(u.used), sum(u.unused) \
+         FROM uses AS u LEFT JOIN owners AS o ON u.id = o.id \
+         GROUP BY 1, 2",
+        ts(window.end),
+        ts(window.start)
+    )
+}
+
 /// First and last hour of some usage.
 pub type HourRange = (DateTime<Utc>, DateTime<Utc>);
 
@@ -812,8 +873,9 @@ impl BillingData {
     }
 
     /// How much of the commitments held was used over `window`, from FOCUS
-    /// data's own rows, or `None` when the data cannot say: unless every file
-    /// is FOCUS with a `CommitmentDiscountStatus` column.
+    /// data's own rows, for the whole bill and per owner; or `None` when the
+    /// data cannot say: unless every file is FOCUS with a
+    /// `CommitmentDiscountStatus` column.
     ///
     /// The rule (FOCUS specification 1.0, `CommitmentDiscountStatus`: "Used"
     /// marks charges that consumed a commitment discount, "Unused" the unused
@@ -823,41 +885,33 @@ impl BillingData {
     /// same in other columns (`savings_plan_used_commitment`,
     /// `reservation_unused_recurring_fee`), which the posture reads. A row of
     /// several hours counts by the share of its span inside the window.
-    pub fn focus_commitment_use(&self, window: &Window) -> Result<Option<CommitmentUse>, CurError> {
+    ///
+    /// A commitment's use counts for its owner, as a CUR's fee line does: the
+    /// account and service of its purchase rows (its `Unused` rows' where
+    /// the data hold no purchase), by its `CommitmentDiscountId`.
+    pub fn focus_commitment_use(
+        &self,
+        window: &Window,
+    ) -> Result<Option<FocusCommitmentUse>, CurError> {
         let says = |f: &crate::SourceFile| {
             f.format.is_focus() && f.columns.iter().any(|c| c == "CommitmentDiscountStatus")
         };
         if self.files.is_empty() || !self.files.iter().all(says) {
             return Ok(None);
         }
-        let epoch = |t: &str| format!("CAST(date_part('epoch', {t}) AS DOUBLE)");
-        let (start, end) = (
-            epoch("usage_start"),
-            epoch("COALESCE(usage_end, usage_start + INTERVAL '1 hour')"),
-        );
-        let (w_start, w_end) = (window.start.timestamp(), window.end.timestamp());
-        let inside = format!(
-            "GREATEST(0.0, LEAST({end}, {w_end}.0) - GREATEST({start}, {w_start}.0)) \
-             / GREATEST({end} - {start}, 1.0)"
-        );
-        let cost = "COALESCE(sp_effective_cost, ri_effective_cost, 0.0)";
-        let sql = format!(
-            "SELECT \
-               sum(CASE WHEN line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') \
-                        THEN {cost} * {inside} ELSE 0.0 END), \
-               sum(CASE WHEN line_item_type = 'UnusedCommitment' THEN {cost} * {inside} ELSE 0.0 END) \
-             FROM line_items \
-             WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage', 'UnusedCommitment') \
-               AND usage_start < {} AND COALESCE(usage_end, usage_start + INTERVAL '1 hour') > {}",
-            ts(window.end),
-            ts(window.start)
-        );
-        let mut out = CommitmentUse::default();
-        for b in self.query(&sql)? {
+        let mut out = FocusCommitmentUse::default();
+        for b in self.query(&focus_commitment_use_sql(window))? {
             let c = Columns::read(&b)?;
             for row in 0..b.num_rows() {
-                out.used += c.number(0, row);
-                out.unused += c.number(1, row);
+                let (account, service) = (c.str(0, row), c.str(1, row));
+                let used = CommitmentUse {
+                    used: c.number(2, row),
+                    unused: c.number(3, row),
+                };
+                out.whole.add(used);
+                let key = |k: Option<&str>| k.unwrap_or("?").to_owned();
+                out.by_account.entry(key(account)).or_default().add(used);
+                out.by_service.entry(key(service)).or_default().add(used);
             }
         }
         Ok(Some(out))
