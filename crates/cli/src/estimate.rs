@@ -127,17 +127,19 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         tracing::warn!("{w}");
         warnings.push(w);
     }
-    let (use_known, use_known_per_owner) = apply_commitment_use(
+    let known = apply_commitment_use(
         &data,
         &window,
         &mut total,
         [&mut accounts[..], &mut services[..]],
     )?;
-    let use_known_per_family = use_known_per_owner && !focus_holds_commitments(&data, &total);
-    let use_warning = match (use_known, use_known_per_family) {
-        (true, true) => None,
-        (true, false) => Some(FOCUS_COMMITMENT_USE_PER_FAMILY),
-        (false, _) => Some(FOCUS_COMMITMENT_USE),
+    // Accounts and services take the owners' use wherever the whole does.
+    let use_known = known.whole();
+    let use_known_per_family = known == UseKnown::Everywhere;
+    let use_warning = match known {
+        UseKnown::Everywhere => None,
+        UseKnown::ButPerFamily => Some(FOCUS_COMMITMENT_USE_PER_FAMILY),
+        UseKnown::Nowhere => Some(FOCUS_COMMITMENT_USE),
     };
     if let Some(w) = use_warning {
         tracing::warn!("{w}");
@@ -257,18 +259,8 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         new_savings / hours * HOURS_PER_MONTH,
     )];
     let named = (!names.is_empty()).then_some(&names);
-    sections.push(posture_section(
-        "Per account",
-        &accounts,
-        named,
-        use_known_per_owner,
-    ));
-    sections.push(posture_section(
-        "Per service",
-        &services,
-        None,
-        use_known_per_owner,
-    ));
+    sections.push(posture_section("Per account", &accounts, named, use_known));
+    sections.push(posture_section("Per service", &services, None, use_known));
     // Of the commitments' fees, the RIs' and the EC2 Instance Savings
     // Plans' have a family and region in this slice (see
     // `BillingData::posture`): the title says so.
@@ -423,7 +415,7 @@ fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> R
         .into_iter()
         .next()
         .unwrap_or_default();
-    let (use_known, _) = apply_commitment_use(data, &test_w, &mut test_total, [])?;
+    let use_known = apply_commitment_use(data, &test_w, &mut test_total, [])?.whole();
     let rows = estimate::backtest(&train, &aligned, request);
     let esr = |r: &BacktestRow| {
         let od = test_total.on_demand_equivalent_cost;
@@ -497,7 +489,27 @@ fn focus_holds_commitments(data: &BillingData, total: &Posture) -> bool {
     focus && commitments
 }
 
-/// Whether the data say how much of the commitments held was used over
+/// Where the data say how much of the commitments held was used.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum UseKnown {
+    /// Everywhere: a CUR (its fee lines' columns), or data holding no
+    /// commitment.
+    Everywhere,
+    /// For the whole bill and per owning account and service, not per
+    /// family and region: FOCUS with its Used and Unused rows.
+    ButPerFamily,
+    /// Nowhere: FOCUS without a `CommitmentDiscountStatus` column.
+    Nowhere,
+}
+
+impl UseKnown {
+    /// Whether the whole bill's use is known.
+    fn whole(self) -> bool {
+        self != UseKnown::Nowhere
+    }
+}
+
+/// Where the data say how much of the commitments held was used over
 /// `window`, for the whole bill (`total`) and per owner (`slices`: the
 /// account and service postures). A CUR says so (its fee lines' columns).
 /// FOCUS data holding commitments say it from their own Used and Unused
@@ -510,12 +522,12 @@ fn apply_commitment_use<const N: usize>(
     window: &Window,
     total: &mut Posture,
     slices: [&mut [Posture]; N],
-) -> Result<(bool, bool)> {
+) -> Result<UseKnown> {
     if !focus_holds_commitments(data, total) {
-        return Ok((true, true));
+        return Ok(UseKnown::Everywhere);
     }
     let Some(used) = data.focus_commitment_use(window).map_err(cur_error)? else {
-        return Ok((false, false));
+        return Ok(UseKnown::Nowhere);
     };
     let set = |p: &mut Posture, u: CommitmentUse| {
         p.used_commitment = u.used;
@@ -528,7 +540,7 @@ fn apply_commitment_use<const N: usize>(
             set(p, by_owner.get(&p.key).copied().unwrap_or_default());
         }
     }
-    Ok((true, N == owners.len()))
+    Ok(UseKnown::ButPerFamily)
 }
 
 /// `x`, a share of `of`, as the tables show it: a dash where it is a share
