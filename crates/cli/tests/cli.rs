@@ -398,6 +398,56 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
                 .contains(&r["plan"].as_str().unwrap())
         );
     }
+    // What each purchase costs, 1y No Upfront over 720 hours: the term's
+    // 8,760 hours of its hourly commitment, nothing up front.
+    let hours = 720.0;
+    for r in recs {
+        let f = |field: &str| {
+            r[field]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{field} in {r}"))
+        };
+        let hourly = f("hourly_commitment");
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        assert!(close(f("term_commitment"), hourly * 8_760.0), "{r}");
+        assert_eq!(f("upfront_cost"), 0.0, "{r}");
+        assert!(close(f("recurring_hourly_cost"), hourly), "{r}");
+        let savings = f("estimated_savings");
+        assert!(
+            close(f("estimated_monthly_savings"), savings / hours * 730.0),
+            "{r}"
+        );
+        assert!(close(f("estimated_roi"), savings / (hourly * hours)), "{r}");
+    }
+    // 3y Partial Upfront: a Savings Plan pays half its 26,280 hours up front
+    // and half by the hour; an RI's split is its offering's (null).
+    let partial = json_of(&[
+        "estimate",
+        "--cur",
+        cur.to_str().unwrap(),
+        "--lookback-days",
+        "30",
+        "--term",
+        "3y",
+        "--payment",
+        "partial_upfront",
+        "--format",
+        "json",
+    ]);
+    let partial = partial["recommendations"].as_array().unwrap();
+    assert!(partial.iter().any(|r| r["plan"] == "rds_ri"), "{partial:?}");
+    for r in partial {
+        let hourly = r["hourly_commitment"].as_f64().unwrap();
+        if r["plan"] == "rds_ri" {
+            assert!(r["upfront_cost"].is_null(), "{r}");
+            assert!(r["recurring_hourly_cost"].is_null(), "{r}");
+        } else {
+            let upfront = r["upfront_cost"].as_f64().unwrap();
+            assert!((upfront - hourly * 13_140.0).abs() < 1e-6 * upfront, "{r}");
+            let recurring = r["recurring_hourly_cost"].as_f64().unwrap();
+            assert!((recurring - hourly / 2.0).abs() < 1e-12, "{r}");
+        }
+    }
     assert!(
         j["projected"]["effective_savings_rate"].as_f64().unwrap()
             > j["current"]["effective_savings_rate"].as_f64().unwrap()

@@ -97,11 +97,34 @@ string_enum!(Payment, "payment option", {
 });
 
 impl Term {
-    /// Hours in the term (365-day years, as AWS prices them).
+    /// Hours in the term: 365-day years, as AWS counts them (its reservation
+    /// offerings' durations are 31,536,000 and 94,608,000 seconds, for
+    /// example ElastiCache's `DescribeReservedCacheNodesOfferings`,
+    /// "Duration ... Valid Values: 1 | 3 | 31536000 | 94608000").
     pub fn hours(self) -> u32 {
         match self {
             Term::OneYear => 8_760,
             Term::ThreeYears => 26_280,
+        }
+    }
+}
+
+impl Payment {
+    /// The share of a commitment's value over its term paid at purchase,
+    /// where AWS fixes it: none for No Upfront, all of it for All Upfront.
+    ///
+    /// A Partial Upfront Savings Plan pays half: the least AWS accepts, and
+    /// the rate is the same whatever is paid above it (Savings Plans API,
+    /// `CreateSavingsPlan`: `upfrontPaymentAmount` is "a whole number between
+    /// 50 and 99 percent of the total value of the Savings Plan"). A Partial
+    /// Upfront RI's fee is set by its offering, which billing data do not
+    /// give before the purchase: `None`.
+    pub fn upfront_share(self, plan: PlanKind) -> Option<f64> {
+        match self {
+            Payment::NoUpfront => Some(0.0),
+            Payment::AllUpfront => Some(1.0),
+            Payment::PartialUpfront if plan.is_savings_plan() => Some(0.5),
+            Payment::PartialUpfront => None,
         }
     }
 }
@@ -131,5 +154,22 @@ mod tests {
         }
         let err = "5y".parse::<Term>().unwrap_err();
         assert!(err.contains("1y, 3y"), "{err}");
+    }
+
+    #[test]
+    fn upfront_shares_are_awss_where_it_fixes_them() {
+        use Payment::*;
+        for plan in PlanKind::ALL {
+            assert_eq!(NoUpfront.upfront_share(*plan), Some(0.0));
+            assert_eq!(AllUpfront.upfront_share(*plan), Some(1.0));
+        }
+        assert_eq!(PartialUpfront.upfront_share(PlanKind::ComputeSp), Some(0.5));
+        assert_eq!(
+            PartialUpfront.upfront_share(PlanKind::SagemakerSp),
+            Some(0.5)
+        );
+        assert_eq!(PartialUpfront.upfront_share(PlanKind::RdsRi), None);
+        assert_eq!(Term::OneYear.hours() * 3, Term::ThreeYears.hours());
+        assert_eq!(u64::from(Term::OneYear.hours()) * 3600, 31_536_000);
     }
 }

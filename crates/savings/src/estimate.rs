@@ -67,6 +67,60 @@ pub struct Recommendation {
     pub estimated_coverage: f64,
     /// Where its discount came from.
     pub rate_source: String,
+    /// Net savings per month of 730 hours, at the window's pace.
+    pub estimated_monthly_savings: f64,
+    /// Net savings per dollar of the commitment's cost over the window (Cost
+    /// Explorer's estimated return on investment, as a fraction).
+    pub estimated_roi: f64,
+    /// What the purchase commits to over its whole term: `hourly_commitment`
+    /// times the term's hours.
+    pub term_commitment: f64,
+    /// Paid at purchase (see [`Payment::upfront_share`]: half the term's
+    /// value for a Partial Upfront Savings Plan, the least AWS accepts);
+    /// `None` for a Partial Upfront RI, whose fee its offering sets.
+    pub upfront_cost: Option<f64>,
+    /// Billed each hour of the term on top of the upfront payment; `None`
+    /// where that payment is unknown.
+    pub recurring_hourly_cost: Option<f64>,
+}
+
+impl Recommendation {
+    /// A purchase of `hourly` $/h of `plan`, which over a window of `hours`
+    /// hours covers usage whose on-demand cost is `covered`, uses `used` of
+    /// its commitment, and covers that share of `scope`, the on-demand cost
+    /// of the usage it may cover.
+    fn new(
+        plan: PlanKind,
+        (term, payment): (Term, Payment),
+        (region, family): (&str, &str),
+        hourly: f64,
+        hours: f64,
+        (covered, used, scope): (f64, f64, f64),
+        rate_source: String,
+    ) -> Self {
+        let window_cost = hourly * hours;
+        let savings = covered - window_cost;
+        let share_of = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
+        let term_commitment = hourly * f64::from(term.hours());
+        let upfront_share = payment.upfront_share(plan);
+        Recommendation {
+            plan,
+            term,
+            payment,
+            region: region.to_owned(),
+            family: family.to_owned(),
+            hourly_commitment: hourly,
+            estimated_savings: savings,
+            estimated_utilization: share_of(used, window_cost),
+            estimated_coverage: share_of(covered, scope),
+            rate_source,
+            estimated_monthly_savings: share_of(savings, hours) * HOURS_PER_MONTH,
+            estimated_roi: share_of(savings, window_cost),
+            term_commitment,
+            upfront_cost: upfront_share.map(|share| share * term_commitment),
+            recurring_hourly_cost: upfront_share.map(|share| (1.0 - share) * hourly),
+        }
+    }
 }
 
 /// A point of the savings-versus-commitment curve.
@@ -239,21 +293,16 @@ fn describe(
                covered: f64,
                used: f64,
                scope: f64,
-               source: &Option<String>| Recommendation {
-        plan,
-        term: request.term,
-        payment: request.payment,
-        region: region.to_owned(),
-        family: family.to_owned(),
-        hourly_commitment: hourly,
-        estimated_savings: covered - hourly * hours,
-        estimated_utilization: if hourly > 0.0 {
-            used / (hourly * hours)
-        } else {
-            0.0
-        },
-        estimated_coverage: if scope > 0.0 { covered / scope } else { 0.0 },
-        rate_source: source.clone().unwrap_or_default(),
+               source: &Option<String>| {
+        Recommendation::new(
+            plan,
+            (request.term, request.payment),
+            (region, family),
+            hourly,
+            hours,
+            (covered, used, scope),
+            source.clone().unwrap_or_default(),
+        )
     };
     for (k, s) in series.iter().enumerate() {
         let Some(d) = rates[k].bound else { continue };
@@ -432,6 +481,68 @@ mod tests {
         assert!((capped.recommendations[0].hourly_commitment - 3.2).abs() < 1e-6);
         let peak = e.curve.iter().map(|p| p.savings).fold(f64::MIN, f64::max);
         assert!((peak - 360.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_recommendation_says_what_the_purchase_costs_up_front_and_by_the_hour() {
+        // The flat case above, worked by hand: $6.40/h saves $360 over 100
+        // hours, so $2,628 a month (730 h) and $0.5625 per dollar of the
+        // $640 it costs over the window; over a 1-year term (8,760 h) it
+        // commits $56,064, none of it up front.
+        let table = RateTable::embedded_default();
+        let request = Request {
+            term: Term::OneYear,
+            payment: Payment::NoUpfront,
+            plans: &[PlanKind::Ec2InstanceSp],
+            rates: RateChain {
+                tables: vec![&table],
+            },
+            max_commitment: None,
+            target_utilization: None,
+        };
+        let series = vec![flat(CommitmentClass::Ec2, "m5", 10.0, 100)];
+        let r = &recommend(&series, &request).recommendations[0];
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        assert!(close(r.estimated_monthly_savings, 2_628.0), "{r:?}");
+        assert!(close(r.estimated_roi, 0.5625), "{r:?}");
+        assert!(close(r.term_commitment, 56_064.0), "{r:?}");
+        assert_eq!(r.upfront_cost, Some(0.0));
+        assert!(close(r.recurring_hourly_cost.unwrap(), 6.4), "{r:?}");
+        // $2/h for 3 years (26,280 h) is $52,560: all of it up front, or
+        // half of it for a Partial Upfront Savings Plan and $1/h after; a
+        // Partial Upfront RI's split is its offering's, unknown here.
+        let terms = |plan, payment| {
+            let r = Recommendation::new(
+                plan,
+                (Term::ThreeYears, payment),
+                ("us-east-1", "m5"),
+                2.0,
+                10.0,
+                (30.0, 20.0, 40.0),
+                String::new(),
+            );
+            assert!(close(r.term_commitment, 52_560.0), "{r:?}");
+            assert!(close(r.estimated_savings, 10.0), "{r:?}");
+            assert!(close(r.estimated_utilization, 1.0), "{r:?}");
+            assert!(close(r.estimated_coverage, 0.75), "{r:?}");
+            (r.upfront_cost, r.recurring_hourly_cost)
+        };
+        assert_eq!(
+            terms(PlanKind::ComputeSp, Payment::AllUpfront),
+            (Some(52_560.0), Some(0.0))
+        );
+        assert_eq!(
+            terms(PlanKind::Ec2InstanceSp, Payment::PartialUpfront),
+            (Some(26_280.0), Some(1.0))
+        );
+        assert_eq!(
+            terms(PlanKind::RdsRi, Payment::PartialUpfront),
+            (None, None)
+        );
+        assert_eq!(
+            terms(PlanKind::RdsRi, Payment::AllUpfront),
+            (Some(52_560.0), Some(0.0))
+        );
     }
 
     #[test]
