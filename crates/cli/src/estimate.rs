@@ -175,6 +175,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
     lap("optimized the purchase and backtested");
     let hours = f64::from(window.hours.max(1));
     let new_savings = result.outcome.savings;
+    let (term_commitment, upfront_cost) = estimate::purchase_cost(&result.recommendations);
     let actual_now = total.on_demand_equivalent_cost * (1.0 - total.effective_savings_rate());
     let projected_esr = if total.on_demand_equivalent_cost > 0.0 {
         1.0 - (actual_now - new_savings) / total.on_demand_equivalent_cost
@@ -233,6 +234,8 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
             "savings_per_month": new_savings / hours * HOURS_PER_MONTH,
             "savings_over_window": new_savings,
             "hourly_commitment": result.outcome.commitment_cost / hours,
+            "term_commitment": term_commitment,
+            "upfront_cost": upfront_cost,
             "hindsight_optimal_savings_over_window": result.optimal_savings,
         },
         "curve": result.curve,
@@ -257,6 +260,7 @@ pub fn compute(args: &EstimateArgs) -> Result<(serde_json::Value, Vec<Section>)>
         (&total, use_known),
         projected_esr,
         new_savings / hours * HOURS_PER_MONTH,
+        (term_commitment, upfront_cost),
     )];
     let named = (!names.is_empty()).then_some(&names);
     sections.push(posture_section("Per account", &accounts, named, use_known));
@@ -582,6 +586,7 @@ fn headline(
     (total, use_known): (&Posture, bool),
     projected_esr: f64,
     per_month: f64,
+    (term_commitment, upfront_cost): (f64, Option<f64>),
 ) -> Section {
     let mut s = Section::new("Savings estimate", &["item", "value"]);
     let mut add = |k: &str, v: String| s.row([k.to_owned(), v]);
@@ -616,6 +621,14 @@ fn headline(
         share(projected_esr, total.on_demand_equivalent_cost, use_known),
     );
     add("added savings per month", money(per_month));
+    add("the purchase commits over its term", money(term_commitment));
+    add(
+        "paid up front",
+        upfront_cost.map_or_else(
+            || "unknown: a Partial Upfront RI's upfront fee is set by its offering".to_owned(),
+            money,
+        ),
+    );
     s
 }
 

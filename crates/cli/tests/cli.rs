@@ -419,6 +419,12 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
         );
         assert!(close(f("estimated_roi"), savings / (hourly * hours)), "{r}");
     }
+    let term_sum: f64 = recs
+        .iter()
+        .map(|r| r["term_commitment"].as_f64().unwrap())
+        .sum();
+    assert!((j["projected"]["term_commitment"].as_f64().unwrap() - term_sum).abs() < 1e-6);
+    assert_eq!(j["projected"]["upfront_cost"], 0.0);
     // 3y Partial Upfront: a Savings Plan pays half its 26,280 hours up front
     // and half by the hour; an RI's split is its offering's (null).
     let partial = json_of(&[
@@ -434,6 +440,12 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
         "--format",
         "json",
     ]);
+    // One of them an RI: what the whole purchase pays up front is unknown.
+    assert!(
+        partial["projected"]["upfront_cost"].is_null(),
+        "{}",
+        partial["projected"]
+    );
     let partial = partial["recommendations"].as_array().unwrap();
     assert!(partial.iter().any(|r| r["plan"] == "rds_ri"), "{partial:?}");
     for r in partial {

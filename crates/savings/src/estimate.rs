@@ -123,6 +123,14 @@ impl Recommendation {
     }
 }
 
+/// What `purchases` together commit to over their term, and pay up front:
+/// `None` when one of them cannot say (a Partial Upfront RI).
+pub fn purchase_cost(purchases: &[Recommendation]) -> (f64, Option<f64>) {
+    let term = purchases.iter().map(|r| r.term_commitment).sum();
+    let upfront = purchases.iter().map(|r| r.upfront_cost).sum();
+    (term, upfront)
+}
+
 /// A point of the savings-versus-commitment curve.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct CurvePoint {
@@ -543,6 +551,25 @@ mod tests {
             terms(PlanKind::RdsRi, Payment::AllUpfront),
             (Some(52_560.0), Some(0.0))
         );
+        // A purchase of several: the sum, unknown up front if one part is.
+        let purchase = |plan| {
+            Recommendation::new(
+                plan,
+                (Term::ThreeYears, Payment::PartialUpfront),
+                ("*", "*"),
+                2.0,
+                10.0,
+                (30.0, 20.0, 40.0),
+                String::new(),
+            )
+        };
+        let (sp, ri) = (purchase(PlanKind::ComputeSp), purchase(PlanKind::RdsRi));
+        assert_eq!(
+            purchase_cost(&[sp.clone(), sp.clone()]),
+            (105_120.0, Some(52_560.0))
+        );
+        assert_eq!(purchase_cost(&[sp, ri]), (105_120.0, None));
+        assert_eq!(purchase_cost(&[]), (0.0, Some(0.0)));
     }
 
     #[test]
