@@ -445,6 +445,20 @@ mod tests {
     use super::*;
     use crate::rates::RateSource;
 
+    /// A 1-year No Upfront request for `plans` at `table`'s rates, uncapped.
+    fn one_year_no_upfront<'a>(table: &'a RateTable, plans: &'a [PlanKind]) -> Request<'a> {
+        Request {
+            term: Term::OneYear,
+            payment: Payment::NoUpfront,
+            plans,
+            rates: RateChain {
+                tables: vec![table],
+            },
+            max_commitment: None,
+            target_utilization: None,
+        }
+    }
+
     fn flat(class: CommitmentClass, family: &str, value: f64, hours: usize) -> UsageSeries {
         UsageSeries {
             class,
@@ -459,16 +473,7 @@ mod tests {
         // $10/h of m5 every hour: an EC2 Instance SP (0.36 off, 1y no upfront,
         // embedded table) covers all of it; savings are 10 × 0.36 × 100 hours.
         let table = RateTable::embedded_default();
-        let request = Request {
-            term: Term::OneYear,
-            payment: Payment::NoUpfront,
-            plans: &[PlanKind::ComputeSp, PlanKind::Ec2InstanceSp],
-            rates: RateChain {
-                tables: vec![&table],
-            },
-            max_commitment: None,
-            target_utilization: None,
-        };
+        let request = one_year_no_upfront(&table, &[PlanKind::ComputeSp, PlanKind::Ec2InstanceSp]);
         let series = vec![flat(CommitmentClass::Ec2, "m5", 10.0, 100)];
         let e = recommend(&series, &request);
         assert_eq!(e.recommendations.len(), 1);
@@ -498,16 +503,7 @@ mod tests {
         // $640 it costs over the window; over a 1-year term (8,760 h) it
         // commits $56,064, none of it up front.
         let table = RateTable::embedded_default();
-        let request = Request {
-            term: Term::OneYear,
-            payment: Payment::NoUpfront,
-            plans: &[PlanKind::Ec2InstanceSp],
-            rates: RateChain {
-                tables: vec![&table],
-            },
-            max_commitment: None,
-            target_utilization: None,
-        };
+        let request = one_year_no_upfront(&table, &[PlanKind::Ec2InstanceSp]);
         let series = vec![flat(CommitmentClass::Ec2, "m5", 10.0, 100)];
         let r = &recommend(&series, &request).recommendations[0];
         let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
@@ -575,16 +571,7 @@ mod tests {
     #[test]
     fn backtest_compares_against_both_baselines() {
         let table = RateTable::embedded_default();
-        let request = Request {
-            term: Term::OneYear,
-            payment: Payment::NoUpfront,
-            plans: &[PlanKind::ComputeSp],
-            rates: RateChain {
-                tables: vec![&table],
-            },
-            max_commitment: None,
-            target_utilization: None,
-        };
+        let request = one_year_no_upfront(&table, &[PlanKind::ComputeSp]);
         let train: Vec<UsageSeries> = vec![UsageSeries {
             class: CommitmentClass::Ec2,
             region: "us-east-1".into(),
