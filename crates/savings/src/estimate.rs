@@ -445,19 +445,7 @@ mod tests {
     use super::*;
     use crate::rates::RateSource;
 
-    /// A 1-year No Upfront request for `plans` at `table`'s rates, uncapped.
-    fn one_year_no_upfront<'a>(table: &'a RateTable, plans: &'a [PlanKind]) -> Request<'a> {
-        Request {
-            term: Term::OneYear,
-            payment: Payment::NoUpfront,
-            plans,
-            rates: RateChain {
-                tables: vec![table],
-            },
-            max_commitment: None,
-            target_utilization: None,
-        }
-    }
+    use crate::test_series::one_year_no_upfront;
 
     fn flat(class: CommitmentClass, family: &str, value: f64, hours: usize) -> UsageSeries {
         UsageSeries {

@@ -35,4 +35,21 @@ mod test_series {
             hourly,
         }
     }
+
+    /// A 1-year No Upfront request for `plans` at `table`'s rates, uncapped.
+    pub(crate) fn one_year_no_upfront<'a>(
+        table: &'a crate::RateTable,
+        plans: &'a [orgpool_model::PlanKind],
+    ) -> crate::estimate::Request<'a> {
+        crate::estimate::Request {
+            term: orgpool_model::Term::OneYear,
+            payment: orgpool_model::Payment::NoUpfront,
+            plans,
+            rates: crate::estimate::RateChain {
+                tables: vec![table],
+            },
+            max_commitment: None,
+            target_utilization: None,
+        }
+    }
 }

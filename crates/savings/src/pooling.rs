@@ -324,7 +324,6 @@ fn merge(a: &[UsageSeries], b: &[UsageSeries]) -> Vec<UsageSeries> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estimate::RateChain;
     use crate::rates::{RateRow, RateSource, RateTable};
     use orgpool_model::IdleInstanceSp;
     use orgpool_model::{Payment, Term};
@@ -353,20 +352,7 @@ mod tests {
         }
     }
 
-    fn request<'a>(table: &'a RateTable, plans: &'a [PlanKind]) -> Request<'a> {
-        Request {
-            term: Term::OneYear,
-            payment: Payment::NoUpfront,
-            plans,
-            rates: RateChain {
-                tables: vec![table],
-            },
-            max_commitment: None,
-            target_utilization: None,
-        }
-    }
-
-    use crate::test_series::series;
+    use crate::test_series::{one_year_no_upfront as request, series};
 
     /// The what-if of two sides with no idle commitments.
     fn without_idle(
