@@ -418,6 +418,13 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
             "{r}"
         );
         assert!(close(f("estimated_roi"), savings / (hourly * hours)), "{r}");
+        // The uncovered spend it may cover, per hour: what it covers of it
+        // (its coverage of the window's total) is its savings plus its cost.
+        let spend = &r["uncovered_hourly_on_demand_spend"];
+        let [lo, mean, hi] = ["minimum", "average", "maximum"].map(|k| spend[k].as_f64().unwrap());
+        assert!(0.0 <= lo && lo <= mean && mean <= hi && mean > 0.0, "{r}");
+        let covered = f("estimated_coverage") * mean * hours;
+        assert!(close(covered, savings + hourly * hours), "{r}");
     }
     let term_sum: f64 = recs
         .iter()

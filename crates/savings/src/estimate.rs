@@ -82,22 +82,58 @@ pub struct Recommendation {
     /// Billed each hour of the term on top of the upfront payment; `None`
     /// where that payment is unknown.
     pub recurring_hourly_cost: Option<f64>,
+    /// The on-demand spend per hour, over the window, of the usage it may
+    /// cover that no commitment held covers (Cost Explorer's current
+    /// minimum, average and maximum hourly on-demand spend).
+    pub uncovered_hourly_on_demand_spend: HourlySpend,
+}
+
+/// The lowest, average and highest of an hourly series.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct HourlySpend {
+    /// Lowest hour.
+    pub minimum: f64,
+    /// Mean over every hour.
+    pub average: f64,
+    /// Highest hour.
+    pub maximum: f64,
+}
+
+impl HourlySpend {
+    /// Of `hourly`: all zero for no hours.
+    fn of(hourly: &[f64]) -> Self {
+        if hourly.is_empty() {
+            return HourlySpend::default();
+        }
+        let fold = |f: fn(f64, f64) -> f64| hourly.iter().copied().reduce(f).unwrap_or(0.0);
+        let (minimum, maximum) = (fold(f64::min), fold(f64::max));
+        // Rounding in the sum may put the mean of a flat series a hair
+        // outside it.
+        let mean = hourly.iter().sum::<f64>() / hourly.len() as f64;
+        HourlySpend {
+            minimum,
+            average: mean.clamp(minimum, maximum),
+            maximum,
+        }
+    }
 }
 
 impl Recommendation {
     /// A purchase of `hourly` $/h of `plan`, which over a window of `hours`
     /// hours covers usage whose on-demand cost is `covered`, uses `used` of
-    /// its commitment, and covers that share of `scope`, the on-demand cost
-    /// of the usage it may cover.
+    /// its commitment, and covers that share of `scope`, the uncovered
+    /// on-demand cost per hour of the usage it may cover.
     fn new(
         plan: PlanKind,
         (term, payment): (Term, Payment),
         (region, family): (&str, &str),
         hourly: f64,
         hours: f64,
-        (covered, used, scope): (f64, f64, f64),
+        (covered, used, scope): (f64, f64, &[f64]),
         rate_source: String,
     ) -> Self {
+        let spend = HourlySpend::of(scope);
+        let scope: f64 = scope.iter().sum();
         let window_cost = hourly * hours;
         let savings = covered - window_cost;
         let share_of = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
@@ -119,6 +155,7 @@ impl Recommendation {
             term_commitment,
             upfront_cost: upfront_share.map(|share| share * term_commitment),
             recurring_hourly_cost: upfront_share.map(|share| (1.0 - share) * hourly),
+            uncovered_hourly_on_demand_spend: spend,
         }
     }
 }
@@ -286,13 +323,16 @@ fn describe(
     request: &Request<'_>,
 ) -> Vec<Recommendation> {
     let mut out = Vec::new();
-    let eligible = |pick: fn(&SeriesRates) -> Option<f64>| -> f64 {
-        series
-            .iter()
-            .zip(rates)
-            .filter(|(_, r)| pick(r).is_some())
-            .map(|(s, _)| s.hourly.iter().sum::<f64>())
-            .sum()
+    // The hourly sum of the series a pooled plan may cover.
+    let hours_held = series.iter().map(|s| s.hourly.len()).max().unwrap_or(0);
+    let eligible = |pick: fn(&SeriesRates) -> Option<f64>| -> Vec<f64> {
+        let mut sum = vec![0.0; hours_held];
+        for (s, _) in series.iter().zip(rates).filter(|(_, r)| pick(r).is_some()) {
+            for (total, x) in sum.iter_mut().zip(&s.hourly) {
+                *total += x;
+            }
+        }
+        sum
     };
     let rec = |plan,
                region: &str,
@@ -300,7 +340,7 @@ fn describe(
                hourly: f64,
                covered: f64,
                used: f64,
-               scope: f64,
+               scope: &[f64],
                source: &Option<String>| {
         Recommendation::new(
             plan,
@@ -323,7 +363,6 @@ fn describe(
         } else {
             PlanKind::Ec2InstanceSp
         };
-        let scope: f64 = s.hourly.iter().sum();
         out.push(rec(
             plan,
             &s.region,
@@ -331,7 +370,7 @@ fn describe(
             hourly,
             o.bound_covered[k],
             o.bound_used[k],
-            scope,
+            &s.hourly,
             &sources[k][0],
         ));
     }
@@ -353,7 +392,7 @@ fn describe(
             p.compute,
             o.compute_covered,
             o.compute_used,
-            eligible(|r| r.compute),
+            &eligible(|r| r.compute),
             &sources_of(1),
         ));
     }
@@ -365,7 +404,7 @@ fn describe(
             p.sagemaker,
             o.sagemaker_covered,
             o.sagemaker_used,
-            eligible(|r| r.sagemaker),
+            &eligible(|r| r.sagemaker),
             &sources_of(2),
         ));
     }
@@ -499,6 +538,11 @@ mod tests {
         assert!(close(r.estimated_roi, 0.5625), "{r:?}");
         assert!(close(r.term_commitment, 56_064.0), "{r:?}");
         assert_eq!(r.upfront_cost, Some(0.0));
+        let spend = r.uncovered_hourly_on_demand_spend;
+        assert_eq!(
+            (spend.minimum, spend.average, spend.maximum),
+            (10.0, 10.0, 10.0)
+        );
         assert!(close(r.recurring_hourly_cost.unwrap(), 6.4), "{r:?}");
         // $2/h for 3 years (26,280 h) is $52,560: all of it up front, or
         // half of it for a Partial Upfront Savings Plan and $1/h after; a
@@ -510,13 +554,18 @@ mod tests {
                 ("us-east-1", "m5"),
                 2.0,
                 10.0,
-                (30.0, 20.0, 40.0),
+                (30.0, 20.0, &[10.0, 30.0]),
                 String::new(),
             );
             assert!(close(r.term_commitment, 52_560.0), "{r:?}");
             assert!(close(r.estimated_savings, 10.0), "{r:?}");
             assert!(close(r.estimated_utilization, 1.0), "{r:?}");
             assert!(close(r.estimated_coverage, 0.75), "{r:?}");
+            let spend = r.uncovered_hourly_on_demand_spend;
+            assert_eq!(
+                (spend.minimum, spend.average, spend.maximum),
+                (10.0, 20.0, 30.0)
+            );
             (r.upfront_cost, r.recurring_hourly_cost)
         };
         assert_eq!(
@@ -543,7 +592,7 @@ mod tests {
                 ("*", "*"),
                 2.0,
                 10.0,
-                (30.0, 20.0, 40.0),
+                (30.0, 20.0, &[10.0, 30.0]),
                 String::new(),
             )
         };
