@@ -160,6 +160,28 @@ impl Recommendation {
     }
 }
 
+/// Per hour, the spend of `series` summed, each series' times the `weight`
+/// its rates give it; a series without one is left out. Hours past a short
+/// series' end add nothing.
+fn weighted_hourly_sum(
+    series: &[UsageSeries],
+    rates: &[SeriesRates],
+    weight: impl Fn(&SeriesRates) -> Option<f64>,
+) -> Vec<f64> {
+    let hours = series.iter().map(|s| s.hourly.len()).max().unwrap_or(0);
+    let mut sum = vec![0.0; hours];
+    for (s, w) in series
+        .iter()
+        .zip(rates)
+        .filter_map(|(s, r)| Some((s, weight(r)?)))
+    {
+        for (total, x) in sum.iter_mut().zip(&s.hourly) {
+            *total += x * w;
+        }
+    }
+    sum
+}
+
 /// What `purchases` together commit to over their term, and pay up front:
 /// `None` when one of them cannot say (a Partial Upfront RI).
 pub fn purchase_cost(purchases: &[Recommendation]) -> (f64, Option<f64>) {
@@ -323,16 +345,9 @@ fn describe(
     request: &Request<'_>,
 ) -> Vec<Recommendation> {
     let mut out = Vec::new();
-    // The hourly sum of the series a pooled plan may cover.
-    let hours_held = series.iter().map(|s| s.hourly.len()).max().unwrap_or(0);
-    let eligible = |pick: fn(&SeriesRates) -> Option<f64>| -> Vec<f64> {
-        let mut sum = vec![0.0; hours_held];
-        for (s, _) in series.iter().zip(rates).filter(|(_, r)| pick(r).is_some()) {
-            for (total, x) in sum.iter_mut().zip(&s.hourly) {
-                *total += x;
-            }
-        }
-        sum
+    // The hourly spend of the series a pooled plan may cover.
+    let eligible = |pick: fn(&SeriesRates) -> Option<f64>| {
+        weighted_hourly_sum(series, rates, |r| pick(r).map(|_| 1.0))
     };
     let rec = |plan,
                region: &str,
@@ -448,27 +463,13 @@ pub fn backtest(
     };
     let mut rows = vec![row("recommended", &estimate.portfolio)];
     // Baselines: compute-eligible spend of the training window, at compute rates.
-    let train_rates = &estimate.rates;
-    let train_hours = train.iter().map(|s| s.hourly.len()).max().unwrap_or(0);
-    let hourly_cost: Vec<f64> = (0..train_hours)
-        .map(|h| {
-            train
-                .iter()
-                .zip(train_rates)
-                .filter_map(|(s, r)| {
-                    r.compute
-                        .map(|d| s.hourly.get(h).copied().unwrap_or(0.0) * (1.0 - d))
-                })
-                .sum()
-        })
-        .collect();
+    let hourly_cost = weighted_hourly_sum(train, &estimate.rates, |r| r.compute.map(|d| 1.0 - d));
     // No eligible spend to train on: both baselines commit nothing (the
     // table keeps its three rows).
-    let min = hourly_cost.iter().copied().reduce(f64::min).unwrap_or(0.0);
-    let avg = hourly_cost.iter().sum::<f64>() / hourly_cost.len().max(1) as f64;
+    let spend = HourlySpend::of(&hourly_cost);
     for (name, level) in [
-        ("baseline_min_hourly", min),
-        ("baseline_average_hourly", avg),
+        ("baseline_min_hourly", spend.minimum),
+        ("baseline_average_hourly", spend.average),
     ] {
         let p = Portfolio {
             compute: level,
