@@ -402,9 +402,7 @@ fn run_backtest(data: &BillingData, window: &Window, request: &Request<'_>) -> R
     // Same keys in the same order: usage absent from one half is zero there.
     let mut aligned = Vec::with_capacity(train.len());
     for s in &train {
-        let pos = test
-            .iter()
-            .position(|t| t.class == s.class && t.region == s.region && t.family == s.family);
+        let pos = test.iter().position(|t| t.key() == s.key());
         aligned.push(match pos {
             Some(p) => test.swap_remove(p),
             None => orgpool_model::UsageSeries {
@@ -709,7 +707,7 @@ fn recommendation_section(recs: &[estimate::Recommendation]) -> Section {
             r.term.to_string(),
             r.payment.to_string(),
             r.region.clone(),
-            r.family.clone(),
+            family_cell(r),
             format!("{:.3}", r.hourly_commitment),
             // A Partial Upfront RI's fee is its offering's: unknown here.
             r.upfront_cost.map_or_else(|| "-".to_owned(), money),
@@ -721,4 +719,14 @@ fn recommendation_section(recs: &[estimate::Recommendation]) -> Section {
         ]);
     }
     s
+}
+
+/// A recommendation's family, with an RDS RI's database engine (its
+/// operation code where orgpool has no name for it): a reserved DB instance
+/// is bought for one engine.
+fn family_cell(r: &estimate::Recommendation) -> String {
+    match r.database_engine.as_deref().or(r.operation.as_deref()) {
+        Some(engine) => format!("{} {engine}", r.family),
+        None => r.family.clone(),
+    }
 }

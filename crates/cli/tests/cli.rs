@@ -397,7 +397,19 @@ fn estimate_on_demo_data_honours_the_json_contract_and_matches_duckdb() {
             ["compute_sp", "ec2_instance_sp", "sagemaker_sp", "rds_ri"]
                 .contains(&r["plan"].as_str().unwrap())
         );
+        // A reserved DB instance is bought for one engine: the demo's RDS
+        // runs MySQL (CreateDBInstance:0002). A Savings Plan names none.
+        if r["plan"] == "rds_ri" {
+            assert_eq!(r["operation"], "CreateDBInstance:0002", "{r}");
+            assert_eq!(r["database_engine"], "MySQL", "{r}");
+        } else {
+            assert!(
+                r["operation"].is_null() && r["database_engine"].is_null(),
+                "{r}"
+            );
+        }
     }
+    assert!(recs.iter().any(|r| r["plan"] == "rds_ri"), "{recs:?}");
     // What each purchase costs, 1y No Upfront over 720 hours: the term's
     // 8,760 hours of its hourly commitment, nothing up front.
     let hours = 720.0;

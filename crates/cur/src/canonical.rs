@@ -571,7 +571,13 @@ struct ClassRule {
 /// overview"): EC2 instance usage (not Spot), Fargate, Lambda duration and
 /// provisioned concurrency for Compute SPs; EC2 for EC2 Instance SPs; SageMaker
 /// ML instances for SageMaker SPs. Data transfer is never covered. RDS
-/// Reserved Instances cover RDS instance hours.
+/// Reserved Instances cover RDS instance hours, Single-AZ
+/// (`InstanceUsage:db.r5.large`) and Multi-AZ (`Multi-AZUsage:db.m4.large`,
+/// as the 2018 workshop bill names them): AWS RDS User Guide, "Reserved DB
+/// instances for Amazon RDS", sells reserved DB instances for either
+/// deployment, and a size-flexible one covers a Multi-AZ instance at twice
+/// its normalized units (see `orgpool_model::size_flexible`). Storage and
+/// I/O (`RDS:Multi-AZ-PIOPS`, `Aurora:StorageUsage`) are not instance hours.
 const CLASS_RULES: &[ClassRule] = &[
     ClassRule {
         class: "ec2",
@@ -597,7 +603,7 @@ const CLASS_RULES: &[ClassRule] = &[
     ClassRule {
         class: "rds",
         products: &["AmazonRDS"],
-        lines: "usage_type LIKE '%InstanceUsage%'",
+        lines: "usage_type LIKE '%InstanceUsage%' OR usage_type LIKE '%Multi-AZUsage:%'",
     },
 ];
 

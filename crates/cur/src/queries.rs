@@ -122,6 +122,7 @@ pub(crate) fn summary_sql() -> String {
             CASE WHEN {scoped_sp} THEN sp_instance_family \
                  WHEN line_item_type = 'RIFee' THEN {ri_family} ELSE family END AS family, \
             line_item_type, sp_offering_type, sp_purchase_term, sp_payment_option, lease_contract_length, purchase_option, \
+            CASE WHEN commitment_class = 'rds' THEN operation END AS operation, \
             sum(unblended) AS unblended, \
             sum(COALESCE(public_cost, 0) + COALESCE(unblended_without_public, 0)) AS od_or_billed, \
             sum(COALESCE(sp_effective, 0)) AS sp_effective, \
@@ -133,7 +134,7 @@ pub(crate) fn summary_sql() -> String {
             sum(COALESCE(observed_sp_effective, 0) + COALESCE(observed_ri_effective, 0)) AS observed_effective \
           FROM ({classified}) AS h \
           WHERE commitment_class IS NOT NULL OR line_item_type IN ('SavingsPlanRecurringFee', 'RIFee') \
-          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
+          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13",
         ri_family = crate::canonical::itype_family("itype"),
         scoped_sp = "line_item_type = 'SavingsPlanRecurringFee' AND sp_offering_type = 'EC2InstanceSavingsPlans' \
                      AND sp_instance_family IS NOT NULL",
@@ -443,13 +444,14 @@ impl BillingData {
         Ok(out.into_iter().map(|(_, p)| p).collect())
     }
 
-    /// Uncovered eligible on-demand spend per (class, region, family), hour by hour.
+    /// Uncovered eligible on-demand spend per (class, region, family, and
+    /// for RDS operation), hour by hour.
     pub fn uncovered_series(&self, window: &Window) -> Result<Vec<UsageSeries>, CurError> {
         let summary = self.summary()?;
         let facts = facts(summary);
         // Each combination's series key, when its lines are uncovered
         // eligible usage of a known class.
-        let series_of = |c: u32| -> Option<(CommitmentClass, String, String)> {
+        let series_of = |c: u32| -> Option<SeriesKey> {
             if facts[c as usize] != (LineType::Usage, true) {
                 return None;
             }
@@ -457,7 +459,12 @@ impl BillingData {
                 .text(c, Key::Class)
                 .and_then(CommitmentClass::parse)?;
             let text = |k: Key| summary.text(c, k).unwrap_or_default().to_owned();
-            Some((class, text(Key::Region), text(Key::Family)))
+            Some((
+                class,
+                text(Key::Region),
+                text(Key::Family),
+                text(Key::Operation),
+            ))
         };
         let mut series: Vec<UsageSeries> = hourly_by_key(summary, window, series_of, |row| {
             row.value(Measure::Unblended)
@@ -465,8 +472,7 @@ impl BillingData {
         .into_iter()
         .map(usage_series)
         .collect();
-        series
-            .sort_by(|a, b| (a.class, &a.region, &a.family).cmp(&(b.class, &b.region, &b.family)));
+        series.sort_by(|a, b| a.key().cmp(&b.key()));
         Ok(series)
     }
 }
@@ -499,14 +505,18 @@ fn hourly_by_key<K: std::hash::Hash + Eq + Clone>(
         .collect()
 }
 
-/// A series of a (class, region, family) key.
+/// What tells a [`UsageSeries`] from another (see [`UsageSeries::key`]).
+type SeriesKey = (CommitmentClass, String, String, String);
+
+/// A series of its key.
 fn usage_series(
-    ((class, region, family), hourly): ((CommitmentClass, String, String), Vec<f64>),
+    ((class, region, family, operation), hourly): (SeriesKey, Vec<f64>),
 ) -> UsageSeries {
     UsageSeries {
         class,
         region,
         family,
+        operation,
         hourly,
     }
 }
@@ -1024,13 +1034,13 @@ mod tests {
 
     fn uncovered_series_sql(data: &BillingData, window: &Window) -> Vec<UsageSeries> {
         let sql = format!(
-            "SELECT commitment_class, COALESCE(region, ''), COALESCE(family, ''), usage_hour, sum(unblended) \
+            "SELECT commitment_class, COALESCE(region, ''), COALESCE(family, ''), usage_hour, sum(unblended), \
+                    COALESCE(operation, '') \
              FROM hourly WHERE line_item_type = 'Usage' AND commitment_class IS NOT NULL AND {} \
-             GROUP BY 1, 2, 3, 4",
+             GROUP BY 1, 2, 3, 4, 6",
             window_filter(window)
         );
-        let mut series: std::collections::BTreeMap<(CommitmentClass, String, String), Vec<f64>> =
-            Default::default();
+        let mut series: std::collections::BTreeMap<super::SeriesKey, Vec<f64>> = Default::default();
         let start_us = window.start.timestamp_micros();
         for b in data.query(&sql).unwrap() {
             let c = Columns::read(&b).unwrap();
@@ -1043,7 +1053,7 @@ mod tests {
                 };
                 let h = ((hour - start_us) / 3_600_000_000) as usize;
                 let values = series
-                    .entry((class, c.text(1, row), c.text(2, row)))
+                    .entry((class, c.text(1, row), c.text(2, row), c.text(5, row)))
                     .or_insert_with(|| vec![0.0; window.hours as usize]);
                 if let Some(v) = values.get_mut(h) {
                     *v += c.number(4, row);
@@ -1149,9 +1159,13 @@ mod tests {
             let sql = uncovered_series_sql(&data, &window);
             assert_eq!(ours.len(), sql.len(), "{what}: series");
             for (a, b) in ours.iter().zip(&sql) {
+                assert_eq!(a.key(), b.key(), "{what}");
+                // An RDS series is one engine's; no other has an operation.
                 assert_eq!(
-                    (a.class, &a.region, &a.family),
-                    (b.class, &b.region, &b.family)
+                    a.class == CommitmentClass::Rds,
+                    !a.operation.is_empty(),
+                    "{what}: {:?}",
+                    a.key()
                 );
                 assert!(
                     a.hourly.iter().zip(&b.hourly).all(|(x, y)| close(*x, *y)),
@@ -1215,5 +1229,32 @@ mod tests {
             0
         );
         assert!(same_answers_as_sql(&[real("focus-1.0-sample.csv")]) > 0);
+    }
+
+    /// The workshop bill runs Aurora MySQL (`CreateDBInstance:0016`, r4)
+    /// and MariaDB (`CreateDBInstance:0018`, Multi-AZ m4) DB instances on
+    /// demand (DuckDB over the three files lists those two operations on
+    /// RDS instance-hour lines): each engine is a series of its own, since
+    /// a reserved DB instance covers one engine only.
+    #[test]
+    fn rds_usage_is_a_series_per_database_engine() {
+        let data = BillingData::open(&crate::test_support::workshop_months(), None).unwrap();
+        let (first, last) = data.eligible_range().unwrap().unwrap();
+        let window = Window::new(first, last + chrono::Duration::hours(1));
+        let rds: Vec<(String, String)> = data
+            .uncovered_series(&window)
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.class == CommitmentClass::Rds)
+            .map(|s| (s.family, s.operation))
+            .collect();
+        assert_eq!(
+            rds,
+            [
+                ("m4".to_owned(), "CreateDBInstance:0018".to_owned()),
+                ("r4".to_owned(), "CreateDBInstance:0016".to_owned()),
+            ],
+            "{rds:?}"
+        );
     }
 }

@@ -36,12 +36,14 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit};
 use rustc_hash::FxHashMap;
 
+use orgpool_model::CommitmentClass;
+
 use crate::line_groups::LineGroups;
 use crate::{BillingData, CurError};
 
 /// The summary's text keys, in its column order: the group's own column, or
 /// `None` for the two this step derives (class and family).
-const TEXT_KEYS: [(&str, Option<&str>); 11] = [
+const TEXT_KEYS: [(&str, Option<&str>); 12] = [
     ("usage_account_id", Some("usage_account_id")),
     ("product_code", Some("product_code")),
     ("commitment_class", None),
@@ -53,6 +55,7 @@ const TEXT_KEYS: [(&str, Option<&str>); 11] = [
     ("sp_payment_option", Some("sp_payment_option")),
     ("lease_contract_length", Some("lease_contract_length")),
     ("purchase_option", Some("purchase_option")),
+    ("operation", None),
 ];
 
 /// Where class, region, family, line type and offering sit in [`TEXT_KEYS`].
@@ -61,6 +64,13 @@ const REGION: usize = 3;
 const FAMILY: usize = 4;
 const LINE_TYPE: usize = 5;
 const SP_OFFERING_TYPE: usize = 6;
+/// Where the operation of an RDS line sits in [`TEXT_KEYS`]: the engine and
+/// licence a reserved DB instance must match (see
+/// [`orgpool_model::size_flexible`]). Null for every other class, whose
+/// commitments cover any operation, so their rows stay as few as they were.
+const OPERATION: usize = 11;
+/// The operation's place in [`RULE_INPUTS`].
+const RULE_OPERATION: usize = 2;
 
 /// The columns that name an EC2 Instance Savings Plan's scope, its family
 /// then its region, on its fee lines: not keys of the summary, they give an
@@ -208,6 +218,8 @@ pub(crate) enum Key {
     LeaseContractLength = 9,
     /// `purchase_option`.
     PurchaseOption = 10,
+    /// `operation` (RDS lines only).
+    Operation = 11,
 }
 
 /// A summary row's measure, by its place in [`MEASURES`].
@@ -681,12 +693,12 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
         mut texts,
         rule_texts,
         scope_texts,
-        rules,
+        rules: rules_found,
         combinations,
         numbers,
         mut spans,
     } = read(parts)?;
-    let classes = classify(data, &rules.keys, &rule_texts)?;
+    let classes = classify(data, &rules_found.keys, &rule_texts)?;
     // Each combination's final one, with class and family, or `None` for
     // lines no commitment covers that are no fee either.
     let fee_ids: Vec<u32> = FEE_TYPES
@@ -701,6 +713,7 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
         .keys
         .iter()
         .map(|&(c, scope)| {
+            let rule = rules_found.keys[c[CLASS] as usize];
             let rules = &classes[c[CLASS] as usize];
             let class = &rules.class;
             if class.is_none() && !fee_ids.contains(&c[LINE_TYPE]) {
@@ -709,6 +722,12 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
             let mut c = c;
             let mut id = |k: usize, t: Option<&str>| t.map_or(0, |t| texts[k].intern(t));
             c[CLASS] = id(CLASS, class.as_deref());
+            if class.as_deref() == Some(CommitmentClass::Rds.as_str()) {
+                c[OPERATION] = id(
+                    OPERATION,
+                    rule_texts[RULE_OPERATION].value(rule[RULE_OPERATION]),
+                );
+            }
             // An RI's fee line keeps the family its usage type names, and
             // an EC2 Instance Savings Plan's fee line the family and region
             // of the plan, so the posture can place each commitment's fee in

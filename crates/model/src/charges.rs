@@ -183,6 +183,26 @@ const SIZE_FLEXIBLE_RDS: [&str; 9] = [
     "CreateDBInstance:0021",
 ];
 
+/// The database engine and licence an RDS operation names, for the engines
+/// of [`SIZE_FLEXIBLE_RDS`] (the same source): `CreateDBInstance:0002` is
+/// MySQL. `None` for any other operation; a bill's operation code is then
+/// the only name orgpool gives it.
+pub fn rds_engine_name(operation: &str) -> Option<&'static str> {
+    let code = operation.strip_prefix("CreateDBInstance:")?;
+    Some(match code {
+        "0002" => "MySQL",
+        "0003" => "Oracle SE1 (BYOL)",
+        "0004" => "Oracle SE (BYOL)",
+        "0005" => "Oracle EE (BYOL)",
+        "0014" => "PostgreSQL",
+        "0016" => "Aurora MySQL",
+        "0018" => "MariaDB",
+        "0019" => "Oracle SE2 (BYOL)",
+        "0021" => "Aurora PostgreSQL",
+        _ => return None,
+    })
+}
+
 /// Whether an RI of `class` and `operation` (and the usage it covers) is
 /// size-flexible: it then applies to any size of its family in its region,
 /// in normalized units (a large is 4, an xlarge 8; AWS's normalization
@@ -226,6 +246,13 @@ mod tests {
         );
         assert!(!size_flexible(Rds, "RunInstances"), "an EC2 operation");
         assert!(!size_flexible(Sagemaker, "RunInstance"));
+        assert_eq!(rds_engine_name("CreateDBInstance:0002"), Some("MySQL"));
+        assert_eq!(rds_engine_name("CreateDBInstance:0014"), Some("PostgreSQL"));
+        assert_eq!(rds_engine_name("CreateDBInstance:0012"), None, "not named");
+        assert_eq!(rds_engine_name("RunInstances:0002"), None, "not RDS");
+        for operation in SIZE_FLEXIBLE_RDS {
+            assert!(rds_engine_name(operation).is_some(), "{operation}");
+        }
         assert_eq!(
             flex_reservation_key("r5", "us-east-1", "CreateDBInstance:0002"),
             "flex|r5|us-east-1|CreateDBInstance:0002"

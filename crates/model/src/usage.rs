@@ -90,8 +90,24 @@ pub struct UsageSeries {
     pub region: String,
     /// Instance family, or `lambda`, `fargate` ("" when unknown).
     pub family: String,
+    /// For RDS: the operation of its DB instances (`CreateDBInstance:0002`),
+    /// which names their engine and licence. A reserved DB instance covers
+    /// only instances of its own engine and licence (AWS RDS User Guide,
+    /// "Reserved DB instances for Amazon RDS"; see
+    /// [`crate::size_flexible`]), so each engine is a series of its own. ""
+    /// for the other classes, whose plans cover every operation.
+    #[serde(default)]
+    pub operation: String,
     /// On-demand cost per hour of the window.
     pub hourly: Vec<f64>,
+}
+
+impl UsageSeries {
+    /// What tells one series from another: class, region, family and
+    /// operation.
+    pub fn key(&self) -> (CommitmentClass, &str, &str, &str) {
+        (self.class, &self.region, &self.family, &self.operation)
+    }
 }
 
 /// Commitment paid for but left unused, hour by hour over a [`Window`]: what

@@ -41,6 +41,7 @@ fn main() {
             class: CommitmentClass::Ec2,
             region: format!("r{}", k % 16),
             family: format!("f{k}"),
+            operation: String::new(),
             hourly,
         });
         rates.push(SeriesRates {

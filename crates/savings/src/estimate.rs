@@ -86,6 +86,13 @@ pub struct Recommendation {
     /// cover that no commitment held covers (Cost Explorer's current
     /// minimum, average and maximum hourly on-demand spend).
     pub uncovered_hourly_on_demand_spend: HourlySpend,
+    /// For an RDS RI: the operation of the DB instances it covers
+    /// (`CreateDBInstance:0002`), whose engine and licence the reserved DB
+    /// instance must be bought with; `None` for a Savings Plan.
+    pub operation: Option<String>,
+    /// For an RDS RI: that engine's name (`MySQL`), where orgpool knows the
+    /// code (see [`orgpool_model::rds_engine_name`]); else `None`.
+    pub database_engine: Option<String>,
 }
 
 /// The lowest, average and highest of an hourly series.
@@ -156,6 +163,17 @@ impl Recommendation {
             upfront_cost: upfront_share.map(|share| share * term_commitment),
             recurring_hourly_cost: upfront_share.map(|share| (1.0 - share) * hourly),
             uncovered_hourly_on_demand_spend: spend,
+            operation: None,
+            database_engine: None,
+        }
+    }
+
+    /// The same purchase, of DB instances of `operation` (an RDS RI's).
+    fn for_operation(self, operation: &str) -> Self {
+        Recommendation {
+            operation: Some(operation.to_owned()),
+            database_engine: orgpool_model::rds_engine_name(operation).map(str::to_owned),
+            ..self
         }
     }
 }
@@ -378,7 +396,7 @@ fn describe(
         } else {
             PlanKind::Ec2InstanceSp
         };
-        out.push(rec(
+        let r = rec(
             plan,
             &s.region,
             &s.family,
@@ -387,7 +405,12 @@ fn describe(
             o.bound_used[k],
             &s.hourly,
             &sources[k][0],
-        ));
+        );
+        out.push(if plan == PlanKind::RdsRi {
+            r.for_operation(&s.operation)
+        } else {
+            r
+        });
     }
     // A pooled plan spans series whose rates may come from several tables.
     let sources_of = |i: usize| {
@@ -492,6 +515,7 @@ mod tests {
             class,
             region: "us-east-1".into(),
             family: family.into(),
+            operation: String::new(),
             hourly: vec![value; hours],
         }
     }
@@ -522,6 +546,63 @@ mod tests {
         assert!((capped.recommendations[0].hourly_commitment - 3.2).abs() < 1e-6);
         let peak = e.curve.iter().map(|p| p.savings).fold(f64::MIN, f64::max);
         assert!((peak - 360.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn rds_reservations_are_recommended_per_database_engine() {
+        // $10/h of MySQL and $4/h of PostgreSQL on r5 in one region, flat for
+        // 100 hours: a reserved DB instance covers one engine only, so each
+        // gets its own, of the engine's spend times (1 - the RI's discount
+        // d), saving that spend times d each hour.
+        let table = RateTable::embedded_default();
+        let request = one_year_no_upfront(&table, &[PlanKind::RdsRi]);
+        let on = |operation: &str, value: f64| UsageSeries {
+            operation: operation.into(),
+            ..flat(CommitmentClass::Rds, "r5", value, 100)
+        };
+        let series = vec![
+            on("CreateDBInstance:0002", 10.0),
+            on("CreateDBInstance:0014", 4.0),
+        ];
+        let d = request
+            .rates
+            .lookup(&RateKey {
+                plan: PlanKind::RdsRi,
+                term: request.term,
+                payment: request.payment,
+                region: "us-east-1",
+                family: "r5",
+            })
+            .expect("an embedded RDS rate")
+            .0;
+        let e = recommend(&series, &request);
+        let mut found: Vec<(Option<&str>, Option<&str>, f64, f64)> = e
+            .recommendations
+            .iter()
+            .map(|r| {
+                assert_eq!(r.plan, PlanKind::RdsRi);
+                let (op, engine) = (r.operation.as_deref(), r.database_engine.as_deref());
+                (op, engine, r.hourly_commitment, r.estimated_savings)
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        assert_eq!(found.len(), 2, "{found:?}");
+        for ((op, engine, hourly, savings), (want_op, want_engine, spend)) in found.iter().zip([
+            ("CreateDBInstance:0002", "MySQL", 10.0),
+            ("CreateDBInstance:0014", "PostgreSQL", 4.0),
+        ]) {
+            assert_eq!((*op, *engine), (Some(want_op), Some(want_engine)));
+            assert!(close(*hourly, spend * (1.0 - d)), "{found:?}");
+            assert!(close(*savings, spend * d * 100.0), "{found:?}");
+        }
+        // A Savings Plan names no engine.
+        let sp = one_year_no_upfront(&table, &[PlanKind::Ec2InstanceSp]);
+        let r = &recommend(&[flat(CommitmentClass::Ec2, "m5", 10.0, 100)], &sp).recommendations[0];
+        assert_eq!(
+            (r.operation.as_deref(), r.database_engine.as_deref()),
+            (None, None)
+        );
     }
 
     #[test]
@@ -614,6 +695,7 @@ mod tests {
             class: CommitmentClass::Ec2,
             region: "us-east-1".into(),
             family: "m5".into(),
+            operation: String::new(),
             hourly: (0..48).map(|h| 5.0 + (h % 24) as f64).collect(),
         }];
         let test = train.clone();

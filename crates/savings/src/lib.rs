@@ -32,6 +32,7 @@ mod test_series {
             class,
             region: "us-east-1".into(),
             family: family.into(),
+            operation: String::new(),
             hourly,
         }
     }

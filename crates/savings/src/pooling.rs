@@ -301,12 +301,12 @@ fn service_of(class: CommitmentClass) -> Service {
     }
 }
 
-/// Both sides' series as one: the same (class, region, family) summed hour
-/// by hour, in key order.
+/// Both sides' series as one: the same key (class, region, family,
+/// operation) summed hour by hour, in key order.
 fn merge(a: &[UsageSeries], b: &[UsageSeries]) -> Vec<UsageSeries> {
-    let mut by_key: BTreeMap<(CommitmentClass, &str, &str), UsageSeries> = BTreeMap::new();
+    let mut by_key: BTreeMap<(CommitmentClass, &str, &str, &str), UsageSeries> = BTreeMap::new();
     for s in a.iter().chain(b) {
-        let key = (s.class, s.region.as_str(), s.family.as_str());
+        let key = s.key();
         match by_key.get_mut(&key) {
             Some(sum) => {
                 for (x, y) in sum.hourly.iter_mut().zip(&s.hourly) {

@@ -93,6 +93,7 @@ fn case(
             class: CommitmentClass::Ec2,
             region: "us-east-1".into(),
             family: format!("f{k}"),
+            operation: String::new(),
             hourly: shape(&mut rng, base, swing),
         });
         rates.push(SeriesRates {
@@ -106,6 +107,7 @@ fn case(
             class: CommitmentClass::Lambda,
             region: "us-east-1".into(),
             family: "lambda".into(),
+            operation: String::new(),
             hourly: shape(&mut rng, 1.5, 0.5),
         });
         rates.push(SeriesRates {
@@ -119,6 +121,7 @@ fn case(
             class: CommitmentClass::Sagemaker,
             region: "us-east-1".into(),
             family: "m5".into(),
+            operation: String::new(),
             hourly: shape(&mut rng, 2.0, 0.9),
         });
         rates.push(SeriesRates {
@@ -130,6 +133,7 @@ fn case(
             class: CommitmentClass::Rds,
             region: "us-east-1".into(),
             family: "r5".into(),
+            operation: String::new(),
             hourly: shape(&mut rng, 3.0, 0.1),
         });
         rates.push(SeriesRates {
@@ -171,6 +175,7 @@ fn nothing_to_cover_buys_nothing() {
         class: CommitmentClass::Ec2,
         region: "r".into(),
         family: "m5".into(),
+        operation: String::new(),
         hourly: vec![0.0; 24],
     }];
     let rates = vec![SeriesRates {
