@@ -693,12 +693,12 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
         mut texts,
         rule_texts,
         scope_texts,
-        rules: rules_found,
+        rules,
         combinations,
         numbers,
         mut spans,
     } = read(parts)?;
-    let classes = classify(data, &rules_found.keys, &rule_texts)?;
+    let classes = classify(data, &rules.keys, &rule_texts)?;
     // Each combination's final one, with class and family, or `None` for
     // lines no commitment covers that are no fee either.
     let fee_ids: Vec<u32> = FEE_TYPES
@@ -713,9 +713,9 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
         .keys
         .iter()
         .map(|&(c, scope)| {
-            let rule = rules_found.keys[c[CLASS] as usize];
-            let rules = &classes[c[CLASS] as usize];
-            let class = &rules.class;
+            let rule = rules.keys[c[CLASS] as usize];
+            let classified = &classes[c[CLASS] as usize];
+            let class = &classified.class;
             if class.is_none() && !fee_ids.contains(&c[LINE_TYPE]) {
                 return None;
             }
@@ -738,9 +738,9 @@ pub(crate) fn summarize(data: &BillingData, parts: &[LineGroups]) -> Result<Summ
             c[FAMILY] = if scoped_sp {
                 id(FAMILY, scope_texts[0].value(scope[0]))
             } else if Some(c[LINE_TYPE]) == ri_fee_id {
-                id(FAMILY, rules.named_family.as_deref())
+                id(FAMILY, classified.named_family.as_deref())
             } else {
-                id(FAMILY, rules.family.as_deref())
+                id(FAMILY, classified.family.as_deref())
             };
             if scoped_sp {
                 c[REGION] = id(REGION, scope_texts[1].value(scope[1]));
